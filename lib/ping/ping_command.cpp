@@ -1,0 +1,366 @@
+#include "ping/ping_command.h"
+
+#include <arpa/inet.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <optional>
+#include <memory>
+#include <random>
+
+#include "mtool/version.h"
+#include "net/address.h"
+#include "net/capabilities.h"
+#include "net/icmp_socket.h"
+#include "net/source_address.h"
+#include "ping/ping_options.h"
+#include "ping/ping_session.h"
+#include "ping/run_control.h"
+#include "probe/echo_transport.h"
+#include "report/ping_json_sink.h"
+#include "report/ping_text_sink.h"
+#include "util/error.h"
+
+namespace mtool::ping {
+namespace {
+
+constexpr int kExitError = 2;
+constexpr std::size_t kTimevalBytes = 16;
+constexpr int kMinUserIntervalMs = 2;
+
+void warn(const std::string& text) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "ping: %s\n", text.c_str());
+}
+
+[[noreturn]] void die(const std::string& text, int err = 0) {
+  throw FatalError(with_errno(text, err), kExitError);
+}
+
+// The payload: iputils fills data byte i with i, or repeats the -p pattern.
+std::vector<std::uint8_t> build_payload(const PingOptions& o) {
+  std::vector<std::uint8_t> payload(o.datalen);
+  if (o.pattern && !o.pattern->empty()) {
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = (*o.pattern)[i % o.pattern->size()];
+  } else {
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(i);
+  }
+  return payload;
+}
+
+std::optional<net::IcmpSocket> open_socket(int family, bool prefer_datagram, bool requisite,
+                                           bool verbose) {
+  int error = 0;
+  net::SocketKind tried = net::SocketKind::kRaw;
+  auto socket = net::IcmpSocket::open(family, prefer_datagram, error, tried);
+  if (!socket && (requisite || verbose)) {
+    warn(std::string("socktype: ") + net::socket_kind_name(tried));
+    warn(with_errno("socket", error));
+    if (error == EPERM || error == EACCES) warn("=> missing cap_net_raw+p capability or setuid?");
+  }
+  if (!socket && requisite) throw FatalError("", kExitError);
+  return socket;
+}
+
+int sndbuf_estimate(const PingOptions& o) {
+  int hold = static_cast<int>(std::min<std::size_t>(o.datalen, INT_MAX / 2)) + 8;
+  hold += ((hold + 511) / 512) * (20 + 16 + 64 + 160);
+  return hold;
+}
+
+void configure_socket(net::IcmpSocket& socket, const PingOptions& o, const net::IpAddress& target,
+                      const net::IpAddress& source, bool multicast) {
+  const bool v6 = socket.family() == AF_INET6;
+  if (!o.device.empty()) {
+    const net::ScopedCapability raw(CAP_NET_RAW);
+    if (const int err = socket.set_option(SOL_SOCKET, SO_BINDTODEVICE, o.device.c_str(),
+                                          static_cast<socklen_t>(o.device.size() + 1));
+        err != 0 && !multicast) {
+      die("SO_BINDTODEVICE " + o.device, err);
+    }
+  }
+  if (o.pmtu != PmtuDiscovery::kDefault || (multicast && !v6)) {
+    int value = 0;
+    switch (o.pmtu) {
+      case PmtuDiscovery::kDont: value = v6 ? IPV6_PMTUDISC_DONT : IP_PMTUDISC_DONT; break;
+      case PmtuDiscovery::kWant: value = v6 ? IPV6_PMTUDISC_WANT : IP_PMTUDISC_WANT; break;
+      default: value = v6 ? IPV6_PMTUDISC_DO : IP_PMTUDISC_DO; break;
+    }
+    if (const int err = socket.set_int_option(v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                                              v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER, value)) {
+      die(v6 ? "IPV6_MTU_DISCOVER" : "IP_MTU_DISCOVER", err);
+    }
+  }
+  if (o.strict_source) {
+    if (::bind(socket.fd(), source.sockaddr_ptr(), source.sockaddr_len()) != 0) die("bind", errno);
+  } else if (socket.kind() == net::SocketKind::kDatagram && o.ident && *o.ident != 0) {
+    // A ping socket's identifier is its local port.
+    net::IpAddress any = v6 ? net::IpAddress::v6(in6addr_any) : net::IpAddress::v4({INADDR_ANY});
+    any.set_port(*o.ident);
+    if (::bind(socket.fd(), any.sockaddr_ptr(), any.sockaddr_len()) != 0) die("bind", errno);
+  }
+  if (v6) {
+    socket.set_int_option(IPPROTO_IPV6, IPV6_RECVERR, 1);
+    socket.set_int_option(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
+  } else {
+    if (socket.set_int_option(SOL_IP, IP_RECVERR, 1) != 0) {
+      warn("WARNING: your kernel is veeery old. No problems.");
+    }
+    if (!socket.is_raw() && socket.set_int_option(SOL_IP, IP_RECVTTL, 1) != 0) {
+      warn(with_errno("WARNING: setsockopt(IP_RECVTTL)", errno));
+    }
+  }
+  const int sndbuf = o.sndbuf != 0 ? o.sndbuf : sndbuf_estimate(o);
+  socket.set_int_option(SOL_SOCKET, SO_SNDBUF, sndbuf);
+  const int rcvbuf_wanted = sndbuf_estimate(o) * o.preload;
+  socket.set_int_option(SOL_SOCKET, SO_RCVBUF, std::max(rcvbuf_wanted, 65536));
+  int rcvbuf = 0;
+  socklen_t len = sizeof rcvbuf;
+  if (::getsockopt(socket.fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0 && rcvbuf < rcvbuf_wanted) {
+    warn("WARNING: probably, rcvbuf is not enough to hold preload");
+  }
+  if (o.broadcast && socket.set_int_option(SOL_SOCKET, SO_BROADCAST, 1) != 0) {
+    die("cannot set broadcasting", errno);
+  }
+  if (o.no_multicast_loop) {
+    if (const int err = socket.set_int_option(v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                                              v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, 0)) {
+      die("cannot disable multicast loopback", err);
+    }
+  }
+  if (o.ttl) {
+    if (v6) {
+      if (const int err = socket.set_int_option(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, *o.ttl)) {
+        die("can't set multicast hop limit", err);
+      }
+      if (const int err = socket.set_int_option(IPPROTO_IPV6, IPV6_UNICAST_HOPS, *o.ttl)) {
+        die("can't set unicast hop limit", err);
+      }
+    } else {
+      const unsigned char mttl = static_cast<unsigned char>(*o.ttl);
+      if (const int err = socket.set_option(IPPROTO_IP, IP_MULTICAST_TTL, &mttl, sizeof mttl)) {
+        die("cannot set multicast time-to-live", err);
+      }
+      if (const int err = socket.set_int_option(IPPROTO_IP, IP_TTL, *o.ttl)) {
+        die("cannot set unicast time-to-live", err);
+      }
+    }
+  }
+  if (o.mark) {
+    const net::ScopedCapability admin(CAP_NET_ADMIN);
+    if (const int err = socket.set_option(SOL_SOCKET, SO_MARK, &*o.mark, sizeof *o.mark)) {
+      warn(with_errno("WARNING: failed to set mark: " + std::to_string(*o.mark), err));
+    }
+  }
+  if (o.so_debug) socket.set_int_option(SOL_SOCKET, SO_DEBUG, 1);
+  if (o.so_dontroute) socket.set_int_option(SOL_SOCKET, SO_DONTROUTE, 1);
+  if (o.connect_socket && ::connect(socket.fd(), target.sockaddr_ptr(), target.sockaddr_len()) != 0) {
+    die("connect", errno);
+  }
+}
+
+int screen_width() {
+  winsize w{};
+  if (isatty(STDOUT_FILENO) != 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) != -1 && w.ws_col > 0) {
+    return w.ws_col;
+  }
+  return INT_MAX;
+}
+
+int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarget& resolved) {
+  const bool v6 = socket.family() == AF_INET6;
+  net::IpAddress target = resolved.address;
+  target.set_port(0);
+  const bool numeric_literal = net::IpAddress::parse(o.destination).has_value() ||
+                               (!v6 && inet_aton(o.destination.c_str(), nullptr) != 0);
+  const std::string hostname = numeric_literal ? o.destination : resolved.canonical_name;
+  if (numeric_literal) o.numeric = true;
+  net::AddressNamer namer(o.numeric);
+
+  // Source address: -I ADDRESS binds it; else ask the routing table (and honour -I DEVICE).
+  net::IpAddress source;
+  if (!o.source_address.empty()) {
+    source = *net::IpAddress::parse(o.source_address);
+    if (source.family() != socket.family()) die("invalid source address: " + o.source_address);
+  } else {
+    const auto selection = net::select_source_address(target, o.device, o.broadcast);
+    if (selection.error != 0) {
+      if (selection.failed_at == "SO_BINDTODEVICE") die("SO_BINDTODEVICE " + o.device, selection.error);
+      if (selection.failed_at == "connect" && selection.error == EACCES) {
+        if (!o.broadcast) die("Do you want to ping broadcast? Then -b. If not, check your local firewall rules");
+      } else {
+        die(selection.failed_at, selection.error);
+      }
+    }
+    source = selection.source;
+    if (!o.device.empty() && !source.empty() && !net::address_on_device(source, o.device)) {
+      warn("Warning: source address might be selected on device other than: " + o.device);
+    }
+  }
+  const bool multicast = o.broadcast || target.is_multicast();
+  const uid_t uid = getuid();
+  if (multicast && uid != 0 && !v6) {
+    if (o.interval_ms < 1000) die("broadcast ping with too short interval: " + std::to_string(o.interval_ms));
+    if (o.pmtu != PmtuDiscovery::kDefault && o.pmtu != PmtuDiscovery::kDo) die("broadcast ping does not fragment");
+  }
+
+  configure_socket(socket, o, target, source, multicast);
+
+  // Identifier: a raw socket chooses its own; a datagram socket's comes from the kernel.
+  std::uint16_t ident = 0;
+  if (socket.is_raw()) {
+    ident = o.ident ? *o.ident : static_cast<std::uint16_t>(std::random_device{}() & 0xFFFF);
+    socket.install_raw_filters(htons(ident));
+  }
+  const bool want_tx_stamps = o.tx_timestamp == TxTimestampSource::kKernel || o.json;
+  if (!o.user_latency && !socket.enable_timestamps(want_tx_stamps)) {
+    warn("Warning: no SO_TIMESTAMP support, falling back to SIOCGSTAMP");
+  }
+
+  report::PingHeader header;
+  header.hostname = hostname;
+  header.family = socket.family();
+  header.address_text = v6 ? namer.describe(target) : target.to_string();
+  header.show_source = !o.device.empty() || o.strict_source;
+  header.source_text = source.to_string();
+  header.device = o.device;
+  header.datalen = o.datalen;
+  header.ip_packet_size = o.datalen + 8 + 20;
+  header.socket_kind = socket.is_raw() ? "raw" : "dgram";
+
+  std::unique_ptr<report::PingSink> sink;
+  if (o.json) {
+    sink = std::make_unique<report::JsonPingSink>(stdout, stderr, o.quiet);
+  } else {
+    sink = std::make_unique<report::TextPingSink>(
+        stdout, stderr,
+        report::TextSinkOptions{o.quiet, o.flood, o.print_timestamps, o.audible, "ping"});
+  }
+  sink->header(header);
+
+  // iputils' setup(): checks that come after the header.
+  if (o.flood && !o.interval_given) o.interval_ms = 0;
+  if (uid != 0 && o.interval_ms < kMinUserIntervalMs) {
+    die("cannot flood; minimal interval allowed for user is " + std::to_string(kMinUserIntervalMs) + "ms");
+  }
+  if (o.interval_ms >= INT_MAX / o.preload) {
+    die("illegal preload and/or interval: " + std::to_string(o.interval_ms));
+  }
+
+  net::Capabilities::drop_all();
+
+  SignalRunControl control;
+  const SystemClock clock;
+  probe::EchoConfig echo;
+  echo.destination = target;
+  echo.ident = ident;
+  echo.datalen = o.datalen;
+  echo.payload = build_payload(o);
+  echo.stamp_payload = o.datalen >= kTimevalBytes;
+  echo.user_latency = o.user_latency;
+  echo.wait_sigmask = control.wait_mask();
+  probe::SocketEchoTransport transport(socket, echo, clock);
+
+  SessionConfig config;
+  config.hostname = hostname;
+  config.count = o.count;
+  config.interval_ms = o.interval_ms;
+  config.preload = o.preload;
+  config.linger_ms = o.linger_ms;
+  config.deadline_s = o.deadline_s;
+  config.flood = o.flood;
+  config.adaptive = o.adaptive;
+  config.outstanding = o.outstanding;
+  config.quiet = o.quiet;
+  config.multicast = multicast;
+  config.verbose = o.verbose;
+  config.timing = o.datalen >= kTimevalBytes;
+  config.datalen = o.datalen;
+  config.percentiles = o.percentiles;
+  config.tx_reference = o.tx_timestamp;
+  config.non_root = uid != 0;
+  config.screen_width = screen_width();
+  PingSession session(config, transport, *sink, clock, namer, control);
+  return session.run();
+}
+
+const char* family_name(int family) {
+  return family == AF_INET ? "AF_INET" : family == AF_INET6 ? "AF_INET6" : "AF_UNSPEC";
+}
+
+int run(const std::vector<std::string>& args) {
+  net::Capabilities::limit_to_network();
+  ParseResult parsed = parse_ping_options(args, getuid());
+  for (const auto& w : parsed.warnings) warn(w);
+  if (parsed.outcome == ParseOutcome::kPrintVersion) {
+    std::printf("ping from mtool %s (iputils %s compatible)\n", kVersion, kIputilsCompat);
+    return 0;
+  }
+  PingOptions& o = parsed.options;
+  if (o.pattern && !o.quiet && !o.json) {
+    std::printf("PATTERN: 0x");
+    for (std::size_t i = 0; i < o.pattern->size() && i < o.datalen; ++i) std::printf("%02x", (*o.pattern)[i]);
+    std::printf("\n");
+  }
+
+  // Sockets first, while the capability to open them is still there, as iputils does.
+  const bool force_raw_v4 = o.ident && *o.ident == 0;
+  if (force_raw_v4 && o.family != AF_INET6) warn("WARNING: ident 0 => forcing raw socket");
+  std::optional<net::IcmpSocket> sock4;
+  std::optional<net::IcmpSocket> sock6;
+  if (o.family != AF_INET6) sock4 = open_socket(AF_INET, !force_raw_v4, o.family == AF_INET, o.verbose);
+  if (o.family != AF_INET) sock6 = open_socket(AF_INET6, true, !sock4.has_value(), o.verbose);
+  int family = o.family;
+  if (family == AF_UNSPEC) {
+    if (!sock4) family = AF_INET6;
+    else if (!sock6) family = AF_INET;
+  }
+  if (o.verbose) {
+    auto describe = [](const std::optional<net::IcmpSocket>& s) {
+      return s ? std::to_string(s->fd()) + " (socktype: " + net::socket_kind_name(s->kind()) + ")"
+               : std::string("-1 (socktype: 0)");
+    };
+    warn("sock4.fd: " + describe(sock4) + ", sock6.fd: " + describe(sock6) +
+         ", hints.ai_family: " + family_name(family) + "\n");
+  }
+  if (o.tos != 0) {
+    if (sock4) {
+      if (const int err = sock4->set_int_option(IPPROTO_IP, IP_TOS, o.tos)) die("setsockopt", err);
+    }
+    if (sock6) {
+      if (const int err = sock6->set_int_option(IPPROTO_IPV6, IPV6_TCLASS, o.tos)) die("setsockopt", err);
+    }
+  }
+
+  const auto targets = net::resolve_host(o.destination, family);
+  for (const auto& target : targets) {
+    if (o.verbose) {
+      std::printf("ai->ai_family: %s, ai->ai_canonname: '%s'\n", family_name(target.address.family()),
+                  target.canonical_name.c_str());
+    }
+    auto& socket = target.address.is_v4() ? sock4 : sock6;
+    if (!socket) continue;
+    return run_family(o, *socket, target);
+  }
+  die("unknown protocol family: " + std::to_string(family));
+}
+
+}  // namespace
+
+int run_ping_command(const std::vector<std::string>& args) {
+  try {
+    return run(args);
+  } catch (const FatalError& e) {
+    std::fflush(stdout);
+    if (e.what()[0] != '\0') std::fprintf(stderr, "ping: %s\n", e.what());
+    if (e.show_usage()) std::fputs(ping_usage_text(), stderr);
+    return e.exit_code();
+  }
+}
+
+}  // namespace mtool::ping

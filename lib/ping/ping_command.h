@@ -1,0 +1,10 @@
+#pragma once
+// `mtool ping` / `ping`: the whole command, from argv to exit code, with iputils' messages.
+#include <string>
+#include <vector>
+
+namespace mtool::ping {
+
+int run_ping_command(const std::vector<std::string>& args);
+
+}  // namespace mtool::ping

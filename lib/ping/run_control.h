@@ -1,0 +1,34 @@
+#pragma once
+// How the outside world steers a running probe loop: SIGINT/SIGALRM end it (with a summary),
+// SIGQUIT asks for a status line. Signals stay blocked except while the loop waits in ppoll(),
+// so a signal can never slip in between the check and the wait.
+#include <signal.h>
+
+namespace mtool::ping {
+
+class RunControl {
+ public:
+  virtual ~RunControl() = default;
+  [[nodiscard]] virtual bool exit_requested() const = 0;
+  // True once per SIGQUIT.
+  virtual bool take_status_request() = 0;
+};
+
+class SignalRunControl final : public RunControl {
+ public:
+  // Installs the handlers and blocks the signals; `wait_mask()` unblocks them for ppoll().
+  SignalRunControl();
+  ~SignalRunControl() override;
+  SignalRunControl(const SignalRunControl&) = delete;
+  SignalRunControl& operator=(const SignalRunControl&) = delete;
+
+  [[nodiscard]] bool exit_requested() const override;
+  bool take_status_request() override;
+  [[nodiscard]] const sigset_t* wait_mask() const { return &wait_mask_; }
+
+ private:
+  sigset_t saved_mask_{};
+  sigset_t wait_mask_{};
+};
+
+}  // namespace mtool::ping

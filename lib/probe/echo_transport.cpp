@@ -1,0 +1,170 @@
+#include "probe/echo_transport.h"
+
+#include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "probe/icmp_codec.h"
+
+namespace mtool::probe {
+namespace {
+
+constexpr std::size_t kTimevalBytes = sizeof(timeval);  // iputils' payload timestamp
+constexpr std::size_t kMaxIpHeader = 60;
+constexpr std::size_t kMaxIcmpHeader = 76;
+
+}  // namespace
+
+SocketEchoTransport::SocketEchoTransport(net::IcmpSocket& socket, EchoConfig config,
+                                         const Clock& clock)
+    : socket_(socket),
+      config_(std::move(config)),
+      clock_(clock),
+      packet_(kIcmpHeaderLength + config_.datalen),
+      receive_buffer_(config_.datalen + kMaxIpHeader + kMaxIcmpHeader),
+      sent_(kSentRing),
+      key_to_sequence_(kSentRing) {
+  std::copy_n(config_.payload.begin(), std::min(config_.payload.size(), config_.datalen),
+              packet_.begin() + kIcmpHeaderLength);
+}
+
+SentEcho* SocketEchoTransport::find_sent(std::uint16_t sequence) {
+  SentEcho& slot = sent_[sequence % kSentRing];
+  return slot.number != 0 && slot.sequence == sequence ? &slot : nullptr;
+}
+
+int SocketEchoTransport::send_echo(std::uint16_t sequence, std::uint64_t number) {
+  const WallNs now = clock_.wall_now();
+  if (config_.stamp_payload && config_.datalen >= kTimevalBytes) {
+    // Same layout as iputils: a struct timeval in host order at the start of the data.
+    timeval tv{static_cast<time_t>(now / kNsPerSec),
+               static_cast<suseconds_t>((now % kNsPerSec) / kNsPerUs)};
+    std::memcpy(packet_.data() + kIcmpHeaderLength, &tv, sizeof tv);
+  }
+  write_echo_request(packet_, socket_.family(), config_.ident, sequence);
+  SentEcho& slot = sent_[sequence % kSentRing];
+  slot = SentEcho{sequence, number, now, std::nullopt};
+  const int err = socket_.send_to(packet_, config_.destination);
+  if (err == 0 && socket_.tx_timestamps_enabled()) {
+    key_to_sequence_[next_key_ % kSentRing] = sequence;
+    ++next_key_;
+  }
+  return err;
+}
+
+bool SocketEchoTransport::wait(std::int64_t timeout_ns) {
+  pollfd pfd{socket_.fd(), POLLIN, 0};
+  timespec timeout{};
+  if (timeout_ns >= 0) {
+    timeout.tv_sec = static_cast<time_t>(timeout_ns / kNsPerSec);
+    timeout.tv_nsec = static_cast<long>(timeout_ns % kNsPerSec);
+  }
+  const int n = ppoll(&pfd, 1, timeout_ns >= 0 ? &timeout : nullptr, config_.wait_sigmask);
+  if (n <= 0) return false;
+  if ((pfd.revents & POLLERR) != 0) error_pending_ = true;
+  return (pfd.revents & (POLLIN | POLLERR)) != 0;
+}
+
+void SocketEchoTransport::drain_error_queue() {
+  error_pending_ = false;
+  std::array<std::uint8_t, 576> quote{};
+  for (;;) {
+    int err = 0;
+    auto message = socket_.receive_error(quote, err);
+    if (!message) {
+      if (err == 0) continue;  // an entry we do not use; look at the next
+      return;
+    }
+    if (const auto* stamp = std::get_if<net::TxTimestamp>(&message->entry)) {
+      // Accept a key only for a send we made, and only if the stamp is not older than it.
+      if (stamp->key >= next_key_ || next_key_ - stamp->key > kSentRing) continue;
+      SentEcho* sent = find_sent(key_to_sequence_[stamp->key % kSentRing]);
+      if (sent != nullptr && stamp->time >= sent->user_tx) sent->kernel_tx = stamp->time;
+    } else if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message->entry)) {
+      // The kernel hands back the start of our own request: check it is ours and for our
+      // destination before believing it.
+      if (message->payload_length < kIcmpHeaderLength) continue;
+      if (!message->original_destination.same_host(config_.destination)) continue;
+      const std::uint8_t echo_type = socket_.family() == AF_INET6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
+      if (quote[0] != echo_type) continue;
+      const std::uint16_t ident = static_cast<std::uint16_t>((quote[4] << 8) | quote[5]);
+      if (socket_.is_raw() && ident != config_.ident) continue;
+      const std::uint16_t sequence = static_cast<std::uint16_t>((quote[6] << 8) | quote[7]);
+      pending_.emplace_back(IcmpErrorEvent{sequence, icmp->offender, socket_.family(), icmp->type,
+                                           icmp->code, icmp->info});
+    } else if (const auto* local = std::get_if<net::LocalErrorReport>(&message->entry)) {
+      pending_.emplace_back(LocalErrorEvent{local->error, local->info});
+    }
+  }
+}
+
+std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
+                                                       const net::Datagram& datagram) {
+  const bool with_ip = socket_.is_raw() && socket_.family() == AF_INET;
+  const IcmpMessage m = parse_icmp(std::span(receive_buffer_.data(), length), socket_.family(),
+                                   with_ip);
+  if (m.kind == IcmpKind::kEchoReply) {
+    if (socket_.is_raw() && m.ident != config_.ident) return std::nullopt;  // another ping's
+    // Data after the timestamp must be what we sent (iputils' contains_pattern_in_payload).
+    const auto data = m.icmp.subspan(kIcmpHeaderLength);
+    const std::size_t from = std::min(kTimevalBytes, config_.datalen);
+    const std::size_t upto = std::min(data.size(), config_.datalen);
+    for (std::size_t i = from; i < upto; ++i) {
+      if (data[i] != packet_[kIcmpHeaderLength + i]) return std::nullopt;
+    }
+    EchoReplyEvent reply;
+    reply.sequence = m.sequence;
+    reply.from = datagram.from;
+    reply.ttl = with_ip ? m.ttl : datagram.meta.ttl;
+    reply.icmp_length = m.icmp.size();
+    reply.checksum_ok = m.checksum_ok;
+    if (datagram.meta.kernel_rx && !config_.user_latency) {
+      reply.rx_time = *datagram.meta.kernel_rx;
+      reply.rx_from_kernel = true;
+    } else {
+      reply.rx_time = clock_.wall_now();
+    }
+    SentEcho* sent = find_sent(m.sequence);
+    if (sent != nullptr && socket_.tx_timestamps_enabled() && !sent->kernel_tx) {
+      drain_error_queue();  // the transmit stamp is queued before the reply can arrive
+    }
+    if (sent != nullptr) reply.sent = *sent;
+    return reply;
+  }
+  if (m.kind == IcmpKind::kNotice && m.quoted && m.quoted->destination.same_host(config_.destination) &&
+      (!socket_.is_raw() || m.quoted->ident == config_.ident)) {
+    return IcmpNoticeEvent{m.quoted->sequence, datagram.from, socket_.family(), m.type, m.code,
+                           m.rest, m.checksum_ok};
+  }
+  // Errors arrive through the error queue too (IP_RECVERR); that copy is the one reported.
+  return std::nullopt;
+}
+
+std::optional<EchoEvent> SocketEchoTransport::next_event() {
+  for (;;) {
+    if (error_pending_) drain_error_queue();
+    if (!pending_.empty()) {
+      EchoEvent event = std::move(pending_.front());
+      pending_.pop_front();
+      return event;
+    }
+    int err = 0;
+    const auto datagram = socket_.receive(receive_buffer_, err);
+    if (!datagram) {
+      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) return std::nullopt;
+      // A pending socket error (ICMP error, local error): its details are in the error queue.
+      error_pending_ = true;
+      drain_error_queue();
+      if (pending_.empty()) return std::nullopt;
+      continue;
+    }
+    if (auto event = classify(datagram->length, *datagram)) return event;
+  }
+}
+
+}  // namespace mtool::probe

@@ -1,0 +1,115 @@
+#pragma once
+// The probe engine's transport for ICMP echo: sends numbered echo requests, remembers when each
+// left (user-space and kernel transmit timestamps), and turns what the socket delivers into
+// events matched to those probes. The ping loop talks only to the EchoTransport interface, so
+// tests drive it with a simulated network and clock.
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <signal.h>
+#include <variant>
+#include <vector>
+
+#include "net/address.h"
+#include "net/icmp_socket.h"
+#include "util/clock.h"
+
+namespace mtool::probe {
+
+// What the engine knows about one sent echo request.
+struct SentEcho {
+  std::uint16_t sequence = 0;
+  std::uint64_t number = 0;          // 1-based transmit count; 0 marks an empty slot
+  WallNs user_tx = 0;                // wall clock just before sendto()
+  std::optional<WallNs> kernel_tx;   // kernel software transmit timestamp, when delivered
+};
+
+struct EchoReplyEvent {
+  std::uint16_t sequence = 0;
+  net::IpAddress from;
+  int ttl = -1;
+  std::size_t icmp_length = 0;  // ICMP header + data as received
+  bool checksum_ok = true;
+  WallNs rx_time = 0;           // kernel receive timestamp, or user time when none came
+  bool rx_from_kernel = false;
+  std::optional<SentEcho> sent; // the request it answers; nullopt if we never sent it
+};
+
+struct IcmpErrorEvent {
+  std::uint16_t sequence = 0;
+  net::IpAddress offender;
+  int family = 0;
+  std::uint8_t type = 0;
+  std::uint8_t code = 0;
+  std::uint32_t info = 0;
+};
+
+// Redirect or source quench about one of our echoes (informational, raw sockets only).
+struct IcmpNoticeEvent {
+  std::uint16_t sequence = 0;
+  net::IpAddress from;
+  int family = 0;
+  std::uint8_t type = 0;
+  std::uint8_t code = 0;
+  std::uint32_t info = 0;
+  bool checksum_ok = true;
+};
+
+struct LocalErrorEvent {
+  int error = 0;
+  std::uint32_t info = 0;
+};
+
+using EchoEvent = std::variant<EchoReplyEvent, IcmpErrorEvent, IcmpNoticeEvent, LocalErrorEvent>;
+
+class EchoTransport {
+ public:
+  virtual ~EchoTransport() = default;
+  // Sends echo request `sequence` (transmit number `number`). Returns 0 or errno.
+  virtual int send_echo(std::uint16_t sequence, std::uint64_t number) = 0;
+  // Blocks until input may be pending, `timeout_ns` passes (negative: forever), or a signal
+  // arrives. Returns true when input may be pending.
+  virtual bool wait(std::int64_t timeout_ns) = 0;
+  // The next event, without blocking; nullopt when nothing is pending.
+  virtual std::optional<EchoEvent> next_event() = 0;
+};
+
+struct EchoConfig {
+  net::IpAddress destination;
+  std::uint16_t ident = 0;           // identifier on the wire (raw sockets only)
+  std::size_t datalen = 56;          // ICMP data bytes
+  std::vector<std::uint8_t> payload; // datalen bytes: the fill pattern
+  bool stamp_payload = true;         // put the send time in the first 16 data bytes
+  bool user_latency = false;         // -U: take receive time in user space
+  const sigset_t* wait_sigmask = nullptr;  // signals to unblock while waiting
+};
+
+class SocketEchoTransport final : public EchoTransport {
+ public:
+  SocketEchoTransport(net::IcmpSocket& socket, EchoConfig config, const Clock& clock);
+
+  int send_echo(std::uint16_t sequence, std::uint64_t number) override;
+  bool wait(std::int64_t timeout_ns) override;
+  std::optional<EchoEvent> next_event() override;
+
+ private:
+  static constexpr std::size_t kSentRing = 1U << 14;
+  void drain_error_queue();
+  std::optional<EchoEvent> classify(std::size_t length, const net::Datagram& datagram);
+  SentEcho* find_sent(std::uint16_t sequence);
+
+  net::IcmpSocket& socket_;
+  EchoConfig config_;
+  const Clock& clock_;
+  std::vector<std::uint8_t> packet_;
+  std::vector<std::uint8_t> receive_buffer_;
+  std::vector<SentEcho> sent_;
+  // Kernel timestamp keys (SOF_TIMESTAMPING_OPT_ID) count sends; remember which echo each was.
+  std::vector<std::uint16_t> key_to_sequence_;
+  std::uint32_t next_key_ = 0;
+  bool error_pending_ = false;
+  std::deque<EchoEvent> pending_;
+};
+
+}  // namespace mtool::probe

@@ -1,0 +1,114 @@
+#include "report/ping_json_sink.h"
+
+#include <sys/socket.h>
+
+#include <nlohmann/json.hpp>
+
+namespace mtool::report {
+namespace {
+
+using nlohmann::json;
+
+double ns_to_ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
+double us_to_ms(std::int64_t us) { return static_cast<double>(us) / 1e3; }
+double wall_seconds(WallNs wall) { return static_cast<double>(wall) / 1e9; }
+
+void emit(std::FILE* out, const json& object) {
+  const std::string line = object.dump();
+  std::fwrite(line.data(), 1, line.size(), out);
+  std::fputc('\n', out);
+  std::fflush(out);
+}
+
+}  // namespace
+
+void JsonPingSink::header(const PingHeader& h) {
+  json o{{"type", "header"},        {"target", h.hostname},
+         {"address", h.address_text}, {"family", h.family == AF_INET6 ? 6 : 4},
+         {"data_bytes", h.datalen},   {"socket", h.socket_kind}};
+  if (h.show_source) {
+    o["source"] = h.source_text;
+    if (!h.device.empty()) o["device"] = h.device;
+  }
+  emit(out_, o);
+}
+
+void JsonPingSink::reply(const PingReply& r) {
+  if (quiet_) return;
+  json o{{"type", "reply"},        {"time", wall_seconds(r.print_time)},
+         {"seq", r.sequence},      {"from", r.from},
+         {"bytes", r.bytes},       {"ttl", r.ttl >= 0 ? json(r.ttl) : json(nullptr)},
+         {"dup", r.duplicate},     {"bad_checksum", r.bad_checksum},
+         {"truncated", r.truncated}, {"tx_reference", r.tx_reference},
+         {"rx_kernel_timestamp", r.rx_from_kernel}};
+  o["rtt_ms"] = r.rtt_ns ? json(ns_to_ms(*r.rtt_ns)) : json(nullptr);
+  if (r.kernel_rtt_ns) o["kernel_rtt_ms"] = ns_to_ms(*r.kernel_rtt_ns);
+  if (r.send_stack_ns) o["send_stack_us"] = static_cast<double>(*r.send_stack_ns) / 1e3;
+  emit(out_, o);
+}
+
+void JsonPingSink::icmp_error(const PingError& e) {
+  if (quiet_) return;
+  emit(out_, json{{"type", "error"},
+                  {"time", wall_seconds(e.print_time)},
+                  {"seq", e.sequence},
+                  {"from", e.from},
+                  {"icmp_type", e.icmp_type},
+                  {"icmp_code", e.icmp_code},
+                  {"description", e.text}});
+}
+
+void JsonPingSink::notice(const PingNotice& n) {
+  if (quiet_) return;
+  emit(out_, json{{"type", "notice"},
+                  {"time", wall_seconds(n.print_time)},
+                  {"seq", n.sequence},
+                  {"from", n.from},
+                  {"description", n.text}});
+}
+
+void JsonPingSink::local_error(const std::string& text) {
+  std::fflush(out_);
+  std::fprintf(err_, "ping: %s\n", text.c_str());
+}
+
+void JsonPingSink::no_answer_yet(WallNs print_time, std::uint64_t sequence) {
+  if (quiet_) return;
+  emit(out_, json{{"type", "no_answer"}, {"time", wall_seconds(print_time)}, {"seq", sequence}});
+}
+
+void JsonPingSink::status(const PingStatus& s) {
+  json o{{"type", "status"}, {"transmitted", s.transmitted}, {"received", s.received}};
+  const std::string line = o.dump();
+  std::fprintf(err_, "%s\n", line.c_str());
+}
+
+void JsonPingSink::summary(const PingSummary& s) {
+  json o{{"type", "summary"},         {"target", s.hostname},
+         {"transmitted", s.transmitted}, {"received", s.received},
+         {"duplicates", s.duplicates},   {"corrupted", s.corrupted},
+         {"errors", s.errors},           {"time_ms", s.elapsed_ms}};
+  o["loss_pct"] = s.transmitted != 0 ? json(100.0 * static_cast<double>(s.transmitted - s.received) /
+                                            static_cast<double>(s.transmitted))
+                                     : json(nullptr);
+  if (s.rtt) {
+    o["rtt_ms"] = json{{"min", us_to_ms(s.rtt->min_us)},
+                       {"avg", us_to_ms(s.rtt->avg_us)},
+                       {"max", us_to_ms(s.rtt->max_us)},
+                       {"mdev", us_to_ms(s.rtt->mdev_us)}};
+  }
+  if (s.percentiles) {
+    o["percentiles_ms"] = json{{"p50", ns_to_ms(s.percentiles->p50_ns)},
+                               {"p90", ns_to_ms(s.percentiles->p90_ns)},
+                               {"p99", ns_to_ms(s.percentiles->p99_ns)},
+                               {"p99.9", ns_to_ms(s.percentiles->p999_ns)}};
+  }
+  if (s.pipe > 1) o["pipe"] = s.pipe;
+  if (s.ipg_us) {
+    o["ipg_ms"] = us_to_ms(*s.ipg_us);
+    o["ewma_ms"] = us_to_ms(s.ewma_us_x8 / 8);
+  }
+  emit(out_, o);
+}
+
+}  // namespace mtool::report

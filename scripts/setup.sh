@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything mtool's build, tests and benchmarks need on Debian 12, idempotently.
+# Run as root (CI is root); as non-root it only reports what is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  clang llvm lld libclang-rt-14-dev clang-format clang-tidy
+  libcap-dev libmnl-dev libboost-program-options-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev
+  libbpf-dev bpftool
+  iproute2 iptables iputils-ping traceroute procps time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing packages (run as root to install): ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# bpffs is where the correlator pins its maps; mount it if it is not there yet.
+if [[ $(id -u) -eq 0 ]] && ! mountpoint -q /sys/fs/bpf; then
+  mount -t bpf bpf /sys/fs/bpf
+fi
+echo "setup: ok"

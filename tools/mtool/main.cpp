@@ -1,0 +1,62 @@
+// mtool: one executable, several commands. Invoked through a link named after a command
+// (ping), it is that command; otherwise the first argument names it.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "mtool/version.h"
+#include "ping/ping_command.h"
+
+namespace {
+
+using Command = int (*)(const std::vector<std::string>&);
+
+struct CommandEntry {
+  const char* name;
+  Command run;
+  const char* summary;
+};
+
+constexpr CommandEntry kCommands[] = {
+    {"ping", mtool::ping::run_ping_command, "ICMP echo, a drop-in for iputils ping"},
+};
+
+void print_help(std::FILE* out) {
+  std::fprintf(out, "usage: mtool <command> [options]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
+  std::fprintf(out, "\n'mtool <command> -h' shows a command's options.\n");
+}
+
+const CommandEntry* find_command(const std::string& name) {
+  for (const auto& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  const char* slash = std::strrchr(argv[0], '/');
+  const std::string invoked_as = slash != nullptr ? slash + 1 : argv[0];
+  if (const CommandEntry* c = find_command(invoked_as)) return c->run(args);
+
+  if (argc < 2 || args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
+    print_help(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (args[1] == "--version" || args[1] == "-V") {
+    std::printf("mtool %s\n", mtool::kVersion);
+    return 0;
+  }
+  if (const CommandEntry* c = find_command(args[1])) {
+    // The command sees itself as argv[0], so its messages read "ping: ...".
+    std::vector<std::string> sub(args.begin() + 1, args.end());
+    return c->run(sub);
+  }
+  std::fprintf(stderr, "mtool: unknown command '%s'\n", args[1].c_str());
+  print_help(stderr);
+  return 2;
+}
