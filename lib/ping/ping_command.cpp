@@ -33,9 +33,12 @@ constexpr int kExitError = 2;
 constexpr std::size_t kTimevalBytes = 16;
 constexpr int kMinUserIntervalMs = 2;
 
+// glibc's error() prefixes messages with argv[0] as invoked ("/usr/bin/ping: ..."); so do we.
+std::string g_program = "ping";
+
 void warn(const std::string& text) {
   std::fflush(stdout);
-  std::fprintf(stderr, "ping: %s\n", text.c_str());
+  std::fprintf(stderr, "%s: %s\n", g_program.c_str(), text.c_str());
 }
 
 [[noreturn]] void die(const std::string& text, int err = 0) {
@@ -235,11 +238,11 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
 
   std::unique_ptr<report::PingSink> sink;
   if (o.json) {
-    sink = std::make_unique<report::JsonPingSink>(stdout, stderr, o.quiet);
+    sink = std::make_unique<report::JsonPingSink>(stdout, stderr, o.quiet, g_program);
   } else {
     sink = std::make_unique<report::TextPingSink>(
         stdout, stderr,
-        report::TextSinkOptions{o.quiet, o.flood, o.print_timestamps, o.audible, "ping"});
+        report::TextSinkOptions{o.quiet, o.flood, o.print_timestamps, o.audible, g_program});
   }
   sink->header(header);
 
@@ -353,12 +356,18 @@ int run(const std::vector<std::string>& args) {
 }  // namespace
 
 int run_ping_command(const std::vector<std::string>& args) {
+  if (!args.empty()) g_program = args.front();
   try {
     return run(args);
   } catch (const FatalError& e) {
     std::fflush(stdout);
-    if (e.what()[0] != '\0') std::fprintf(stderr, "ping: %s\n", e.what());
-    if (e.show_usage()) std::fputs(ping_usage_text(), stderr);
+    if (e.what()[0] != '\0') std::fprintf(stderr, "%s: %s\n", g_program.c_str(), e.what());
+    if (e.show_usage()) {
+      // --help asks for it (exit 0, stdout, with mtool's options); errors get iputils' text.
+      std::FILE* out = e.exit_code() == 0 ? stdout : stderr;
+      std::fputs(ping_usage_text(), out);
+      if (e.exit_code() == 0) std::fputs(ping_extra_usage_text(), out);
+    }
     return e.exit_code();
   }
 }

@@ -228,7 +228,7 @@ void apply_long(const std::string& name, const std::string& value, PingOptions& 
   } else if (name == "percentiles") {
     o.percentiles = true;
   } else if (name == "help") {
-    fail("", kExitUsage, true);
+    throw FatalError("", 0, true);
   } else if (name == "tx-timestamp") {
     if (value == "kernel") {
       o.tx_timestamp = TxTimestampSource::kKernel;
@@ -337,14 +337,17 @@ const char* ping_usage_text() {
          "  -F <flowlabel>     define flow label, default is random\n"
          "  -N <nodeinfo opt>  use icmp6 node info query, try <help> as argument\n"
          "\n"
+         "For more details see ping(8).\n";
+}
+
+const char* ping_extra_usage_text() {
+  return "\n"
          "mtool options:\n"
          "  --json             one JSON object per reply and one for the summary\n"
          "  --percentiles      add p50/p90/p99/p99.9 to the summary\n"
          "  --tx-timestamp <user|kernel>\n"
          "                     start each RTT at the send call (user, as iputils) or at\n"
-         "                     the kernel's software transmit timestamp (kernel)\n"
-         "\n"
-         "For more details see ping(8).\n";
+         "                     the kernel's software transmit timestamp (kernel)\n";
 }
 
 }  // namespace mtool::ping

@@ -72,5 +72,7 @@ ParseResult parse_ping_options(const std::vector<std::string>& args, uid_t real_
 
 // The usage text iputils prints on stderr for -h and for bad options.
 const char* ping_usage_text();
+// mtool's own options, appended to the usage for --help.
+const char* ping_extra_usage_text();
 
 }  // namespace mtool::ping

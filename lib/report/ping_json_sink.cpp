@@ -69,7 +69,7 @@ void JsonPingSink::notice(const PingNotice& n) {
 
 void JsonPingSink::local_error(const std::string& text) {
   std::fflush(out_);
-  std::fprintf(err_, "ping: %s\n", text.c_str());
+  std::fprintf(err_, "%s: %s\n", program_.c_str(), text.c_str());
 }
 
 void JsonPingSink::no_answer_yet(WallNs print_time, std::uint64_t sequence) {

@@ -2,6 +2,7 @@
 // JSON lines: one object per event ("header", "reply", "error", "notice", "no_answer",
 // "summary"), every RTT in milliseconds with microsecond (or finer) precision.
 #include <cstdio>
+#include <string>
 
 #include "report/ping_sink.h"
 
@@ -9,7 +10,8 @@ namespace mtool::report {
 
 class JsonPingSink final : public PingSink {
  public:
-  JsonPingSink(std::FILE* out, std::FILE* err, bool quiet) : out_(out), err_(err), quiet_(quiet) {}
+  JsonPingSink(std::FILE* out, std::FILE* err, bool quiet, std::string program = "ping")
+      : out_(out), err_(err), quiet_(quiet), program_(std::move(program)) {}
 
   void header(const PingHeader& header) override;
   void reply(const PingReply& reply) override;
@@ -24,6 +26,7 @@ class JsonPingSink final : public PingSink {
   std::FILE* out_;
   std::FILE* err_;
   bool quiet_;
+  std::string program_;
 };
 
 }  // namespace mtool::report
