@@ -303,6 +303,16 @@ report::PingSummary PingSession::make_summary() const {
   return s;
 }
 
+bool PingSession::handle_pending_events() {
+  bool any = false;
+  while (auto event = transport_.next_event()) {
+    any = true;
+    handle(*event);
+    if (in_flight() == 0) break;
+  }
+  return any;
+}
+
 int PingSession::run() {
   start_time_ = clock_.mono_now();
   if (config_.deadline_s != 0) deadline_at_ = start_time_ + config_.deadline_s * kNsPerSec;
@@ -336,11 +346,11 @@ int PingSession::run() {
     if (deadline_at_ != 0) {
       timeout_ns = std::min(timeout_ns, std::max<std::int64_t>(0, deadline_at_ - now));
     }
+    // On local paths the reply is often queued before sendto() even returns: look first,
+    // and only sleep in ppoll() when nothing is there (saves a syscall per flood probe).
+    if (in_flight() != 0 && handle_pending_events()) continue;
     if (!transport_.wait(timeout_ns)) continue;
-    while (auto event = transport_.next_event()) {
-      handle(*event);
-      if (in_flight() == 0) break;
-    }
+    handle_pending_events();
   }
   sink_.summary(make_summary());
   const bool short_of_count = config_.deadline_s != 0 && received_ < config_.count;

@@ -56,6 +56,8 @@ class PingSession {
   int schedule_exit(int next_ms);
   [[nodiscard]] bool stop_due() const;
   void handle(const probe::EchoEvent& event);
+  // Handles what is queued now; stops early once nothing is in flight. True if any.
+  bool handle_pending_events();
   void on_reply(const probe::EchoReplyEvent& reply);
   void on_error(const probe::IcmpErrorEvent& error);
   void on_local_error(const probe::LocalErrorEvent& error);
