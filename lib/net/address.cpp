@@ -100,6 +100,15 @@ std::vector<ResolvedTarget> resolve_host(const std::string& host, int family) {
 }
 
 const std::string& AddressNamer::describe(const IpAddress& address) {
+  // Replies come from one host almost always: answer that case without formatting.
+  if (last_ != nullptr && last_address_.same_host(address)) return *last_;
+  const std::string& text = describe_uncached(address);
+  last_address_ = address;
+  last_ = &text;
+  return text;
+}
+
+const std::string& AddressNamer::describe_uncached(const IpAddress& address) {
   const std::string numeric_text = address.to_string();
   if (const auto it = cache_.find(numeric_text); it != cache_.end()) return it->second;
   std::string text = numeric_text;

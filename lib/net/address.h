@@ -63,8 +63,11 @@ class AddressNamer {
   [[nodiscard]] bool numeric() const { return numeric_; }
 
  private:
+  const std::string& describe_uncached(const IpAddress& address);
   bool numeric_;
-  std::unordered_map<std::string, std::string> cache_;
+  std::unordered_map<std::string, std::string> cache_;  // node-based: pointers stay valid
+  IpAddress last_address_;
+  const std::string* last_ = nullptr;
 };
 
 }  // namespace mtool::net

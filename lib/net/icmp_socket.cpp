@@ -61,7 +61,7 @@ int IcmpSocket::set_option(int level, int name, const void* value, socklen_t len
   return ::setsockopt(fd_.get(), level, name, value, length) == 0 ? 0 : errno;
 }
 
-void IcmpSocket::install_raw_filters(std::uint16_t ident_network_order) {
+void IcmpSocket::install_type_filter() {
   if (!is_raw()) return;
   if (family_ == AF_INET) {
     // ICMP_FILTER: a set bit blocks the type.
@@ -69,8 +69,22 @@ void IcmpSocket::install_raw_filters(std::uint16_t ident_network_order) {
                               (1U << ICMP_TIME_EXCEEDED) | (1U << ICMP_PARAMETERPROB) |
                               (1U << ICMP_REDIRECT) | (1U << ICMP_ECHOREPLY));
     set_option(SOL_RAW, ICMP_FILTER, &blocked, sizeof blocked);
-    // Classic BPF: echo replies must carry our identifier; everything else passes.
-    const std::uint16_t ident = ntohs(ident_network_order);
+  } else {
+    icmp6_filter filter{};
+    ICMP6_FILTER_SETBLOCKALL(&filter);
+    for (int type : {ICMP6_ECHO_REPLY, ICMP6_DST_UNREACH, ICMP6_PACKET_TOO_BIG,
+                     ICMP6_TIME_EXCEEDED, ICMP6_PARAM_PROB}) {
+      ICMP6_FILTER_SETPASS(type, &filter);
+    }
+    set_option(IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter);
+  }
+}
+
+void IcmpSocket::install_ident_filter(std::uint16_t ident_network_order) {
+  if (!is_raw()) return;
+  const std::uint16_t ident = ntohs(ident_network_order);
+  if (family_ == AF_INET) {
+    // Echo replies must carry our identifier; everything else passes.
     sock_filter code[] = {
         BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),  // X = IP header length
         BPF_STMT(BPF_LD | BPF_H | BPF_IND, 4),   // A = echo identifier
@@ -84,15 +98,7 @@ void IcmpSocket::install_raw_filters(std::uint16_t ident_network_order) {
     sock_fprog program{static_cast<unsigned short>(std::size(code)), code};
     set_option(SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
   } else {
-    icmp6_filter filter{};
-    ICMP6_FILTER_SETBLOCKALL(&filter);
-    for (int type : {ICMP6_ECHO_REPLY, ICMP6_DST_UNREACH, ICMP6_PACKET_TOO_BIG,
-                     ICMP6_TIME_EXCEEDED, ICMP6_PARAM_PROB}) {
-      ICMP6_FILTER_SETPASS(type, &filter);
-    }
-    set_option(IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter);
     // ICMPv6 raw sockets see no IP header: the identifier is at offset 4.
-    const std::uint16_t ident = ntohs(ident_network_order);
     sock_filter code[] = {
         BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 0, 1),

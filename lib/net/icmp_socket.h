@@ -55,9 +55,12 @@ class IcmpSocket {
     return set_option(level, name, &value, sizeof value);
   }
 
-  // Deliver only echo replies (plus the errors ping reports) to a raw socket, and only those
-  // carrying `ident`, so other pings on the host cost this one nothing.
-  void install_raw_filters(std::uint16_t ident_network_order);
+  // Deliver only echo replies and the errors ping reports to a raw socket (ICMP_FILTER /
+  // ICMP6_FILTER: free, checked before queueing).
+  void install_type_filter();
+  // Also drop echo replies that do not carry `ident` (classic BPF), for when other pings run
+  // on the host.
+  void install_ident_filter(std::uint16_t ident_network_order);
 
   // sendto(); returns 0 on a complete send, else errno.
   int send_to(std::span<const std::uint8_t> bytes, const IpAddress& destination);

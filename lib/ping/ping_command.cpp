@@ -218,7 +218,7 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   std::uint16_t ident = 0;
   if (socket.is_raw()) {
     ident = o.ident ? *o.ident : static_cast<std::uint16_t>(std::random_device{}() & 0xFFFF);
-    socket.install_raw_filters(htons(ident));
+    socket.install_type_filter();
   }
   const bool want_tx_stamps = o.tx_timestamp == TxTimestampSource::kKernel || o.json;
   if (!o.user_latency && !socket.enable_timestamps(want_tx_stamps)) {

@@ -1,5 +1,6 @@
 #include "probe/echo_transport.h"
 
+#include <arpa/inet.h>
 #include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
@@ -109,7 +110,15 @@ std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
   const IcmpMessage m = parse_icmp(std::span(receive_buffer_.data(), length), socket_.family(),
                                    with_ip);
   if (m.kind == IcmpKind::kEchoReply) {
-    if (socket_.is_raw() && m.ident != config_.ident) return std::nullopt;  // another ping's
+    if (socket_.is_raw() && m.ident != config_.ident) {
+      // Another ping's reply: from now on let the kernel filter them out (iputils does the
+      // same; the filter is not installed up front because it costs every packet a little).
+      if (!filter_installed_) {
+        socket_.install_ident_filter(htons(config_.ident));
+        filter_installed_ = true;
+      }
+      return std::nullopt;
+    }
     // Data after the timestamp must be what we sent (iputils' contains_pattern_in_payload).
     const auto data = m.icmp.subspan(kIcmpHeaderLength);
     const std::size_t from = std::min(kTimevalBytes, config_.datalen);

@@ -109,6 +109,7 @@ class SocketEchoTransport final : public EchoTransport {
   std::vector<std::uint16_t> key_to_sequence_;
   std::uint32_t next_key_ = 0;
   bool error_pending_ = false;
+  bool filter_installed_ = false;
   std::deque<EchoEvent> pending_;
 };
 
