@@ -122,6 +122,12 @@ TEST_F(PingCompat, FloodAsRoot) {
   expect_same("-c 5 -i 0.001 TARGET");
 }
 
+TEST_F(PingCompat, InterruptPrintsStatistics) {
+  const CommandResult r = run("timeout --preserve-status -s INT 1 " + mtool_binary() + " ping -i 0.2 " + target_->v4());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n--- [0-9.]+ ping statistics ---\n[4-6] packets transmitted, [4-6] received, 0% packet loss, time [0-9]+ms\nrtt min/avg/max/mdev = )"))) << r.out;
+}
+
 // Unprivileged: ICMP datagram sockets inside a namespace whose ping_group_range allows them,
 // and iputils' limits for a non-root real uid.
 TEST_F(PingCompat, UnprivilegedDatagramSocket) {
