@@ -9,6 +9,14 @@
 namespace mtool::net {
 namespace {
 
+// Whether the cmsg's claimed length stays inside the control buffer. CMSG_NXTHDR checks this
+// for the headers it returns, but CMSG_FIRSTHDR does not for the first one.
+bool fits(const msghdr& msg, const cmsghdr* c) {
+  const auto offset = static_cast<std::size_t>(reinterpret_cast<const unsigned char*>(c) -
+                                               static_cast<const unsigned char*>(msg.msg_control));
+  return c->cmsg_len <= msg.msg_controllen - offset;
+}
+
 template <typename T>
 bool read_cmsg(const cmsghdr* c, T& out) {
   if (c->cmsg_len < CMSG_LEN(sizeof(T))) return false;
@@ -16,12 +24,20 @@ bool read_cmsg(const cmsghdr* c, T& out) {
   return true;
 }
 
+// A timestamp as nanoseconds, if it is one (the kernel's always are; garbage would overflow).
+std::optional<WallNs> stamp_ns(const timespec& ts) {
+  if (ts.tv_sec < 0 || ts.tv_sec >= INT64_MAX / kNsPerSec || ts.tv_nsec < 0 || ts.tv_nsec >= kNsPerSec) {
+    return std::nullopt;
+  }
+  return timespec_ns(ts);
+}
+
 // SCM_TIMESTAMPING carries three timespecs; the software stamp is the first.
 std::optional<WallNs> software_stamp(const cmsghdr* c) {
   timespec ts[3]{};
   if (!read_cmsg(c, ts)) return std::nullopt;
   if (ts[0].tv_sec == 0 && ts[0].tv_nsec == 0) return std::nullopt;
-  return timespec_ns(ts[0]);
+  return stamp_ns(ts[0]);
 }
 
 }  // namespace
@@ -30,11 +46,12 @@ ReceiveMeta parse_receive_meta(const msghdr& msg) {
   ReceiveMeta meta;
   for (const cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
        c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), const_cast<cmsghdr*>(c))) {
+    if (!fits(msg, c)) break;
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
       meta.kernel_rx = software_stamp(c);
     } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
       timespec ts{};
-      if (read_cmsg(c, ts)) meta.kernel_rx = timespec_ns(ts);
+      if (read_cmsg(c, ts)) meta.kernel_rx = stamp_ns(ts);
     } else if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_TTL) ||
                (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
       int ttl = -1;
@@ -51,6 +68,7 @@ std::optional<ErrorQueueEntry> parse_error_queue_meta(const msghdr& msg) {
   IpAddress offender;
   for (const cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
        c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), const_cast<cmsghdr*>(c))) {
+    if (!fits(msg, c)) break;
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
       stamp = software_stamp(c);
     } else if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||

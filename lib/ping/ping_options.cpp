@@ -67,13 +67,11 @@ double parse_lenient_double(const std::string& text, std::vector<std::string>& w
 int parse_tos(const std::string& text) {
   const bool hex = text.size() > 1 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
   char* end = nullptr;
-  const long tos = std::strtol(text.c_str() + (hex ? 2 : 0), &end, hex ? 16 : 10);
+  // iputils: tos = (int)strtol(...), so only the low 32 bits count.
+  const int tos = static_cast<int>(std::strtol(text.c_str() + (hex ? 2 : 0), &end, hex ? 16 : 10));
   if (*end != '\0') fail("bad TOS value: " + text);
-  if (tos > kMaxTos || tos < INT_MIN) {
-    fail("the decimal value of TOS bits must be in range 0-255: " +
-         std::to_string(static_cast<int>(tos)));
-  }
-  return static_cast<int>(tos);
+  if (tos > kMaxTos) fail("the decimal value of TOS bits must be in range 0-255: " + std::to_string(tos));
+  return tos;
 }
 
 // -p: up to 16 bytes given as hex digit pairs, repeated through the payload.

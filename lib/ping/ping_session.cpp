@@ -61,7 +61,7 @@ void PingSession::advance_transmitted() {
 
 int PingSession::in_flight() const {
   const auto diff = static_cast<std::uint16_t>(static_cast<std::uint16_t>(transmitted_) - acked_);
-  return diff <= 0x7FFF ? diff : static_cast<int>(transmitted_ + errors_ - received_);
+  return diff <= 0x7FFF ? diff : static_cast<int>(transmitted_ - received_ - errors_);
 }
 
 void PingSession::acknowledge(std::uint16_t sequence) {
@@ -340,6 +340,9 @@ int PingSession::run() {
         }
       }
     }
+    // Otherwise iputils blocks in recvmsg() with SO_RCVTIMEO = SCHINT(interval), so it checks its
+    // exit conditions at least that often (errors may have been counted while sending).
+    if (!config_.adaptive) next = std::min(next, schint(interval_ms_));
     std::int64_t timeout_ns = static_cast<std::int64_t>(next) * kNsPerMs;
     const MonoNs now = clock_.mono_now();
     if (exit_at_ != 0) timeout_ns = std::min(timeout_ns, std::max<std::int64_t>(0, exit_at_ - now));

@@ -51,6 +51,9 @@ int SocketEchoTransport::send_echo(std::uint16_t sequence, std::uint64_t number)
   SentEcho& slot = sent_[sequence % kSentRing];
   slot = SentEcho{sequence, number, now, std::nullopt};
   const int err = socket_.send_to(packet_, config_.destination);
+  // A failed send may have queued its explanation (IP_RECVERR): have next_event() read the
+  // error queue, as iputils' pinger() calls receive_error_msg().
+  if (err != 0) error_pending_ = true;
   if (err == 0 && socket_.tx_timestamps_enabled()) {
     key_to_sequence_[next_key_ % kSentRing] = sequence;
     ++next_key_;

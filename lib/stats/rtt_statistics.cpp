@@ -37,8 +37,10 @@ std::int64_t IputilsRttStatistics::mdev_us() const {
   if (count_ == 0) return 0;
   std::int64_t variance = 0;
   if (sum_ < INT_MAX) {
-    // iputils' order of operations, which avoids rounding small RTTs to zero.
-    const double sum_squared_over_n = static_cast<double>((sum_ * sum_) / count_);
+    // iputils' order of operations, which avoids rounding small RTTs to zero. iputils 20221126
+    // keeps tsum as a double, so tsum * tsum / total is a floating-point division.
+    const double sum = static_cast<double>(sum_);
+    const double sum_squared_over_n = sum * sum / static_cast<double>(count_);
     variance = static_cast<std::int64_t>((sum2_ - sum_squared_over_n) / static_cast<double>(count_));
   } else {
     const std::int64_t avg = avg_us();

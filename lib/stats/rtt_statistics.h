@@ -34,7 +34,7 @@ class LatencyHistogram {
   void add(std::int64_t value_ns);
   [[nodiscard]] std::uint64_t count() const { return count_; }
   // Value at quantile q in [0, 1] (nearest-rank), as the midpoint of its bucket; exact for
-  // values below 256 ns. nullopt when empty.
+  // values below 128 ns. nullopt when empty.
   [[nodiscard]] std::optional<std::int64_t> quantile(double q) const;
 
  private:
