@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <optional>
 #include <memory>
+#include <new>
 #include <random>
 
 #include "mtool/version.h"
@@ -160,6 +161,10 @@ void configure_socket(net::IcmpSocket& socket, const PingOptions& o, const net::
       warn(with_errno("WARNING: failed to set mark: " + std::to_string(*o.mark), err));
     }
   }
+  // A stalled device must not block sendto() for ever (signals only arrive in ppoll()).
+  const int send_timeout_ms = o.interval_ms < 1000 ? std::max(o.interval_ms, 10) : 1000;
+  const timeval send_timeout{send_timeout_ms / 1000, (send_timeout_ms % 1000) * 1000};
+  socket.set_option(SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   if (o.so_debug) socket.set_int_option(SOL_SOCKET, SO_DEBUG, 1);
   if (o.so_dontroute) socket.set_int_option(SOL_SOCKET, SO_DONTROUTE, 1);
   if (o.connect_socket && ::connect(socket.fd(), target.sockaddr_ptr(), target.sockaddr_len()) != 0) {
@@ -267,7 +272,8 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   echo.stamp_payload = o.datalen >= kTimevalBytes;
   echo.user_latency = o.user_latency;
   echo.wait_sigmask = control.wait_mask();
-  probe::SocketEchoTransport transport(socket, echo, clock);
+  echo.max_in_flight = o.preload;
+  probe::SocketEchoTransport transport(socket, std::move(echo), clock);
 
   SessionConfig config;
   config.hostname = hostname;
@@ -305,15 +311,19 @@ int run(const std::vector<std::string>& args) {
     return 0;
   }
   PingOptions& o = parsed.options;
+  // Called as ping4 / ping6 (Debian ships both links): that family unless -4/-6 said otherwise.
+  if (o.family == AF_UNSPEC && !args.empty() && (args[0].back() == '4' || args[0].back() == '6')) {
+    o.family = args[0].back() == '4' ? AF_INET : AF_INET6;
+  }
   if (o.pattern && !o.quiet && !o.json) {
     std::printf("PATTERN: 0x");
-    for (std::size_t i = 0; i < o.pattern->size() && i < o.datalen; ++i) std::printf("%02x", (*o.pattern)[i]);
+    for (const std::uint8_t byte : *o.pattern) std::printf("%02x", byte);
     std::printf("\n");
   }
 
   // Sockets first, while the capability to open them is still there, as iputils does.
   const bool force_raw_v4 = o.ident && *o.ident == 0;
-  if (force_raw_v4 && o.family != AF_INET6) warn("WARNING: ident 0 => forcing raw socket");
+  if (force_raw_v4 && o.family != AF_INET6 && o.verbose) warn("WARNING: ident 0 => forcing raw socket");
   std::optional<net::IcmpSocket> sock4;
   std::optional<net::IcmpSocket> sock6;
   if (o.family != AF_INET6) sock4 = open_socket(AF_INET, !force_raw_v4, o.family == AF_INET, o.verbose);
@@ -359,6 +369,10 @@ int run_ping_command(const std::vector<std::string>& args) {
   if (!args.empty()) g_program = args.front();
   try {
     return run(args);
+  } catch (const std::bad_alloc&) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s: memory allocation failed\n", g_program.c_str());
+    return kExitError;
   } catch (const FatalError& e) {
     std::fflush(stdout);
     if (e.what()[0] != '\0') std::fprintf(stderr, "%s: %s\n", g_program.c_str(), e.what());

@@ -150,7 +150,8 @@ int PingSession::send_due_probes() {
     handle(*event);
   }
   advance_transmitted();
-  if (!explained) sink_.local_error(with_errno("sendmsg", err));
+  // iputils 20221126 stays silent here; a stderr line (never a flood 'E') says why it was lost.
+  if (!explained && !config_.flood && !config_.quiet) sink_.local_error(with_errno("sendmsg", err));
   tokens_ = 0;
   return schint(interval_ms_);
 }
@@ -234,9 +235,11 @@ void PingSession::on_error(const probe::IcmpErrorEvent& e) {
 }
 
 void PingSession::on_local_error(const probe::LocalErrorEvent& e) {
+  if (config_.quiet) return;  // iputils neither prints nor counts them under -q
   ++errors_;
   if (e.error == EMSGSIZE) {
-    sink_.local_error("local error: message too long, mtu=" + std::to_string(e.info));
+    sink_.local_error(std::string("local error: message too long, mtu") +
+                      (e.family == AF_INET6 ? ": " : "=") + std::to_string(e.info));
   } else {
     sink_.local_error("local error: " + errno_text(e.error));
   }

@@ -28,14 +28,17 @@ SocketEchoTransport::SocketEchoTransport(net::IcmpSocket& socket, EchoConfig con
       clock_(clock),
       packet_(kIcmpHeaderLength + config_.datalen),
       receive_buffer_(config_.datalen + kMaxIpHeader + kMaxIcmpHeader),
-      sent_(kSentRing),
-      key_to_sequence_(kSentRing) {
+      ring_size_(config_.max_in_flight > 8192 ? std::size_t{1} << 16 : std::size_t{1} << 14),
+      sent_(ring_size_),
+      key_to_sequence_(ring_size_) {
   std::copy_n(config_.payload.begin(), std::min(config_.payload.size(), config_.datalen),
               packet_.begin() + kIcmpHeaderLength);
+  config_.payload.clear();  // now in packet_; -s can be huge
+  config_.payload.shrink_to_fit();
 }
 
 SentEcho* SocketEchoTransport::find_sent(std::uint16_t sequence) {
-  SentEcho& slot = sent_[sequence % kSentRing];
+  SentEcho& slot = sent_[sequence % ring_size_];
   return slot.number != 0 && slot.sequence == sequence ? &slot : nullptr;
 }
 
@@ -48,14 +51,14 @@ int SocketEchoTransport::send_echo(std::uint16_t sequence, std::uint64_t number)
     std::memcpy(packet_.data() + kIcmpHeaderLength, &tv, sizeof tv);
   }
   write_echo_request(packet_, socket_.family(), config_.ident, sequence);
-  SentEcho& slot = sent_[sequence % kSentRing];
+  SentEcho& slot = sent_[sequence % ring_size_];
   slot = SentEcho{sequence, number, now, std::nullopt};
   const int err = socket_.send_to(packet_, config_.destination);
   // A failed send may have queued its explanation (IP_RECVERR): have next_event() read the
   // error queue, as iputils' pinger() calls receive_error_msg().
   if (err != 0) error_pending_ = true;
   if (err == 0 && socket_.tx_timestamps_enabled()) {
-    key_to_sequence_[next_key_ % kSentRing] = sequence;
+    key_to_sequence_[next_key_ % ring_size_] = sequence;
     ++next_key_;
   }
   return err;
@@ -86,8 +89,8 @@ void SocketEchoTransport::drain_error_queue() {
     }
     if (const auto* stamp = std::get_if<net::TxTimestamp>(&message->entry)) {
       // Accept a key only for a send we made, and only if the stamp is not older than it.
-      if (stamp->key >= next_key_ || next_key_ - stamp->key > kSentRing) continue;
-      SentEcho* sent = find_sent(key_to_sequence_[stamp->key % kSentRing]);
+      if (stamp->key >= next_key_ || next_key_ - stamp->key > ring_size_) continue;
+      SentEcho* sent = find_sent(key_to_sequence_[stamp->key % ring_size_]);
       if (sent != nullptr && stamp->time >= sent->user_tx) sent->kernel_tx = stamp->time;
     } else if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message->entry)) {
       // The kernel hands back the start of our own request: check it is ours and for our
@@ -102,7 +105,7 @@ void SocketEchoTransport::drain_error_queue() {
       pending_.emplace_back(IcmpErrorEvent{sequence, icmp->offender, socket_.family(), icmp->type,
                                            icmp->code, icmp->info});
     } else if (const auto* local = std::get_if<net::LocalErrorReport>(&message->entry)) {
-      pending_.emplace_back(LocalErrorEvent{local->error, local->info});
+      pending_.emplace_back(LocalErrorEvent{local->error, local->info, socket_.family()});
     }
   }
 }

@@ -59,6 +59,7 @@ struct IcmpNoticeEvent {
 struct LocalErrorEvent {
   int error = 0;
   std::uint32_t info = 0;
+  int family = 0;
 };
 
 using EchoEvent = std::variant<EchoReplyEvent, IcmpErrorEvent, IcmpNoticeEvent, LocalErrorEvent>;
@@ -81,6 +82,7 @@ struct EchoConfig {
   std::size_t datalen = 56;          // ICMP data bytes
   std::vector<std::uint8_t> payload; // datalen bytes: the fill pattern
   bool stamp_payload = true;         // put the send time in the first 16 data bytes
+  int max_in_flight = 1;             // preload: how many sends may await replies
   bool user_latency = false;         // -U: take receive time in user space
   const sigset_t* wait_sigmask = nullptr;  // signals to unblock while waiting
 };
@@ -94,7 +96,9 @@ class SocketEchoTransport final : public EchoTransport {
   std::optional<EchoEvent> next_event() override;
 
  private:
-  static constexpr std::size_t kSentRing = 1U << 14;
+  // Send records kept: enough for every probe in flight (up to -l 65536), small by default so
+  // a flood's resident memory stays low.
+  std::size_t ring_size_;
   void drain_error_queue();
   std::optional<EchoEvent> classify(std::size_t length, const net::Datagram& datagram);
   SentEcho* find_sent(std::uint16_t sequence);

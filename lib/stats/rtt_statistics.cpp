@@ -26,7 +26,7 @@ std::int64_t integer_sqrt(std::int64_t a) {
 void IputilsRttStatistics::add(std::int64_t rtt_us) {
   ++count_;
   sum_ += rtt_us;
-  sum2_ += static_cast<double>(rtt_us * rtt_us);
+  sum2_ += static_cast<double>(rtt_us) * static_cast<double>(rtt_us);
   if (rtt_us < min_) min_ = rtt_us;
   if (rtt_us > max_) max_ = rtt_us;
 }

@@ -297,7 +297,7 @@ Bytes v4_error(std::uint8_t type, std::uint8_t code, std::uint32_t rest, std::ui
                std::uint16_t seq, const char* original_dst = "198.18.0.2", unsigned quoted_ihl = 5,
                std::uint8_t quoted_protocol = IPPROTO_ICMP, std::uint8_t quoted_type = ICMP_ECHO) {
   return Packet()
-      .ipv4(IPPROTO_ICMP, 250, "10.0.0.1", "198.18.0.1", static_cast<std::uint16_t>(20 + 8 + quoted_ihl * 4 + 8))
+      .ipv4(IPPROTO_ICMP, 250, "198.18.200.1", "198.18.0.1", static_cast<std::uint16_t>(20 + 8 + quoted_ihl * 4 + 8))
       .icmp(type, code, rest)
       .ipv4(quoted_protocol, 1, "198.18.0.1", original_dst, 84, quoted_ihl)
       .u8(quoted_type).u8(0).u16(0xCAFE).u16(ident).u16(seq)
@@ -329,11 +329,11 @@ TEST(ParseIcmp, Ipv4FragmentationNeededCarriesMtu) {
 }
 
 TEST(ParseIcmp, Ipv4QuoteWithIpOptions) {
-  const Bytes p = v4_error(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, 0x4321, 300, "192.0.2.7", /*quoted_ihl=*/6);
+  const Bytes p = v4_error(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, 0x4321, 300, "198.18.200.7", /*quoted_ihl=*/6);
   const IcmpMessage m = parse(p, AF_INET, true);
   EXPECT_EQ(m.kind, IcmpKind::kError);
   ASSERT_TRUE(m.quoted.has_value());
-  EXPECT_EQ(m.quoted->destination.to_string(), "192.0.2.7");
+  EXPECT_EQ(m.quoted->destination.to_string(), "198.18.200.7");
   EXPECT_EQ(m.quoted->ident, 0x4321);
   EXPECT_EQ(m.quoted->sequence, 300);
 }
@@ -386,10 +386,10 @@ TEST(ParseIcmp, Ipv4ParameterProblemIsError) {
 }
 
 TEST(ParseIcmp, Ipv4RedirectAndSourceQuenchAreNotices) {
-  const Bytes redirect = v4_error(ICMP_REDIRECT, ICMP_REDIR_HOST, 0x0A0000FE, 0x1111, 4);
+  const Bytes redirect = v4_error(ICMP_REDIRECT, ICMP_REDIR_HOST, 0xC612C8FE, 0x1111, 4);
   const IcmpMessage m = parse(redirect, AF_INET, true);
   EXPECT_EQ(m.kind, IcmpKind::kNotice);
-  EXPECT_EQ(m.rest, 0x0A0000FEU);  // the new gateway, host order
+  EXPECT_EQ(m.rest, 0xC612C8FEU);  // the new gateway, host order
   ASSERT_TRUE(m.quoted.has_value());
   EXPECT_EQ(m.quoted->sequence, 4);
   EXPECT_EQ(parse(v4_error(ICMP_SOURCE_QUENCH, 0, 0, 1, 2), AF_INET, true).kind, IcmpKind::kNotice);

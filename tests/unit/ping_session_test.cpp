@@ -111,7 +111,7 @@ class FakeNetwork final : public probe::EchoTransport {
     for (const auto after : p.duplicates_after) reply(after);
     if (p.error_after) {
       schedule(clock_.mono_now() + *p.error_after,
-               IcmpErrorEvent{sequence, *net::IpAddress::parse("10.0.0.1"), AF_INET, p.error_type,
+               IcmpErrorEvent{sequence, *net::IpAddress::parse("198.18.200.1"), AF_INET, p.error_type,
                               p.error_code, 0});
     }
     return 0;
@@ -571,7 +571,7 @@ TEST_F(PingSessionTest, IcmpErrorsCountTowardsTheCount) {
   EXPECT_EQ(clock.elapsed(), ms(2005));
   ASSERT_EQ(sink.errors.size(), 3U);
   EXPECT_EQ(sink.errors[0].sequence, 1);
-  EXPECT_EQ(sink.errors[0].from, "10.0.0.1");
+  EXPECT_EQ(sink.errors[0].from, "198.18.200.1");
   EXPECT_EQ(sink.errors[0].text, "Destination Host Unreachable");
   EXPECT_EQ(sink.errors[0].icmp_type, ICMP_DEST_UNREACH);
   EXPECT_EQ(sink.errors[0].icmp_code, ICMP_HOST_UNREACH);

@@ -274,24 +274,24 @@ TEST_F(TextSinkTest, ErrorLineWithTimestamp) {
   PingError e;
   e.print_time = 12'000'500'000LL;
   e.sequence = 4;
-  e.from = "10.0.0.1";
+  e.from = "198.18.200.1";
   e.text = "Time to live exceeded";
   s.icmp_error(e);
-  EXPECT_EQ(out(), "[12.000500] From 10.0.0.1 icmp_seq=4 Time to live exceeded\n");
+  EXPECT_EQ(out(), "[12.000500] From 198.18.200.1 icmp_seq=4 Time to live exceeded\n");
 }
 
 TEST_F(TextSinkTest, NoticeLine) {
   auto s = sink();
   PingNotice n;
   n.sequence = 3;
-  n.from = "10.0.0.1";
-  n.text = "Redirect Host(New nexthop: 10.0.0.254)";
+  n.from = "198.18.200.1";
+  n.text = "Redirect Host(New nexthop: 198.18.200.254)";
   s.notice(n);
   n.bad_checksum = true;
   s.notice(n);
   EXPECT_EQ(out(),
-            "From 10.0.0.1: icmp_seq=3 Redirect Host(New nexthop: 10.0.0.254)\n"
-            "From 10.0.0.1: icmp_seq=3 (BAD CHECKSUM)Redirect Host(New nexthop: 10.0.0.254)\n");
+            "From 198.18.200.1: icmp_seq=3 Redirect Host(New nexthop: 198.18.200.254)\n"
+            "From 198.18.200.1: icmp_seq=3 (BAD CHECKSUM)Redirect Host(New nexthop: 198.18.200.254)\n");
 }
 
 TEST_F(TextSinkTest, NoAnswerYet) {
@@ -345,7 +345,7 @@ TEST_F(TextSinkTest, FloodDotsAndBackspaces) {
   bad.bad_checksum = true;
   s.reply(bad);
   PingError e;
-  e.from = "10.0.0.1";
+  e.from = "198.18.200.1";
   e.text = "Destination Host Unreachable";
   s.icmp_error(e);
   s.local_error("sendmsg: No buffer space available");
@@ -538,8 +538,8 @@ TEST(IcmpText, Ipv4Wording) {
   EXPECT_EQ(describe_icmp(AF_INET, ICMP_DEST_UNREACH, 99, 0), "Dest Unreachable, Bad Code: 99");
   EXPECT_EQ(describe_icmp(AF_INET, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0), "Time to live exceeded");
   EXPECT_EQ(describe_icmp(AF_INET, ICMP_PARAMETERPROB, 0, 20), "Parameter problem: pointer = 20");
-  EXPECT_EQ(describe_icmp(AF_INET, ICMP_REDIRECT, ICMP_REDIR_HOST, 0x0A0000FE),
-            "Redirect Host(New nexthop: 10.0.0.254)");
+  EXPECT_EQ(describe_icmp(AF_INET, ICMP_REDIRECT, ICMP_REDIR_HOST, 0xC612C8FE),
+            "Redirect Host(New nexthop: 198.18.200.254)");
   EXPECT_EQ(describe_icmp(AF_INET, 200, 0, 0), "Bad ICMP type: 200");
 }
 
@@ -656,14 +656,14 @@ TEST_F(JsonSinkTest, ErrorNoticeAndNoAnswer) {
   auto s = json_sink();
   PingError e;
   e.sequence = 2;
-  e.from = "10.0.0.1";
+  e.from = "198.18.200.1";
   e.text = "Destination Host Unreachable";
   e.icmp_type = 3;
   e.icmp_code = 1;
   s.icmp_error(e);
   PingNotice n;
   n.sequence = 3;
-  n.from = "10.0.0.1";
+  n.from = "198.18.200.1";
   n.text = "Source Quench";
   s.notice(n);
   s.no_answer_yet(2'000'000'000, 4);
@@ -671,7 +671,7 @@ TEST_F(JsonSinkTest, ErrorNoticeAndNoAnswer) {
   ASSERT_EQ(lines.size(), 3U);
   EXPECT_EQ(lines[0]["type"], "error");
   EXPECT_EQ(lines[0]["seq"], 2);
-  EXPECT_EQ(lines[0]["from"], "10.0.0.1");
+  EXPECT_EQ(lines[0]["from"], "198.18.200.1");
   EXPECT_EQ(lines[0]["icmp_type"], 3);
   EXPECT_EQ(lines[0]["icmp_code"], 1);
   EXPECT_EQ(lines[0]["description"], "Destination Host Unreachable");

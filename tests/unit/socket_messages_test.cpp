@@ -264,7 +264,7 @@ TEST(ParseErrorQueueMeta, IcmpErrorWithOffender) {
   ee.ee_type = ICMP_DEST_UNREACH;
   ee.ee_code = ICMP_HOST_UNREACH;
   ee.ee_info = 0;
-  const sockaddr_in offender = v4_sockaddr("10.0.0.1");
+  const sockaddr_in offender = v4_sockaddr("198.18.200.1");
   const auto payload = recverr_payload(ee, &offender, sizeof offender);
   Control c;
   c.add(SOL_IP, IP_RECVERR, payload.data(), payload.size());
@@ -276,7 +276,7 @@ TEST(ParseErrorQueueMeta, IcmpErrorWithOffender) {
   EXPECT_EQ(icmp->code, ICMP_HOST_UNREACH);
   EXPECT_EQ(icmp->info, 0U);
   EXPECT_TRUE(icmp->offender.is_v4());
-  EXPECT_EQ(icmp->offender.to_string(), "10.0.0.1");
+  EXPECT_EQ(icmp->offender.to_string(), "198.18.200.1");
 }
 
 TEST(ParseErrorQueueMeta, IcmpFragmentationNeededCarriesMtu) {

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   const char* slash = std::strrchr(argv[0], '/');
   const std::string invoked_as = slash != nullptr ? slash + 1 : argv[0];
   if (const CommandEntry* c = find_command(invoked_as)) return c->run(args);
+  if (invoked_as == "ping4" || invoked_as == "ping6") return mtool::ping::run_ping_command(args);
 
   if (argc < 2 || args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
     print_help(argc < 2 ? stderr : stdout);
