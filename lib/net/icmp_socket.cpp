@@ -120,52 +120,62 @@ int IcmpSocket::send_to(std::span<const std::uint8_t> bytes, const IpAddress& de
   return static_cast<std::size_t>(sent) == bytes.size() ? 0 : EMSGSIZE;
 }
 
-std::optional<Datagram> IcmpSocket::receive(std::span<std::uint8_t> buffer, int& error) {
-  sockaddr_storage from{};
-  alignas(cmsghdr) char control[512];
+namespace {
+
+// One recvmsg() with room for the peer address and ancillary data; both receive paths use it.
+struct ReceivedMessage {
+  sockaddr_storage name{};
+  alignas(cmsghdr) char control[512]{};
+  msghdr header{};
+  ssize_t length = -1;
+};
+
+void receive_message(int fd, std::span<std::uint8_t> buffer, int flags, ReceivedMessage& m) {
   iovec iov{buffer.data(), buffer.size()};
-  msghdr msg{};
-  msg.msg_name = &from;
-  msg.msg_namelen = sizeof from;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  const ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT);
-  if (n < 0) {
+  m.header.msg_name = &m.name;
+  m.header.msg_namelen = sizeof m.name;
+  m.header.msg_iov = &iov;
+  m.header.msg_iovlen = 1;
+  m.header.msg_control = m.control;
+  m.header.msg_controllen = sizeof m.control;
+  m.length = ::recvmsg(fd, &m.header, flags | MSG_DONTWAIT);
+  m.header.msg_iov = nullptr;  // iov dies with this frame
+  m.header.msg_iovlen = 0;
+}
+
+IpAddress peer_of(const ReceivedMessage& m) {
+  return IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&m.name), m.header.msg_namelen);
+}
+
+}  // namespace
+
+std::optional<Datagram> IcmpSocket::receive(std::span<std::uint8_t> buffer, int& error) {
+  ReceivedMessage m;
+  receive_message(fd_.get(), buffer, 0, m);
+  if (m.length < 0) {
     error = errno;
     return std::nullopt;
   }
   Datagram d;
-  d.length = std::min(static_cast<std::size_t>(n), buffer.size());
-  d.from = IpAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&from), msg.msg_namelen);
-  d.meta = parse_receive_meta(msg);
+  d.length = std::min(static_cast<std::size_t>(m.length), buffer.size());
+  d.from = peer_of(m);
+  d.meta = parse_receive_meta(m.header);
   return d;
 }
 
 std::optional<ErrorQueueMessage> IcmpSocket::receive_error(std::span<std::uint8_t> buffer,
                                                            int& error) {
-  sockaddr_storage target{};
-  alignas(cmsghdr) char control[512];
-  iovec iov{buffer.data(), buffer.size()};
-  msghdr msg{};
-  msg.msg_name = &target;
-  msg.msg_namelen = sizeof target;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  const ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
-  if (n < 0) {
+  ReceivedMessage m;
+  receive_message(fd_.get(), buffer, MSG_ERRQUEUE, m);
+  if (m.length < 0) {
     error = errno;
     return std::nullopt;
   }
   error = 0;
-  auto entry = parse_error_queue_meta(msg);
+  auto entry = parse_error_queue_meta(m.header);
   if (!entry) return std::nullopt;
-  return ErrorQueueMessage{
-      *entry, IpAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&target), msg.msg_namelen),
-      std::min(static_cast<std::size_t>(n), buffer.size())};
+  return ErrorQueueMessage{*entry, peer_of(m),
+                           std::min(static_cast<std::size_t>(m.length), buffer.size())};
 }
 
 }  // namespace mtool::net

@@ -17,11 +17,7 @@ SourceSelection select_source_address(const IpAddress& destination, const std::s
   UniqueFd probe(::socket(destination.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!probe) return {{}, errno, "socket"};
   if (!device.empty()) {
-    const ScopedCapability raw(CAP_NET_RAW);
-    if (::setsockopt(probe.get(), SOL_SOCKET, SO_BINDTODEVICE, device.c_str(),
-                     static_cast<socklen_t>(device.size() + 1)) != 0) {
-      return {{}, errno, "SO_BINDTODEVICE"};
-    }
+    if (const int err = bind_to_device(probe.get(), device)) return {{}, err, "SO_BINDTODEVICE"};
   }
   if (allow_broadcast) {
     const int on = 1;
@@ -40,6 +36,14 @@ SourceSelection select_source_address(const IpAddress& destination, const std::s
   result.source = IpAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&local), length);
   result.source.set_port(0);
   return result;
+}
+
+int bind_to_device(int fd, const std::string& device) {
+  const ScopedCapability raw(CAP_NET_RAW);
+  return ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device.c_str(),
+                      static_cast<socklen_t>(device.size() + 1)) == 0
+             ? 0
+             : errno;
 }
 
 bool address_on_device(const IpAddress& address, const std::string& device) {

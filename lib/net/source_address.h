@@ -16,6 +16,9 @@ struct SourceSelection {
 SourceSelection select_source_address(const IpAddress& destination, const std::string& device,
                                       bool allow_broadcast);
 
+// SO_BINDTODEVICE with CAP_NET_RAW raised for just that call. Returns 0 or errno.
+int bind_to_device(int fd, const std::string& device);
+
 // Whether `address` is configured on interface `device`.
 bool address_on_device(const IpAddress& address, const std::string& device);
 

@@ -23,6 +23,7 @@
 #include "ping/ping_session.h"
 #include "ping/run_control.h"
 #include "probe/echo_transport.h"
+#include "probe/icmp_codec.h"
 #include "report/ping_json_sink.h"
 #include "report/ping_text_sink.h"
 #include "util/error.h"
@@ -31,8 +32,7 @@ namespace mtool::ping {
 namespace {
 
 constexpr int kExitError = 2;
-constexpr std::size_t kTimevalBytes = 16;
-constexpr int kMinUserIntervalMs = 2;
+constexpr int kMinUserIntervalMs = PingSession::kMinUserIntervalMs;
 
 // glibc's error() prefixes messages with argv[0] as invoked ("/usr/bin/ping: ..."); so do we.
 std::string g_program = "ping";
@@ -81,10 +81,7 @@ void configure_socket(net::IcmpSocket& socket, const PingOptions& o, const net::
                       const net::IpAddress& source, bool multicast) {
   const bool v6 = socket.family() == AF_INET6;
   if (!o.device.empty()) {
-    const net::ScopedCapability raw(CAP_NET_RAW);
-    if (const int err = socket.set_option(SOL_SOCKET, SO_BINDTODEVICE, o.device.c_str(),
-                                          static_cast<socklen_t>(o.device.size() + 1));
-        err != 0 && !multicast) {
+    if (const int err = net::bind_to_device(socket.fd(), o.device); err != 0 && !multicast) {
       die("SO_BINDTODEVICE " + o.device, err);
     }
   }
@@ -269,7 +266,7 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   echo.ident = ident;
   echo.datalen = o.datalen;
   echo.payload = build_payload(o);
-  echo.stamp_payload = o.datalen >= kTimevalBytes;
+  echo.stamp_payload = o.datalen >= probe::kEchoTimestampLength;
   echo.user_latency = o.user_latency;
   echo.wait_sigmask = control.wait_mask();
   echo.max_in_flight = o.preload;
@@ -288,7 +285,7 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   config.quiet = o.quiet;
   config.multicast = multicast;
   config.verbose = o.verbose;
-  config.timing = o.datalen >= kTimevalBytes;
+  config.timing = o.datalen >= probe::kEchoTimestampLength;
   config.datalen = o.datalen;
   config.percentiles = o.percentiles;
   config.tx_reference = o.tx_timestamp;

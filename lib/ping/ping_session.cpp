@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <type_traits>
 
+#include "probe/icmp_codec.h"
 #include "report/icmp_text.h"
 #include "util/error.h"
 
@@ -181,7 +182,7 @@ void PingSession::on_reply(const probe::EchoReplyEvent& r) {
   line.bytes = r.icmp_length;
   line.ttl = r.ttl;
   line.rx_from_kernel = r.rx_from_kernel;
-  if (config_.timing && r.icmp_length >= 8 + 16) {
+  if (config_.timing && r.icmp_length >= probe::kIcmpHeaderLength + probe::kEchoTimestampLength) {
     WallNs tx = r.sent->user_tx;
     if (config_.tx_reference == TxTimestampSource::kKernel && r.sent->kernel_tx) {
       tx = *r.sent->kernel_tx;

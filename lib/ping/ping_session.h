@@ -40,6 +40,8 @@ struct SessionConfig {
 
 class PingSession {
  public:
+  static constexpr int kMinUserIntervalMs = 2;   // iputils' MINUSERINTERVAL: non-root floor
+
   PingSession(SessionConfig config, probe::EchoTransport& transport, report::PingSink& sink,
               const Clock& clock, net::AddressNamer& namer, RunControl& control);
 
@@ -49,7 +51,6 @@ class PingSession {
 
  private:
   static constexpr int kMinIntervalMs = 10;      // iputils' MININTERVAL
-  static constexpr int kMinUserIntervalMs = 2;   // iputils' MINUSERINTERVAL
   static constexpr std::uint32_t kDupTableBits = 0x10000;
 
   int send_due_probes();

@@ -15,7 +15,7 @@
 namespace mtool::probe {
 namespace {
 
-constexpr std::size_t kTimevalBytes = sizeof(timeval);  // iputils' payload timestamp
+static_assert(sizeof(timeval) == kEchoTimestampLength);
 constexpr std::size_t kMaxIpHeader = 60;
 constexpr std::size_t kMaxIcmpHeader = 76;
 
@@ -44,7 +44,7 @@ SentEcho* SocketEchoTransport::find_sent(std::uint16_t sequence) {
 
 int SocketEchoTransport::send_echo(std::uint16_t sequence, std::uint64_t number) {
   const WallNs now = clock_.wall_now();
-  if (config_.stamp_payload && config_.datalen >= kTimevalBytes) {
+  if (config_.stamp_payload && config_.datalen >= kEchoTimestampLength) {
     // Same layout as iputils: a struct timeval in host order at the start of the data.
     timeval tv{static_cast<time_t>(now / kNsPerSec),
                static_cast<suseconds_t>((now % kNsPerSec) / kNsPerUs)};
@@ -95,15 +95,12 @@ void SocketEchoTransport::drain_error_queue() {
     } else if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message->entry)) {
       // The kernel hands back the start of our own request: check it is ours and for our
       // destination before believing it.
-      if (message->payload_length < kIcmpHeaderLength) continue;
-      if (!message->original_destination.same_host(config_.destination)) continue;
+      const auto echo = parse_echo_header(std::span(quote.data(), message->payload_length));
+      if (!echo || !message->original_destination.same_host(config_.destination)) continue;
       const std::uint8_t echo_type = socket_.family() == AF_INET6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
-      if (quote[0] != echo_type) continue;
-      const std::uint16_t ident = static_cast<std::uint16_t>((quote[4] << 8) | quote[5]);
-      if (socket_.is_raw() && ident != config_.ident) continue;
-      const std::uint16_t sequence = static_cast<std::uint16_t>((quote[6] << 8) | quote[7]);
-      pending_.emplace_back(IcmpErrorEvent{sequence, icmp->offender, socket_.family(), icmp->type,
-                                           icmp->code, icmp->info});
+      if (echo->type != echo_type || (socket_.is_raw() && echo->ident != config_.ident)) continue;
+      pending_.emplace_back(IcmpErrorEvent{echo->sequence, icmp->offender, socket_.family(),
+                                           icmp->type, icmp->code, icmp->info});
     } else if (const auto* local = std::get_if<net::LocalErrorReport>(&message->entry)) {
       pending_.emplace_back(LocalErrorEvent{local->error, local->info, socket_.family()});
     }
@@ -127,7 +124,7 @@ std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
     }
     // Data after the timestamp must be what we sent (iputils' contains_pattern_in_payload).
     const auto data = m.icmp.subspan(kIcmpHeaderLength);
-    const std::size_t from = std::min(kTimevalBytes, config_.datalen);
+    const std::size_t from = std::min(kEchoTimestampLength, config_.datalen);
     const std::size_t upto = std::min(data.size(), config_.datalen);
     for (std::size_t i = from; i < upto; ++i) {
       if (data[i] != packet_[kIcmpHeaderLength + i]) return std::nullopt;

@@ -96,6 +96,11 @@ void write_echo_request(std::span<std::uint8_t> packet, int family, std::uint16_
   }
 }
 
+std::optional<EchoHeader> parse_echo_header(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < kIcmpHeaderLength) return std::nullopt;
+  return EchoHeader{bytes[0], load16(bytes.data() + 4), load16(bytes.data() + 6)};
+}
+
 IcmpMessage parse_icmp(std::span<const std::uint8_t> datagram, int family, bool with_ip_header) {
   IcmpMessage m;
   std::span<const std::uint8_t> icmp = datagram;

@@ -11,6 +11,18 @@
 namespace mtool::probe {
 
 inline constexpr std::size_t kIcmpHeaderLength = 8;
+// iputils puts a struct timeval (16 bytes on 64-bit Linux) at the start of the echo data;
+// smaller payloads carry no timestamp and their replies show no time.
+inline constexpr std::size_t kEchoTimestampLength = 16;
+
+// Type, identifier and sequence of an echo header at the start of `bytes` (e.g. the copy of
+// our own request that the error queue returns); nullopt if shorter than a header.
+struct EchoHeader {
+  std::uint8_t type = 0;
+  std::uint16_t ident = 0;
+  std::uint16_t sequence = 0;
+};
+std::optional<EchoHeader> parse_echo_header(std::span<const std::uint8_t> bytes);
 
 // RFC 1071 one's-complement sum over `bytes`, folded and inverted.
 std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes, std::uint32_t initial = 0);
