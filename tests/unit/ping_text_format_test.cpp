@@ -104,6 +104,16 @@ class TextSinkTest : public ::testing::Test {
     return r;
   }
 
+  static PingSummary summary_of(const std::string& host, long transmitted, long received,
+                                std::int64_t elapsed_ms = 0) {
+    PingSummary s;
+    s.hostname = host;
+    s.transmitted = transmitted;
+    s.received = received;
+    s.elapsed_ms = elapsed_ms;
+    return s;
+  }
+
   static PingHeader v4_header() {
     PingHeader h;
     h.hostname = "127.0.0.1";
@@ -378,11 +388,7 @@ TEST_F(TextSinkTest, StatusLineWithoutReplies) {
 
 TEST_F(TextSinkTest, SummaryNormal) {
   auto s = sink();
-  PingSummary sum;
-  sum.hostname = "127.0.0.1";
-  sum.transmitted = 3;
-  sum.received = 3;
-  sum.elapsed_ms = 2046;
+  PingSummary sum = summary_of("127.0.0.1", 3, 3, 2046);
   sum.rtt = RttSummary{23, 39, 58, 14};
   s.summary(sum);
   EXPECT_EQ(out(),
@@ -393,10 +399,7 @@ TEST_F(TextSinkTest, SummaryNormal) {
 
 TEST_F(TextSinkTest, SummaryWithDuplicates) {
   auto s = sink();
-  PingSummary sum;
-  sum.hostname = "198.18.0.2";
-  sum.transmitted = 3;
-  sum.received = 3;
+  PingSummary sum = summary_of("198.18.0.2", 3, 3);
   sum.duplicates = 2;
   sum.elapsed_ms = 408;
   sum.rtt = RttSummary{39, 49, 64, 10};
@@ -423,10 +426,7 @@ TEST_F(TextSinkTest, SummaryWithErrorsAndNoReplies) {
 
 TEST_F(TextSinkTest, SummaryWithCorruptedAndLoss) {
   auto s = sink();
-  PingSummary sum;
-  sum.hostname = "h";
-  sum.transmitted = 7;
-  sum.received = 5;
+  PingSummary sum = summary_of("h", 7, 5);
   sum.corrupted = 1;
   sum.errors = 1;
   sum.elapsed_ms = 6009;
@@ -440,11 +440,7 @@ TEST_F(TextSinkTest, SummaryWithCorruptedAndLoss) {
 
 TEST_F(TextSinkTest, SummaryFloodWithIpgAndEwma) {
   auto s = sink();
-  PingSummary sum;
-  sum.hostname = "127.0.0.1";
-  sum.transmitted = 100;
-  sum.received = 100;
-  sum.elapsed_ms = 11;
+  PingSummary sum = summary_of("127.0.0.1", 100, 100, 11);
   sum.rtt = RttSummary{20, 40, 100, 10};
   sum.ipg_us = 110;
   sum.ewma_us_x8 = 8 * 46 + 7;  // the EWMA is kept times 8; the remainder is dropped
@@ -457,11 +453,7 @@ TEST_F(TextSinkTest, SummaryFloodWithIpgAndEwma) {
 
 TEST_F(TextSinkTest, SummaryWithPipe) {
   auto s = sink();
-  PingSummary sum;
-  sum.hostname = "h";
-  sum.transmitted = 3;
-  sum.received = 3;
-  sum.elapsed_ms = 401;
+  PingSummary sum = summary_of("h", 3, 3, 401);
   sum.rtt = RttSummary{300000, 300000, 300000, 0};
   sum.pipe = 2;
   s.summary(sum);
@@ -473,10 +465,7 @@ TEST_F(TextSinkTest, SummaryWithPipe) {
 
 TEST_F(TextSinkTest, SummaryPipeOneIsNotShown) {
   auto s = sink();
-  PingSummary sum;
-  sum.hostname = "h";
-  sum.transmitted = 1;
-  sum.received = 1;
+  PingSummary sum = summary_of("h", 1, 1);
   sum.rtt = RttSummary{1, 1, 1, 0};
   sum.pipe = 1;
   s.summary(sum);
@@ -488,11 +477,7 @@ TEST_F(TextSinkTest, SummaryPipeOneIsNotShown) {
 
 TEST_F(TextSinkTest, SummaryPipeAndIpgWithoutRtt) {
   auto s = sink();
-  PingSummary sum;
-  sum.hostname = "h";
-  sum.transmitted = 5;
-  sum.received = 5;
-  sum.elapsed_ms = 1;
+  PingSummary sum = summary_of("h", 5, 5, 1);
   sum.pipe = 3;
   sum.ipg_us = 250;
   s.summary(sum);
@@ -504,11 +489,7 @@ TEST_F(TextSinkTest, SummaryPipeAndIpgWithoutRtt) {
 
 TEST_F(TextSinkTest, SummaryWithPercentiles) {
   auto s = sink();
-  PingSummary sum;
-  sum.hostname = "127.0.0.1";
-  sum.transmitted = 3;
-  sum.received = 3;
-  sum.elapsed_ms = 2046;
+  PingSummary sum = summary_of("127.0.0.1", 3, 3, 2046);
   sum.rtt = RttSummary{23, 39, 58, 14};
   // Nanoseconds, rounded to the nearest microsecond.
   sum.percentiles = PercentileSummary{23'456, 45'500, 99'499, 1'000'000};
@@ -704,10 +685,7 @@ TEST_F(JsonSinkTest, LocalErrorAndStatusGoToStderr) {
 
 TEST_F(JsonSinkTest, Summary) {
   auto s = json_sink();
-  PingSummary sum;
-  sum.hostname = "127.0.0.1";
-  sum.transmitted = 3;
-  sum.received = 2;
+  PingSummary sum = summary_of("127.0.0.1", 3, 2);
   sum.duplicates = 1;
   sum.corrupted = 0;
   sum.errors = 1;

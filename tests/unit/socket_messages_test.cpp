@@ -284,7 +284,7 @@ TEST(ParseErrorQueueMeta, IcmpFragmentationNeededCarriesMtu) {
   ee.ee_type = ICMP_DEST_UNREACH;
   ee.ee_code = ICMP_FRAG_NEEDED;
   ee.ee_info = 1400;
-  const sockaddr_in offender = v4_sockaddr("192.0.2.1");
+  const sockaddr_in offender = v4_sockaddr("198.18.200.2");
   const auto payload = recverr_payload(ee, &offender, sizeof offender);
   Control c;
   c.add(SOL_IP, IP_RECVERR, payload.data(), payload.size());
@@ -292,7 +292,7 @@ TEST(ParseErrorQueueMeta, IcmpFragmentationNeededCarriesMtu) {
   ASSERT_TRUE(entry.has_value());
   const auto& icmp = std::get<IcmpErrorReport>(*entry);
   EXPECT_EQ(icmp.info, 1400U);
-  EXPECT_EQ(icmp.offender.to_string(), "192.0.2.1");
+  EXPECT_EQ(icmp.offender.to_string(), "198.18.200.2");
 }
 
 TEST(ParseErrorQueueMeta, Icmp6ErrorWithOffender) {
