@@ -37,10 +37,7 @@ constexpr int kMinUserIntervalMs = PingSession::kMinUserIntervalMs;
 // glibc's error() prefixes messages with argv[0] as invoked ("/usr/bin/ping: ..."); so do we.
 std::string g_program = "ping";
 
-void warn(const std::string& text) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "%s: %s\n", g_program.c_str(), text.c_str());
-}
+void warn(const std::string& text) { print_diagnostic(stdout, stderr, g_program, text); }
 
 [[noreturn]] void die(const std::string& text, int err = 0) {
   throw FatalError(with_errno(text, err), kExitError);
@@ -367,12 +364,11 @@ int run_ping_command(const std::vector<std::string>& args) {
   try {
     return run(args);
   } catch (const std::bad_alloc&) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "%s: memory allocation failed\n", g_program.c_str());
+    warn("memory allocation failed");
     return kExitError;
   } catch (const FatalError& e) {
     std::fflush(stdout);
-    if (e.what()[0] != '\0') std::fprintf(stderr, "%s: %s\n", g_program.c_str(), e.what());
+    if (e.what()[0] != '\0') warn(e.what());
     if (e.show_usage()) {
       // --help asks for it (exit 0, stdout, with mtool's options); errors get iputils' text.
       std::FILE* out = e.exit_code() == 0 ? stdout : stderr;

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/error.h"
+
 namespace mtool::report {
 namespace {
 
@@ -68,8 +70,7 @@ void JsonPingSink::notice(const PingNotice& n) {
 }
 
 void JsonPingSink::local_error(const std::string& text) {
-  std::fflush(out_);
-  std::fprintf(err_, "%s: %s\n", program_.c_str(), text.c_str());
+  print_diagnostic(out_, err_, program_, text);
 }
 
 void JsonPingSink::no_answer_yet(WallNs print_time, std::uint64_t sequence) {

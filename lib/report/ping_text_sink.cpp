@@ -4,6 +4,8 @@
 
 #include <cinttypes>
 
+#include "util/error.h"
+
 namespace mtool::report {
 
 std::string format_reply_time(std::int64_t t) {
@@ -116,8 +118,7 @@ void TextPingSink::local_error(const std::string& text) {
     std::fflush(out_);
     return;
   }
-  std::fflush(out_);
-  std::fprintf(err_, "%s: %s\n", options_.program.c_str(), text.c_str());
+  print_diagnostic(out_, err_, options_.program, text);
 }
 
 void TextPingSink::no_answer_yet(WallNs print_time, std::uint64_t sequence) {

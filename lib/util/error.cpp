@@ -4,6 +4,12 @@
 
 namespace mtool {
 
+void print_diagnostic(std::FILE* out, std::FILE* err, const std::string& program,
+                      const std::string& text) {
+  std::fflush(out);
+  std::fprintf(err, "%s: %s\n", program.c_str(), text.c_str());
+}
+
 std::string errno_text(int err) {
   char buf[256];
   // GNU strerror_r returns a pointer that may or may not be buf.

@@ -1,6 +1,7 @@
 #pragma once
 // Errors that end a command. A FatalError carries the exact one-line message the user sees
 // (without the "prog: " prefix) and the exit code the drop-in tool must return.
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -17,6 +18,11 @@ class FatalError : public std::runtime_error {
   int exit_code_;
   bool show_usage_;
 };
+
+// One diagnostic line as glibc's error() writes it: "program: text" on `err`, after flushing
+// `out` so the two streams stay in order.
+void print_diagnostic(std::FILE* out, std::FILE* err, const std::string& program,
+                      const std::string& text);
 
 // strerror(err) as glibc's error() prints it.
 std::string errno_text(int err);

@@ -15,16 +15,21 @@ using Command = int (*)(const std::vector<std::string>&);
 struct CommandEntry {
   const char* name;
   Command run;
-  const char* summary;
+  const char* summary;  // nullptr: an alias, answered but not listed
 };
 
 constexpr CommandEntry kCommands[] = {
     {"ping", mtool::ping::run_ping_command, "ICMP echo, a drop-in for iputils ping"},
+    // Debian's ping4/ping6 links; the command reads the family from its argv[0].
+    {"ping4", mtool::ping::run_ping_command, nullptr},
+    {"ping6", mtool::ping::run_ping_command, nullptr},
 };
 
 void print_help(std::FILE* out) {
   std::fprintf(out, "usage: mtool <command> [options]\n\ncommands:\n");
-  for (const auto& c : kCommands) std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
+  for (const auto& c : kCommands) {
+    if (c.summary != nullptr) std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
+  }
   std::fprintf(out, "\n'mtool <command> -h' shows a command's options.\n");
 }
 
@@ -42,7 +47,6 @@ int main(int argc, char** argv) {
   const char* slash = std::strrchr(argv[0], '/');
   const std::string invoked_as = slash != nullptr ? slash + 1 : argv[0];
   if (const CommandEntry* c = find_command(invoked_as)) return c->run(args);
-  if (invoked_as == "ping4" || invoked_as == "ping6") return mtool::ping::run_ping_command(args);
 
   if (argc < 2 || args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
     print_help(argc < 2 ? stderr : stdout);
