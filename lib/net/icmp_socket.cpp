@@ -178,4 +178,13 @@ std::optional<ErrorQueueMessage> IcmpSocket::receive_error(std::span<std::uint8_
                            std::min(static_cast<std::size_t>(m.length), buffer.size())};
 }
 
+std::uint16_t IcmpSocket::local_port() const {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (getsockname(fd(), reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
+  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+  return 0;
+}
+
 }  // namespace mtool::net

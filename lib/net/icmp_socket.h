@@ -43,6 +43,9 @@ class IcmpSocket {
   [[nodiscard]] int family() const { return family_; }
   [[nodiscard]] SocketKind kind() const { return kind_; }
   [[nodiscard]] bool is_raw() const { return kind_ == SocketKind::kRaw; }
+  // A datagram socket's ICMP identifier: its local port, chosen by the kernel at first send
+  // (0 before that, or on error).
+  [[nodiscard]] std::uint16_t local_port() const;
 
   // Ask for kernel software receive timestamps and, when `tx` is set, transmit timestamps
   // keyed by send order (SOF_TIMESTAMPING_OPT_ID). Returns false if the kernel refuses.

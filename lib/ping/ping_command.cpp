@@ -14,6 +14,7 @@
 #include <new>
 #include <random>
 
+#include "correlate/overhead_source.h"
 #include "mtool/version.h"
 #include "net/address.h"
 #include "net/capabilities.h"
@@ -174,7 +175,8 @@ int screen_width() {
   return INT_MAX;
 }
 
-int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarget& resolved) {
+int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarget& resolved,
+               correlate::CorrelatorConnection& correlator) {
   const bool v6 = socket.family() == AF_INET6;
   net::IpAddress target = resolved.address;
   target.set_port(0);
@@ -235,13 +237,20 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   header.ip_packet_size = o.datalen + 8 + 20;
   header.socket_kind = socket.is_raw() ? "raw" : "dgram";
 
+  // Corrections: from the correlator when there is one; said once when there is none (a tool
+  // on the host itself has nothing to correct and says nothing).
+  correlate::OverheadSource* overheads = o.correction ? correlator.source.get() : nullptr;
+  if (o.correction && overheads == nullptr && !correlator.host_namespace && !correlator.unavailable.empty()) {
+    warn("corrections unavailable: " + correlator.unavailable);
+  }
+
   std::unique_ptr<report::PingSink> sink;
   if (o.json) {
     sink = std::make_unique<report::JsonPingSink>(stdout, stderr, o.quiet, g_program);
   } else {
     sink = std::make_unique<report::TextPingSink>(
         stdout, stderr,
-        report::TextSinkOptions{o.quiet, o.flood, o.print_timestamps, o.audible, g_program});
+        report::TextSinkOptions{o.quiet, o.flood, o.print_timestamps, o.audible, o.breakdown, g_program});
   }
   sink->header(header);
 
@@ -267,6 +276,7 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   echo.user_latency = o.user_latency;
   echo.wait_sigmask = control.wait_mask();
   echo.max_in_flight = o.preload;
+  echo.overheads = overheads;
   probe::SocketEchoTransport transport(socket, std::move(echo), clock);
 
   SessionConfig config;
@@ -288,6 +298,7 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   config.tx_reference = o.tx_timestamp;
   config.non_root = uid != 0;
   config.screen_width = screen_width();
+  config.corrections = overheads != nullptr;
   PingSession session(config, transport, *sink, clock, namer, control);
   return session.run();
 }
@@ -297,6 +308,10 @@ const char* family_name(int family) {
 }
 
 int run(const std::vector<std::string>& args) {
+  // The correlator's pinned maps need bpf(), which only capabilities about to be dropped allow:
+  // open them first. Nothing is sent or printed here.
+  correlate::CorrelatorConnection correlator =
+      correlate::connect_correlator(correlate::correlator_location_from_env());
   net::Capabilities::limit_to_network();
   ParseResult parsed = parse_ping_options(args, getuid());
   for (const auto& w : parsed.warnings) warn(w);
@@ -352,7 +367,7 @@ int run(const std::vector<std::string>& args) {
     }
     auto& socket = target.address.is_v4() ? sock4 : sock6;
     if (!socket) continue;
-    return run_family(o, *socket, target);
+    return run_family(o, *socket, target, correlator);
   }
   die("unknown protocol family: " + std::to_string(family));
 }

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "correlator_abi.h"
 #include "util/error.h"
 
 namespace po = boost::program_options;
@@ -215,7 +216,7 @@ po::options_description make_description() {
   for (const char c : kValueOptions) {
     d.add_options()((std::string(",") + c).c_str(), po::value<std::string>(), "");
   }
-  d.add_options()("json", "")("percentiles", "")("tx-timestamp", po::value<std::string>(), "")(
+  d.add_options()("json", "")("percentiles", "")("breakdown", "")("no-correction", "")("tx-timestamp", po::value<std::string>(), "")(
       "help", "")("destination", po::value<std::vector<std::string>>(), "");
   return d;
 }
@@ -225,6 +226,10 @@ void apply_long(const std::string& name, const std::string& value, PingOptions& 
     o.json = true;
   } else if (name == "percentiles") {
     o.percentiles = true;
+  } else if (name == "breakdown") {
+    o.breakdown = true;
+  } else if (name == "no-correction") {
+    o.correction = false;
   } else if (name == "help") {
     throw FatalError("", 0, true);
   } else if (name == "tx-timestamp") {
@@ -343,9 +348,16 @@ const char* ping_extra_usage_text() {
          "mtool options:\n"
          "  --json             one JSON object per reply and one for the summary\n"
          "  --percentiles      add p50/p90/p99/p99.9 to the summary\n"
+         "  --breakdown        after each corrected reply, the devices it crossed in the host\n"
+         "  --no-correction    do not ask the host correlator for corrections\n"
          "  --tx-timestamp <user|kernel>\n"
          "                     start each RTT at the send call (user, as iputils) or at\n"
-         "                     the kernel's software transmit timestamp (kernel)\n";
+         "                     the kernel's software transmit timestamp (kernel)\n"
+         "\n"
+         "Corrections come from `mtool correlator` on the host: through the pinned maps\n"
+         "($MTOOL_BPF_PIN_DIR, default " MTOOL_PIN_DIR_DEFAULT ") when bpf() is allowed,\n"
+         "otherwise through its socket ($MTOOL_CORRELATOR_SOCKET, default\n"
+         MTOOL_SOCKET_DEFAULT "). MTOOL_CORRELATOR=off disables them.\n";
 }
 
 }  // namespace mtool::ping

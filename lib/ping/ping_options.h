@@ -50,6 +50,8 @@ struct PingOptions {
   // mtool's own options (long only, so no iputils short option changes meaning).
   bool json = false;                 // --json: JSON lines instead of text
   bool percentiles = false;          // --percentiles: p50/p90/p99/p99.9 in the summary
+  bool breakdown = false;            // --breakdown: each reply's path through the host, in text
+  bool correction = true;            // --no-correction: do not ask the correlator
   TxTimestampSource tx_timestamp = TxTimestampSource::kUser;  // --tx-timestamp
 
   std::string destination;

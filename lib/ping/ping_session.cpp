@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <type_traits>
 
+#include "correlate/correction.h"
 #include "probe/icmp_codec.h"
 #include "report/icmp_text.h"
 #include "util/error.h"
@@ -29,6 +30,7 @@ PingSession::PingSession(SessionConfig config, probe::EchoTransport& transport,
       interval_ms_(config_.interval_ms),
       received_bits_(kDupTableBits / 64) {
   if (config_.flood && interval_ms_ < 0) interval_ms_ = 0;
+  if (config_.corrections) correction_stats_ = std::make_unique<CorrectionStats>();
 }
 
 // iputils subtracts timespecs field by field; keep its rounding so "time" matches.
@@ -197,6 +199,7 @@ void PingSession::on_reply(const probe::EchoReplyEvent& r) {
       line.kernel_rtt_ns = r.rx_time - *r.sent->kernel_tx;
       line.send_stack_ns = *r.sent->kernel_tx - r.sent->user_tx;
     }
+    if (r.overhead && correction_stats_) correct(r, line);
     if (r.checksum_ok) {
       stats_.add(rtt_us);
       if (config_.percentiles) histogram_.add(rtt_ns);
@@ -220,6 +223,24 @@ void PingSession::on_reply(const probe::EchoReplyEvent& r) {
   line.from = namer_.describe(r.from);
   line.print_time = clock_.wall_now();
   sink_.reply(line);
+}
+
+void PingSession::correct(const probe::EchoReplyEvent& r, report::PingReply& line) {
+  const auto c = correlate::correct_rtt(*line.rtt_ns, *r.overhead);
+  report::ReplyCorrection rc;
+  rc.corrected_ns = c.corrected_ns;
+  rc.corrected_us = (c.corrected_ns + 500) / 1000;
+  rc.overhead_ns = c.overhead_ns;
+  rc.overhead = *r.overhead;
+  if (r.checksum_ok) {
+    auto& s = *correction_stats_;
+    ++s.corrected;
+    s.rtt.add(rc.corrected_us);
+    s.corrected_ns.add(c.corrected_ns);
+    s.egress_ns.add(r.overhead->egress_ns);
+    s.ingress_ns.add(r.overhead->ingress_ns);
+  }
+  line.correction = std::move(rc);
 }
 
 void PingSession::on_error(const probe::IcmpErrorEvent& e) {
@@ -298,6 +319,22 @@ report::PingSummary PingSession::make_summary() const {
                                                 *histogram_.quantile(0.99),
                                                 *histogram_.quantile(0.999)};
     }
+  }
+  if (correction_stats_) {
+    const auto& c = *correction_stats_;
+    report::CorrectionSummary cs;
+    cs.corrected = c.corrected;
+    cs.timed = stats_.count();
+    if (c.rtt.count() != 0) {
+      cs.rtt = report::RttSummary{c.rtt.min_us(), c.rtt.avg_us(), c.rtt.max_us(), c.rtt.mdev_us()};
+      if (config_.percentiles) {
+        cs.percentiles = report::PercentileSummary{*c.corrected_ns.quantile(0.5), *c.corrected_ns.quantile(0.9),
+                                                   *c.corrected_ns.quantile(0.99), *c.corrected_ns.quantile(0.999)};
+      }
+      cs.egress_p50_ns = *c.egress_ns.quantile(0.5);
+      cs.ingress_p50_ns = *c.ingress_ns.quantile(0.5);
+    }
+    s.correction = cs;
   }
   s.pipe = pipesize_;
   if (received_ != 0 && (interval_ms_ == 0 || config_.flood || config_.adaptive) && transmitted_ > 1) {

@@ -4,6 +4,7 @@
 // duplicate detection, error accounting and exit code, over the probe engine's EchoTransport.
 #include <climits>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct SessionConfig {
   TxTimestampSource tx_reference = TxTimestampSource::kUser;
   bool non_root = false;      // the real uid is not 0: adaptive mode keeps >= 2 ms
   int screen_width = INT_MAX; // flood dots stop when more are in flight than fit
+  bool corrections = false;   // a correlator is connected: correct replies, summarise them
 };
 
 class PingSession {
@@ -99,6 +101,17 @@ class PingSession {
   std::vector<std::uint64_t> received_bits_;
   stats::IputilsRttStatistics stats_;
   stats::LatencyHistogram histogram_;
+
+  // Corrected RTTs and overheads (allocated only when a correlator is connected).
+  struct CorrectionStats {
+    long corrected = 0;
+    stats::IputilsRttStatistics rtt;
+    stats::LatencyHistogram corrected_ns;
+    stats::LatencyHistogram egress_ns;
+    stats::LatencyHistogram ingress_ns;
+  };
+  std::unique_ptr<CorrectionStats> correction_stats_;
+  void correct(const probe::EchoReplyEvent& r, report::PingReply& line);
 };
 
 }  // namespace mtool::ping

@@ -23,12 +23,13 @@ constexpr std::size_t kMaxIcmpHeader = 76;
 
 SocketEchoTransport::SocketEchoTransport(net::IcmpSocket& socket, EchoConfig config,
                                          const Clock& clock)
-    : socket_(socket),
+    : ring_size_(config.max_in_flight > 8192 ? std::size_t{1} << 16 : std::size_t{1} << 14),
+      socket_(socket),
       config_(std::move(config)),
       clock_(clock),
       packet_(kIcmpHeaderLength + config_.datalen),
       receive_buffer_(config_.datalen + kMaxIpHeader + kMaxIcmpHeader),
-      ring_size_(config_.max_in_flight > 8192 ? std::size_t{1} << 16 : std::size_t{1} << 14),
+
       sent_(ring_size_),
       key_to_sequence_(ring_size_) {
   std::copy_n(config_.payload.begin(), std::min(config_.payload.size(), config_.datalen),
@@ -52,8 +53,9 @@ int SocketEchoTransport::send_echo(std::uint16_t sequence, std::uint64_t number)
   }
   write_echo_request(packet_, socket_.family(), config_.ident, sequence);
   SentEcho& slot = sent_[sequence % ring_size_];
-  slot = SentEcho{sequence, number, now, std::nullopt};
+  slot = SentEcho{sequence, number, now, std::nullopt, clock_.mono_now()};
   const int err = socket_.send_to(packet_, config_.destination);
+  if (wire_ident_ == 0) wire_ident_ = socket_.is_raw() ? config_.ident : socket_.local_port();
   // A failed send may have queued its explanation (IP_RECVERR): have next_event() read the
   // error queue, as iputils' pinger() calls receive_error_msg().
   if (err != 0) error_pending_ = true;
@@ -145,7 +147,15 @@ std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
     if (sent != nullptr && socket_.tx_timestamps_enabled() && !sent->kernel_tx) {
       drain_error_queue();  // the transmit stamp is queued before the reply can arrive
     }
-    if (sent != nullptr) reply.sent = *sent;
+    if (sent != nullptr) {
+      reply.sent = *sent;
+      if (config_.overheads != nullptr) {
+        const bool v6 = socket_.family() == AF_INET6;
+        const correlate::ProbeIdentity probe{socket_.family(), v6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP},
+                                             wire_ident_, m.sequence};
+        reply.overhead = config_.overheads->take(probe, sent->user_tx_mono);
+      }
+    }
     return reply;
   }
   if (m.kind == IcmpKind::kNotice && m.quoted && m.quoted->destination.same_host(config_.destination) &&

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "correlate/overhead_source.h"
 #include "net/address.h"
 #include "net/icmp_socket.h"
 #include "util/clock.h"
@@ -23,6 +24,7 @@ struct SentEcho {
   std::uint64_t number = 0;          // 1-based transmit count; 0 marks an empty slot
   WallNs user_tx = 0;                // wall clock just before sendto()
   std::optional<WallNs> kernel_tx;   // kernel software transmit timestamp, when delivered
+  MonoNs user_tx_mono = 0;           // user_tx on the correlator's clock (CLOCK_MONOTONIC)
 };
 
 struct EchoReplyEvent {
@@ -34,6 +36,8 @@ struct EchoReplyEvent {
   WallNs rx_time = 0;           // kernel receive timestamp, or user time when none came
   bool rx_from_kernel = false;
   std::optional<SentEcho> sent; // the request it answers; nullopt if we never sent it
+  // What the host's virtual network added to this probe, when a correlator measured it.
+  std::optional<correlate::ProbeOverhead> overhead;
 };
 
 struct IcmpErrorEvent {
@@ -85,6 +89,7 @@ struct EchoConfig {
   int max_in_flight = 1;             // preload: how many sends may await replies
   bool user_latency = false;         // -U: take receive time in user space
   const sigset_t* wait_sigmask = nullptr;  // signals to unblock while waiting
+  correlate::OverheadSource* overheads = nullptr;  // the correlator, if there is one
 };
 
 class SocketEchoTransport final : public EchoTransport {
@@ -114,6 +119,7 @@ class SocketEchoTransport final : public EchoTransport {
   std::uint32_t next_key_ = 0;
   bool error_pending_ = false;
   bool filter_installed_ = false;
+  std::uint16_t wire_ident_ = 0;  // the identifier the kernel puts on the wire
   std::deque<EchoEvent> pending_;
 };
 

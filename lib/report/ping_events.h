@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "correlate/probe_overhead.h"
 #include "util/clock.h"
 
 namespace mtool::report {
@@ -18,6 +19,15 @@ struct PingHeader {
   std::size_t datalen = 0;
   std::size_t ip_packet_size = 0;  // IPv4 only: data + ICMP + IP header
   std::string socket_kind;         // "raw" or "dgram" (JSON only)
+};
+
+// A reply's correction (README, "Corrected RTT"): corrected = raw minus what the host's
+// virtual network added, measured for this very probe by the correlator.
+struct ReplyCorrection {
+  std::int64_t corrected_us = 0;  // shown as corrected=, rounded as time=
+  std::int64_t corrected_ns = 0;
+  std::int64_t overhead_ns = 0;   // raw - corrected
+  correlate::ProbeOverhead overhead;
 };
 
 struct PingReply {
@@ -38,6 +48,7 @@ struct PingReply {
   bool rx_from_kernel = false;
   std::optional<std::int64_t> kernel_rtt_ns;
   std::optional<std::int64_t> send_stack_ns;
+  std::optional<ReplyCorrection> correction;
 };
 
 struct PingError {
@@ -72,6 +83,16 @@ struct PercentileSummary {
   std::int64_t p999_ns = 0;
 };
 
+// The corrected counterpart of the rtt line, over the replies that were corrected.
+struct CorrectionSummary {
+  long corrected = 0;  // replies with a correction
+  long timed = 0;      // replies with an RTT
+  std::optional<RttSummary> rtt;
+  std::optional<PercentileSummary> percentiles;
+  std::int64_t egress_p50_ns = 0;
+  std::int64_t ingress_p50_ns = 0;
+};
+
 struct PingSummary {
   std::string hostname;
   long transmitted = 0;
@@ -86,6 +107,7 @@ struct PingSummary {
   std::int64_t ewma_us_x8 = 0;          // iputils keeps the EWMA scaled by 8
   // mtool extensions, each printed on its own line after iputils' lines.
   std::optional<PercentileSummary> percentiles;
+  std::optional<CorrectionSummary> correction;  // when a correlator was in use
 };
 
 // SIGQUIT's one-line status (stderr).

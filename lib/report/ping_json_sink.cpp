@@ -15,6 +15,37 @@ double ns_to_ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 double us_to_ms(std::int64_t us) { return static_cast<double>(us) / 1e3; }
 double wall_seconds(WallNs wall) { return static_cast<double>(wall) / 1e9; }
 
+json percentiles_json(const PercentileSummary& p) {
+  return json{{"p50", ns_to_ms(p.p50_ns)}, {"p90", ns_to_ms(p.p90_ns)}, {"p99", ns_to_ms(p.p99_ns)},
+              {"p99.9", ns_to_ms(p.p999_ns)}};
+}
+
+json rtt_json(const RttSummary& r) {
+  return json{{"min", us_to_ms(r.min_us)}, {"avg", us_to_ms(r.avg_us)}, {"max", us_to_ms(r.max_us)},
+              {"mdev", us_to_ms(r.mdev_us)}};
+}
+
+json crossings_json(const std::vector<correlate::DeviceCrossing>& list) {
+  json out = json::array();
+  for (const auto& d : list) {
+    out.push_back(json{{"device", d.device}, {"ifindex", d.ifindex}, {"netns", d.netns}, {"hook", d.hook},
+                       {"at_us", static_cast<double>(d.offset_ns) / 1e3}});
+  }
+  return out;
+}
+
+json correction_json(const ReplyCorrection& c) {
+  const auto& o = c.overhead;
+  return json{{"corrected_rtt_ms", ns_to_ms(c.corrected_ns)},
+              {"overhead_ms", ns_to_ms(c.overhead_ns)},
+              {"egress_us", static_cast<double>(o.egress_ns) / 1e3},
+              {"ingress_us", static_cast<double>(o.ingress_ns) / 1e3},
+              {"wire_rtt_ms", ns_to_ms(o.wire_ns)},
+              {"wire_ident", o.wire_flow},
+              {"egress_path", crossings_json(o.egress)},
+              {"ingress_path", crossings_json(o.ingress)}};
+}
+
 void emit(std::FILE* out, const json& object) {
   const std::string line = object.dump();
   std::fwrite(line.data(), 1, line.size(), out);
@@ -46,6 +77,7 @@ void JsonPingSink::reply(const PingReply& r) {
   o["rtt_ms"] = r.rtt_ns ? json(ns_to_ms(*r.rtt_ns)) : json(nullptr);
   if (r.kernel_rtt_ns) o["kernel_rtt_ms"] = ns_to_ms(*r.kernel_rtt_ns);
   if (r.send_stack_ns) o["send_stack_us"] = static_cast<double>(*r.send_stack_ns) / 1e3;
+  if (r.correction) o["correction"] = correction_json(*r.correction);
   emit(out_, o);
 }
 
@@ -92,17 +124,18 @@ void JsonPingSink::summary(const PingSummary& s) {
   o["loss_pct"] = s.transmitted != 0 ? json(100.0 * static_cast<double>(s.transmitted - s.received) /
                                             static_cast<double>(s.transmitted))
                                      : json(nullptr);
-  if (s.rtt) {
-    o["rtt_ms"] = json{{"min", us_to_ms(s.rtt->min_us)},
-                       {"avg", us_to_ms(s.rtt->avg_us)},
-                       {"max", us_to_ms(s.rtt->max_us)},
-                       {"mdev", us_to_ms(s.rtt->mdev_us)}};
-  }
-  if (s.percentiles) {
-    o["percentiles_ms"] = json{{"p50", ns_to_ms(s.percentiles->p50_ns)},
-                               {"p90", ns_to_ms(s.percentiles->p90_ns)},
-                               {"p99", ns_to_ms(s.percentiles->p99_ns)},
-                               {"p99.9", ns_to_ms(s.percentiles->p999_ns)}};
+  if (s.rtt) o["rtt_ms"] = rtt_json(*s.rtt);
+  if (s.percentiles) o["percentiles_ms"] = percentiles_json(*s.percentiles);
+  if (s.correction) {
+    const auto& c = *s.correction;
+    json cj{{"corrected", c.corrected}, {"timed", c.timed}};
+    if (c.rtt) {
+      cj["rtt_ms"] = rtt_json(*c.rtt);
+      cj["egress_p50_us"] = static_cast<double>(c.egress_p50_ns) / 1e3;
+      cj["ingress_p50_us"] = static_cast<double>(c.ingress_p50_ns) / 1e3;
+    }
+    if (c.percentiles) cj["percentiles_ms"] = percentiles_json(*c.percentiles);
+    o["correction"] = cj;
   }
   if (s.pipe > 1) o["pipe"] = s.pipe;
   if (s.ipg_us) {

@@ -84,11 +84,32 @@ void TextPingSink::reply(const PingReply& r) {
     return;
   }
   if (r.rtt_us) std::fprintf(out_, " time=%s ms", format_reply_time(*r.rtt_us).c_str());
+  if (r.correction) {
+    std::fprintf(out_, " corrected=%s ms overhead=%s ms", format_reply_time(r.correction->corrected_us).c_str(),
+                 format_reply_time((r.correction->overhead_ns + 500) / 1000).c_str());
+  }
   if (r.duplicate) std::fputs(" (DUP!)", out_);
   if (r.bad_checksum) std::fputs(" (BAD CHECKSUM!)", out_);
   if (options_.audible) std::fputc('\a', out_);
   std::fputc('\n', out_);
+  if (options_.breakdown && r.correction) print_breakdown(*r.correction);
   std::fflush(out_);
+}
+
+void TextPingSink::print_breakdown(const ReplyCorrection& c) {
+  const auto& o = c.overhead;
+  const auto path = [this](const char* label, std::int64_t total_ns, const std::vector<correlate::DeviceCrossing>& list) {
+    std::fprintf(out_, "    %-7s %7.1f us:", label, static_cast<double>(total_ns) / 1e3);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto& d = list[i];
+      std::fprintf(out_, "%s %s/%s %.1f", i == 0 ? "" : " >", d.device.empty() ? "?" : d.device.c_str(), d.hook,
+                   static_cast<double>(d.offset_ns) / 1e3);
+    }
+    std::fputc('\n', out_);
+  };
+  path("egress", o.egress_ns, o.egress);
+  std::fprintf(out_, "    %-7s %7.1f us: uplink to uplink\n", "wire", static_cast<double>(o.wire_ns) / 1e3);
+  path("ingress", o.ingress_ns, o.ingress);
 }
 
 void TextPingSink::icmp_error(const PingError& e) {
@@ -141,6 +162,12 @@ void TextPingSink::status(const PingStatus& s) {
   std::fputc('\n', err_);
 }
 
+void TextPingSink::print_percentiles(const char* label, const PercentileSummary& p) {
+  std::fprintf(out_, "%s p50/p90/p99/p99.9 = %s/%s/%s/%s ms\n", label,
+               format_us_as_ms((p.p50_ns + 500) / 1000).c_str(), format_us_as_ms((p.p90_ns + 500) / 1000).c_str(),
+               format_us_as_ms((p.p99_ns + 500) / 1000).c_str(), format_us_as_ms((p.p999_ns + 500) / 1000).c_str());
+}
+
 void TextPingSink::summary(const PingSummary& s) {
   std::fputc('\n', out_);
   std::fprintf(out_, "--- %s ping statistics ---\n", s.hostname.c_str());
@@ -169,13 +196,20 @@ void TextPingSink::summary(const PingSummary& s) {
                  format_us_as_ms(s.ewma_us_x8 / 8).c_str());
   }
   std::fputc('\n', out_);
-  if (s.percentiles) {
-    const auto& p = *s.percentiles;
-    std::fprintf(out_, "rtt p50/p90/p99/p99.9 = %s/%s/%s/%s ms\n",
-                 format_us_as_ms((p.p50_ns + 500) / 1000).c_str(),
-                 format_us_as_ms((p.p90_ns + 500) / 1000).c_str(),
-                 format_us_as_ms((p.p99_ns + 500) / 1000).c_str(),
-                 format_us_as_ms((p.p999_ns + 500) / 1000).c_str());
+  if (s.percentiles) print_percentiles("rtt", *s.percentiles);
+  if (s.correction) {
+    const auto& c = *s.correction;
+    if (c.rtt) {
+      std::fprintf(out_, "corrected rtt min/avg/max/mdev = %s/%s/%s/%s ms\n", format_us_as_ms(c.rtt->min_us).c_str(),
+                   format_us_as_ms(c.rtt->avg_us).c_str(), format_us_as_ms(c.rtt->max_us).c_str(),
+                   format_us_as_ms(c.rtt->mdev_us).c_str());
+      if (c.percentiles) print_percentiles("corrected rtt", *c.percentiles);
+      std::fprintf(out_, "overhead median egress/ingress = %s/%s ms, %ld/%ld replies corrected\n",
+                   format_us_as_ms((c.egress_p50_ns + 500) / 1000).c_str(),
+                   format_us_as_ms((c.ingress_p50_ns + 500) / 1000).c_str(), c.corrected, c.timed);
+    } else if (c.timed != 0) {
+      std::fprintf(out_, "0/%ld replies corrected\n", c.timed);
+    }
   }
   std::fflush(out_);
 }

@@ -22,6 +22,7 @@ struct TextSinkOptions {
   bool flood = false;
   bool print_timestamps = false;
   bool audible = false;
+  bool breakdown = false;  // a line per direction naming each device crossed
   std::string program = "ping";  // prefix of stderr lines
 };
 
@@ -42,6 +43,8 @@ class TextPingSink final : public PingSink {
 
  private:
   void timestamp_prefix(WallNs wall);
+  void print_breakdown(const ReplyCorrection& correction);
+  void print_percentiles(const char* label, const PercentileSummary& p);
   std::FILE* out_;
   std::FILE* err_;
   TextSinkOptions options_;

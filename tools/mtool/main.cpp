@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "correlator/correlator_command.h"
 #include "mtool/version.h"
 #include "ping/ping_command.h"
 
@@ -23,6 +24,8 @@ constexpr CommandEntry kCommands[] = {
     // Debian's ping4/ping6 links; the command reads the family from its argv[0].
     {"ping4", mtool::ping::run_ping_command, nullptr},
     {"ping6", mtool::ping::run_ping_command, nullptr},
+    {"correlator", mtool::correlator::run_correlator_command,
+     "the host eBPF correlator (run on the host; 'status' shows its counters)"},
 };
 
 void print_help(std::FILE* out) {

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* mtool's correlator, kernel side.
+ *
+ * Follows each ICMP echo that a container sends through the host's virtual devices, and its
+ * reply back, and writes one record per answered probe (bpf/correlator_abi.h):
+ *
+ *   request: sender's device (net_dev_queue, netns != host)    egress starts
+ *            ... veth peer, bridge, NAT ...                    crossings
+ *            uplink (net_dev_queue, host netns, uplinks map)   egress ends -> `waiting`
+ *   reply:   uplink (netif_rx / netif_receive_skb)             matched in `waiting` by its
+ *                                                              post-NAT identity; ingress starts
+ *            ... bridge, veth peer ...                         crossings
+ *            sender's device (receive, sender's netns)         ingress ends -> `records`
+ *
+ * Within the host a packet keeps its buffer (skb) from device to device, so a probe in flight
+ * is found by its skb pointer; the protocol identity is checked at each step because buffers
+ * are reused. Across the uplink the request and the reply are different buffers, joined by the
+ * identity the uplink saw (addresses, identifier after NAT, sequence).
+ *
+ * Cost: a packet that is not IPv4/IPv6 leaves after one field load; one that is not an ICMP
+ * echo after one 28/48-byte read. Nothing is printed per packet. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "correlator_abi.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_ICMPV6_ 58
+#define ICMP_ECHO_REQUEST 8
+#define ICMP_ECHO_REPLY 0
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
+#define FLIGHT_MAX_GAP_NS (1000ULL * 1000 * 1000) /* a buffer idle this long is not in flight */
+
+/* Set by the loader: the host's network namespace; everything else is a container. */
+const volatile __u32 host_netns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MTOOL_RECORDS_MAX);
+	__type(key, struct mtool_probe_key);
+	__type(value, struct mtool_record);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MTOOL_DEVICES_MAX);
+	__type(key, struct mtool_device_key);
+	__type(value, struct mtool_device_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} devices SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MTOOL_CTR_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mtool_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} info SEC(".maps");
+
+/* Probes inside the host, by skb pointer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MTOOL_FLIGHTS_MAX);
+	__type(key, __u64);
+	__type(value, struct mtool_flight);
+} flights SEC(".maps");
+
+/* Probes gone out of the uplink, awaiting their reply, by what the uplink saw. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MTOOL_WAITING_MAX);
+	__type(key, struct mtool_wire_key);
+	__type(value, struct mtool_flight);
+} waiting SEC(".maps");
+
+/* Uplink ifindexes in the host namespace (kept by the daemon). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MTOOL_UPLINKS_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} uplinks SEC(".maps");
+
+/* Room to build a new flight (too large for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mtool_flight);
+} scratch SEC(".maps");
+
+enum probe_kind { KIND_NONE = 0, KIND_REQUEST = 1, KIND_REPLY = 2 };
+
+struct probe_packet {
+	__u8 family;
+	__u8 protocol;
+	__u8 kind;
+	__u16 flow;
+	__u16 sequence;
+	__u8 src[16];
+	__u8 dst[16];
+};
+
+struct headers_v4 {
+	struct iphdr ip;
+	struct icmphdr icmp;
+};
+
+struct headers_v6 {
+	struct ipv6hdr ip;
+	struct icmp6hdr icmp;
+};
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &which);
+	if (value)
+		*value += 1;
+}
+
+/* Recognises an ICMP echo request or reply at `l3`; anything else is KIND_NONE. */
+static __always_inline int parse_probe(const void *l3, __u16 ethertype, struct probe_packet *p)
+{
+	if (ethertype == bpf_htons(ETH_P_IP)) {
+		struct headers_v4 h;
+		if (bpf_probe_read_kernel(&h, sizeof(h), l3))
+			return KIND_NONE;
+		if (h.ip.protocol != IPPROTO_ICMP_ || (h.ip.frag_off & bpf_htons(0x1FFF)))
+			return KIND_NONE;
+		if (h.ip.ihl != 5) { /* options: the ICMP header is further on */
+			if (h.ip.ihl < 5 ||
+			    bpf_probe_read_kernel(&h.icmp, sizeof(h.icmp), l3 + h.ip.ihl * 4))
+				return KIND_NONE;
+		}
+		if (h.icmp.type == ICMP_ECHO_REQUEST)
+			p->kind = KIND_REQUEST;
+		else if (h.icmp.type == ICMP_ECHO_REPLY)
+			p->kind = KIND_REPLY;
+		else
+			return KIND_NONE;
+		p->family = AF_INET;
+		p->protocol = IPPROTO_ICMP_;
+		p->flow = bpf_ntohs(h.icmp.un.echo.id);
+		p->sequence = bpf_ntohs(h.icmp.un.echo.sequence);
+		__builtin_memset(p->src, 0, sizeof(p->src));
+		__builtin_memset(p->dst, 0, sizeof(p->dst));
+		__builtin_memcpy(p->src, &h.ip.saddr, 4);
+		__builtin_memcpy(p->dst, &h.ip.daddr, 4);
+		return p->kind;
+	}
+	if (ethertype == bpf_htons(ETH_P_IPV6)) {
+		struct headers_v6 h;
+		if (bpf_probe_read_kernel(&h, sizeof(h), l3))
+			return KIND_NONE;
+		if (h.ip.nexthdr != IPPROTO_ICMPV6_)
+			return KIND_NONE;
+		if (h.icmp.icmp6_type == ICMPV6_ECHO_REQUEST)
+			p->kind = KIND_REQUEST;
+		else if (h.icmp.icmp6_type == ICMPV6_ECHO_REPLY)
+			p->kind = KIND_REPLY;
+		else
+			return KIND_NONE;
+		p->family = AF_INET6;
+		p->protocol = IPPROTO_ICMPV6_;
+		p->flow = bpf_ntohs(h.icmp.icmp6_dataun.u_echo.identifier);
+		p->sequence = bpf_ntohs(h.icmp.icmp6_dataun.u_echo.sequence);
+		__builtin_memcpy(p->src, &h.ip.saddr, 16);
+		__builtin_memcpy(p->dst, &h.ip.daddr, 16);
+		return p->kind;
+	}
+	return KIND_NONE;
+}
+
+static __always_inline void remember_device_name(__u32 netns, __u32 ifindex,
+						 struct net_device *dev)
+{
+	if (!dev)
+		return;
+	struct mtool_device_key key = {.netns = netns, .ifindex = ifindex};
+	if (bpf_map_lookup_elem(&devices, &key))
+		return;
+	struct mtool_device_name name = {};
+	bpf_probe_read_kernel_str(name.name, sizeof(name.name), &dev->name);
+	bpf_map_update_elem(&devices, &key, &name, BPF_NOEXIST);
+}
+
+static __always_inline void append_crossing(struct mtool_flight *f, __u64 now, __u32 ifindex,
+					    __u32 netns, __u32 hook)
+{
+	struct mtool_crossing *slot;
+	__u8 n;
+	if (f->direction == 0) {
+		n = f->record.egress_count;
+		if (n >= MTOOL_MAX_CROSSINGS) {
+			count(MTOOL_CTR_TOO_MANY_CROSSINGS);
+			return;
+		}
+		slot = &f->record.egress[n & (MTOOL_MAX_CROSSINGS - 1)];
+		f->record.egress_count = n + 1;
+	} else {
+		n = f->record.ingress_count;
+		if (n >= MTOOL_MAX_CROSSINGS) {
+			count(MTOOL_CTR_TOO_MANY_CROSSINGS);
+			return;
+		}
+		slot = &f->record.ingress[n & (MTOOL_MAX_CROSSINGS - 1)];
+		f->record.ingress_count = n + 1;
+	}
+	slot->time_ns = now;
+	slot->ifindex = ifindex;
+	slot->netns = netns;
+	slot->hook = hook;
+	f->last_seen_ns = now;
+}
+
+static __always_inline bool is_uplink(__u32 netns, __u32 ifindex)
+{
+	return netns == host_netns && bpf_map_lookup_elem(&uplinks, &ifindex);
+}
+
+static __always_inline void wire_key_of(const struct probe_packet *p, bool reply,
+					struct mtool_wire_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	/* The request goes local -> remote; its reply remote -> local. */
+	if (reply) {
+		__builtin_memcpy(k->local, p->dst, 16);
+		__builtin_memcpy(k->remote, p->src, 16);
+	} else {
+		__builtin_memcpy(k->local, p->src, 16);
+		__builtin_memcpy(k->remote, p->dst, 16);
+	}
+	k->family = p->family;
+	k->protocol = p->protocol;
+	k->flow = p->flow;
+	k->sequence = p->sequence;
+}
+
+static __always_inline void start_egress(__u64 skb_id, const struct probe_packet *p, __u64 now,
+					 __u32 ifindex, __u32 netns, __u32 hook)
+{
+	__u32 zero = 0;
+	struct mtool_flight *f = bpf_map_lookup_elem(&scratch, &zero);
+	if (!f)
+		return;
+	__builtin_memset(f, 0, sizeof(*f));
+	f->record.key.netns = netns;
+	f->record.key.family = p->family;
+	f->record.key.protocol = p->protocol;
+	f->record.key.flow = p->flow;
+	f->record.key.sequence = p->sequence;
+	f->record.sender_tx_ns = now;
+	f->current_flow = p->flow;
+	append_crossing(f, now, ifindex, netns, hook);
+	if (bpf_map_update_elem(&flights, &skb_id, f, BPF_ANY)) {
+		count(MTOOL_CTR_MAP_FULL);
+		return;
+	}
+	count(MTOOL_CTR_EGRESS_STARTED);
+}
+
+static __always_inline void start_ingress(__u64 skb_id, const struct probe_packet *p, __u64 now,
+					  __u32 ifindex, __u32 netns, __u32 hook)
+{
+	struct mtool_wire_key k;
+	wire_key_of(p, true, &k);
+	struct mtool_flight *f = bpf_map_lookup_elem(&waiting, &k);
+	if (!f) {
+		count(MTOOL_CTR_UNMATCHED_REPLIES);
+		return;
+	}
+	f->direction = 1;
+	f->current_flow = p->flow;
+	f->record.uplink_rx_ns = now;
+	append_crossing(f, now, ifindex, netns, hook);
+	if (bpf_map_update_elem(&flights, &skb_id, f, BPF_ANY))
+		count(MTOOL_CTR_MAP_FULL);
+	else
+		count(MTOOL_CTR_REPLIES_MATCHED);
+	bpf_map_delete_elem(&waiting, &k);
+}
+
+/* One step of a probe already in flight. */
+static __always_inline void follow(struct mtool_flight *f, __u64 skb_id,
+				   const struct probe_packet *p, __u64 now, __u32 ifindex,
+				   __u32 netns, __u32 hook)
+{
+	f->current_flow = p->flow;
+	if (f->direction == 0) {
+		append_crossing(f, now, ifindex, netns, hook);
+		if (hook != MTOOL_HOOK_DEV_QUEUE || !is_uplink(netns, ifindex))
+			return;
+		f->record.uplink_tx_ns = now;
+		f->record.uplink_ifindex = ifindex;
+		f->record.wire_flow = p->flow;
+		struct mtool_wire_key k;
+		wire_key_of(p, false, &k);
+		if (bpf_map_update_elem(&waiting, &k, f, BPF_ANY))
+			count(MTOOL_CTR_MAP_FULL);
+		else
+			count(MTOOL_CTR_EGRESS_COMPLETED);
+		bpf_map_delete_elem(&flights, &skb_id);
+		return;
+	}
+	append_crossing(f, now, ifindex, netns, hook);
+	if (hook == MTOOL_HOOK_DEV_QUEUE || netns != f->record.key.netns ||
+	    p->flow != f->record.key.flow)
+		return;
+	f->record.sender_rx_ns = now;
+	if (bpf_map_update_elem(&records, &f->record.key, &f->record, BPF_ANY))
+		count(MTOOL_CTR_MAP_FULL);
+	else
+		count(MTOOL_CTR_RECORDS_WRITTEN);
+	bpf_map_delete_elem(&flights, &skb_id);
+}
+
+/* A flight found under this skb belongs to this packet only if the packet still looks like
+ * it: same direction, same sequence (NAT keeps it), and not idle for long. */
+static __always_inline bool same_packet(const struct mtool_flight *f, const struct probe_packet *p,
+					__u64 now)
+{
+	__u8 expected = f->direction == 0 ? KIND_REQUEST : KIND_REPLY;
+	return p->kind == expected && p->sequence == f->record.key.sequence &&
+	       p->family == f->record.key.family && now - f->last_seen_ns < FLIGHT_MAX_GAP_NS;
+}
+
+/* The state machine: what one crossing of one probe packet means. `dev` may be NULL (tests). */
+static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, __u32 ifindex,
+				    __u32 netns, __u32 hook, struct net_device *dev)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct mtool_flight *f = bpf_map_lookup_elem(&flights, &skb_id);
+	if (f) {
+		if (same_packet(f, p, now)) {
+			remember_device_name(netns, ifindex, dev);
+			follow(f, skb_id, p, now, ifindex, netns, hook);
+			return;
+		}
+		/* The buffer was freed and reused: the old flight ended unseen. */
+		bpf_map_delete_elem(&flights, &skb_id);
+		count(MTOOL_CTR_STALE_FLIGHTS);
+	}
+
+	if (p->kind == KIND_REQUEST) {
+		if (hook == MTOOL_HOOK_DEV_QUEUE && netns != host_netns) {
+			remember_device_name(netns, ifindex, dev);
+			start_egress(skb_id, p, now, ifindex, netns, hook);
+		}
+	} else if (hook != MTOOL_HOOK_DEV_QUEUE && is_uplink(netns, ifindex)) {
+		remember_device_name(netns, ifindex, dev);
+		start_ingress(skb_id, p, now, ifindex, netns, hook);
+	}
+}
+
+static __always_inline int handle(struct sk_buff *skb, __u32 hook, const bool btf)
+{
+	__u16 ethertype = btf ? skb->protocol : BPF_CORE_READ(skb, protocol);
+	if (ethertype != bpf_htons(ETH_P_IP) && ethertype != bpf_htons(ETH_P_IPV6))
+		return 0;
+
+	/* Sending, the skb's data starts at the link-layer header; receiving, at the network
+	 * header (the link layer has been pulled). */
+	const void *l3;
+	if (hook == MTOOL_HOOK_DEV_QUEUE) {
+		if (btf)
+			l3 = skb->head + skb->network_header;
+		else
+			l3 = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header);
+	} else {
+		l3 = btf ? skb->data : BPF_CORE_READ(skb, data);
+	}
+	struct probe_packet p;
+	if (parse_probe(l3, ethertype, &p) == KIND_NONE)
+		return 0;
+
+	struct net_device *dev = btf ? skb->dev : BPF_CORE_READ(skb, dev);
+	if (!dev)
+		return 0;
+	__u32 ifindex = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
+	__u32 netns = btf ? dev->nd_net.net->ns.inum : BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	observe((__u64)skb, &p, ifindex, netns, hook, dev);
+	return 0;
+}
+
+/* BTF-typed tracepoints: direct, fault-safe loads from the skb. */
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(btf_dev_queue, struct sk_buff *skb)
+{
+	return handle(skb, MTOOL_HOOK_DEV_QUEUE, true);
+}
+
+SEC("tp_btf/netif_rx")
+int BPF_PROG(btf_netif_rx, struct sk_buff *skb)
+{
+	return handle(skb, MTOOL_HOOK_NETIF_RX, true);
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(btf_receive_skb, struct sk_buff *skb)
+{
+	return handle(skb, MTOOL_HOOK_RECEIVE_SKB, true);
+}
+
+/* Raw tracepoints: the fallback where tp_btf does not load; they also run under
+ * BPF_PROG_TEST_RUN, which the tests use. */
+SEC("raw_tp/net_dev_queue")
+int BPF_PROG(raw_dev_queue, struct sk_buff *skb)
+{
+	return handle(skb, MTOOL_HOOK_DEV_QUEUE, false);
+}
+
+SEC("raw_tp/netif_rx")
+int BPF_PROG(raw_netif_rx, struct sk_buff *skb)
+{
+	return handle(skb, MTOOL_HOOK_NETIF_RX, false);
+}
+
+SEC("raw_tp/netif_receive_skb")
+int BPF_PROG(raw_receive_skb, struct sk_buff *skb)
+{
+	return handle(skb, MTOOL_HOOK_RECEIVE_SKB, false);
+}
+
+/* For tests only (not loaded by the daemon): drives observe() with a synthetic crossing under
+ * BPF_PROG_TEST_RUN. The packet is a struct mtool_test_crossing followed by an IP packet. */
+SEC("xdp")
+int test_crossing(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct mtool_test_crossing *c = data;
+	if ((void *)(c + 1) > end)
+		return XDP_ABORTED;
+	struct probe_packet p;
+	if (parse_probe((void *)(c + 1), bpf_htons(c->ethertype), &p) == KIND_NONE)
+		return XDP_PASS;
+	observe(c->skb_id, &p, c->ifindex, c->netns, c->hook, NULL);
+	return XDP_DROP;
+}

@@ -1,0 +1,203 @@
+#include "correlate/overhead_source.h"
+
+#include <bpf/bpf.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "correlate/record_maps.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+namespace mtool::correlate {
+namespace {
+
+constexpr MonoNs kReconnectInterval = kNsPerSec;
+constexpr int kSocketTimeoutMs = 200;
+
+MonoNs mono_now() { return SystemClock{}.mono_now(); }
+
+mtool_probe_key key_of(const ProbeIdentity& probe, std::uint32_t netns) {
+  mtool_probe_key key{};
+  key.netns = netns;
+  key.family = static_cast<std::uint8_t>(probe.family);
+  key.protocol = static_cast<std::uint8_t>(probe.protocol);
+  key.flow = probe.flow;
+  key.sequence = probe.sequence;
+  return key;
+}
+
+// A record belongs to this probe only if its device transmission came after the send call;
+// identifiers and sequences repeat, records of earlier probes may linger.
+bool fresh(const mtool_record& record, MonoNs sent_mono) {
+  return static_cast<MonoNs>(record.sender_tx_ns) >= sent_mono &&
+         static_cast<MonoNs>(record.sender_tx_ns) <= mono_now();
+}
+
+class PinnedMapSource final : public OverheadSource {
+ public:
+  PinnedMapSource(UniqueFd records, UniqueFd devices, std::uint32_t netns)
+      : records_(std::move(records)), devices_(std::move(devices)), netns_(netns) {}
+
+  std::optional<ProbeOverhead> take(const ProbeIdentity& probe, MonoNs sent_mono) override {
+    const mtool_probe_key key = key_of(probe, netns_);
+    mtool_record record{};
+    std::array<mtool_device_name, 2 * MTOOL_MAX_CROSSINGS> names{};
+    if (!take_record(records_.get(), devices_.get(), key, record, names.data())) return std::nullopt;
+    if (!fresh(record, sent_mono)) return std::nullopt;
+    return overhead_from_record(record, names.data());
+  }
+
+ private:
+  UniqueFd records_;
+  UniqueFd devices_;
+  std::uint32_t netns_;
+};
+
+class SocketSource final : public OverheadSource {
+ public:
+  explicit SocketSource(std::string path) : path_(std::move(path)) {}
+
+  // Connects and asks where the correlator sees us. Returns "" or the reason it failed.
+  std::string hello(bool& host_namespace) {
+    if (!connect_now()) return with_errno("cannot connect to " + path_, last_error_);
+    mtool_answer answer{};
+    if (!ask(MTOOL_QUERY_HELLO, ProbeIdentity{}, answer)) {
+      return with_errno("no answer from " + path_, last_error_);
+    }
+    host_namespace = answer.caller_in_host_netns != 0;
+    return {};
+  }
+
+  std::optional<ProbeOverhead> take(const ProbeIdentity& probe, MonoNs sent_mono) override {
+    if (!fd_) {
+      // The correlator went away (a restart): try again now and then, not per reply.
+      const MonoNs now = mono_now();
+      if (now - last_attempt_ < kReconnectInterval || !connect_now()) return std::nullopt;
+    }
+    mtool_answer answer{};
+    if (!ask(MTOOL_QUERY_RECORD, probe, answer)) return std::nullopt;
+    if (answer.status != MTOOL_ANSWER_FOUND || !fresh(answer.record, sent_mono)) return std::nullopt;
+    return overhead_from_record(answer.record, answer.names);
+  }
+
+ private:
+  bool connect_now() {
+    last_attempt_ = mono_now();
+    UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!fd) {
+      last_error_ = errno;
+      return false;
+    }
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path_.size() >= sizeof(address.sun_path)) {
+      last_error_ = ENAMETOOLONG;
+      return false;
+    }
+    std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      last_error_ = errno;
+      return false;
+    }
+    const timeval timeout{0, kSocketTimeoutMs * 1000};
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    fd_ = std::move(fd);
+    return true;
+  }
+
+  bool ask(std::uint32_t kind, const ProbeIdentity& probe, mtool_answer& answer) {
+    mtool_query query{};
+    query.version = MTOOL_ABI_VERSION;
+    query.kind = kind;
+    query.family = static_cast<std::uint8_t>(probe.family);
+    query.protocol = static_cast<std::uint8_t>(probe.protocol);
+    query.flow = probe.flow;
+    query.sequence = probe.sequence;
+    if (::send(fd_.get(), &query, sizeof query, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof query)) {
+      last_error_ = errno;
+      fd_.reset();
+      return false;
+    }
+    const ssize_t n = ::recv(fd_.get(), &answer, sizeof answer, 0);
+    if (n != static_cast<ssize_t>(sizeof answer) || answer.version != MTOOL_ABI_VERSION) {
+      last_error_ = n < 0 ? errno : EPROTO;
+      fd_.reset();
+      return false;
+    }
+    return true;
+  }
+
+  std::string path_;
+  UniqueFd fd_;
+  MonoNs last_attempt_ = 0;
+  int last_error_ = 0;
+};
+
+}  // namespace
+
+std::uint32_t own_netns() {
+  struct stat st{};
+  if (stat("/proc/self/ns/net", &st) != 0) return 0;
+  return static_cast<std::uint32_t>(st.st_ino);
+}
+
+CorrelatorLocation correlator_location_from_env() {
+  CorrelatorLocation where;
+  if (const char* v = std::getenv("MTOOL_CORRELATOR"); v != nullptr && std::strcmp(v, "off") == 0) {
+    where.disabled = true;
+  }
+  if (const char* v = std::getenv("MTOOL_CORRELATOR_SOCKET"); v != nullptr && *v != '\0') where.socket_path = v;
+  if (const char* v = std::getenv("MTOOL_BPF_PIN_DIR"); v != nullptr && *v != '\0') where.pin_dir = v;
+  return where;
+}
+
+CorrelatorConnection connect_correlator(const CorrelatorLocation& where) {
+  CorrelatorConnection c;
+  if (where.disabled) return c;
+  const std::uint32_t netns = own_netns();
+
+  // 1. Pinned maps, if this process may use bpf().
+  UniqueFd records(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_RECORDS).c_str()));
+  if (records && netns != 0) {
+    UniqueFd devices(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_DEVICES).c_str()));
+    UniqueFd info_map(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_INFO).c_str()));
+    mtool_info info{};
+    const std::uint32_t zero = 0;
+    if (devices && info_map && bpf_map_lookup_elem(info_map.get(), &zero, &info) == 0 &&
+        info.version == MTOOL_ABI_VERSION) {
+      if (info.host_netns == netns) {
+        c.host_namespace = true;
+        return c;
+      }
+      c.source = std::make_unique<PinnedMapSource>(std::move(records), std::move(devices), netns);
+      c.via = "pinned maps in " + where.pin_dir;
+      return c;
+    }
+  }
+
+  // 2. The correlator's socket.
+  auto socket = std::make_unique<SocketSource>(where.socket_path);
+  bool host = false;
+  const std::string failure = socket->hello(host);
+  if (!failure.empty()) {
+    c.unavailable = "no correlator (" + failure + ")";
+    return c;
+  }
+  if (host) {
+    c.host_namespace = true;
+    return c;
+  }
+  c.source = std::move(socket);
+  c.via = "socket " + where.socket_path;
+  return c;
+}
+
+}  // namespace mtool::correlate

@@ -1,0 +1,61 @@
+#pragma once
+// The correlator client: how a tool gets the overhead of its own probes.
+//
+// Two ways in, tried in this order:
+//  1. The pinned maps (bpffs), for a tool that may call bpf() (root on the host, or a container
+//     with CAP_BPF/CAP_SYS_ADMIN). The tool keys its lookups with its own namespace.
+//  2. The correlator's socket, for everyone else (a default Docker container cannot call
+//     bpf()). The correlator finds the caller's namespace itself from the socket's peer, so a
+//     container reads only its own records.
+// A tool in the host's own namespace needs no correction; one with neither way in runs as a
+// plain drop-in and says so once.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "correlate/probe_overhead.h"
+#include "util/clock.h"
+
+namespace mtool::correlate {
+
+// A probe as its sender knows it (see mtool_probe_key).
+struct ProbeIdentity {
+  int family = 0;
+  int protocol = 0;
+  std::uint16_t flow = 0;      // ICMP identifier on the wire / source port
+  std::uint16_t sequence = 0;  // ICMP sequence / destination port / TCP sequence
+};
+
+class OverheadSource {
+ public:
+  virtual ~OverheadSource() = default;
+  // The overhead of one answered probe that was sent at or after `sent_mono`, taken out of the
+  // correlator (a second call for the same probe finds nothing). nullopt when unknown.
+  virtual std::optional<ProbeOverhead> take(const ProbeIdentity& probe, MonoNs sent_mono) = 0;
+};
+
+struct CorrelatorLocation {
+  std::string pin_dir = MTOOL_PIN_DIR_DEFAULT;
+  std::string socket_path = MTOOL_SOCKET_DEFAULT;
+  bool disabled = false;
+};
+
+// MTOOL_CORRELATOR=off disables; MTOOL_CORRELATOR_SOCKET and MTOOL_BPF_PIN_DIR relocate.
+CorrelatorLocation correlator_location_from_env();
+
+struct CorrelatorConnection {
+  std::unique_ptr<OverheadSource> source;  // null: no corrections
+  bool host_namespace = false;  // the tool runs on the host itself: nothing to correct
+  std::string via;              // "pinned maps" or "socket PATH"
+  std::string unavailable;      // why there is no source, when it matters
+};
+
+// Call while the process still holds its capabilities (before dropping them), so a privileged
+// tool can open the pinned maps; the descriptors stay usable afterwards.
+CorrelatorConnection connect_correlator(const CorrelatorLocation& where);
+
+// Inode number of the calling thread's network namespace (0 if unknown).
+std::uint32_t own_netns();
+
+}  // namespace mtool::correlate

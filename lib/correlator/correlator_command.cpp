@@ -1,0 +1,126 @@
+#include "correlator/correlator_command.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "correlate/overhead_source.h"
+#include "correlator/correlator_daemon.h"
+#include "correlator_abi.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+namespace po = boost::program_options;
+
+namespace mtool::correlator {
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+const char* const kUsage =
+    "Usage: mtool correlator [options]        run the host correlator (foreground)\n"
+    "       mtool correlator status [options] print a running correlator's counters\n";
+
+UniqueFd connect_to(const std::string& path, int& err) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (!fd || path.size() >= sizeof(address.sun_path)) {
+    err = fd ? ENAMETOOLONG : errno;
+    return {};
+  }
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    err = errno;
+    return {};
+  }
+  const timeval timeout{2, 0};
+  setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  return fd;
+}
+
+int status(const std::string& socket_path) {
+  int err = 0;
+  UniqueFd fd = connect_to(socket_path, err);
+  mtool_query query{};
+  query.version = MTOOL_ABI_VERSION;
+  query.kind = MTOOL_QUERY_STATUS;
+  mtool_answer answer{};
+  if (!fd || ::send(fd.get(), &query, sizeof query, MSG_NOSIGNAL) != sizeof query ||
+      ::recv(fd.get(), &answer, sizeof answer, 0) != sizeof answer) {
+    if (err == 0) err = errno;
+    std::fprintf(stderr, "mtool correlator: not running (%s: %s)\n", socket_path.c_str(), std::strerror(err));
+    return kExitFailure;
+  }
+  std::string text(64 * 1024, '\0');
+  const ssize_t n = ::recv(fd.get(), text.data(), text.size(), 0);
+  if (n <= 0) {
+    std::fprintf(stderr, "mtool correlator: no status from %s\n", socket_path.c_str());
+    return kExitFailure;
+  }
+  std::fwrite(text.data(), 1, static_cast<std::size_t>(n), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int run_correlator_command(const std::vector<std::string>& args) {
+  DaemonOptions options;
+  po::options_description described("Options");
+  described.add_options()
+      ("help,h", "print this help")
+      ("uplink", po::value<std::vector<std::string>>(&options.uplinks)->composing(),
+       "host uplink interface (repeatable; default: the devices of the default routes, followed as they change)")
+      ("pin-dir", po::value<std::string>(&options.pin_dir)->default_value(MTOOL_PIN_DIR_DEFAULT),
+       "bpffs directory for the shared maps")
+      ("socket", po::value<std::string>(&options.socket_path)->default_value(MTOOL_SOCKET_DEFAULT),
+       "Unix socket answering containers that cannot read the maps")
+      ("stats", po::bool_switch(&options.enable_stats),
+       "measure the programs' run time while running (what kernel.bpf_stats_enabled=1 does)");
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>());
+  po::options_description all;
+  all.add(described).add(hidden);
+  po::positional_options_description positional;
+  positional.add("command", 1);
+
+  po::variables_map vm;
+  try {
+    const std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
+    po::store(po::command_line_parser(rest).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "mtool correlator: %s\n%s", e.what(), kUsage);
+    return kExitUsage;
+  }
+  if (vm.count("help") != 0) {
+    std::cout << kUsage << described;
+    return 0;
+  }
+  const std::string command = vm.count("command") != 0 ? vm["command"].as<std::string>() : "run";
+  try {
+    if (command == "status") return status(options.socket_path);
+    if (command != "run") {
+      std::fprintf(stderr, "mtool correlator: unknown command '%s'\n%s", command.c_str(), kUsage);
+      return kExitUsage;
+    }
+    int err = 0;
+    if (connect_to(options.socket_path, err)) {
+      std::fprintf(stderr, "mtool correlator: already running (answering on %s)\n", options.socket_path.c_str());
+      return kExitFailure;
+    }
+    return run_daemon(options);
+  } catch (const FatalError& e) {
+    std::fprintf(stderr, "mtool correlator: %s\n", e.what());
+    return e.exit_code();
+  }
+}
+
+}  // namespace mtool::correlator

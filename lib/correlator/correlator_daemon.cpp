@@ -1,0 +1,200 @@
+#include "correlator/correlator_daemon.h"
+
+#include <bpf/bpf.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "correlate/overhead_source.h"
+#include "correlator/kernel_programs.h"
+#include "correlator/query_server.h"
+#include "correlator/uplink_tracker.h"
+#include "util/clock.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+namespace mtool::correlator {
+namespace {
+
+constexpr int kExitFailure = 1;
+
+void log_line(const std::string& text) {
+  std::fprintf(stderr, "mtool correlator: %s\n", text.c_str());
+  std::fflush(stderr);
+}
+
+std::string describe(const std::vector<Uplink>& uplinks) {
+  if (uplinks.empty()) return "none";
+  std::string out;
+  for (const auto& u : uplinks) {
+    if (!out.empty()) out += ", ";
+    out += (u.name.empty() ? "?" : u.name) + " (" + std::to_string(u.ifindex) + ")";
+  }
+  return out;
+}
+
+bool stats_sysctl_on() {
+  std::ifstream f("/proc/sys/kernel/bpf_stats_enabled");
+  int v = 0;
+  return (f >> v) && v != 0;
+}
+
+const char* const kCounterNames[MTOOL_CTR_COUNT] = {
+    "egress started", "egress completed", "replies matched", "records written",
+    "unmatched replies", "stale flights", "crossings not recorded", "map full"};
+
+class Daemon {
+ public:
+  explicit Daemon(const DaemonOptions& o)
+      : options_(o),
+        host_netns_(correlate::own_netns()),
+        programs_(o.pin_dir, host_netns_),
+        tracker_(o.uplinks),
+        started_(SystemClock{}.mono_now()) {
+    if (o.enable_stats) {
+      stats_fd_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
+      if (!stats_fd_) log_line(with_errno("cannot enable BPF run-time statistics", errno));
+    }
+    server_ = std::make_unique<QueryServer>(o.socket_path, programs_.records_fd(), programs_.devices_fd(),
+                                            host_netns_, [this] { return status_text(); });
+    refresh_uplinks(true);
+    log_line("started: " + programs_.hook_kind() + " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
+             (programs_.reused_pins() ? "reused from " : "pinned in ") + o.pin_dir + "; socket " +
+             o.socket_path + "; host netns " + std::to_string(host_netns_));
+  }
+
+  int run() {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    UniqueFd signals(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    UniqueFd timer(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    const itimerspec every_second{{1, 0}, {1, 0}};
+    timerfd_settime(timer.get(), 0, &every_second, nullptr);
+    UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
+    if (!signals || !timer || !epoll) throw FatalError(with_errno("event loop setup", errno), kExitFailure);
+    for (const int fd : {signals.get(), timer.get(), tracker_.fd(), server_->listen_fd()}) watch(epoll.get(), fd);
+
+    for (;;) {
+      epoll_event events[32];
+      const int n = epoll_wait(epoll.get(), events, 32, -1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw FatalError(with_errno("epoll_wait", errno), kExitFailure);
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == signals.get()) {
+          signalfd_siginfo info{};
+          if (read(fd, &info, sizeof info) == sizeof info && info.ssi_signo != SIGPIPE) {
+            log_line(std::string("stopping on ") + sigabbrev_np(static_cast<int>(info.ssi_signo)) +
+                     "; maps stay pinned in " + options_.pin_dir);
+            return 0;
+          }
+        } else if (fd == timer.get()) {
+          std::uint64_t ticks = 0;
+          (void)!read(fd, &ticks, sizeof ticks);
+          on_tick();
+        } else if (fd == tracker_.fd()) {
+          if (tracker_.drain()) refresh_uplinks(false);
+        } else if (fd == server_->listen_fd()) {
+          for (int client; (client = server_->accept_one()) >= 0;) watch(epoll.get(), client);
+        } else {
+          server_->serve(fd);  // closes (and so unregisters) a departed client itself
+        }
+      }
+    }
+  }
+
+ private:
+  static void watch(int epoll_fd, int fd) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  void refresh_uplinks(bool first) {
+    auto now = tracker_.current();
+    if (!first && now == uplinks_) return;
+    uplinks_ = std::move(now);
+    std::vector<std::uint32_t> ifindexes;
+    for (const auto& u : uplinks_) ifindexes.push_back(u.ifindex);
+    programs_.set_uplinks(ifindexes);
+    log_line((first ? "uplinks: " : "uplinks changed: ") + describe(uplinks_) +
+             (options_.uplinks.empty() ? " (default routes)" : " (--uplink)"));
+  }
+
+  void on_tick() {
+    ++ticks_;
+    // Flights and unanswered probes every second; the larger records map every 10 s.
+    const SweepResult r = programs_.sweep(SystemClock{}.mono_now(), ticks_ % 10 == 0);
+    swept_.flights += r.flights;
+    swept_.waiting += r.waiting;
+    swept_.records += r.records;
+  }
+
+  std::string status_text() const {
+    std::ostringstream out;
+    const auto up_s = (SystemClock{}.mono_now() - started_) / kNsPerSec;
+    out << "correlator: running, pid " << getpid() << ", up " << up_s << " s, " << programs_.hook_kind()
+        << " programs, maps in " << options_.pin_dir << ", socket " << options_.socket_path << "\n";
+    out << "uplinks: " << describe(uplinks_) << (options_.uplinks.empty() ? " (default routes)" : " (--uplink)")
+        << "\n";
+    const Counters c = programs_.counters();
+    out << "probes:";
+    for (int i = 0; i < MTOOL_CTR_COUNT; ++i) out << (i ? ", " : " ") << kCounterNames[i] << " " << c[i];
+    out << "\n";
+    out << "evicted by age: flights " << swept_.flights << ", unanswered " << swept_.waiting << ", records "
+        << swept_.records << "\n";
+    const auto& q = server_->counters();
+    out << "socket: " << server_->clients() << " clients, " << q.connections << " connections, " << q.refused
+        << " refused, " << q.queries << " queries, " << q.found << " records served\n";
+    const bool stats = stats_fd_.valid() || stats_sysctl_on();
+    out << "cost per event" << (stats ? "" : " (enable with kernel.bpf_stats_enabled=1 or --stats)") << ":";
+    bool first = true;
+    for (const auto& p : programs_.costs()) {
+      out << (first ? " " : ", ") << p.tracepoint << " ";
+      first = false;
+      if (stats && p.events > 0) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "%.1f ns", static_cast<double>(p.run_time_ns) / static_cast<double>(p.events));
+        out << buffer;
+      } else {
+        out << "-";
+      }
+      out << " (" << p.events << " events)";
+    }
+    out << "\n";
+    return out.str();
+  }
+
+  DaemonOptions options_;
+  std::uint32_t host_netns_;
+  KernelPrograms programs_;
+  UplinkTracker tracker_;
+  std::unique_ptr<QueryServer> server_;
+  std::vector<Uplink> uplinks_;
+  SweepResult swept_;
+  UniqueFd stats_fd_;
+  MonoNs started_;
+  std::uint64_t ticks_ = 0;
+};
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options) {
+  Daemon daemon(options);
+  return daemon.run();
+}
+
+}  // namespace mtool::correlator

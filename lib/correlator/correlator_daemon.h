@@ -1,0 +1,20 @@
+#pragma once
+// The correlator daemon: kernel programs + uplink tracking + the query socket, in one
+// single-threaded event loop. Logs one line per event that matters (start, uplink change,
+// stop), nothing per packet.
+#include <string>
+#include <vector>
+
+namespace mtool::correlator {
+
+struct DaemonOptions {
+  std::string pin_dir;
+  std::string socket_path;
+  std::vector<std::string> uplinks;  // empty: follow the default routes
+  bool enable_stats = false;         // hold kernel.bpf_stats_enabled on while running
+};
+
+// Runs until SIGTERM or SIGINT. Returns the exit code; throws FatalError on setup failure.
+int run_daemon(const DaemonOptions& options);
+
+}  // namespace mtool::correlator

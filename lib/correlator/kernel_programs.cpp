@@ -1,0 +1,217 @@
+#include "correlator/kernel_programs.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "correlator.skel.h"
+#include "util/error.h"
+
+namespace mtool::correlator {
+namespace {
+
+constexpr int kExitFailure = 1;
+
+[[noreturn]] void fail(const std::string& what, int err) {
+  throw FatalError(with_errno(what, err), kExitFailure);
+}
+
+bool on_bpffs(const std::string& dir) {
+  std::filesystem::path p(dir);
+  while (!p.empty() && !std::filesystem::exists(p)) p = p.parent_path();
+  struct statfs fs{};
+  return !p.empty() && statfs(p.c_str(), &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
+}
+
+struct TracepointProgram {
+  bpf_program* program;
+  const char* tracepoint;
+};
+
+std::vector<TracepointProgram> programs_of(correlator_bpf* s, bool btf) {
+  if (btf) {
+    return {{s->progs.btf_dev_queue, "net_dev_queue"},
+            {s->progs.btf_netif_rx, "netif_rx"},
+            {s->progs.btf_receive_skb, "netif_receive_skb"}};
+  }
+  return {{s->progs.raw_dev_queue, "net_dev_queue"},
+          {s->progs.raw_netif_rx, "netif_rx"},
+          {s->progs.raw_receive_skb, "netif_receive_skb"}};
+}
+
+correlator_bpf* open_skeleton(const std::string& pin_dir, std::uint32_t host_netns) {
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir.c_str());
+  correlator_bpf* s = correlator_bpf__open_opts(&opts);
+  if (s == nullptr) fail("cannot open the BPF object", errno);
+  s->rodata->host_netns = host_netns;
+  return s;
+}
+
+void load_only(correlator_bpf* s, const std::vector<bpf_program*>& wanted) {
+  bpf_program* p = nullptr;
+  bpf_object__for_each_program(p, s->obj) {
+    bool keep = false;
+    for (auto* w : wanted) keep = keep || w == p;
+    bpf_program__set_autoload(p, keep);
+  }
+}
+
+bool pins_exist(const std::string& pin_dir) {
+  return std::filesystem::exists(pin_dir + "/" MTOOL_MAP_RECORDS);
+}
+
+template <typename Key, typename Fn>
+std::uint64_t delete_where(int fd, Fn expired) {
+  std::uint64_t deleted = 0;
+  Key key{};
+  Key next{};
+  bool first = true;
+  std::vector<Key> doomed;
+  while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    if (expired(fd, key)) doomed.push_back(key);
+  }
+  for (const Key& k : doomed) {
+    if (bpf_map_delete_elem(fd, &k) == 0) ++deleted;
+  }
+  return deleted;
+}
+
+}  // namespace
+
+KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_netns, Purpose purpose) {
+  libbpf_set_print(nullptr);  // libbpf's own chatter is not for users; failures are reported below
+  if (!on_bpffs(pin_dir)) {
+    throw FatalError(pin_dir + " is not on a BPF filesystem (mount -t bpf bpf /sys/fs/bpf)", kExitFailure);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(pin_dir, ec);
+  if (ec) fail("cannot create " + pin_dir, ec.value());
+  reused_pins_ = pins_exist(pin_dir);
+
+  int err = 0;
+  if (purpose == Purpose::kTest) {
+    skeleton_ = open_skeleton(pin_dir, host_netns);
+    load_only(skeleton_, {skeleton_->progs.test_crossing});
+    if ((err = correlator_bpf__load(skeleton_)) != 0) fail("cannot load the BPF test program", -err);
+    hook_kind_ = "test";
+  } else {
+    // BTF tracepoints first (cheapest typed access); raw tracepoints where they do not load.
+    for (const bool btf : {true, false}) {
+      skeleton_ = open_skeleton(pin_dir, host_netns);
+      std::vector<bpf_program*> wanted;
+      for (const auto& tp : programs_of(skeleton_, btf)) wanted.push_back(tp.program);
+      load_only(skeleton_, wanted);
+      err = correlator_bpf__load(skeleton_);
+      if (err == 0) {
+        hook_kind_ = btf ? "tp_btf" : "raw_tp";
+        break;
+      }
+      correlator_bpf__destroy(skeleton_);
+      skeleton_ = nullptr;
+    }
+    if (skeleton_ == nullptr) {
+      if (-err == EINVAL && reused_pins_) {
+        throw FatalError("cannot load the BPF programs: maps pinned in " + pin_dir +
+                             " do not match this version (remove the directory to start afresh)",
+                         kExitFailure);
+      }
+      fail("cannot load the BPF programs (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, or CAP_SYS_ADMIN)", -err);
+    }
+    for (const auto& tp : programs_of(skeleton_, hook_kind_ == "tp_btf")) {
+      bpf_link* link = bpf_program__attach(tp.program);
+      if (link == nullptr) {
+        const int attach_err = errno;
+        for (auto* l : links_) bpf_link__destroy(l);
+        links_.clear();
+        correlator_bpf__destroy(skeleton_);
+        skeleton_ = nullptr;
+        fail(std::string("cannot attach to tracepoint ") + tp.tracepoint, attach_err);
+      }
+      links_.push_back(link);
+    }
+  }
+  const mtool_info info{MTOOL_ABI_VERSION, host_netns};
+  const std::uint32_t zero = 0;
+  bpf_map__update_elem(skeleton_->maps.info, &zero, sizeof zero, &info, sizeof info, BPF_ANY);
+}
+
+KernelPrograms::~KernelPrograms() {
+  for (auto* l : links_) bpf_link__destroy(l);
+  if (skeleton_ != nullptr) correlator_bpf__destroy(skeleton_);
+}
+
+void KernelPrograms::set_uplinks(const std::vector<std::uint32_t>& ifindexes) {
+  const int fd = bpf_map__fd(skeleton_->maps.uplinks);
+  std::uint32_t key = 0;
+  std::uint32_t next = 0;
+  std::vector<std::uint32_t> present;
+  bool first = true;
+  while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    present.push_back(key);
+  }
+  for (const auto k : present) bpf_map_delete_elem(fd, &k);
+  const std::uint8_t one = 1;
+  for (const auto ifindex : ifindexes) bpf_map_update_elem(fd, &ifindex, &one, BPF_ANY);
+}
+
+Counters KernelPrograms::counters() const {
+  Counters total{};
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return total;
+  std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(cpus));
+  const int fd = bpf_map__fd(skeleton_->maps.counters);
+  for (std::uint32_t i = 0; i < MTOOL_CTR_COUNT; ++i) {
+    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0) continue;
+    for (const auto v : per_cpu) total[i] += v;
+  }
+  return total;
+}
+
+std::vector<ProgramCost> KernelPrograms::costs() const {
+  std::vector<ProgramCost> out;
+  if (hook_kind_ == "test") return out;
+  for (const auto& tp : programs_of(skeleton_, hook_kind_ == "tp_btf")) {
+    bpf_prog_info info{};
+    std::uint32_t length = sizeof info;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(tp.program), &info, &length) != 0) continue;
+    out.push_back({tp.tracepoint, info.run_cnt, info.run_time_ns});
+  }
+  return out;
+}
+
+SweepResult KernelPrograms::sweep(MonoNs now, bool records) {
+  const auto older_than = [now](std::uint64_t stamp, std::int64_t ttl_s) {
+    return stamp != 0 && now - static_cast<MonoNs>(stamp) > ttl_s * kNsPerSec;
+  };
+  SweepResult r;
+  r.flights = delete_where<std::uint64_t>(bpf_map__fd(skeleton_->maps.flights), [&](int fd, const std::uint64_t& k) {
+    mtool_flight f{};
+    return bpf_map_lookup_elem(fd, &k, &f) == 0 && older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S);
+  });
+  r.waiting = delete_where<mtool_wire_key>(bpf_map__fd(skeleton_->maps.waiting), [&](int fd, const mtool_wire_key& k) {
+    mtool_flight f{};
+    return bpf_map_lookup_elem(fd, &k, &f) == 0 && older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S);
+  });
+  if (!records) return r;
+  r.records = delete_where<mtool_probe_key>(records_fd(), [&](int fd, const mtool_probe_key& k) {
+    mtool_record rec{};
+    return bpf_map_lookup_elem(fd, &k, &rec) == 0 && older_than(rec.sender_rx_ns, MTOOL_RECORD_TTL_S);
+  });
+  return r;
+}
+
+int KernelPrograms::records_fd() const { return bpf_map__fd(skeleton_->maps.records); }
+int KernelPrograms::devices_fd() const { return bpf_map__fd(skeleton_->maps.devices); }
+int KernelPrograms::test_program_fd() const { return bpf_program__fd(skeleton_->progs.test_crossing); }
+
+}  // namespace mtool::correlator

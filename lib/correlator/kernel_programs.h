@@ -1,0 +1,65 @@
+#pragma once
+// The correlator's kernel side as user space holds it: loads bpf/correlator.bpf.c (BTF
+// tracepoints, or raw tracepoints where those do not load), pins the shared maps (reusing
+// maps already pinned, so tools keep their descriptors across restarts), attaches, and
+// reads back counters and per-program cost. Destroying it detaches; the pins stay.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "correlator_abi.h"
+#include "util/clock.h"
+
+struct correlator_bpf;
+struct bpf_link;
+
+namespace mtool::correlator {
+
+struct ProgramCost {
+  std::string tracepoint;
+  std::uint64_t events = 0;
+  std::uint64_t run_time_ns = 0;  // 0 unless kernel.bpf_stats_enabled
+};
+
+struct SweepResult {
+  std::uint64_t flights = 0;  // probes lost inside the host (dropped, or sent nowhere)
+  std::uint64_t waiting = 0;  // probes never answered
+  std::uint64_t records = 0;  // records nobody took
+};
+
+using Counters = std::array<std::uint64_t, MTOOL_CTR_COUNT>;
+
+class KernelPrograms {
+ public:
+  enum class Purpose { kTrace, kTest };
+
+  // Throws FatalError with a one-line reason (bpffs missing, no privilege, incompatible pins).
+  KernelPrograms(const std::string& pin_dir, std::uint32_t host_netns, Purpose purpose = Purpose::kTrace);
+  ~KernelPrograms();
+  KernelPrograms(const KernelPrograms&) = delete;
+  KernelPrograms& operator=(const KernelPrograms&) = delete;
+
+  [[nodiscard]] const std::string& hook_kind() const { return hook_kind_; }  // "tp_btf"/"raw_tp"
+  [[nodiscard]] bool reused_pins() const { return reused_pins_; }
+
+  void set_uplinks(const std::vector<std::uint32_t>& ifindexes);
+  [[nodiscard]] Counters counters() const;
+  [[nodiscard]] std::vector<ProgramCost> costs() const;
+  // Deletes what has waited too long: flights and waiting probes after MTOOL_FLIGHT_TTL_S,
+  // and, if `records`, records after MTOOL_RECORD_TTL_S (the larger map, swept less often).
+  SweepResult sweep(MonoNs now, bool records);
+
+  [[nodiscard]] int records_fd() const;
+  [[nodiscard]] int devices_fd() const;
+  [[nodiscard]] int test_program_fd() const;  // Purpose::kTest only
+
+ private:
+  correlator_bpf* skeleton_ = nullptr;
+  std::vector<::bpf_link*> links_;
+  std::string hook_kind_;
+  bool reused_pins_ = false;
+};
+
+}  // namespace mtool::correlator
