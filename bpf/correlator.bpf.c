@@ -77,6 +77,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } info SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MTOOL_SUBSCRIBERS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} subscribers SEC(".maps");
+
 /* Probes inside the host, by skb pointer. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -334,6 +342,28 @@ static __always_inline void follow(struct mtool_flight *f, __u64 skb_id,
 	bpf_map_delete_elem(&flights, &skb_id);
 }
 
+/* A probe that left through the uplink reached a target in another namespace of this host (or
+ * that target's reply is leaving): note it on the waiting probe. */
+static __always_inline void at_local_target(const struct probe_packet *p, __u64 now, __u32 ifindex,
+					    __u32 netns, __u32 hook, struct net_device *dev)
+{
+	struct mtool_wire_key k;
+	wire_key_of(p, p->kind == KIND_REPLY, &k);
+	struct mtool_flight *f = bpf_map_lookup_elem(&waiting, &k);
+	if (!f)
+		return;
+	__u8 n = f->record.target_count;
+	if (n >= MTOOL_MAX_TARGET_CROSSINGS)
+		return;
+	struct mtool_crossing *slot = &f->record.target[n & (MTOOL_MAX_TARGET_CROSSINGS - 1)];
+	slot->time_ns = now;
+	slot->ifindex = ifindex;
+	slot->netns = netns;
+	slot->hook = hook;
+	f->record.target_count = n + 1;
+	remember_device_name(netns, ifindex, dev);
+}
+
 /* A flight found under this skb belongs to this packet only if the packet still looks like
  * it: same direction, same sequence (NAT keeps it), and not idle for long. */
 static __always_inline bool same_packet(const struct mtool_flight *f, const struct probe_packet *p,
@@ -361,14 +391,23 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 		count(MTOOL_CTR_STALE_FLIGHTS);
 	}
 
+	const bool sending = hook == MTOOL_HOOK_DEV_QUEUE;
 	if (p->kind == KIND_REQUEST) {
-		if (hook == MTOOL_HOOK_DEV_QUEUE && netns != host_netns) {
+		if (netns == host_netns)
+			return;
+		if (sending) {
+			if (!bpf_map_lookup_elem(&subscribers, &netns))
+				return; /* nobody in that namespace asked for corrections */
 			remember_device_name(netns, ifindex, dev);
 			start_egress(skb_id, p, now, ifindex, netns, hook);
+		} else {
+			at_local_target(p, now, ifindex, netns, hook, dev);
 		}
-	} else if (hook != MTOOL_HOOK_DEV_QUEUE && is_uplink(netns, ifindex)) {
+	} else if (!sending && is_uplink(netns, ifindex)) {
 		remember_device_name(netns, ifindex, dev);
 		start_ingress(skb_id, p, now, ifindex, netns, hook);
+	} else if (sending && netns != host_netns) {
+		at_local_target(p, now, ifindex, netns, hook, dev);
 	}
 }
 

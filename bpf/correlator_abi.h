@@ -12,6 +12,9 @@
 
 #define MTOOL_ABI_VERSION 1
 #define MTOOL_MAX_CROSSINGS 8  /* per direction */
+#define MTOOL_MAX_TARGET_CROSSINGS 4
+/* Device names travel with a record in this order: egress, ingress, target crossings. */
+#define MTOOL_NAMED_CROSSINGS (2 * MTOOL_MAX_CROSSINGS + MTOOL_MAX_TARGET_CROSSINGS)
 #define MTOOL_IFNAMSIZ 16
 
 /* The probe as its sender sees it: in its own namespace, before any NAT. `flow` is the ICMP
@@ -66,6 +69,11 @@ struct mtool_record {
 	__u8 ingress_count;
 	struct mtool_crossing egress[MTOOL_MAX_CROSSINGS];
 	struct mtool_crossing ingress[MTOOL_MAX_CROSSINGS];
+	/* When the target is on this host too (another namespace): its side of the exchange, the
+	 * request arriving and the reply leaving. Empty for a target out on the network. */
+	__u8 target_count;
+	__u8 pad[7];
+	struct mtool_crossing target[MTOOL_MAX_TARGET_CROSSINGS];
 };
 
 /* A probe followed through the host: the record being filled and where the packet is. */
@@ -105,6 +113,11 @@ enum mtool_counter {
 #define MTOOL_MAP_DEVICES "devices"
 #define MTOOL_MAP_COUNTERS "counters"
 #define MTOOL_MAP_INFO "info"
+/* Namespaces whose probes are followed: netns inode -> last refresh (CLOCK_MONOTONIC ns).
+ * A tool subscribes its namespace when it connects (directly, or the daemon does it for a
+ * socket client) and refreshes it while it runs; echoes from other namespaces (a co-located
+ * flood, an application's pings) are not followed and cost one lookup. */
+#define MTOOL_MAP_SUBSCRIBERS "subscribers"
 
 /* The single entry of the `info` map, written by the daemon. */
 struct mtool_info {
@@ -119,6 +132,9 @@ struct mtool_info {
 #define MTOOL_WAITING_MAX 16384
 #define MTOOL_DEVICES_MAX 4096
 #define MTOOL_UPLINKS_MAX 64
+#define MTOOL_SUBSCRIBERS_MAX 4096
+#define MTOOL_SUBSCRIPTION_TTL_S 120  /* the daemon drops subscriptions not refreshed since */
+#define MTOOL_SUBSCRIPTION_REFRESH_S 30
 #define MTOOL_FLIGHT_TTL_S 5
 #define MTOOL_RECORD_TTL_S 60
 
@@ -155,8 +171,8 @@ struct mtool_answer {
 	__u32 caller_netns;           /* the namespace the correlator found the caller in */
 	__u32 caller_in_host_netns;   /* 1: the caller runs on the host itself */
 	struct mtool_record record;
-	/* Names of the devices in record.egress then record.ingress, as far as known. */
-	struct mtool_device_name names[2 * MTOOL_MAX_CROSSINGS];
+	/* Names of the devices crossed, as far as known (order: MTOOL_NAMED_CROSSINGS). */
+	struct mtool_device_name names[MTOOL_NAMED_CROSSINGS];
 };
 
 /* Tests drive the kernel-side state machine with BPF_PROG_TEST_RUN: one of these, then the IP

@@ -1,12 +1,47 @@
 #include "correlate/correction.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace mtool::correlate {
+namespace {
+
+// Time from crossing `from` to crossing `to` of `path` when they are the expected hooks (and,
+// for the backlog, the same device); nullopt when the path is not shaped that way.
+std::optional<std::int64_t> stage(const std::vector<DeviceCrossing>& path, std::size_t from, std::size_t to,
+                                  std::uint32_t from_hook, std::uint32_t to_hook, bool same_device) {
+  if (to >= path.size()) return std::nullopt;
+  const auto& a = path[from];
+  const auto& b = path[to];
+  if (a.hook != from_hook || b.hook != to_hook) return std::nullopt;
+  if (same_device && (a.ifindex != b.ifindex || a.netns != b.netns)) return std::nullopt;
+  return b.offset_ns - a.offset_ns;
+}
+
+std::int64_t excess(std::optional<std::int64_t> cold, std::optional<std::int64_t> warm) {
+  return cold && warm ? std::max<std::int64_t>(0, *cold - *warm) : 0;
+}
+
+}  // namespace
+
+std::int64_t shared_with_local_target(const ProbeOverhead& o) {
+  if (o.target.empty() || o.egress.size() < 2) return 0;
+  // Hand-off: the sender's device to its peer, and the uplink to the target's device (the
+  // target's offsets count from the uplink transmission).
+  const auto egress_handoff = stage(o.egress, 0, 1, MTOOL_HOOK_DEV_QUEUE, MTOOL_HOOK_NETIF_RX, false);
+  std::optional<std::int64_t> target_handoff;
+  if (o.target[0].hook == MTOOL_HOOK_NETIF_RX) target_handoff = o.target[0].offset_ns;
+  // Backlog: a device's receive to the stack taking the packet, on both sides.
+  const auto egress_backlog = stage(o.egress, 1, 2, MTOOL_HOOK_NETIF_RX, MTOOL_HOOK_RECEIVE_SKB, true);
+  const auto target_backlog = stage(o.target, 0, 1, MTOOL_HOOK_NETIF_RX, MTOOL_HOOK_RECEIVE_SKB, true);
+  return excess(egress_handoff, target_handoff) + excess(egress_backlog, target_backlog);
+}
 
 CorrectedRtt correct_rtt(std::int64_t raw_ns, const ProbeOverhead& overhead) {
-  const std::int64_t taken = std::clamp<std::int64_t>(overhead.egress_ns + overhead.ingress_ns, 0, raw_ns);
-  return {raw_ns - taken, taken};
+  const std::int64_t shared = std::min(shared_with_local_target(overhead), overhead.egress_ns);
+  const std::int64_t taken =
+      std::clamp<std::int64_t>(overhead.egress_ns + overhead.ingress_ns - shared, 0, raw_ns);
+  return {raw_ns - taken, taken, shared};
 }
 
 }  // namespace mtool::correlate

@@ -42,22 +42,35 @@ bool fresh(const mtool_record& record, MonoNs sent_mono) {
 
 class PinnedMapSource final : public OverheadSource {
  public:
-  PinnedMapSource(UniqueFd records, UniqueFd devices, std::uint32_t netns)
-      : records_(std::move(records)), devices_(std::move(devices)), netns_(netns) {}
+  PinnedMapSource(UniqueFd records, UniqueFd devices, UniqueFd subscribers, std::uint32_t netns)
+      : records_(std::move(records)), devices_(std::move(devices)), subscribers_(std::move(subscribers)), netns_(netns) {
+    subscribe();
+  }
 
   std::optional<ProbeOverhead> take(const ProbeIdentity& probe, MonoNs sent_mono) override {
+    if (mono_now() - subscribed_at_ > MTOOL_SUBSCRIPTION_REFRESH_S * kNsPerSec) subscribe();
     const mtool_probe_key key = key_of(probe, netns_);
     mtool_record record{};
-    std::array<mtool_device_name, 2 * MTOOL_MAX_CROSSINGS> names{};
+    std::array<mtool_device_name, MTOOL_NAMED_CROSSINGS> names{};
     if (!take_record(records_.get(), devices_.get(), key, record, names.data())) return std::nullopt;
     if (!fresh(record, sent_mono)) return std::nullopt;
     return overhead_from_record(record, names.data());
   }
 
  private:
+  // Ask the correlator to follow this namespace's probes (it forgets after
+  // MTOOL_SUBSCRIPTION_TTL_S without a refresh).
+  void subscribe() {
+    subscribed_at_ = mono_now();
+    const auto stamp = static_cast<std::uint64_t>(subscribed_at_);
+    bpf_map_update_elem(subscribers_.get(), &netns_, &stamp, BPF_ANY);
+  }
+
   UniqueFd records_;
   UniqueFd devices_;
+  UniqueFd subscribers_;
   std::uint32_t netns_;
+  MonoNs subscribed_at_ = 0;
 };
 
 class SocketSource final : public OverheadSource {
@@ -169,15 +182,16 @@ CorrelatorConnection connect_correlator(const CorrelatorLocation& where) {
   if (records && netns != 0) {
     UniqueFd devices(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_DEVICES).c_str()));
     UniqueFd info_map(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_INFO).c_str()));
+    UniqueFd subscribers(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_SUBSCRIBERS).c_str()));
     mtool_info info{};
     const std::uint32_t zero = 0;
-    if (devices && info_map && bpf_map_lookup_elem(info_map.get(), &zero, &info) == 0 &&
+    if (devices && info_map && subscribers && bpf_map_lookup_elem(info_map.get(), &zero, &info) == 0 &&
         info.version == MTOOL_ABI_VERSION) {
       if (info.host_netns == netns) {
         c.host_namespace = true;
         return c;
       }
-      c.source = std::make_unique<PinnedMapSource>(std::move(records), std::move(devices), netns);
+      c.source = std::make_unique<PinnedMapSource>(std::move(records), std::move(devices), std::move(subscribers), netns);
       c.via = "pinned maps in " + where.pin_dir;
       return c;
     }

@@ -6,18 +6,18 @@
 namespace mtool::correlate {
 namespace {
 
-std::vector<DeviceCrossing> crossings(const mtool_crossing* list, std::uint8_t count,
-                                      const mtool_device_name* names) {
+std::vector<DeviceCrossing> crossings(const mtool_crossing* list, std::uint8_t count, std::size_t capacity,
+                                      std::uint64_t origin_ns, const mtool_device_name* names) {
   std::vector<DeviceCrossing> out;
-  const std::size_t n = std::min<std::size_t>(count, MTOOL_MAX_CROSSINGS);
+  const std::size_t n = std::min<std::size_t>(count, capacity);
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     DeviceCrossing c;
     if (names != nullptr) c.device.assign(names[i].name, strnlen(names[i].name, MTOOL_IFNAMSIZ));
     c.ifindex = list[i].ifindex;
     c.netns = list[i].netns;
-    c.hook = hook_name(list[i].hook);
-    c.offset_ns = static_cast<std::int64_t>(list[i].time_ns - list[0].time_ns);
+    c.hook = list[i].hook;
+    c.offset_ns = static_cast<std::int64_t>(list[i].time_ns - origin_ns);
     out.push_back(std::move(c));
   }
   return out;
@@ -45,9 +45,11 @@ std::optional<ProbeOverhead> overhead_from_record(const mtool_record& r,
   o.ingress_ns = static_cast<std::int64_t>(r.sender_rx_ns - r.uplink_rx_ns);
   o.wire_ns = static_cast<std::int64_t>(r.uplink_rx_ns - r.uplink_tx_ns);
   o.wire_flow = r.wire_flow;
-  o.egress = crossings(r.egress, r.egress_count, names);
-  o.ingress = crossings(r.ingress, r.ingress_count,
-                        names != nullptr ? names + MTOOL_MAX_CROSSINGS : nullptr);
+  const auto at = [names](std::size_t offset) { return names != nullptr ? names + offset : nullptr; };
+  o.egress = crossings(r.egress, r.egress_count, MTOOL_MAX_CROSSINGS, r.sender_tx_ns, at(0));
+  o.ingress = crossings(r.ingress, r.ingress_count, MTOOL_MAX_CROSSINGS, r.uplink_rx_ns, at(MTOOL_MAX_CROSSINGS));
+  o.target = crossings(r.target, r.target_count, MTOOL_MAX_TARGET_CROSSINGS, r.uplink_tx_ns,
+                       at(2 * MTOOL_MAX_CROSSINGS));
   return o;
 }
 

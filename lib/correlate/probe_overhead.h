@@ -18,8 +18,8 @@ struct DeviceCrossing {
   std::string device;        // interface name as the correlator saw it ("" if unknown)
   std::uint32_t ifindex = 0;
   std::uint32_t netns = 0;   // inode of the device's network namespace
-  const char* hook = "";     // "xmit", "rx" or "receive"
-  std::int64_t offset_ns = 0;  // since the direction's first crossing
+  std::uint32_t hook = 0;    // enum mtool_hook; hook_name() for text
+  std::int64_t offset_ns = 0;  // since the direction's first crossing (target: since uplink_tx)
 };
 
 struct ProbeOverhead {
@@ -29,10 +29,11 @@ struct ProbeOverhead {
   std::uint16_t wire_flow = 0;  // identifier on the uplink (differs when NAT rewrote it)
   std::vector<DeviceCrossing> egress;
   std::vector<DeviceCrossing> ingress;
+  std::vector<DeviceCrossing> target;  // a target on this host: its side of the exchange
 };
 
-// Builds the overhead from a kernel record; `names` holds up to 2 * MTOOL_MAX_CROSSINGS
-// device names, egress first. Returns nullopt for a record that is not internally consistent
+// Builds the overhead from a kernel record; `names` holds MTOOL_NAMED_CROSSINGS device names
+// (egress, ingress, target) or is null. Returns nullopt for a record that is not internally consistent
 // (a stage ending before it starts), which no correct kernel run writes.
 std::optional<ProbeOverhead> overhead_from_record(const mtool_record& record,
                                                   const mtool_device_name* names);

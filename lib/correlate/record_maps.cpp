@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -22,6 +23,8 @@ bool take_record(int records_fd, int devices_fd, const mtool_probe_key& key, mto
   if (bpf_map_lookup_and_delete_elem(records_fd, &key, &record) != 0) return false;
   name_devices(devices_fd, record.egress, record.egress_count, names);
   name_devices(devices_fd, record.ingress, record.ingress_count, names + MTOOL_MAX_CROSSINGS);
+  name_devices(devices_fd, record.target, std::min<std::uint8_t>(record.target_count, MTOOL_MAX_TARGET_CROSSINGS),
+               names + 2 * MTOOL_MAX_CROSSINGS);
   return true;
 }
 

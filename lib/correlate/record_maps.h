@@ -5,8 +5,8 @@
 
 namespace mtool::correlate {
 
-// Takes the record of `key` out of the records map and fills `names` (2 * MTOOL_MAX_CROSSINGS,
-// egress first; unknown devices stay empty). False if there is no such record.
+// Takes the record of `key` out of the records map and fills `names` (MTOOL_NAMED_CROSSINGS;
+// unknown devices stay empty). False if there is no such record.
 bool take_record(int records_fd, int devices_fd, const mtool_probe_key& key, mtool_record& record,
                  mtool_device_name* names);
 

@@ -64,7 +64,8 @@ class Daemon {
       if (!stats_fd_) log_line(with_errno("cannot enable BPF run-time statistics", errno));
     }
     server_ = std::make_unique<QueryServer>(o.socket_path, programs_.records_fd(), programs_.devices_fd(),
-                                            host_netns_, [this] { return status_text(); });
+                                            host_netns_, [this] { return status_text(); },
+                                            [this](std::uint32_t netns) { programs_.subscribe(netns, SystemClock{}.mono_now()); });
     refresh_uplinks(true);
     log_line("started: " + programs_.hook_kind() + " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
              (programs_.reused_pins() ? "reused from " : "pinned in ") + o.pin_dir + "; socket " +
@@ -136,11 +137,13 @@ class Daemon {
 
   void on_tick() {
     ++ticks_;
+    if (ticks_ % MTOOL_SUBSCRIPTION_REFRESH_S == 0) server_->refresh();
     // Flights and unanswered probes every second; the larger records map every 10 s.
     const SweepResult r = programs_.sweep(SystemClock{}.mono_now(), ticks_ % 10 == 0);
     swept_.flights += r.flights;
     swept_.waiting += r.waiting;
     swept_.records += r.records;
+    swept_.subscriptions += r.subscriptions;
   }
 
   std::string status_text() const {
@@ -155,7 +158,7 @@ class Daemon {
     for (int i = 0; i < MTOOL_CTR_COUNT; ++i) out << (i ? ", " : " ") << kCounterNames[i] << " " << c[i];
     out << "\n";
     out << "evicted by age: flights " << swept_.flights << ", unanswered " << swept_.waiting << ", records "
-        << swept_.records << "\n";
+        << swept_.records << ", subscriptions " << swept_.subscriptions << "\n";
     const auto& q = server_->counters();
     out << "socket: " << server_->clients() << " clients, " << q.connections << " connections, " << q.refused
         << " refused, " << q.queries << " queries, " << q.found << " records served\n";

@@ -164,6 +164,11 @@ void KernelPrograms::set_uplinks(const std::vector<std::uint32_t>& ifindexes) {
   for (const auto ifindex : ifindexes) bpf_map_update_elem(fd, &ifindex, &one, BPF_ANY);
 }
 
+void KernelPrograms::subscribe(std::uint32_t netns, MonoNs now) {
+  const auto stamp = static_cast<std::uint64_t>(now);
+  bpf_map_update_elem(bpf_map__fd(skeleton_->maps.subscribers), &netns, &stamp, BPF_ANY);
+}
+
 Counters KernelPrograms::counters() const {
   Counters total{};
   const int cpus = libbpf_num_possible_cpus();
@@ -203,6 +208,10 @@ SweepResult KernelPrograms::sweep(MonoNs now, bool records) {
     return bpf_map_lookup_elem(fd, &k, &f) == 0 && older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S);
   });
   if (!records) return r;
+  r.subscriptions = delete_where<std::uint32_t>(bpf_map__fd(skeleton_->maps.subscribers), [&](int fd, const std::uint32_t& k) {
+    std::uint64_t refreshed = 0;
+    return bpf_map_lookup_elem(fd, &k, &refreshed) == 0 && older_than(refreshed, MTOOL_SUBSCRIPTION_TTL_S);
+  });
   r.records = delete_where<mtool_probe_key>(records_fd(), [&](int fd, const mtool_probe_key& k) {
     mtool_record rec{};
     return bpf_map_lookup_elem(fd, &k, &rec) == 0 && older_than(rec.sender_rx_ns, MTOOL_RECORD_TTL_S);

@@ -27,6 +27,7 @@ struct SweepResult {
   std::uint64_t flights = 0;  // probes lost inside the host (dropped, or sent nowhere)
   std::uint64_t waiting = 0;  // probes never answered
   std::uint64_t records = 0;  // records nobody took
+  std::uint64_t subscriptions = 0;  // namespaces whose tools went away
 };
 
 using Counters = std::array<std::uint64_t, MTOOL_CTR_COUNT>;
@@ -45,10 +46,13 @@ class KernelPrograms {
   [[nodiscard]] bool reused_pins() const { return reused_pins_; }
 
   void set_uplinks(const std::vector<std::uint32_t>& ifindexes);
+  // Follow probes from `netns` (refreshes the subscription's time).
+  void subscribe(std::uint32_t netns, MonoNs now);
   [[nodiscard]] Counters counters() const;
   [[nodiscard]] std::vector<ProgramCost> costs() const;
   // Deletes what has waited too long: flights and waiting probes after MTOOL_FLIGHT_TTL_S,
-  // and, if `records`, records after MTOOL_RECORD_TTL_S (the larger map, swept less often).
+  // and, if `records`, records after MTOOL_RECORD_TTL_S (the larger map, swept less often)
+  // and subscriptions after MTOOL_SUBSCRIPTION_TTL_S.
   SweepResult sweep(MonoNs now, bool records);
 
   [[nodiscard]] int records_fd() const;

@@ -23,12 +23,13 @@ constexpr int kBacklog = 128;
 }  // namespace
 
 QueryServer::QueryServer(std::string path, int records_fd, int devices_fd, std::uint32_t host_netns,
-                         std::function<std::string()> status_text)
+                         std::function<std::string()> status_text, std::function<void(std::uint32_t)> subscribe)
     : path_(std::move(path)),
       records_fd_(records_fd),
       devices_fd_(devices_fd),
       host_netns_(host_netns),
-      status_text_(std::move(status_text)) {
+      status_text_(std::move(status_text)),
+      subscribe_(std::move(subscribe)) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path_.size() >= sizeof(address.sun_path)) {
@@ -63,7 +64,14 @@ int QueryServer::accept_one() {
   }
   ++counters_.connections;
   clients_[fd] = *netns;
+  if (*netns != host_netns_) subscribe_(*netns);
   return fd;
+}
+
+void QueryServer::refresh() const {
+  for (const auto& [fd, netns] : clients_) {
+    if (netns != host_netns_) subscribe_(netns);
+  }
 }
 
 bool QueryServer::serve(int client_fd) {

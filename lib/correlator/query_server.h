@@ -22,8 +22,9 @@ class QueryServer {
  public:
   // Binds `path` (replacing a stale socket file), mode 0666: any local user, or any container
   // that has the socket mounted, may ask for its own records. Throws FatalError.
+  // `subscribe` is called with a client's namespace when it connects and by refresh().
   QueryServer(std::string path, int records_fd, int devices_fd, std::uint32_t host_netns,
-              std::function<std::string()> status_text);
+              std::function<std::string()> status_text, std::function<void(std::uint32_t)> subscribe);
   ~QueryServer();
   QueryServer(const QueryServer&) = delete;
   QueryServer& operator=(const QueryServer&) = delete;
@@ -33,6 +34,9 @@ class QueryServer {
   int accept_one();
   // Answers what the client sent. False when the client is gone (the fd is then closed).
   bool serve(int client_fd);
+
+  // Renews the subscriptions of every connected client's namespace.
+  void refresh() const;
 
   [[nodiscard]] const QueryCounters& counters() const { return counters_; }
   [[nodiscard]] std::size_t clients() const { return clients_.size(); }
@@ -44,6 +48,7 @@ class QueryServer {
   int devices_fd_;
   std::uint32_t host_netns_;
   std::function<std::string()> status_text_;
+  std::function<void(std::uint32_t)> subscribe_;
   std::unordered_map<int, std::uint32_t> clients_;  // fd -> netns
   QueryCounters counters_;
 };

@@ -231,6 +231,7 @@ void PingSession::correct(const probe::EchoReplyEvent& r, report::PingReply& lin
   rc.corrected_ns = c.corrected_ns;
   rc.corrected_us = (c.corrected_ns + 500) / 1000;
   rc.overhead_ns = c.overhead_ns;
+  rc.shared_ns = c.shared_ns;
   rc.overhead = *r.overhead;
   if (r.checksum_ok) {
     auto& s = *correction_stats_;

@@ -27,6 +27,7 @@ struct ReplyCorrection {
   std::int64_t corrected_us = 0;  // shown as corrected=, rounded as time=
   std::int64_t corrected_ns = 0;
   std::int64_t overhead_ns = 0;   // raw - corrected
+  std::int64_t shared_ns = 0;     // given back for a target on this host (correction.h)
   correlate::ProbeOverhead overhead;
 };
 

@@ -28,7 +28,7 @@ json rtt_json(const RttSummary& r) {
 json crossings_json(const std::vector<correlate::DeviceCrossing>& list) {
   json out = json::array();
   for (const auto& d : list) {
-    out.push_back(json{{"device", d.device}, {"ifindex", d.ifindex}, {"netns", d.netns}, {"hook", d.hook},
+    out.push_back(json{{"device", d.device}, {"ifindex", d.ifindex}, {"netns", d.netns}, {"hook", correlate::hook_name(d.hook)},
                        {"at_us", static_cast<double>(d.offset_ns) / 1e3}});
   }
   return out;
@@ -42,8 +42,10 @@ json correction_json(const ReplyCorrection& c) {
               {"ingress_us", static_cast<double>(o.ingress_ns) / 1e3},
               {"wire_rtt_ms", ns_to_ms(o.wire_ns)},
               {"wire_ident", o.wire_flow},
+              {"shared_us", static_cast<double>(c.shared_ns) / 1e3},
               {"egress_path", crossings_json(o.egress)},
-              {"ingress_path", crossings_json(o.ingress)}};
+              {"ingress_path", crossings_json(o.ingress)},
+              {"target_path", crossings_json(o.target)}};
 }
 
 void emit(std::FILE* out, const json& object) {
