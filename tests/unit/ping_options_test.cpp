@@ -371,6 +371,15 @@ TEST(PingOptions, JsonAndPercentiles) {
   EXPECT_TRUE(o.percentiles);
 }
 
+TEST(PingOptions, CorrectionSwitches) {
+  const PingOptions defaults = parse({"host"}).options;
+  EXPECT_TRUE(defaults.correction);
+  EXPECT_FALSE(defaults.breakdown);
+  const PingOptions o = parse({"--breakdown", "--no-correction", "host"}).options;
+  EXPECT_TRUE(o.breakdown);
+  EXPECT_FALSE(o.correction);
+}
+
 TEST(PingOptions, TxTimestampSource) {
   EXPECT_EQ(parse({"--tx-timestamp", "kernel", "host"}).options.tx_timestamp, TxTimestampSource::kKernel);
   EXPECT_EQ(parse({"--tx-timestamp=kernel", "host"}).options.tx_timestamp, TxTimestampSource::kKernel);

@@ -56,6 +56,7 @@ struct ProbePlan {
   std::uint8_t error_type = ICMP_DEST_UNREACH;
   std::uint8_t error_code = ICMP_HOST_UNREACH;
   bool bad_checksum = false;
+  std::optional<correlate::ProbeOverhead> overhead;  // what a correlator measured
   std::size_t icmp_length = 64;
 };
 
@@ -105,6 +106,7 @@ class FakeNetwork final : public probe::EchoTransport {
       r.checksum_ok = !p.bad_checksum;
       r.rx_time = FakeClock::wall_at(clock_.mono_now() + after);
       r.sent = sent;
+      r.overhead = p.overhead;
       schedule(clock_.mono_now() + after, r);
     };
     if (p.reply_after) reply(*p.reply_after);
@@ -1020,6 +1022,54 @@ TEST_F(PingSessionTest, InFlightFallbackSubtractsErrors) {
   EXPECT_EQ(network.sends[32769].at, burst_at);          // probe 32770, right after the burst
   EXPECT_EQ(summary().received, 32768);
   EXPECT_EQ(summary().errors, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corrections from a correlator.
+
+correlate::ProbeOverhead overhead_of(std::int64_t egress_ns, std::int64_t ingress_ns) {
+  correlate::ProbeOverhead o;
+  o.egress_ns = egress_ns;
+  o.ingress_ns = ingress_ns;
+  return o;
+}
+
+TEST_F(PingSessionTest, CorrectedRepliesAndSummary) {
+  config.count = 3;
+  config.corrections = true;
+  network.plan = [](std::uint16_t seq) {
+    ProbePlan p;
+    p.reply_after = us(100);
+    if (seq != 2) p.overhead = overhead_of(us(40), us(10));  // the second is not corrected
+    return p;
+  };
+  EXPECT_EQ(run(), 0);
+  ASSERT_EQ(sink.replies.size(), 3U);
+  ASSERT_TRUE(sink.replies[0].correction.has_value());
+  EXPECT_EQ(sink.replies[0].correction->corrected_us, 50);
+  EXPECT_EQ(sink.replies[0].correction->overhead_ns, us(50));
+  EXPECT_FALSE(sink.replies[1].correction.has_value());
+  ASSERT_EQ(sink.summaries.size(), 1U);
+  const auto& c = sink.summaries[0].correction;
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->corrected, 2);
+  EXPECT_EQ(c->timed, 3);
+  ASSERT_TRUE(c->rtt.has_value());
+  EXPECT_EQ(c->rtt->min_us, 50);
+  EXPECT_EQ(c->rtt->max_us, 50);
+  // Medians come from the log-linear histogram: within 0.8% of the value.
+  EXPECT_NEAR(static_cast<double>(c->egress_p50_ns), us(40), us(40) * 0.008);
+  EXPECT_NEAR(static_cast<double>(c->ingress_p50_ns), us(10), us(10) * 0.008);
+  // iputils' own line is untouched by corrections.
+  EXPECT_EQ(sink.summaries[0].rtt->avg_us, 100);
+}
+
+TEST_F(PingSessionTest, NoCorrelatorNoCorrectionSummary) {
+  config.count = 1;
+  answer({{1, us(100)}});
+  EXPECT_EQ(run(), 0);
+  ASSERT_EQ(sink.summaries.size(), 1U);
+  EXPECT_FALSE(sink.summaries[0].correction.has_value());
 }
 
 }  // namespace

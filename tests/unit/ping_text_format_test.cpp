@@ -739,5 +739,142 @@ TEST_F(JsonSinkTest, SummaryWithoutReplies) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Corrections (a correlator connected).
+
+namespace corrections {
+
+ReplyCorrection sample_correction() {
+  ReplyCorrection c;
+  c.corrected_ns = 41'400;
+  c.corrected_us = 41;
+  c.overhead_ns = 61'600;
+  c.shared_ns = 0;
+  c.overhead.egress_ns = 52'000;
+  c.overhead.ingress_ns = 9'600;
+  c.overhead.wire_ns = 13'000;
+  c.overhead.wire_flow = 27071;
+  c.overhead.egress = {{"eth0", 2, 20, MTOOL_HOOK_DEV_QUEUE, 0}, {"veth1", 10, 1, MTOOL_HOOK_NETIF_RX, 8'000},
+                       {"up0", 12, 1, MTOOL_HOOK_DEV_QUEUE, 52'000}};
+  c.overhead.ingress = {{"up0", 12, 1, MTOOL_HOOK_NETIF_RX, 0}, {"eth0", 2, 20, MTOOL_HOOK_NETIF_RX, 9'600}};
+  return c;
+}
+
+}  // namespace corrections
+
+TEST_F(TextSinkTest, CorrectedReplyKeepsIputilsPrefix) {
+  auto s = sink();
+  PingReply r = reply_line();
+  r.rtt_us = 103;
+  r.correction = corrections::sample_correction();
+  s.reply(r);
+  EXPECT_EQ(out(), "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.103 ms corrected=0.041 ms overhead=0.062 ms\n");
+}
+
+TEST_F(TextSinkTest, CorrectedDuplicateKeepsDupLast) {
+  auto s = sink();
+  PingReply r = reply_line();
+  r.correction = corrections::sample_correction();
+  r.duplicate = true;
+  s.reply(r);
+  EXPECT_EQ(out(), "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.023 ms corrected=0.041 ms overhead=0.062 ms (DUP!)\n");
+}
+
+TEST_F(TextSinkTest, BreakdownLines) {
+  TextSinkOptions options;
+  options.breakdown = true;
+  auto s = sink(options);
+  PingReply r = reply_line();
+  r.correction = corrections::sample_correction();
+  s.reply(r);
+  const std::string text = out();
+  EXPECT_NE(text.find("\n    egress     52.0 us: eth0/xmit 0.0 > veth1/rx 8.0 > up0/xmit 52.0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n    wire       13.0 us: uplink to uplink\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n    ingress     9.6 us: up0/rx 0.0 > eth0/rx 9.6\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("shared"), std::string::npos);
+}
+
+TEST_F(TextSinkTest, BreakdownOnlyWhenAsked) {
+  auto s = sink();
+  PingReply r = reply_line();
+  r.correction = corrections::sample_correction();
+  s.reply(r);
+  EXPECT_EQ(out().find("egress"), std::string::npos);
+}
+
+TEST_F(TextSinkTest, SummaryWithCorrections) {
+  auto s = sink();
+  PingSummary sum = summary_of("198.18.0.2", 3, 3, 2003);
+  sum.rtt = RttSummary{101, 110, 123, 9};
+  CorrectionSummary c;
+  c.corrected = 3;
+  c.timed = 3;
+  c.rtt = RttSummary{40, 45, 52, 5};
+  c.egress_p50_ns = 52'400;
+  c.ingress_p50_ns = 9'600;
+  sum.correction = c;
+  s.summary(sum);
+  EXPECT_EQ(out(),
+            "\n--- 198.18.0.2 ping statistics ---\n"
+            "3 packets transmitted, 3 received, 0% packet loss, time 2003ms\n"
+            "rtt min/avg/max/mdev = 0.101/0.110/0.123/0.009 ms\n"
+            "corrected rtt min/avg/max/mdev = 0.040/0.045/0.052/0.005 ms\n"
+            "overhead median egress/ingress = 0.052/0.010 ms, 3/3 replies corrected\n");
+}
+
+TEST_F(TextSinkTest, SummaryWhenNothingWasCorrected) {
+  auto s = sink();
+  PingSummary sum = summary_of("198.18.0.2", 2, 2, 1001);
+  sum.rtt = RttSummary{101, 110, 123, 9};
+  CorrectionSummary c;
+  c.timed = 2;
+  sum.correction = c;
+  s.summary(sum);
+  EXPECT_NE(out().find("rtt min/avg/max/mdev = 0.101/0.110/0.123/0.009 ms\n0/2 replies corrected\n"), std::string::npos)
+      << out();
+}
+
+TEST_F(JsonSinkTest, ReplyCarriesCorrectionAndPaths) {
+  auto s = json_sink();
+  PingReply r = reply_line();
+  r.correction = corrections::sample_correction();
+  s.reply(r);
+  const auto lines = json_lines(out());
+  ASSERT_EQ(lines.size(), 1U);
+  const auto& c = lines[0]["correction"];
+  EXPECT_DOUBLE_EQ(c["corrected_rtt_ms"].get<double>(), 0.0414);
+  EXPECT_DOUBLE_EQ(c["overhead_ms"].get<double>(), 0.0616);
+  EXPECT_DOUBLE_EQ(c["egress_us"].get<double>(), 52.0);
+  EXPECT_DOUBLE_EQ(c["ingress_us"].get<double>(), 9.6);
+  EXPECT_DOUBLE_EQ(c["wire_rtt_ms"].get<double>(), 0.013);
+  EXPECT_EQ(c["wire_ident"], 27071);
+  ASSERT_EQ(c["egress_path"].size(), 3U);
+  EXPECT_EQ(c["egress_path"][1]["device"], "veth1");
+  EXPECT_EQ(c["egress_path"][1]["hook"], "rx");
+  EXPECT_DOUBLE_EQ(c["egress_path"][1]["at_us"].get<double>(), 8.0);
+  EXPECT_EQ(c["ingress_path"].size(), 2U);
+  EXPECT_TRUE(c["target_path"].empty());
+}
+
+TEST_F(JsonSinkTest, SummaryCarriesCorrection) {
+  auto s = json_sink();
+  PingSummary sum = summary_of("198.18.0.2", 3, 3, 2003);
+  sum.rtt = RttSummary{101, 110, 123, 9};
+  CorrectionSummary c;
+  c.corrected = 3;
+  c.timed = 3;
+  c.rtt = RttSummary{40, 45, 52, 5};
+  c.egress_p50_ns = 52'400;
+  c.ingress_p50_ns = 9'600;
+  sum.correction = c;
+  s.summary(sum);
+  const auto lines = json_lines(out());
+  ASSERT_EQ(lines.size(), 1U);
+  const auto& j = lines[0]["correction"];
+  EXPECT_EQ(j["corrected"], 3);
+  EXPECT_DOUBLE_EQ(j["rtt_ms"]["avg"].get<double>(), 0.045);
+  EXPECT_DOUBLE_EQ(j["egress_p50_us"].get<double>(), 52.4);
+}
+
 }  // namespace
 }  // namespace mtool::report

@@ -1,0 +1,286 @@
+// The correlator's kernel-side state machine, driven packet by packet with BPF_PROG_TEST_RUN:
+// the test program (bpf/correlator.bpf.c, test_crossing) feeds synthetic crossings (skb id,
+// device, namespace, hook + an IP packet) to the same code the tracepoints run. Root only.
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "correlator/kernel_programs.h"
+#include "correlator_abi.h"
+#include "harness.h"
+
+namespace mtool::testing {
+namespace {
+
+using correlator::KernelPrograms;
+
+constexpr std::uint32_t kHostNs = 1000;
+constexpr std::uint32_t kContainerNs = 2000;
+constexpr std::uint32_t kOtherContainerNs = 3000;
+constexpr std::uint32_t kTargetNs = 4000;
+constexpr std::uint32_t kContainerEth0 = 2;
+constexpr std::uint32_t kVethPeer = 10;
+constexpr std::uint32_t kBridge = 11;
+constexpr std::uint32_t kUplink = 12;
+constexpr std::uint32_t kOtherVethPeer = 13;
+constexpr std::uint32_t kTargetEth0 = 2;
+
+struct Echo {
+  const char* src;
+  const char* dst;
+  std::uint16_t ident;
+  std::uint16_t sequence;
+  bool reply = false;
+  std::uint8_t protocol = IPPROTO_ICMP;  // anything else: not a probe
+  std::uint16_t fragment_offset = 0;
+};
+
+std::vector<std::uint8_t> ipv4_packet(const Echo& e) {
+  std::vector<std::uint8_t> p(28, 0);
+  p[0] = 0x45;
+  p[3] = 28;
+  p[6] = static_cast<std::uint8_t>(e.fragment_offset >> 8);
+  p[7] = static_cast<std::uint8_t>(e.fragment_offset);
+  p[8] = 64;
+  p[9] = e.protocol;
+  inet_pton(AF_INET, e.src, &p[12]);
+  inet_pton(AF_INET, e.dst, &p[16]);
+  p[20] = e.reply ? 0 : 8;
+  p[24] = static_cast<std::uint8_t>(e.ident >> 8);
+  p[25] = static_cast<std::uint8_t>(e.ident);
+  p[26] = static_cast<std::uint8_t>(e.sequence >> 8);
+  p[27] = static_cast<std::uint8_t>(e.sequence);
+  return p;
+}
+
+std::vector<std::uint8_t> ipv6_packet(const char* src, const char* dst, std::uint16_t ident, std::uint16_t seq,
+                                      bool reply) {
+  std::vector<std::uint8_t> p(48, 0);
+  p[0] = 0x60;
+  p[5] = 8;
+  p[6] = IPPROTO_ICMPV6;
+  p[7] = 64;
+  inet_pton(AF_INET6, src, &p[8]);
+  inet_pton(AF_INET6, dst, &p[24]);
+  p[40] = reply ? 129 : 128;
+  p[44] = static_cast<std::uint8_t>(ident >> 8);
+  p[45] = static_cast<std::uint8_t>(ident);
+  p[46] = static_cast<std::uint8_t>(seq >> 8);
+  p[47] = static_cast<std::uint8_t>(seq);
+  return p;
+}
+
+class BpfStateMachine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!running_as_root()) GTEST_SKIP() << "needs root: loads BPF programs";
+    pin_dir_ = "/sys/fs/bpf/mtool-statemachine-" + std::to_string(getpid());
+    programs_ = std::make_unique<KernelPrograms>(pin_dir_, kHostNs, KernelPrograms::Purpose::kTest);
+    programs_->set_uplinks({kUplink});
+    programs_->subscribe(kContainerNs, 1);
+    programs_->subscribe(kOtherContainerNs, 1);
+  }
+  void TearDown() override {
+    programs_.reset();
+    std::error_code ec;
+    if (!pin_dir_.empty()) std::filesystem::remove_all(pin_dir_, ec);
+  }
+
+  // One crossing; returns the program's verdict (XDP_DROP: seen as a probe, XDP_PASS: not).
+  int cross(std::uint64_t skb, std::uint32_t ifindex, std::uint32_t netns, std::uint32_t hook,
+            const std::vector<std::uint8_t>& packet, std::uint16_t ethertype = 0x0800) {
+    mtool_test_crossing c{skb, ifindex, netns, hook, ethertype, 0};
+    std::vector<std::uint8_t> data(sizeof c);
+    std::memcpy(data.data(), &c, sizeof c);
+    data.insert(data.end(), packet.begin(), packet.end());
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(), .data_size_in = static_cast<__u32>(data.size()),
+                .repeat = 1);
+    EXPECT_EQ(bpf_prog_test_run_opts(programs_->test_program_fd(), &opts), 0);
+    return static_cast<int>(opts.retval);
+  }
+
+  std::optional<mtool_record> record(std::uint32_t netns, std::uint16_t ident, std::uint16_t seq, int family = AF_INET,
+                                     int protocol = IPPROTO_ICMP) {
+    mtool_probe_key key{};
+    key.netns = netns;
+    key.family = static_cast<std::uint8_t>(family);
+    key.protocol = static_cast<std::uint8_t>(protocol);
+    key.flow = ident;
+    key.sequence = seq;
+    mtool_record r{};
+    if (bpf_map_lookup_elem(programs_->records_fd(), &key, &r) != 0) return std::nullopt;
+    return r;
+  }
+
+  // A full round trip of container `netns` through veth `peer`, the bridge, MASQUERADE (ident
+  // rewritten to `wire_ident`) and the uplink to 198.19.0.2 and back.
+  void round_trip(std::uint32_t netns, std::uint32_t peer, const char* container_addr, std::uint16_t ident,
+                  std::uint16_t wire_ident, std::uint16_t seq, std::uint64_t request_skb, std::uint64_t reply_skb) {
+    const auto request = ipv4_packet({container_addr, "198.19.0.2", ident, seq});
+    const auto request_natted = ipv4_packet({"198.19.0.1", "198.19.0.2", wire_ident, seq});
+    const auto reply = ipv4_packet({"198.19.0.2", "198.19.0.1", wire_ident, seq, true});
+    const auto reply_denatted = ipv4_packet({"198.19.0.2", container_addr, ident, seq, true});
+    cross(request_skb, kContainerEth0, netns, MTOOL_HOOK_DEV_QUEUE, request);
+    cross(request_skb, peer, kHostNs, MTOOL_HOOK_NETIF_RX, request);
+    cross(request_skb, peer, kHostNs, MTOOL_HOOK_RECEIVE_SKB, request);
+    cross(request_skb, kBridge, kHostNs, MTOOL_HOOK_RECEIVE_SKB, request);
+    cross(request_skb, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, request_natted);
+    cross(reply_skb, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reply);
+    cross(reply_skb, kUplink, kHostNs, MTOOL_HOOK_RECEIVE_SKB, reply);
+    cross(reply_skb, kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE, reply_denatted);
+    cross(reply_skb, peer, kHostNs, MTOOL_HOOK_DEV_QUEUE, reply_denatted);
+    cross(reply_skb, kContainerEth0, netns, MTOOL_HOOK_NETIF_RX, reply_denatted);
+  }
+
+  std::string pin_dir_;
+  std::unique_ptr<KernelPrograms> programs_;
+};
+
+TEST_F(BpfStateMachine, RoundTripThroughNatWritesOneRecord) {
+  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 27071, 1, 0xA000, 0xB000);
+  const auto r = record(kContainerNs, 4242, 1);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->wire_flow, 27071);
+  EXPECT_EQ(r->uplink_ifindex, kUplink);
+  ASSERT_EQ(r->egress_count, 5);
+  ASSERT_EQ(r->ingress_count, 5);
+  EXPECT_EQ(r->egress[0].ifindex, kContainerEth0);
+  EXPECT_EQ(r->egress[0].netns, kContainerNs);
+  EXPECT_EQ(r->egress[3].ifindex, kBridge);
+  EXPECT_EQ(r->egress[4].ifindex, kUplink);
+  EXPECT_EQ(r->ingress[0].ifindex, kUplink);
+  EXPECT_EQ(r->ingress[4].netns, kContainerNs);
+  EXPECT_LE(r->sender_tx_ns, r->uplink_tx_ns);
+  EXPECT_LE(r->uplink_tx_ns, r->uplink_rx_ns);
+  EXPECT_LE(r->uplink_rx_ns, r->sender_rx_ns);
+  EXPECT_EQ(r->target_count, 0);
+  const auto c = programs_->counters();
+  EXPECT_EQ(c[MTOOL_CTR_RECORDS_WRITTEN], 1u);
+  EXPECT_EQ(c[MTOOL_CTR_EGRESS_COMPLETED], 1u);
+  EXPECT_EQ(c[MTOOL_CTR_UNMATCHED_REPLIES], 0u);
+}
+
+TEST_F(BpfStateMachine, SameIdentInTwoContainersGetsTwoRecords) {
+  // Both send ident 4242 seq 7; NAT leaves the first alone and rewrites the second.
+  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 4242, 7, 0xA100, 0xB100);
+  round_trip(kOtherContainerNs, kOtherVethPeer, "198.18.16.11", 4242, 555, 7, 0xA200, 0xB200);
+  const auto first = record(kContainerNs, 4242, 7);
+  const auto second = record(kOtherContainerNs, 4242, 7);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->wire_flow, 4242);
+  EXPECT_EQ(second->wire_flow, 555);
+  EXPECT_EQ(first->egress[1].ifindex, kVethPeer);
+  EXPECT_EQ(second->egress[1].ifindex, kOtherVethPeer);
+}
+
+TEST_F(BpfStateMachine, InterleavedProbesStayApart) {
+  // Two containers' requests are in flight at once before either reply comes back.
+  const auto a = ipv4_packet({"198.18.16.2", "198.19.0.2", 4242, 9});
+  const auto b = ipv4_packet({"198.18.16.11", "198.19.0.2", 4242, 9});
+  cross(0xC1, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, a);
+  cross(0xC2, kContainerEth0, kOtherContainerNs, MTOOL_HOOK_DEV_QUEUE, b);
+  cross(0xC1, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.19.0.1", "198.19.0.2", 4242, 9}));
+  cross(0xC2, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.19.0.1", "198.19.0.2", 600, 9}));
+  // Replies in the other order.
+  cross(0xD2, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 600, 9, true}));
+  cross(0xD1, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 4242, 9, true}));
+  cross(0xD2, kContainerEth0, kOtherContainerNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.18.16.11", 4242, 9, true}));
+  cross(0xD1, kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.18.16.2", 4242, 9, true}));
+  const auto first = record(kContainerNs, 4242, 9);
+  const auto second = record(kOtherContainerNs, 4242, 9);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->wire_flow, 4242);
+  EXPECT_EQ(second->wire_flow, 600);
+}
+
+TEST_F(BpfStateMachine, ReusedBufferStartsAFreshFlight) {
+  // A request's buffer is dropped inside the host (its flight never ends) and then reused for
+  // a reply of an unrelated probe: the stale flight must not be continued.
+  cross(0xE0, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1}));
+  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 2, 2, 2, 0xE1, 0xE0);
+  const auto r = record(kContainerNs, 2, 2);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->ingress_count, 5);
+  EXPECT_FALSE(record(kContainerNs, 1, 1).has_value());
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_STALE_FLIGHTS], 1u);
+}
+
+TEST_F(BpfStateMachine, UnsubscribedNamespaceIsNotFollowed) {
+  constexpr std::uint32_t kStranger = 5000;
+  round_trip(kStranger, kVethPeer, "198.18.16.20", 9, 9, 1, 0xF0, 0xF1);
+  EXPECT_FALSE(record(kStranger, 9, 1).has_value());
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_EGRESS_STARTED], 0u);
+}
+
+TEST_F(BpfStateMachine, NonProbesPassUntouched) {
+  EXPECT_EQ(cross(1, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+                  ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1, false, IPPROTO_UDP})),
+            XDP_PASS);
+  EXPECT_EQ(cross(1, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+                  ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1, false, IPPROTO_ICMP, 0x0010})),
+            XDP_PASS);  // a non-first fragment
+  auto unreachable = ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1});
+  unreachable[20] = 3;
+  EXPECT_EQ(cross(1, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, unreachable), XDP_PASS);
+  EXPECT_EQ(cross(1, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+                  ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1}), 0x0806),
+            XDP_PASS);  // ARP
+  EXPECT_EQ(cross(1, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+                  ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1})),
+            XDP_DROP);  // the one probe
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_EGRESS_STARTED], 1u);
+}
+
+TEST_F(BpfStateMachine, Ipv6EchoIsFollowed) {
+  const char* c = "fd00:6d74:10::2";
+  const char* t = "fd00:6d74:20::2";
+  cross(0x61, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv6_packet(c, t, 77, 3, false), 0x86DD);
+  cross(0x61, kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(c, t, 77, 3, false), 0x86DD);
+  cross(0x61, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv6_packet(c, t, 77, 3, false), 0x86DD);
+  cross(0x62, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(t, c, 77, 3, true), 0x86DD);
+  cross(0x62, kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(t, c, 77, 3, true), 0x86DD);
+  const auto r = record(kContainerNs, 77, 3, AF_INET6, IPPROTO_ICMPV6);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->egress_count, 3);
+  EXPECT_EQ(r->ingress_count, 2);
+}
+
+TEST_F(BpfStateMachine, LocalTargetSideIsRecorded) {
+  const auto natted = ipv4_packet({"198.19.0.1", "198.19.0.2", 31, 4});
+  const auto reply = ipv4_packet({"198.19.0.2", "198.19.0.1", 31, 4, true});
+  cross(0x71, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 31, 4}));
+  cross(0x71, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, natted);
+  cross(0x71, kTargetEth0, kTargetNs, MTOOL_HOOK_NETIF_RX, natted);
+  cross(0x71, kTargetEth0, kTargetNs, MTOOL_HOOK_RECEIVE_SKB, natted);
+  cross(0x72, kTargetEth0, kTargetNs, MTOOL_HOOK_DEV_QUEUE, reply);
+  cross(0x72, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reply);
+  cross(0x72, kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.18.16.2", 31, 4, true}));
+  const auto r = record(kContainerNs, 31, 4);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->target_count, 3);
+  EXPECT_EQ(r->target[0].hook, static_cast<std::uint32_t>(MTOOL_HOOK_NETIF_RX));
+  EXPECT_EQ(r->target[2].hook, static_cast<std::uint32_t>(MTOOL_HOOK_DEV_QUEUE));
+  EXPECT_EQ(r->target[0].netns, kTargetNs);
+}
+
+TEST_F(BpfStateMachine, UnmatchedReplyIsCounted) {
+  cross(0x81, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 5, 5, true}));
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_UNMATCHED_REPLIES], 1u);
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_RECORDS_WRITTEN], 0u);
+}
+
+}  // namespace
+}  // namespace mtool::testing
