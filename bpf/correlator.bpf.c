@@ -41,6 +41,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define ICMPV6_ECHO_REQUEST 128
 #define ICMPV6_ECHO_REPLY 129
 #define FLIGHT_MAX_GAP_NS (1000ULL * 1000 * 1000) /* a buffer idle this long is not in flight */
+/* How long an identifier stays "possibly waiting": MTOOL_FLIGHT_TTL_S at HZ <= 1000 (longer at
+ * lower HZ, which only costs a few lookups). */
+#define WAITING_WINDOW_JIFFIES (MTOOL_FLIGHT_TTL_S * 1000ULL)
 
 /* Set by the loader: the host's network namespace; everything else is a container. */
 const volatile __u32 host_netns = 0;
@@ -75,7 +78,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mtool_info);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} info SEC(".maps");
+} info_map SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -85,13 +88,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } subscribers SEC(".maps");
 
-/* Probes inside the host, by skb pointer. */
+/* Probes inside the host, in slots chosen by skb address. Every ICMP echo crossing a device
+ * looks here, so the lookup must be cheap: an array index (inlined by the verifier), not a
+ * hash. Flights last microseconds, so two live ones rarely share a slot (counted when they do). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, MTOOL_FLIGHTS_MAX);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MTOOL_FLIGHT_SLOTS);
+	__type(key, __u32);
 	__type(value, struct mtool_flight);
 } flights SEC(".maps");
+
+/* When a probe with this uplink identifier last started waiting (jiffies): replies and
+ * local-target packets with other identifiers skip the `waiting` hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} waiting_flows SEC(".maps");
 
 /* Probes gone out of the uplink, awaiting their reply, by what the uplink saw. */
 struct {
@@ -101,21 +115,15 @@ struct {
 	__type(value, struct mtool_flight);
 } waiting SEC(".maps");
 
-/* Uplink ifindexes in the host namespace (kept by the daemon). */
+/* Uplinks in the host namespace (kept by the daemon): slot ifindex % size holds the ifindex.
+ * An array, so the check every echo reply in the host namespace makes is an index. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MTOOL_UPLINKS_MAX);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MTOOL_UPLINK_SLOTS);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u32);
 } uplinks SEC(".maps");
 
-/* Room to build a new flight (too large for the stack). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mtool_flight);
-} scratch SEC(".maps");
 
 enum probe_kind { KIND_NONE = 0, KIND_REQUEST = 1, KIND_REPLY = 2 };
 
@@ -243,7 +251,11 @@ static __always_inline void append_crossing(struct mtool_flight *f, __u64 now, _
 
 static __always_inline bool is_uplink(__u32 netns, __u32 ifindex)
 {
-	return netns == host_netns && bpf_map_lookup_elem(&uplinks, &ifindex);
+	if (netns != host_netns)
+		return false;
+	__u32 slot = ifindex & (MTOOL_UPLINK_SLOTS - 1);
+	__u32 *uplink = bpf_map_lookup_elem(&uplinks, &slot);
+	return uplink && *uplink == ifindex && ifindex != 0;
 }
 
 static __always_inline void wire_key_of(const struct probe_packet *p, bool reply,
@@ -264,14 +276,33 @@ static __always_inline void wire_key_of(const struct probe_packet *p, bool reply
 	k->sequence = p->sequence;
 }
 
-static __always_inline void start_egress(__u64 skb_id, const struct probe_packet *p, __u64 now,
-					 __u32 ifindex, __u32 netns, __u32 hook)
+static __always_inline __u32 slot_of(__u64 skb_id)
 {
-	__u32 zero = 0;
-	struct mtool_flight *f = bpf_map_lookup_elem(&scratch, &zero);
-	if (!f)
-		return;
-	__builtin_memset(f, 0, sizeof(*f));
+	/* skbs are slab objects: drop the low bits, fold in higher ones. */
+	return (__u32)((skb_id >> 8) ^ (skb_id >> 20)) & (MTOOL_FLIGHT_SLOTS - 1);
+}
+
+/* Claims slot `f` for a new flight of `skb_id`, counting a displaced live one. */
+static __always_inline void claim(struct mtool_flight *f, __u64 skb_id, __u64 now)
+{
+	if (f->skb != 0 && now - f->last_seen_ns < FLIGHT_MAX_GAP_NS)
+		count(MTOOL_CTR_SLOT_COLLISIONS);
+	f->skb = skb_id;
+}
+
+static __always_inline bool may_be_waiting(__u16 flow)
+{
+	__u32 key = flow;
+	__u64 *since = bpf_map_lookup_elem(&waiting_flows, &key);
+	return since && *since != 0 && bpf_jiffies64() - *since < WAITING_WINDOW_JIFFIES;
+}
+
+static __always_inline void start_egress(struct mtool_flight *f, __u64 skb_id,
+					 const struct probe_packet *p, __u64 now, __u32 ifindex,
+					 __u32 netns, __u32 hook)
+{
+	claim(f, skb_id, now);
+	__builtin_memset(&f->record, 0, sizeof(f->record));
 	f->record.key.netns = netns;
 	f->record.key.family = p->family;
 	f->record.key.protocol = p->protocol;
@@ -279,43 +310,57 @@ static __always_inline void start_egress(__u64 skb_id, const struct probe_packet
 	f->record.key.sequence = p->sequence;
 	f->record.sender_tx_ns = now;
 	f->current_flow = p->flow;
+	f->direction = 0;
 	append_crossing(f, now, ifindex, netns, hook);
-	if (bpf_map_update_elem(&flights, &skb_id, f, BPF_ANY)) {
-		count(MTOOL_CTR_MAP_FULL);
-		return;
-	}
 	count(MTOOL_CTR_EGRESS_STARTED);
 }
 
-static __always_inline void start_ingress(__u64 skb_id, const struct probe_packet *p, __u64 now,
-					  __u32 ifindex, __u32 netns, __u32 hook)
+static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
+					  const struct probe_packet *p, __u64 now, __u32 ifindex,
+					  __u32 netns, __u32 hook)
 {
 	struct mtool_wire_key k;
 	wire_key_of(p, true, &k);
-	struct mtool_flight *f = bpf_map_lookup_elem(&waiting, &k);
-	if (!f) {
+	struct mtool_flight *w = bpf_map_lookup_elem(&waiting, &k);
+	if (!w) {
 		count(MTOOL_CTR_UNMATCHED_REPLIES);
 		return;
 	}
+	claim(f, skb_id, now);
+	__builtin_memcpy(&f->record, &w->record, sizeof(f->record));
+	bpf_map_delete_elem(&waiting, &k);
 	f->direction = 1;
 	f->current_flow = p->flow;
 	f->record.uplink_rx_ns = now;
 	append_crossing(f, now, ifindex, netns, hook);
-	if (bpf_map_update_elem(&flights, &skb_id, f, BPF_ANY))
-		count(MTOOL_CTR_MAP_FULL);
-	else
-		count(MTOOL_CTR_REPLIES_MATCHED);
-	bpf_map_delete_elem(&waiting, &k);
+	count(MTOOL_CTR_REPLIES_MATCHED);
+}
+
+/* When the reply was stamped for its socket (SO_TIMESTAMP, CLOCK_REALTIME `rx_stamp`), on our
+ * clock: the ingress then ends exactly where the tool's RTT does, even if something (an
+ * interrupt, a stolen vCPU) ran between the stamp and this tracepoint. */
+static __always_inline __u64 receive_time(__u64 now, __u64 rx_stamp)
+{
+	if (rx_stamp == 0)
+		return now;
+	__u32 zero = 0;
+	struct mtool_info *info = bpf_map_lookup_elem(&info_map, &zero);
+	if (!info)
+		return now;
+	__u64 real_now = bpf_ktime_get_tai_ns() - (__s64)info->tai_offset_s * 1000000000LL;
+	__u64 age = real_now - rx_stamp;
+	if (real_now < rx_stamp || age > 1000000 /* 1 ms: not this packet's stamp */)
+		return now;
+	return now - age;
 }
 
 /* One step of a probe already in flight. */
-static __always_inline void follow(struct mtool_flight *f, __u64 skb_id,
-				   const struct probe_packet *p, __u64 now, __u32 ifindex,
-				   __u32 netns, __u32 hook)
+static __always_inline void follow(struct mtool_flight *f, const struct probe_packet *p,
+				   __u64 now, __u64 rx_stamp, __u32 ifindex, __u32 netns, __u32 hook)
 {
 	f->current_flow = p->flow;
+	append_crossing(f, now, ifindex, netns, hook);
 	if (f->direction == 0) {
-		append_crossing(f, now, ifindex, netns, hook);
 		if (hook != MTOOL_HOOK_DEV_QUEUE || !is_uplink(netns, ifindex))
 			return;
 		f->record.uplink_tx_ns = now;
@@ -323,30 +368,38 @@ static __always_inline void follow(struct mtool_flight *f, __u64 skb_id,
 		f->record.wire_flow = p->flow;
 		struct mtool_wire_key k;
 		wire_key_of(p, false, &k);
-		if (bpf_map_update_elem(&waiting, &k, f, BPF_ANY))
+		if (bpf_map_update_elem(&waiting, &k, f, BPF_ANY)) {
 			count(MTOOL_CTR_MAP_FULL);
-		else
+		} else {
+			__u32 flow = p->flow;
+			__u64 *since = bpf_map_lookup_elem(&waiting_flows, &flow);
+			if (since)
+				*since = bpf_jiffies64();
 			count(MTOOL_CTR_EGRESS_COMPLETED);
-		bpf_map_delete_elem(&flights, &skb_id);
+		}
+		f->skb = 0;
 		return;
 	}
-	append_crossing(f, now, ifindex, netns, hook);
 	if (hook == MTOOL_HOOK_DEV_QUEUE || netns != f->record.key.netns ||
 	    p->flow != f->record.key.flow)
 		return;
-	f->record.sender_rx_ns = now;
+	f->record.sender_rx_ns = receive_time(now, rx_stamp);
+	if (f->record.sender_rx_ns < f->record.uplink_rx_ns)
+		f->record.sender_rx_ns = now;
 	if (bpf_map_update_elem(&records, &f->record.key, &f->record, BPF_ANY))
 		count(MTOOL_CTR_MAP_FULL);
 	else
 		count(MTOOL_CTR_RECORDS_WRITTEN);
-	bpf_map_delete_elem(&flights, &skb_id);
+	f->skb = 0;
 }
 
 /* A probe that left through the uplink reached a target in another namespace of this host (or
  * that target's reply is leaving): note it on the waiting probe. */
-static __always_inline void at_local_target(const struct probe_packet *p, __u64 now, __u32 ifindex,
+static __always_inline void at_local_target(const struct probe_packet *p, __u32 ifindex,
 					    __u32 netns, __u32 hook, struct net_device *dev)
 {
+	if (!may_be_waiting(p->flow))
+		return;
 	struct mtool_wire_key k;
 	wire_key_of(p, p->kind == KIND_REPLY, &k);
 	struct mtool_flight *f = bpf_map_lookup_elem(&waiting, &k);
@@ -356,7 +409,7 @@ static __always_inline void at_local_target(const struct probe_packet *p, __u64 
 	if (n >= MTOOL_MAX_TARGET_CROSSINGS)
 		return;
 	struct mtool_crossing *slot = &f->record.target[n & (MTOOL_MAX_TARGET_CROSSINGS - 1)];
-	slot->time_ns = now;
+	slot->time_ns = bpf_ktime_get_ns();
 	slot->ifindex = ifindex;
 	slot->netns = netns;
 	slot->hook = hook;
@@ -374,20 +427,24 @@ static __always_inline bool same_packet(const struct mtool_flight *f, const stru
 	       p->family == f->record.key.family && now - f->last_seen_ns < FLIGHT_MAX_GAP_NS;
 }
 
-/* The state machine: what one crossing of one probe packet means. `dev` may be NULL (tests). */
-static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, __u32 ifindex,
-				    __u32 netns, __u32 hook, struct net_device *dev)
+/* The state machine: what one crossing of one probe packet means. `dev` may be NULL (tests).
+ * Only the packets it acts on pay for a clock read or a hash lookup. */
+static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, __u64 rx_stamp,
+				    __u32 ifindex, __u32 netns, __u32 hook, struct net_device *dev)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct mtool_flight *f = bpf_map_lookup_elem(&flights, &skb_id);
-	if (f) {
+	__u32 slot = slot_of(skb_id);
+	struct mtool_flight *f = bpf_map_lookup_elem(&flights, &slot);
+	if (!f)
+		return;
+	if (f->skb == skb_id) {
+		__u64 now = bpf_ktime_get_ns();
 		if (same_packet(f, p, now)) {
 			remember_device_name(netns, ifindex, dev);
-			follow(f, skb_id, p, now, ifindex, netns, hook);
+			follow(f, p, now, rx_stamp, ifindex, netns, hook);
 			return;
 		}
 		/* The buffer was freed and reused: the old flight ended unseen. */
-		bpf_map_delete_elem(&flights, &skb_id);
+		f->skb = 0;
 		count(MTOOL_CTR_STALE_FLIGHTS);
 	}
 
@@ -399,19 +456,21 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 			if (!bpf_map_lookup_elem(&subscribers, &netns))
 				return; /* nobody in that namespace asked for corrections */
 			remember_device_name(netns, ifindex, dev);
-			start_egress(skb_id, p, now, ifindex, netns, hook);
+			start_egress(f, skb_id, p, bpf_ktime_get_ns(), ifindex, netns, hook);
 		} else {
-			at_local_target(p, now, ifindex, netns, hook, dev);
+			at_local_target(p, ifindex, netns, hook, dev);
 		}
 	} else if (!sending && is_uplink(netns, ifindex)) {
+		if (!may_be_waiting(p->flow))
+			return; /* e.g. the host's own pings */
 		remember_device_name(netns, ifindex, dev);
-		start_ingress(skb_id, p, now, ifindex, netns, hook);
+		start_ingress(f, skb_id, p, bpf_ktime_get_ns(), ifindex, netns, hook);
 	} else if (sending && netns != host_netns) {
-		at_local_target(p, now, ifindex, netns, hook, dev);
+		at_local_target(p, ifindex, netns, hook, dev);
 	}
 }
 
-static __always_inline int handle(struct sk_buff *skb, __u32 hook, const bool btf)
+static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 hook, const bool btf)
 {
 	__u16 ethertype = btf ? skb->protocol : BPF_CORE_READ(skb, protocol);
 	if (ethertype != bpf_htons(ETH_P_IP) && ethertype != bpf_htons(ETH_P_IPV6))
@@ -437,7 +496,18 @@ static __always_inline int handle(struct sk_buff *skb, __u32 hook, const bool bt
 		return 0;
 	__u32 ifindex = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
 	__u32 netns = btf ? dev->nd_net.net->ns.inum : BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	observe((__u64)skb, &p, ifindex, netns, hook, dev);
+	/* The skb's address identifies the packet. A BTF-typed pointer allows no arithmetic, so
+	 * take the tracepoint's raw argument as a number (only probe packets get this far). */
+	__u64 skb_id = 0;
+	if (btf)
+		bpf_probe_read_kernel(&skb_id, sizeof(skb_id), ctx);
+	else
+		skb_id = (__u64)skb;
+	/* The receive timestamp the kernel gave the packet, if any (realtime stamps only). */
+	__u64 rx_stamp = 0;
+	if (btf && hook != MTOOL_HOOK_DEV_QUEUE && skb->tstamp_type == 0)
+		rx_stamp = skb->tstamp;
+	observe(skb_id, &p, rx_stamp, ifindex, netns, hook, dev);
 	return 0;
 }
 
@@ -445,19 +515,19 @@ static __always_inline int handle(struct sk_buff *skb, __u32 hook, const bool bt
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(btf_dev_queue, struct sk_buff *skb)
 {
-	return handle(skb, MTOOL_HOOK_DEV_QUEUE, true);
+	return handle(ctx, skb, MTOOL_HOOK_DEV_QUEUE, true);
 }
 
 SEC("tp_btf/netif_rx")
 int BPF_PROG(btf_netif_rx, struct sk_buff *skb)
 {
-	return handle(skb, MTOOL_HOOK_NETIF_RX, true);
+	return handle(ctx, skb, MTOOL_HOOK_NETIF_RX, true);
 }
 
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(btf_receive_skb, struct sk_buff *skb)
 {
-	return handle(skb, MTOOL_HOOK_RECEIVE_SKB, true);
+	return handle(ctx, skb, MTOOL_HOOK_RECEIVE_SKB, true);
 }
 
 /* Raw tracepoints: the fallback where tp_btf does not load; they also run under
@@ -465,19 +535,19 @@ int BPF_PROG(btf_receive_skb, struct sk_buff *skb)
 SEC("raw_tp/net_dev_queue")
 int BPF_PROG(raw_dev_queue, struct sk_buff *skb)
 {
-	return handle(skb, MTOOL_HOOK_DEV_QUEUE, false);
+	return handle(ctx, skb, MTOOL_HOOK_DEV_QUEUE, false);
 }
 
 SEC("raw_tp/netif_rx")
 int BPF_PROG(raw_netif_rx, struct sk_buff *skb)
 {
-	return handle(skb, MTOOL_HOOK_NETIF_RX, false);
+	return handle(ctx, skb, MTOOL_HOOK_NETIF_RX, false);
 }
 
 SEC("raw_tp/netif_receive_skb")
 int BPF_PROG(raw_receive_skb, struct sk_buff *skb)
 {
-	return handle(skb, MTOOL_HOOK_RECEIVE_SKB, false);
+	return handle(ctx, skb, MTOOL_HOOK_RECEIVE_SKB, false);
 }
 
 /* For tests only (not loaded by the daemon): drives observe() with a synthetic crossing under
@@ -493,6 +563,6 @@ int test_crossing(struct xdp_md *ctx)
 	struct probe_packet p;
 	if (parse_probe((void *)(c + 1), bpf_htons(c->ethertype), &p) == KIND_NONE)
 		return XDP_PASS;
-	observe(c->skb_id, &p, c->ifindex, c->netns, c->hook, NULL);
+	observe(c->skb_id, &p, 0, c->ifindex, c->netns, c->hook, NULL);
 	return XDP_DROP;
 }

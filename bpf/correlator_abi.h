@@ -62,7 +62,8 @@ struct mtool_record {
 	__u64 sender_tx_ns;     /* sent on the sender's own device (egress starts) */
 	__u64 uplink_tx_ns;     /* sent on the host uplink (egress ends) */
 	__u64 uplink_rx_ns;     /* reply received on the uplink (ingress starts) */
-	__u64 sender_rx_ns;     /* reply received on the sender's device (ingress ends) */
+	__u64 sender_rx_ns;     /* reply received on the sender's device (ingress ends): the moment
+	                         * of the kernel receive timestamp the tool reads, when it has one */
 	__u32 uplink_ifindex;
 	__u16 wire_flow;        /* the identifier or port on the uplink, after NAT */
 	__u8 egress_count;      /* crossings recorded (at most MTOOL_MAX_CROSSINGS) */
@@ -78,6 +79,7 @@ struct mtool_record {
 
 /* A probe followed through the host: the record being filled and where the packet is. */
 struct mtool_flight {
+	__u64 skb;  /* the buffer carrying it inside the host; 0: slot free */
 	struct mtool_record record;
 	__u64 last_seen_ns;
 	__u16 current_flow;  /* identifier as last seen, to tell a reused buffer from NAT */
@@ -104,6 +106,7 @@ enum mtool_counter {
 	MTOOL_CTR_STALE_FLIGHTS,       /* buffer reused before its flight ended: replaced */
 	MTOOL_CTR_TOO_MANY_CROSSINGS,  /* crossings beyond MTOOL_MAX_CROSSINGS (not recorded) */
 	MTOOL_CTR_MAP_FULL,            /* a map refused an update */
+	MTOOL_CTR_SLOT_COLLISIONS,     /* a flight displaced another one still in the host */
 	MTOOL_CTR_COUNT,
 };
 
@@ -112,7 +115,7 @@ enum mtool_counter {
 #define MTOOL_MAP_RECORDS "records"
 #define MTOOL_MAP_DEVICES "devices"
 #define MTOOL_MAP_COUNTERS "counters"
-#define MTOOL_MAP_INFO "info"
+#define MTOOL_MAP_INFO "info_map"
 /* Namespaces whose probes are followed: netns inode -> last refresh (CLOCK_MONOTONIC ns).
  * A tool subscribes its namespace when it connects (directly, or the daemon does it for a
  * socket client) and refreshes it while it runs; echoes from other namespaces (a co-located
@@ -123,15 +126,17 @@ enum mtool_counter {
 struct mtool_info {
 	__u32 version;     /* MTOOL_ABI_VERSION */
 	__u32 host_netns;  /* probes from this namespace are not corrected: nothing to correct */
+	__s32 tai_offset_s;  /* CLOCK_TAI - CLOCK_REALTIME (adjtimex), to read skb receive stamps */
+	__u32 pad;
 };
 
 /* Sizes: bounded, and evicted least-recently-used when full (records also by the daemon's
  * sweep after MTOOL_RECORD_TTL_S). */
 #define MTOOL_RECORDS_MAX 16384
-#define MTOOL_FLIGHTS_MAX 8192
+#define MTOOL_FLIGHT_SLOTS 4096     /* direct-mapped by skb address: a lookup is an array index */
 #define MTOOL_WAITING_MAX 16384
 #define MTOOL_DEVICES_MAX 4096
-#define MTOOL_UPLINKS_MAX 64
+#define MTOOL_UPLINK_SLOTS 4096  /* uplinks whose ifindexes collide modulo this: one is used */
 #define MTOOL_SUBSCRIBERS_MAX 4096
 #define MTOOL_SUBSCRIPTION_TTL_S 120  /* the daemon drops subscriptions not refreshed since */
 #define MTOOL_SUBSCRIPTION_REFRESH_S 30

@@ -37,11 +37,14 @@ std::int64_t shared_with_local_target(const ProbeOverhead& o) {
   return excess(egress_handoff, target_handoff) + excess(egress_backlog, target_backlog);
 }
 
-CorrectedRtt correct_rtt(std::int64_t raw_ns, const ProbeOverhead& overhead) {
+std::optional<CorrectedRtt> correct_rtt(std::int64_t raw_ns, const ProbeOverhead& overhead) {
+  if (overhead.egress_ns < 0 || overhead.ingress_ns < 0 || overhead.wire_ns < 0 ||
+      overhead.egress_ns + overhead.wire_ns + overhead.ingress_ns > raw_ns) {
+    return std::nullopt;
+  }
   const std::int64_t shared = std::min(shared_with_local_target(overhead), overhead.egress_ns);
-  const std::int64_t taken =
-      std::clamp<std::int64_t>(overhead.egress_ns + overhead.ingress_ns - shared, 0, raw_ns);
-  return {raw_ns - taken, taken, shared};
+  const std::int64_t taken = overhead.egress_ns + overhead.ingress_ns - shared;
+  return CorrectedRtt{raw_ns - taken, taken, shared};
 }
 
 }  // namespace mtool::correlate

@@ -10,6 +10,7 @@
 // A probe sent from the host would have paid that cold cost on the target's side instead, so
 // the excess of each egress stage over its warm twin on the target's side is given back.
 #include <cstdint>
+#include <optional>
 
 #include "correlate/probe_overhead.h"
 
@@ -21,7 +22,9 @@ struct CorrectedRtt {
   std::int64_t shared_ns = 0;    // given back (see above)
 };
 
-CorrectedRtt correct_rtt(std::int64_t raw_ns, const ProbeOverhead& overhead);
+// nullopt when the overhead does not fit in the RTT (it cannot, for a record of this probe:
+// the RTT spans egress, wire and ingress), so a wrong correction is never printed.
+std::optional<CorrectedRtt> correct_rtt(std::int64_t raw_ns, const ProbeOverhead& overhead);
 
 // The `shared` term alone (0 for a target out on the network).
 std::int64_t shared_with_local_target(const ProbeOverhead& overhead);

@@ -43,7 +43,11 @@ bool fresh(const mtool_record& record, MonoNs sent_mono) {
 class PinnedMapSource final : public OverheadSource {
  public:
   PinnedMapSource(UniqueFd records, UniqueFd devices, UniqueFd subscribers, std::uint32_t netns)
-      : records_(std::move(records)), devices_(std::move(devices)), subscribers_(std::move(subscribers)), netns_(netns) {
+      : records_(std::move(records)),
+        devices_(std::move(devices)),
+        subscribers_(std::move(subscribers)),
+        reader_(records_.get(), devices_.get()),
+        netns_(netns) {
     subscribe();
   }
 
@@ -52,7 +56,7 @@ class PinnedMapSource final : public OverheadSource {
     const mtool_probe_key key = key_of(probe, netns_);
     mtool_record record{};
     std::array<mtool_device_name, MTOOL_NAMED_CROSSINGS> names{};
-    if (!take_record(records_.get(), devices_.get(), key, record, names.data())) return std::nullopt;
+    if (!reader_.take(key, record, names.data())) return std::nullopt;
     if (!fresh(record, sent_mono)) return std::nullopt;
     return overhead_from_record(record, names.data());
   }
@@ -69,6 +73,7 @@ class PinnedMapSource final : public OverheadSource {
   UniqueFd records_;
   UniqueFd devices_;
   UniqueFd subscribers_;
+  RecordReader reader_;
   std::uint32_t netns_;
   MonoNs subscribed_at_ = 0;
 };

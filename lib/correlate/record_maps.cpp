@@ -4,26 +4,34 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdint>
 
 namespace mtool::correlate {
 namespace {
 
-void name_devices(int devices_fd, const mtool_crossing* list, std::uint8_t count, mtool_device_name* out) {
-  for (std::size_t i = 0; i < count && i < std::size_t{MTOOL_MAX_CROSSINGS}; ++i) {
-    const mtool_device_key key{list[i].netns, list[i].ifindex};
-    bpf_map_lookup_elem(devices_fd, &key, &out[i]);
-  }
-}
+constexpr std::size_t kMaxCachedNames = 4096;
 
 }  // namespace
 
-bool take_record(int records_fd, int devices_fd, const mtool_probe_key& key, mtool_record& record,
-                 mtool_device_name* names) {
-  if (bpf_map_lookup_and_delete_elem(records_fd, &key, &record) != 0) return false;
-  name_devices(devices_fd, record.egress, record.egress_count, names);
-  name_devices(devices_fd, record.ingress, record.ingress_count, names + MTOOL_MAX_CROSSINGS);
-  name_devices(devices_fd, record.target, std::min<std::uint8_t>(record.target_count, MTOOL_MAX_TARGET_CROSSINGS),
+void RecordReader::name_devices(const mtool_crossing* list, std::size_t count, mtool_device_name* out) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t id = (std::uint64_t{list[i].netns} << 32) | list[i].ifindex;
+    if (const auto it = names_.find(id); it != names_.end()) {
+      out[i] = it->second;
+      continue;
+    }
+    const mtool_device_key key{list[i].netns, list[i].ifindex};
+    if (bpf_map_lookup_elem(devices_fd_, &key, &out[i]) != 0) continue;  // stays ""
+    if (names_.size() >= kMaxCachedNames) names_.clear();
+    names_.emplace(id, out[i]);
+  }
+}
+
+bool RecordReader::take(const mtool_probe_key& key, mtool_record& record, mtool_device_name* names) {
+  if (bpf_map_lookup_and_delete_elem(records_fd_, &key, &record) != 0) return false;
+  name_devices(record.egress, std::min<std::size_t>(record.egress_count, MTOOL_MAX_CROSSINGS), names);
+  name_devices(record.ingress, std::min<std::size_t>(record.ingress_count, MTOOL_MAX_CROSSINGS),
+               names + MTOOL_MAX_CROSSINGS);
+  name_devices(record.target, std::min<std::size_t>(record.target_count, MTOOL_MAX_TARGET_CROSSINGS),
                names + 2 * MTOOL_MAX_CROSSINGS);
   return true;
 }

@@ -49,7 +49,7 @@ bool stats_sysctl_on() {
 
 const char* const kCounterNames[MTOOL_CTR_COUNT] = {
     "egress started", "egress completed", "replies matched", "records written",
-    "unmatched replies", "stale flights", "crossings not recorded", "map full"};
+    "unmatched replies", "stale flights", "crossings not recorded", "map full", "slot collisions"};
 
 class Daemon {
  public:
@@ -137,10 +137,10 @@ class Daemon {
 
   void on_tick() {
     ++ticks_;
+    programs_.publish_info();
     if (ticks_ % MTOOL_SUBSCRIPTION_REFRESH_S == 0) server_->refresh();
     // Flights and unanswered probes every second; the larger records map every 10 s.
     const SweepResult r = programs_.sweep(SystemClock{}.mono_now(), ticks_ % 10 == 0);
-    swept_.flights += r.flights;
     swept_.waiting += r.waiting;
     swept_.records += r.records;
     swept_.subscriptions += r.subscriptions;
@@ -157,7 +157,7 @@ class Daemon {
     out << "probes:";
     for (int i = 0; i < MTOOL_CTR_COUNT; ++i) out << (i ? ", " : " ") << kCounterNames[i] << " " << c[i];
     out << "\n";
-    out << "evicted by age: flights " << swept_.flights << ", unanswered " << swept_.waiting << ", records "
+    out << "evicted by age: unanswered " << swept_.waiting << ", records "
         << swept_.records << ", subscriptions " << swept_.subscriptions << "\n";
     const auto& q = server_->counters();
     out << "socket: " << server_->clients() << " clients, " << q.connections << " connections, " << q.refused

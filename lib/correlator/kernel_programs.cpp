@@ -5,8 +5,10 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/timex.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -87,7 +89,8 @@ std::uint64_t delete_where(int fd, Fn expired) {
 }  // namespace
 
 KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_netns, Purpose purpose) {
-  libbpf_set_print(nullptr);  // libbpf's own chatter is not for users; failures are reported below
+  // libbpf's own chatter (verifier logs) only on request; failures are reported below.
+  if (std::getenv("MTOOL_BPF_DEBUG") == nullptr) libbpf_set_print(nullptr);
   if (!on_bpffs(pin_dir)) {
     throw FatalError(pin_dir + " is not on a BPF filesystem (mount -t bpf bpf /sys/fs/bpf)", kExitFailure);
   }
@@ -138,9 +141,16 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_ne
       links_.push_back(link);
     }
   }
-  const mtool_info info{MTOOL_ABI_VERSION, host_netns};
+  host_netns_ = host_netns;
+  publish_info();
+}
+
+void KernelPrograms::publish_info() {
+  timex clock{};
+  adjtimex(&clock);  // read-only (modes 0): the kernel's TAI offset
+  const mtool_info info{MTOOL_ABI_VERSION, host_netns_, clock.tai, 0};
   const std::uint32_t zero = 0;
-  bpf_map__update_elem(skeleton_->maps.info, &zero, sizeof zero, &info, sizeof info, BPF_ANY);
+  bpf_map__update_elem(skeleton_->maps.info_map, &zero, sizeof zero, &info, sizeof info, BPF_ANY);
 }
 
 KernelPrograms::~KernelPrograms() {
@@ -150,18 +160,14 @@ KernelPrograms::~KernelPrograms() {
 
 void KernelPrograms::set_uplinks(const std::vector<std::uint32_t>& ifindexes) {
   const int fd = bpf_map__fd(skeleton_->maps.uplinks);
-  std::uint32_t key = 0;
-  std::uint32_t next = 0;
-  std::vector<std::uint32_t> present;
-  bool first = true;
-  while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
-    first = false;
-    key = next;
-    present.push_back(key);
+  std::vector<std::uint32_t> slots(MTOOL_UPLINK_SLOTS, 0);
+  for (const auto ifindex : ifindexes) slots[ifindex % MTOOL_UPLINK_SLOTS] = ifindex;
+  for (std::uint32_t slot = 0; slot < MTOOL_UPLINK_SLOTS; ++slot) {
+    std::uint32_t current = 0;
+    if (bpf_map_lookup_elem(fd, &slot, &current) == 0 && current != slots[slot]) {
+      bpf_map_update_elem(fd, &slot, &slots[slot], BPF_ANY);
+    }
   }
-  for (const auto k : present) bpf_map_delete_elem(fd, &k);
-  const std::uint8_t one = 1;
-  for (const auto ifindex : ifindexes) bpf_map_update_elem(fd, &ifindex, &one, BPF_ANY);
 }
 
 void KernelPrograms::subscribe(std::uint32_t netns, MonoNs now) {
@@ -199,10 +205,6 @@ SweepResult KernelPrograms::sweep(MonoNs now, bool records) {
     return stamp != 0 && now - static_cast<MonoNs>(stamp) > ttl_s * kNsPerSec;
   };
   SweepResult r;
-  r.flights = delete_where<std::uint64_t>(bpf_map__fd(skeleton_->maps.flights), [&](int fd, const std::uint64_t& k) {
-    mtool_flight f{};
-    return bpf_map_lookup_elem(fd, &k, &f) == 0 && older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S);
-  });
   r.waiting = delete_where<mtool_wire_key>(bpf_map__fd(skeleton_->maps.waiting), [&](int fd, const mtool_wire_key& k) {
     mtool_flight f{};
     return bpf_map_lookup_elem(fd, &k, &f) == 0 && older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S);

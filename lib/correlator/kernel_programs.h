@@ -24,7 +24,6 @@ struct ProgramCost {
 };
 
 struct SweepResult {
-  std::uint64_t flights = 0;  // probes lost inside the host (dropped, or sent nowhere)
   std::uint64_t waiting = 0;  // probes never answered
   std::uint64_t records = 0;  // records nobody took
   std::uint64_t subscriptions = 0;  // namespaces whose tools went away
@@ -46,11 +45,14 @@ class KernelPrograms {
   [[nodiscard]] bool reused_pins() const { return reused_pins_; }
 
   void set_uplinks(const std::vector<std::uint32_t>& ifindexes);
+  // (Re)writes the info map: ABI version, host namespace, the kernel's TAI offset (which a
+  // leap second or a time daemon may change; the daemon calls this every second).
+  void publish_info();
   // Follow probes from `netns` (refreshes the subscription's time).
   void subscribe(std::uint32_t netns, MonoNs now);
   [[nodiscard]] Counters counters() const;
   [[nodiscard]] std::vector<ProgramCost> costs() const;
-  // Deletes what has waited too long: flights and waiting probes after MTOOL_FLIGHT_TTL_S,
+  // Deletes what has waited too long: probes gone out unanswered after MTOOL_FLIGHT_TTL_S,
   // and, if `records`, records after MTOOL_RECORD_TTL_S (the larger map, swept less often)
   // and subscriptions after MTOOL_SUBSCRIPTION_TTL_S.
   SweepResult sweep(MonoNs now, bool records);
@@ -63,6 +65,7 @@ class KernelPrograms {
   correlator_bpf* skeleton_ = nullptr;
   std::vector<::bpf_link*> links_;
   std::string hook_kind_;
+  std::uint32_t host_netns_ = 0;
   bool reused_pins_ = false;
 };
 

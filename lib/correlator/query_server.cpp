@@ -25,8 +25,7 @@ constexpr int kBacklog = 128;
 QueryServer::QueryServer(std::string path, int records_fd, int devices_fd, std::uint32_t host_netns,
                          std::function<std::string()> status_text, std::function<void(std::uint32_t)> subscribe)
     : path_(std::move(path)),
-      records_fd_(records_fd),
-      devices_fd_(devices_fd),
+      reader_(records_fd, devices_fd),
       host_netns_(host_netns),
       status_text_(std::move(status_text)),
       subscribe_(std::move(subscribe)) {
@@ -102,7 +101,7 @@ bool QueryServer::serve(int client_fd) {
           key.protocol = query.protocol;
           key.flow = query.flow;
           key.sequence = query.sequence;
-          const bool found = correlate::take_record(records_fd_, devices_fd_, key, answer.record, answer.names);
+          const bool found = reader_.take(key, answer.record, answer.names);
           answer.status = found ? MTOOL_ANSWER_FOUND : MTOOL_ANSWER_NOT_FOUND;
           if (found) ++counters_.found;
           break;

@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "correlate/record_maps.h"
 #include "util/fd.h"
 
 namespace mtool::correlator {
@@ -44,8 +45,7 @@ class QueryServer {
  private:
   std::string path_;
   UniqueFd listener_;
-  int records_fd_;
-  int devices_fd_;
+  correlate::RecordReader reader_;
   std::uint32_t host_netns_;
   std::function<std::string()> status_text_;
   std::function<void(std::uint32_t)> subscribe_;

@@ -226,7 +226,9 @@ void PingSession::on_reply(const probe::EchoReplyEvent& r) {
 }
 
 void PingSession::correct(const probe::EchoReplyEvent& r, report::PingReply& line) {
-  const auto c = correlate::correct_rtt(*line.rtt_ns, *r.overhead);
+  const auto corrected = correlate::correct_rtt(*line.rtt_ns, *r.overhead);
+  if (!corrected) return;
+  const auto& c = *corrected;
   report::ReplyCorrection rc;
   rc.corrected_ns = c.corrected_ns;
   rc.corrected_us = (c.corrected_ns + 500) / 1000;

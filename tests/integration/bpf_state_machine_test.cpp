@@ -36,6 +36,9 @@ constexpr std::uint32_t kUplink = 12;
 constexpr std::uint32_t kOtherVethPeer = 13;
 constexpr std::uint32_t kTargetEth0 = 2;
 
+// skb addresses as the kernel's look: slab objects, 256-byte aligned.
+constexpr std::uint64_t skb(std::uint64_t n) { return 0xffff888100000000ULL + n * 0x100; }
+
 struct Echo {
   const char* src;
   const char* dst;
@@ -148,7 +151,7 @@ class BpfStateMachine : public ::testing::Test {
 };
 
 TEST_F(BpfStateMachine, RoundTripThroughNatWritesOneRecord) {
-  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 27071, 1, 0xA000, 0xB000);
+  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 27071, 1, skb(0xA000), skb(0xB000));
   const auto r = record(kContainerNs, 4242, 1);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->wire_flow, 27071);
@@ -173,8 +176,8 @@ TEST_F(BpfStateMachine, RoundTripThroughNatWritesOneRecord) {
 
 TEST_F(BpfStateMachine, SameIdentInTwoContainersGetsTwoRecords) {
   // Both send ident 4242 seq 7; NAT leaves the first alone and rewrites the second.
-  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 4242, 7, 0xA100, 0xB100);
-  round_trip(kOtherContainerNs, kOtherVethPeer, "198.18.16.11", 4242, 555, 7, 0xA200, 0xB200);
+  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 4242, 7, skb(0xA100), skb(0xB100));
+  round_trip(kOtherContainerNs, kOtherVethPeer, "198.18.16.11", 4242, 555, 7, skb(0xA200), skb(0xB200));
   const auto first = record(kContainerNs, 4242, 7);
   const auto second = record(kOtherContainerNs, 4242, 7);
   ASSERT_TRUE(first && second);
@@ -188,16 +191,16 @@ TEST_F(BpfStateMachine, InterleavedProbesStayApart) {
   // Two containers' requests are in flight at once before either reply comes back.
   const auto a = ipv4_packet({"198.18.16.2", "198.19.0.2", 4242, 9});
   const auto b = ipv4_packet({"198.18.16.11", "198.19.0.2", 4242, 9});
-  cross(0xC1, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, a);
-  cross(0xC2, kContainerEth0, kOtherContainerNs, MTOOL_HOOK_DEV_QUEUE, b);
-  cross(0xC1, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.19.0.1", "198.19.0.2", 4242, 9}));
-  cross(0xC2, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.19.0.1", "198.19.0.2", 600, 9}));
+  cross(skb(0xC1), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, a);
+  cross(skb(0xC2), kContainerEth0, kOtherContainerNs, MTOOL_HOOK_DEV_QUEUE, b);
+  cross(skb(0xC1), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.19.0.1", "198.19.0.2", 4242, 9}));
+  cross(skb(0xC2), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.19.0.1", "198.19.0.2", 600, 9}));
   // Replies in the other order.
-  cross(0xD2, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 600, 9, true}));
-  cross(0xD1, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 4242, 9, true}));
-  cross(0xD2, kContainerEth0, kOtherContainerNs, MTOOL_HOOK_NETIF_RX,
+  cross(skb(0xD2), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 600, 9, true}));
+  cross(skb(0xD1), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 4242, 9, true}));
+  cross(skb(0xD2), kContainerEth0, kOtherContainerNs, MTOOL_HOOK_NETIF_RX,
         ipv4_packet({"198.19.0.2", "198.18.16.11", 4242, 9, true}));
-  cross(0xD1, kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX,
+  cross(skb(0xD1), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX,
         ipv4_packet({"198.19.0.2", "198.18.16.2", 4242, 9, true}));
   const auto first = record(kContainerNs, 4242, 9);
   const auto second = record(kOtherContainerNs, 4242, 9);
@@ -209,8 +212,8 @@ TEST_F(BpfStateMachine, InterleavedProbesStayApart) {
 TEST_F(BpfStateMachine, ReusedBufferStartsAFreshFlight) {
   // A request's buffer is dropped inside the host (its flight never ends) and then reused for
   // a reply of an unrelated probe: the stale flight must not be continued.
-  cross(0xE0, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1}));
-  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 2, 2, 2, 0xE1, 0xE0);
+  cross(skb(0xE0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1}));
+  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 2, 2, 2, skb(0xE1), skb(0xE0));
   const auto r = record(kContainerNs, 2, 2);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->ingress_count, 5);
@@ -220,7 +223,7 @@ TEST_F(BpfStateMachine, ReusedBufferStartsAFreshFlight) {
 
 TEST_F(BpfStateMachine, UnsubscribedNamespaceIsNotFollowed) {
   constexpr std::uint32_t kStranger = 5000;
-  round_trip(kStranger, kVethPeer, "198.18.16.20", 9, 9, 1, 0xF0, 0xF1);
+  round_trip(kStranger, kVethPeer, "198.18.16.20", 9, 9, 1, skb(0xF0), skb(0xF1));
   EXPECT_FALSE(record(kStranger, 9, 1).has_value());
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_EGRESS_STARTED], 0u);
 }
@@ -247,11 +250,11 @@ TEST_F(BpfStateMachine, NonProbesPassUntouched) {
 TEST_F(BpfStateMachine, Ipv6EchoIsFollowed) {
   const char* c = "fd00:6d74:10::2";
   const char* t = "fd00:6d74:20::2";
-  cross(0x61, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv6_packet(c, t, 77, 3, false), 0x86DD);
-  cross(0x61, kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(c, t, 77, 3, false), 0x86DD);
-  cross(0x61, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv6_packet(c, t, 77, 3, false), 0x86DD);
-  cross(0x62, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(t, c, 77, 3, true), 0x86DD);
-  cross(0x62, kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(t, c, 77, 3, true), 0x86DD);
+  cross(skb(0x61), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv6_packet(c, t, 77, 3, false), 0x86DD);
+  cross(skb(0x61), kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(c, t, 77, 3, false), 0x86DD);
+  cross(skb(0x61), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv6_packet(c, t, 77, 3, false), 0x86DD);
+  cross(skb(0x62), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(t, c, 77, 3, true), 0x86DD);
+  cross(skb(0x62), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(t, c, 77, 3, true), 0x86DD);
   const auto r = record(kContainerNs, 77, 3, AF_INET6, IPPROTO_ICMPV6);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->egress_count, 3);
@@ -261,13 +264,13 @@ TEST_F(BpfStateMachine, Ipv6EchoIsFollowed) {
 TEST_F(BpfStateMachine, LocalTargetSideIsRecorded) {
   const auto natted = ipv4_packet({"198.19.0.1", "198.19.0.2", 31, 4});
   const auto reply = ipv4_packet({"198.19.0.2", "198.19.0.1", 31, 4, true});
-  cross(0x71, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 31, 4}));
-  cross(0x71, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, natted);
-  cross(0x71, kTargetEth0, kTargetNs, MTOOL_HOOK_NETIF_RX, natted);
-  cross(0x71, kTargetEth0, kTargetNs, MTOOL_HOOK_RECEIVE_SKB, natted);
-  cross(0x72, kTargetEth0, kTargetNs, MTOOL_HOOK_DEV_QUEUE, reply);
-  cross(0x72, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reply);
-  cross(0x72, kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.18.16.2", 31, 4, true}));
+  cross(skb(0x71), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 31, 4}));
+  cross(skb(0x71), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, natted);
+  cross(skb(0x71), kTargetEth0, kTargetNs, MTOOL_HOOK_NETIF_RX, natted);
+  cross(skb(0x71), kTargetEth0, kTargetNs, MTOOL_HOOK_RECEIVE_SKB, natted);
+  cross(skb(0x72), kTargetEth0, kTargetNs, MTOOL_HOOK_DEV_QUEUE, reply);
+  cross(skb(0x72), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reply);
+  cross(skb(0x72), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.18.16.2", 31, 4, true}));
   const auto r = record(kContainerNs, 31, 4);
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->target_count, 3);
@@ -277,9 +280,44 @@ TEST_F(BpfStateMachine, LocalTargetSideIsRecorded) {
 }
 
 TEST_F(BpfStateMachine, UnmatchedReplyIsCounted) {
-  cross(0x81, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 5, 5, true}));
+  // A probe with uplink identifier 5 is waiting; a reply with that identifier but another
+  // sequence matches nothing and is counted. A reply with an identifier nobody waits for (the
+  // host's own ping, say) is passed over without a lookup, and not counted.
+  cross(skb(0x80), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 5, 1}));
+  cross(skb(0x80), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.19.0.1", "198.19.0.2", 5, 1}));
+  cross(skb(0x81), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 5, 6, true}));
+  cross(skb(0x82), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 9, 1, true}));
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_UNMATCHED_REPLIES], 1u);
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_RECORDS_WRITTEN], 0u);
+}
+
+TEST_F(BpfStateMachine, SlotCollisionIsCounted) {
+  // Two buffers whose addresses share a slot, both in flight: the newer one wins.
+  constexpr std::uint64_t kA = skb(0x10);
+  constexpr std::uint64_t kB = kA + (std::uint64_t{1} << 32);  // differs only above the bits slots use
+  cross(kA, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1}));
+  cross(kB, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 2}));
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_SLOT_COLLISIONS], 1u);
+}
+
+// The tracing programs load and attach on this kernel's BTF tracepoints, the cheap typed hook
+// (raw tracepoints are only the fallback): a change that trips the verifier in tp_btf mode
+// must fail here, not silently cost more.
+TEST(CorrelatorPrograms, AttachToBtfTracepoints) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root: loads BPF programs";
+  const std::string pin_dir = "/sys/fs/bpf/mtool-attach-" + std::to_string(getpid());
+  {
+    KernelPrograms programs(pin_dir, 1);
+    EXPECT_EQ(programs.hook_kind(), "tp_btf");
+    EXPECT_FALSE(programs.reused_pins());
+    EXPECT_EQ(programs.costs().size(), 3U);
+  }
+  {
+    KernelPrograms again(pin_dir, 1);  // a restart finds the maps pinned and reuses them
+    EXPECT_TRUE(again.reused_pins());
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(pin_dir, ec);
 }
 
 }  // namespace

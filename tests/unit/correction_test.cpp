@@ -27,7 +27,7 @@ ProbeOverhead container_path(std::int64_t handoff_ns, std::int64_t backlog_ns) {
 
 TEST(CorrectRtt, RemoteTargetIsPlainSubtraction) {
   const ProbeOverhead o = container_path(3000, 1000);
-  const CorrectedRtt c = correct_rtt(100000, o);
+  const CorrectedRtt c = *correct_rtt(100000, o);
   EXPECT_EQ(c.shared_ns, 0);
   EXPECT_EQ(c.overhead_ns, 13000 + 6000);
   EXPECT_EQ(c.corrected_ns, 100000 - 19000);
@@ -39,7 +39,7 @@ TEST(CorrectRtt, LocalTargetGivesBackColdExcessOfSharedStages) {
   o.target = {at(2, 40, MTOOL_HOOK_NETIF_RX, 2000), at(2, 40, MTOOL_HOOK_RECEIVE_SKB, 3000),
               at(2, 40, MTOOL_HOOK_DEV_QUEUE, 9000)};
   EXPECT_EQ(shared_with_local_target(o), (10000 - 2000) + (4000 - 1000));
-  const CorrectedRtt c = correct_rtt(100000, o);
+  const CorrectedRtt c = *correct_rtt(100000, o);
   EXPECT_EQ(c.shared_ns, 11000);
   EXPECT_EQ(c.overhead_ns, o.egress_ns + o.ingress_ns - 11000);
   EXPECT_EQ(c.corrected_ns, 100000 - c.overhead_ns);
@@ -59,12 +59,13 @@ TEST(CorrectRtt, UnexpectedPathShapeGivesNothingBack) {
   EXPECT_EQ(shared_with_local_target(o), 0);
 }
 
-TEST(CorrectRtt, NeverBelowZeroNorAboveRaw) {
-  ProbeOverhead o = container_path(3000, 1000);
-  EXPECT_EQ(correct_rtt(5000, o).corrected_ns, 0);  // overhead larger than the RTT: clamp
-  EXPECT_EQ(correct_rtt(5000, o).overhead_ns, 5000);
+TEST(CorrectRtt, RefusesOverheadThatDoesNotFitTheRtt) {
+  const ProbeOverhead o = container_path(3000, 1000);  // egress 13 + wire 20 + ingress 6 us
+  EXPECT_FALSE(correct_rtt(38999, o).has_value());
+  ASSERT_TRUE(correct_rtt(39000, o).has_value());
+  EXPECT_EQ(correct_rtt(39000, o)->corrected_ns, 20000);
   ProbeOverhead none;
-  EXPECT_EQ(correct_rtt(5000, none).corrected_ns, 5000);
+  EXPECT_EQ(correct_rtt(5000, none)->corrected_ns, 5000);
 }
 
 mtool_record sample_record() {

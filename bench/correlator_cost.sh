@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# What the correlator costs the host, on the testbed:
+#  - ns per program run (kernel.bpf_stats_enabled via --stats), for probe traffic (a subscribed
+#    container flood-pinging) and for traffic that is not probes (UDP; an unsubscribed
+#    container's flood ping; the host's own flood ping);
+#  - the host's RTT with and without the correlator (alternated, REPS replicates);
+#  - flood packets per second with and without it, from the host and from a container.
+#   usage: bench/correlator_cost.sh path/to/mtool [reps]
+set -euo pipefail
+MTOOL=$(realpath "$1")
+REPS=${2:-3}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+TESTBED="$HERE/tests/testbed/testbed.sh"
+export MTOOL_TESTBED_INDEX=${MTOOL_TESTBED_INDEX:-0}
+PIN_DIR=/sys/fs/bpf/mtool-bench
+SOCKET=/run/mtool-bench/correlator.sock
+export MTOOL_BPF_PIN_DIR=$PIN_DIR MTOOL_CORRELATOR_SOCKET=$SOCKET
+IPUTILS="env PATH=/usr/bin:/bin ping"
+FLOOD_COUNT=${FLOOD_COUNT:-100000}
+
+[[ $(id -u) -eq 0 ]] || { echo "bench: needs root" >&2; exit 1; }
+CORRELATOR=""
+start_correlator() {  # [--stats]: run-time statistics cost a little per event: only for that table
+  "$MTOOL" correlator --uplink "$TESTBED_UPLINK" --pin-dir "$PIN_DIR" --socket "$SOCKET" "$@" 2>/dev/null &
+  CORRELATOR=$!
+  for _ in $(seq 50); do "$MTOOL" correlator status --socket "$SOCKET" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "bench: correlator did not start" >&2
+  exit 1
+}
+stop_correlator() {
+  [[ -n $CORRELATOR ]] && kill "$CORRELATOR" 2>/dev/null && wait "$CORRELATOR" 2>/dev/null || true
+  CORRELATOR=""
+}
+cleanup() {
+  stop_correlator
+  bash "$TESTBED" down
+  rm -rf "$PIN_DIR" "$(dirname "$SOCKET")"
+}
+trap cleanup EXIT
+eval "$(bash "$TESTBED" up --load 1)"
+rm -rf "$PIN_DIR"
+
+# Sum of run_time_ns and run_cnt over the correlator's three programs.
+prog_stats() {
+  bpftool -j prog show | python3 -c '
+import json, sys
+t = c = 0
+for p in json.load(sys.stdin):
+    if p.get("name", "") in ("btf_dev_queue", "btf_netif_rx", "btf_receive_skb", "raw_dev_queue", "raw_netif_rx", "raw_receive_skb"):
+        t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
+print(t, c)'
+}
+cost_of() {  # label command... -> "label: N ns per run (runs)"
+  local label=$1
+  shift
+  read -r t0 c0 <<<"$(prog_stats)"
+  "$@" >/dev/null 2>&1 || true
+  read -r t1 c1 <<<"$(prog_stats)"
+  awk -v l="$label" -v t=$((t1 - t0)) -v c=$((c1 - c0)) \
+    'BEGIN { printf "| %s | %.0f | %d |\n", l, (c ? t / c : 0), c }'
+}
+udp_blast() {  # inside the container: datagrams that are not probes
+  bash "$TESTBED" exec container python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(100000): s.sendto(b"x" * 32, (sys.argv[1], 9))' "$TESTBED_TARGET"
+}
+
+echo "## Per-event cost (correlator with --stats)"
+echo
+echo "| traffic | ns per program run | runs |"
+echo "|---|---|---|"
+start_correlator --stats
+cost_of "probes: subscribed container, mtool ping -f -c 20000" \
+  bash "$TESTBED" exec container "$MTOOL" ping -q -f -c 20000 "$TESTBED_TARGET"
+cost_of "not probes: UDP from a container (100000 datagrams)" udp_blast
+cost_of "not probes: unsubscribed container, iputils ping -f -c 20000" \
+  bash "$TESTBED" exec load1 $IPUTILS -q -f -c 20000 "$TESTBED_TARGET"
+cost_of "not probes: host iputils ping -f -c 20000" $IPUTILS -q -f -c 20000 "$TESTBED_TARGET"
+stop_correlator
+
+host_rtt() {  # -> trimmed mean and median of 2000 host RTTs at 2 ms, in us
+  "$MTOOL" ping --json -c 2000 -i 0.002 "$TESTBED_TARGET" | python3 -c '
+import json, sys
+v = sorted(json.loads(l)["rtt_ms"] * 1e3 for l in sys.stdin if "\"reply\"" in l)
+k = len(v) // 10
+t = v[k:len(v) - k]
+print(f"{sum(t) / len(t):.2f} {v[len(v) // 2]:.2f}")'
+}
+flood_pps() {  # where(host|container) -> packets per second of an iputils flood
+  local prefix=()
+  [[ $1 == container ]] && prefix=(bash "$TESTBED" exec load1)
+  "${prefix[@]}" $IPUTILS -q -f -c "$FLOOD_COUNT" "$TESTBED_TARGET" |
+    awk -v n="$FLOOD_COUNT" '/packets transmitted/ { for (i = 1; i <= NF; i++) if ($i == "time") { sub("ms", "", $(i+1)); printf "%.0f\n", n / ($(i+1) / 1000) } }'
+}
+mtool_flood_pps() {  # a subscribed container's flood (every echo followed)
+  bash "$TESTBED" exec container "$MTOOL" ping -q -f -c "$FLOOD_COUNT" "$TESTBED_TARGET" 2>/dev/null |
+    awk -v n="$FLOOD_COUNT" '/packets transmitted/ { for (i = 1; i <= NF; i++) if ($i == "time") { sub("ms", "", $(i+1)); printf "%.0f\n", n / ($(i+1) / 1000) } }'
+}
+
+declare -A sum
+for ((r = 1; r <= REPS; r++)); do
+  for state in without with; do
+    [[ $state == with ]] && start_correlator
+    read -r tmean median <<<"$(host_rtt)"
+    sum[$state.tmean]+="$tmean "
+    sum[$state.median]+="$median "
+    sum[$state.host_pps]+="$(flood_pps host) "
+    sum[$state.cont_pps]+="$(flood_pps container) "
+    sum[$state.mtool_pps]+="$(mtool_flood_pps) "
+    [[ $state == with ]] && stop_correlator
+  done
+done
+
+echo
+echo "## With and without the correlator ($REPS alternated replicates; values per replicate)"
+echo
+python3 - "${sum[without.tmean]}" "${sum[with.tmean]}" "${sum[without.median]}" "${sum[with.median]}" \
+  "${sum[without.host_pps]}" "${sum[with.host_pps]}" "${sum[without.cont_pps]}" "${sum[with.cont_pps]}" \
+  "${sum[without.mtool_pps]}" "${sum[with.mtool_pps]}" <<'PY'
+import statistics as st, sys
+a = [list(map(float, x.split())) for x in sys.argv[1:]]
+def row(label, wo, w, unit, ratio):
+    m_wo, m_w = st.median(wo), st.median(w)
+    rel = f"{m_w / m_wo:.3f}" if ratio else f"{m_w - m_wo:+.2f} us"
+    print(f"| {label} | {' '.join(f'{x:g}' for x in wo)} | {' '.join(f'{x:g}' for x in w)} | {rel} |")
+print("| metric | without | with | with vs without (median) |")
+print("|---|---|---|---|")
+row("host RTT, 10%-trimmed mean (us)", a[0], a[1], "us", False)
+row("host RTT, median (us)", a[2], a[3], "us", False)
+row("host iputils flood (pps)", a[4], a[5], "pps", True)
+row("unsubscribed container iputils flood (pps)", a[6], a[7], "pps", True)
+row("subscribed container mtool flood, every echo followed (pps)", a[8], a[9], "pps", True)
+PY
+echo
+echo "command: make bench (bench/correlator_cost.sh build-release/tools/mtool $REPS)"
