@@ -5,7 +5,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 BENCH_BUILD ?= build-release
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
+BENCH_REPS ?= 3
 
 .PHONY: all setup build test test-unit test-integration test-asan fuzz bench demo format tidy clean
 
@@ -38,13 +39,16 @@ test-asan:
 
 fuzz:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DMTOOL_FUZZ=ON -DMTOOL_SANITIZE=ON -DMTOOL_TESTS=ON >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target parse_icmp_fuzz
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target parse_icmp_fuzz correlator_record_fuzz
 	$(FUZZ_BUILD)/tests/parse_icmp_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | tail -n 3
+	$(FUZZ_BUILD)/tests/correlator_record_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | tail -n 3
 
 bench: setup
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMTOOL_TESTS=OFF >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS) --target mtool
 	bash bench/ping_vs_iputils.sh $(BENCH_BUILD)/tools/mtool
+	bash bench/correction_accuracy.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
+	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 
 demo: setup build
 	bash scripts/demo.sh $(BUILD)/tools/mtool

@@ -48,6 +48,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by the loader: the host's network namespace; everything else is a container. */
 const volatile __u32 host_netns = 0;
 
+/* When a followed probe last started or moved (jiffies). While it is older than
+ * RECENT_PROBE_JIFFIES, nothing can be in flight or waiting, so the programs skip all packets
+ * except a container's transmissions. The window covers MTOOL_FLIGHT_TTL_S at HZ <= 1000. */
+__u64 last_probe_jiffies = 0;
+#define RECENT_PROBE_JIFFIES (MTOOL_FLIGHT_TTL_S * 1000ULL)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MTOOL_RECORDS_MAX);
@@ -312,6 +318,7 @@ static __always_inline void start_egress(struct mtool_flight *f, __u64 skb_id,
 	f->current_flow = p->flow;
 	f->direction = 0;
 	append_crossing(f, now, ifindex, netns, hook);
+	last_probe_jiffies = bpf_jiffies64();
 	count(MTOOL_CTR_EGRESS_STARTED);
 }
 
@@ -472,9 +479,24 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 
 static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 hook, const bool btf)
 {
+#ifdef MTOOL_BPF_EMPTY
+	return 0; /* benchmark floor: the cost of being attached at all (bench/correlator_cost.sh) */
+#endif
 	__u16 ethertype = btf ? skb->protocol : BPF_CORE_READ(skb, protocol);
 	if (ethertype != bpf_htons(ETH_P_IP) && ethertype != bpf_htons(ETH_P_IPV6))
 		return 0;
+
+	struct net_device *dev = btf ? skb->dev : BPF_CORE_READ(skb, dev);
+	if (!dev)
+		return 0;
+	__u32 netns = btf ? dev->nd_net.net->ns.inum : BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	/* Without a probe in the host lately, only a container's transmission can matter (it may
+	 * start one): everything else leaves here, before any packet read. */
+	if (netns == host_netns || hook != MTOOL_HOOK_DEV_QUEUE) {
+		__u64 jiffies = bpf_jiffies64();
+		if (jiffies - last_probe_jiffies > RECENT_PROBE_JIFFIES)
+			return 0;
+	}
 
 	/* Sending, the skb's data starts at the link-layer header; receiving, at the network
 	 * header (the link layer has been pulled). */
@@ -491,11 +513,7 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 	if (parse_probe(l3, ethertype, &p) == KIND_NONE)
 		return 0;
 
-	struct net_device *dev = btf ? skb->dev : BPF_CORE_READ(skb, dev);
-	if (!dev)
-		return 0;
 	__u32 ifindex = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
-	__u32 netns = btf ? dev->nd_net.net->ns.inum : BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	/* The skb's address identifies the packet. A BTF-typed pointer allows no arithmetic, so
 	 * take the tracepoint's raw argument as a number (only probe packets get this far). */
 	__u64 skb_id = 0;

@@ -9,7 +9,7 @@ packages=(
   libcap-dev libmnl-dev libboost-program-options-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   libbpf-dev bpftool
-  iproute2 iptables iputils-ping traceroute procps time libcap2-bin util-linux
+  iproute2 iptables iputils-ping traceroute procps time libcap2-bin util-linux python3
 )
 
 missing=()

@@ -163,12 +163,16 @@ class Daemon {
     out << "socket: " << server_->clients() << " clients, " << q.connections << " connections, " << q.refused
         << " refused, " << q.queries << " queries, " << q.found << " records served\n";
     const bool stats = stats_fd_.valid() || stats_sysctl_on();
-    out << "cost per event" << (stats ? "" : " (enable with kernel.bpf_stats_enabled=1 or --stats)") << ":";
+    if (!stats) {
+      out << "cost per event: not measured (run with --stats, or sysctl kernel.bpf_stats_enabled=1)\n";
+      return out.str();
+    }
+    out << "cost per event:";
     bool first = true;
     for (const auto& p : programs_.costs()) {
       out << (first ? " " : ", ") << p.tracepoint << " ";
       first = false;
-      if (stats && p.events > 0) {
+      if (p.events > 0) {
         char buffer[32];
         std::snprintf(buffer, sizeof buffer, "%.1f ns", static_cast<double>(p.run_time_ns) / static_cast<double>(p.events));
         out << buffer;
