@@ -18,7 +18,7 @@
 namespace mtool::correlate {
 namespace {
 
-constexpr MonoNs kReconnectInterval = kNsPerSec;
+constexpr MonoNs kReconnectInterval = 100 * kNsPerMs;  // a failed connect() costs microseconds
 constexpr int kSocketTimeoutMs = 200;
 
 MonoNs mono_now() { return SystemClock{}.mono_now(); }
@@ -95,7 +95,7 @@ class SocketSource final : public OverheadSource {
 
   std::optional<ProbeOverhead> take(const ProbeIdentity& probe, MonoNs sent_mono) override {
     if (!fd_) {
-      // The correlator went away (a restart): try again now and then, not per reply.
+      // The correlator went away (a restart): try again every 100 ms, not on every reply.
       const MonoNs now = mono_now();
       if (now - last_attempt_ < kReconnectInterval || !connect_now()) return std::nullopt;
     }
