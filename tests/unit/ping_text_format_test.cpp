@@ -762,6 +762,24 @@ ReplyCorrection sample_correction() {
 
 }  // namespace corrections
 
+// Three replies, all corrected.
+PingSummary corrected_summary() {
+  PingSummary sum;
+  sum.hostname = "198.18.0.2";
+  sum.transmitted = 3;
+  sum.received = 3;
+  sum.elapsed_ms = 2003;
+  sum.rtt = RttSummary{101, 110, 123, 9};
+  CorrectionSummary c;
+  c.corrected = 3;
+  c.timed = 3;
+  c.rtt = RttSummary{40, 45, 52, 5};
+  c.egress_p50_ns = 52'400;
+  c.ingress_p50_ns = 9'600;
+  sum.correction = c;
+  return sum;
+}
+
 TEST_F(TextSinkTest, CorrectedReplyKeepsIputilsPrefix) {
   auto s = sink();
   PingReply r = reply_line();
@@ -804,15 +822,7 @@ TEST_F(TextSinkTest, BreakdownOnlyWhenAsked) {
 
 TEST_F(TextSinkTest, SummaryWithCorrections) {
   auto s = sink();
-  PingSummary sum = summary_of("198.18.0.2", 3, 3, 2003);
-  sum.rtt = RttSummary{101, 110, 123, 9};
-  CorrectionSummary c;
-  c.corrected = 3;
-  c.timed = 3;
-  c.rtt = RttSummary{40, 45, 52, 5};
-  c.egress_p50_ns = 52'400;
-  c.ingress_p50_ns = 9'600;
-  sum.correction = c;
+  PingSummary sum = corrected_summary();
   s.summary(sum);
   EXPECT_EQ(out(),
             "\n--- 198.18.0.2 ping statistics ---\n"
@@ -858,15 +868,7 @@ TEST_F(JsonSinkTest, ReplyCarriesCorrectionAndPaths) {
 
 TEST_F(JsonSinkTest, SummaryCarriesCorrection) {
   auto s = json_sink();
-  PingSummary sum = summary_of("198.18.0.2", 3, 3, 2003);
-  sum.rtt = RttSummary{101, 110, 123, 9};
-  CorrectionSummary c;
-  c.corrected = 3;
-  c.timed = 3;
-  c.rtt = RttSummary{40, 45, 52, 5};
-  c.egress_p50_ns = 52'400;
-  c.ingress_p50_ns = 9'600;
-  sum.correction = c;
+  PingSummary sum = corrected_summary();
   s.summary(sum);
   const auto lines = json_lines(out());
   ASSERT_EQ(lines.size(), 1U);
