@@ -101,7 +101,8 @@ class SocketSource final : public OverheadSource {
     }
     mtool_answer answer{};
     if (!ask(MTOOL_QUERY_RECORD, probe, answer)) return std::nullopt;
-    if (answer.status != MTOOL_ANSWER_FOUND || !fresh(answer.record, sent_mono)) return std::nullopt;
+    if (answer.status != MTOOL_ANSWER_FOUND || !fresh(answer.record, sent_mono))
+      return std::nullopt;
     return overhead_from_record(answer.record, answer.names);
   }
 
@@ -139,7 +140,8 @@ class SocketSource final : public OverheadSource {
     query.protocol = static_cast<std::uint8_t>(probe.protocol);
     query.flow = probe.flow;
     query.sequence = probe.sequence;
-    if (::send(fd_.get(), &query, sizeof query, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof query)) {
+    if (::send(fd_.get(), &query, sizeof query, MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(sizeof query)) {
       last_error_ = errno;
       fd_.reset();
       return false;
@@ -162,7 +164,7 @@ class SocketSource final : public OverheadSource {
 }  // namespace
 
 std::uint32_t own_netns() {
-  struct stat st{};
+  struct stat st {};
   if (stat("/proc/self/ns/net", &st) != 0) return 0;
   return static_cast<std::uint32_t>(st.st_ino);
 }
@@ -172,8 +174,10 @@ CorrelatorLocation correlator_location_from_env() {
   if (const char* v = std::getenv("MTOOL_CORRELATOR"); v != nullptr && std::strcmp(v, "off") == 0) {
     where.disabled = true;
   }
-  if (const char* v = std::getenv("MTOOL_CORRELATOR_SOCKET"); v != nullptr && *v != '\0') where.socket_path = v;
-  if (const char* v = std::getenv("MTOOL_BPF_PIN_DIR"); v != nullptr && *v != '\0') where.pin_dir = v;
+  if (const char* v = std::getenv("MTOOL_CORRELATOR_SOCKET"); v != nullptr && *v != '\0')
+    where.socket_path = v;
+  if (const char* v = std::getenv("MTOOL_BPF_PIN_DIR"); v != nullptr && *v != '\0')
+    where.pin_dir = v;
   return where;
 }
 
@@ -190,13 +194,15 @@ CorrelatorConnection connect_correlator(const CorrelatorLocation& where) {
     UniqueFd subscribers(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_SUBSCRIBERS).c_str()));
     mtool_info info{};
     const std::uint32_t zero = 0;
-    if (devices && info_map && subscribers && bpf_map_lookup_elem(info_map.get(), &zero, &info) == 0 &&
+    if (devices && info_map && subscribers &&
+        bpf_map_lookup_elem(info_map.get(), &zero, &info) == 0 &&
         info.version == MTOOL_ABI_VERSION) {
       if (info.host_netns == netns) {
         c.host_namespace = true;
         return c;
       }
-      c.source = std::make_unique<PinnedMapSource>(std::move(records), std::move(devices), std::move(subscribers), netns);
+      c.source = std::make_unique<PinnedMapSource>(std::move(records), std::move(devices),
+                                                   std::move(subscribers), netns);
       c.via = "pinned maps in " + where.pin_dir;
       return c;
     }

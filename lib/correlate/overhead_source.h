@@ -46,9 +46,9 @@ CorrelatorLocation correlator_location_from_env();
 
 struct CorrelatorConnection {
   std::unique_ptr<OverheadSource> source;  // null: no corrections
-  bool host_namespace = false;  // the tool runs on the host itself: nothing to correct
-  std::string via;              // "pinned maps" or "socket PATH"
-  std::string unavailable;      // why there is no source, when it matters
+  bool host_namespace = false;             // the tool runs on the host itself: nothing to correct
+  std::string via;                         // "pinned maps" or "socket PATH"
+  std::string unavailable;                 // why there is no source, when it matters
 };
 
 // Call while the process still holds its capabilities (before dropping them), so a privileged

@@ -6,8 +6,9 @@
 namespace mtool::correlate {
 namespace {
 
-std::vector<DeviceCrossing> crossings(const mtool_crossing* list, std::uint8_t count, std::size_t capacity,
-                                      std::uint64_t origin_ns, const mtool_device_name* names) {
+std::vector<DeviceCrossing> crossings(const mtool_crossing* list, std::uint8_t count,
+                                      std::size_t capacity, std::uint64_t origin_ns,
+                                      const mtool_device_name* names) {
   std::vector<DeviceCrossing> out;
   const std::size_t n = std::min<std::size_t>(count, capacity);
   out.reserve(n);
@@ -27,10 +28,14 @@ std::vector<DeviceCrossing> crossings(const mtool_crossing* list, std::uint8_t c
 
 const char* hook_name(std::uint32_t hook) {
   switch (hook) {
-    case MTOOL_HOOK_DEV_QUEUE: return "xmit";
-    case MTOOL_HOOK_NETIF_RX: return "rx";
-    case MTOOL_HOOK_RECEIVE_SKB: return "receive";
-    default: return "?";
+    case MTOOL_HOOK_DEV_QUEUE:
+      return "xmit";
+    case MTOOL_HOOK_NETIF_RX:
+      return "rx";
+    case MTOOL_HOOK_RECEIVE_SKB:
+      return "receive";
+    default:
+      return "?";
   }
 }
 
@@ -45,9 +50,12 @@ std::optional<ProbeOverhead> overhead_from_record(const mtool_record& r,
   o.ingress_ns = static_cast<std::int64_t>(r.sender_rx_ns - r.uplink_rx_ns);
   o.wire_ns = static_cast<std::int64_t>(r.uplink_rx_ns - r.uplink_tx_ns);
   o.wire_flow = r.wire_flow;
-  const auto at = [names](std::size_t offset) { return names != nullptr ? names + offset : nullptr; };
+  const auto at = [names](std::size_t offset) {
+    return names != nullptr ? names + offset : nullptr;
+  };
   o.egress = crossings(r.egress, r.egress_count, MTOOL_MAX_CROSSINGS, r.sender_tx_ns, at(0));
-  o.ingress = crossings(r.ingress, r.ingress_count, MTOOL_MAX_CROSSINGS, r.uplink_rx_ns, at(MTOOL_MAX_CROSSINGS));
+  o.ingress = crossings(r.ingress, r.ingress_count, MTOOL_MAX_CROSSINGS, r.uplink_rx_ns,
+                        at(MTOOL_MAX_CROSSINGS));
   o.target = crossings(r.target, r.target_count, MTOOL_MAX_TARGET_CROSSINGS, r.uplink_tx_ns,
                        at(2 * MTOOL_MAX_CROSSINGS));
   return o;

@@ -15,10 +15,10 @@
 namespace mtool::correlate {
 
 struct DeviceCrossing {
-  std::string device;        // interface name as the correlator saw it ("" if unknown)
+  std::string device;  // interface name as the correlator saw it ("" if unknown)
   std::uint32_t ifindex = 0;
-  std::uint32_t netns = 0;   // inode of the device's network namespace
-  std::uint32_t hook = 0;    // enum mtool_hook; hook_name() for text
+  std::uint32_t netns = 0;     // inode of the device's network namespace
+  std::uint32_t hook = 0;      // enum mtool_hook; hook_name() for text
   std::int64_t offset_ns = 0;  // since the direction's first crossing (target: since uplink_tx)
 };
 
@@ -33,8 +33,8 @@ struct ProbeOverhead {
 };
 
 // Builds the overhead from a kernel record; `names` holds MTOOL_NAMED_CROSSINGS device names
-// (egress, ingress, target) or is null. Returns nullopt for a record that is not internally consistent
-// (a stage ending before it starts), which no correct kernel run writes.
+// (egress, ingress, target) or is null. Returns nullopt for a record that is not internally
+// consistent (a stage ending before it starts), which no correct kernel run writes.
 std::optional<ProbeOverhead> overhead_from_record(const mtool_record& record,
                                                   const mtool_device_name* names);
 

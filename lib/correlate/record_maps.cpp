@@ -12,7 +12,8 @@ constexpr std::size_t kMaxCachedNames = 4096;
 
 }  // namespace
 
-void RecordReader::name_devices(const mtool_crossing* list, std::size_t count, mtool_device_name* out) {
+void RecordReader::name_devices(const mtool_crossing* list, std::size_t count,
+                                mtool_device_name* out) {
   for (std::size_t i = 0; i < count; ++i) {
     const std::uint64_t id = (std::uint64_t{list[i].netns} << 32) | list[i].ifindex;
     if (const auto it = names_.find(id); it != names_.end()) {
@@ -26,12 +27,15 @@ void RecordReader::name_devices(const mtool_crossing* list, std::size_t count, m
   }
 }
 
-bool RecordReader::take(const mtool_probe_key& key, mtool_record& record, mtool_device_name* names) {
+bool RecordReader::take(const mtool_probe_key& key, mtool_record& record,
+                        mtool_device_name* names) {
   if (bpf_map_lookup_and_delete_elem(records_fd_, &key, &record) != 0) return false;
-  name_devices(record.egress, std::min<std::size_t>(record.egress_count, MTOOL_MAX_CROSSINGS), names);
+  name_devices(record.egress, std::min<std::size_t>(record.egress_count, MTOOL_MAX_CROSSINGS),
+               names);
   name_devices(record.ingress, std::min<std::size_t>(record.ingress_count, MTOOL_MAX_CROSSINGS),
                names + MTOOL_MAX_CROSSINGS);
-  name_devices(record.target, std::min<std::size_t>(record.target_count, MTOOL_MAX_TARGET_CROSSINGS),
+  name_devices(record.target,
+               std::min<std::size_t>(record.target_count, MTOOL_MAX_TARGET_CROSSINGS),
                names + 2 * MTOOL_MAX_CROSSINGS);
   return true;
 }

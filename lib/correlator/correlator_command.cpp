@@ -56,7 +56,8 @@ int status(const std::string& socket_path) {
   if (!fd || ::send(fd.get(), &query, sizeof query, MSG_NOSIGNAL) != sizeof query ||
       ::recv(fd.get(), &answer, sizeof answer, 0) != sizeof answer) {
     if (err == 0) err = errno;
-    std::fprintf(stderr, "mtool correlator: not running (%s: %s)\n", socket_path.c_str(), std::strerror(err));
+    std::fprintf(stderr, "mtool correlator: not running (%s: %s)\n", socket_path.c_str(),
+                 std::strerror(err));
     return kExitFailure;
   }
   std::string text(64 * 1024, '\0');
@@ -74,16 +75,16 @@ int status(const std::string& socket_path) {
 int run_correlator_command(const std::vector<std::string>& args) {
   DaemonOptions options;
   po::options_description described("Options");
-  described.add_options()
-      ("help,h", "print this help")
-      ("uplink", po::value<std::vector<std::string>>(&options.uplinks)->composing(),
-       "host uplink interface (repeatable; default: the devices of the default routes, followed as they change)")
-      ("pin-dir", po::value<std::string>(&options.pin_dir)->default_value(MTOOL_PIN_DIR_DEFAULT),
-       "bpffs directory for the shared maps")
-      ("socket", po::value<std::string>(&options.socket_path)->default_value(MTOOL_SOCKET_DEFAULT),
-       "Unix socket answering containers that cannot read the maps")
-      ("stats", po::bool_switch(&options.enable_stats),
-       "measure the programs' run time while running (what kernel.bpf_stats_enabled=1 does)");
+  described.add_options()("help,h", "print this help")(
+      "uplink", po::value<std::vector<std::string>>(&options.uplinks)->composing(),
+      "host uplink interface (repeatable; default: the devices of the default routes, followed as "
+      "they change)")(
+      "pin-dir", po::value<std::string>(&options.pin_dir)->default_value(MTOOL_PIN_DIR_DEFAULT),
+      "bpffs directory for the shared maps")(
+      "socket", po::value<std::string>(&options.socket_path)->default_value(MTOOL_SOCKET_DEFAULT),
+      "Unix socket answering containers that cannot read the maps")(
+      "stats", po::bool_switch(&options.enable_stats),
+      "measure the programs' run time while running (what kernel.bpf_stats_enabled=1 does)");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>());
   po::options_description all;
@@ -113,7 +114,8 @@ int run_correlator_command(const std::vector<std::string>& args) {
     }
     int err = 0;
     if (connect_to(options.socket_path, err)) {
-      std::fprintf(stderr, "mtool correlator: already running (answering on %s)\n", options.socket_path.c_str());
+      std::fprintf(stderr, "mtool correlator: already running (answering on %s)\n",
+                   options.socket_path.c_str());
       return kExitFailure;
     }
     return run_daemon(options);

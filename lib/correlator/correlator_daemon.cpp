@@ -48,8 +48,9 @@ bool stats_sysctl_on() {
 }
 
 const char* const kCounterNames[MTOOL_CTR_COUNT] = {
-    "egress started", "egress completed", "replies matched", "records written",
-    "unmatched replies", "stale flights", "crossings not recorded", "map full", "slot collisions"};
+    "egress started",         "egress completed",  "replies matched",
+    "records written",        "unmatched replies", "stale flights",
+    "crossings not recorded", "map full",          "slot collisions"};
 
 class Daemon {
  public:
@@ -63,11 +64,13 @@ class Daemon {
       stats_fd_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
       if (!stats_fd_) log_line(with_errno("cannot enable BPF run-time statistics", errno));
     }
-    server_ = std::make_unique<QueryServer>(o.socket_path, programs_.records_fd(), programs_.devices_fd(),
-                                            host_netns_, [this] { return status_text(); },
-                                            [this](std::uint32_t netns) { programs_.subscribe(netns, SystemClock{}.mono_now()); });
+    server_ = std::make_unique<QueryServer>(
+        o.socket_path, programs_.records_fd(), programs_.devices_fd(), host_netns_,
+        [this] { return status_text(); },
+        [this](std::uint32_t netns) { programs_.subscribe(netns, SystemClock{}.mono_now()); });
     refresh_uplinks(true);
-    log_line("started: " + programs_.hook_kind() + " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
+    log_line("started: " + programs_.hook_kind() +
+             " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
              (programs_.reused_pins() ? "reused from " : "pinned in ") + o.pin_dir + "; socket " +
              o.socket_path + "; host netns " + std::to_string(host_netns_));
   }
@@ -84,8 +87,10 @@ class Daemon {
     const itimerspec every_second{{1, 0}, {1, 0}};
     timerfd_settime(timer.get(), 0, &every_second, nullptr);
     UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
-    if (!signals || !timer || !epoll) throw FatalError(with_errno("event loop setup", errno), kExitFailure);
-    for (const int fd : {signals.get(), timer.get(), tracker_.fd(), server_->listen_fd()}) watch(epoll.get(), fd);
+    if (!signals || !timer || !epoll)
+      throw FatalError(with_errno("event loop setup", errno), kExitFailure);
+    for (const int fd : {signals.get(), timer.get(), tracker_.fd(), server_->listen_fd()})
+      watch(epoll.get(), fd);
 
     for (;;) {
       epoll_event events[32];
@@ -149,22 +154,25 @@ class Daemon {
   std::string status_text() const {
     std::ostringstream out;
     const auto up_s = (SystemClock{}.mono_now() - started_) / kNsPerSec;
-    out << "correlator: running, pid " << getpid() << ", up " << up_s << " s, " << programs_.hook_kind()
-        << " programs, maps in " << options_.pin_dir << ", socket " << options_.socket_path << "\n";
-    out << "uplinks: " << describe(uplinks_) << (options_.uplinks.empty() ? " (default routes)" : " (--uplink)")
-        << "\n";
+    out << "correlator: running, pid " << getpid() << ", up " << up_s << " s, "
+        << programs_.hook_kind() << " programs, maps in " << options_.pin_dir << ", socket "
+        << options_.socket_path << "\n";
+    out << "uplinks: " << describe(uplinks_)
+        << (options_.uplinks.empty() ? " (default routes)" : " (--uplink)") << "\n";
     const Counters c = programs_.counters();
     out << "probes:";
-    for (int i = 0; i < MTOOL_CTR_COUNT; ++i) out << (i ? ", " : " ") << kCounterNames[i] << " " << c[i];
+    for (int i = 0; i < MTOOL_CTR_COUNT; ++i)
+      out << (i ? ", " : " ") << kCounterNames[i] << " " << c[i];
     out << "\n";
-    out << "evicted by age: unanswered " << swept_.waiting << ", records "
-        << swept_.records << ", subscriptions " << swept_.subscriptions << "\n";
+    out << "evicted by age: unanswered " << swept_.waiting << ", records " << swept_.records
+        << ", subscriptions " << swept_.subscriptions << "\n";
     const auto& q = server_->counters();
-    out << "socket: " << server_->clients() << " clients, " << q.connections << " connections, " << q.refused
-        << " refused, " << q.queries << " queries, " << q.found << " records served\n";
+    out << "socket: " << server_->clients() << " clients, " << q.connections << " connections, "
+        << q.refused << " refused, " << q.queries << " queries, " << q.found << " records served\n";
     const bool stats = stats_fd_.valid() || stats_sysctl_on();
     if (!stats) {
-      out << "cost per event: not measured (run with --stats, or sysctl kernel.bpf_stats_enabled=1)\n";
+      out << "cost per event: not measured (run with --stats, or sysctl "
+             "kernel.bpf_stats_enabled=1)\n";
       return out.str();
     }
     out << "cost per event:";
@@ -174,7 +182,8 @@ class Daemon {
       first = false;
       if (p.events > 0) {
         char buffer[32];
-        std::snprintf(buffer, sizeof buffer, "%.1f ns", static_cast<double>(p.run_time_ns) / static_cast<double>(p.events));
+        std::snprintf(buffer, sizeof buffer, "%.1f ns",
+                      static_cast<double>(p.run_time_ns) / static_cast<double>(p.events));
         out << buffer;
       } else {
         out << "-";

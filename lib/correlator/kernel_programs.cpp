@@ -27,7 +27,7 @@ constexpr int kExitFailure = 1;
 bool on_bpffs(const std::string& dir) {
   std::filesystem::path p(dir);
   while (!p.empty() && !std::filesystem::exists(p)) p = p.parent_path();
-  struct statfs fs{};
+  struct statfs fs {};
   return !p.empty() && statfs(p.c_str(), &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
 }
 
@@ -88,11 +88,13 @@ std::uint64_t delete_where(int fd, Fn expired) {
 
 }  // namespace
 
-KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_netns, Purpose purpose) {
+KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_netns,
+                               Purpose purpose) {
   // libbpf's own chatter (verifier logs) only on request; failures are reported below.
   if (std::getenv("MTOOL_BPF_DEBUG") == nullptr) libbpf_set_print(nullptr);
   if (!on_bpffs(pin_dir)) {
-    throw FatalError(pin_dir + " is not on a BPF filesystem (mount -t bpf bpf /sys/fs/bpf)", kExitFailure);
+    throw FatalError(pin_dir + " is not on a BPF filesystem (mount -t bpf bpf /sys/fs/bpf)",
+                     kExitFailure);
   }
   std::error_code ec;
   std::filesystem::create_directories(pin_dir, ec);
@@ -103,7 +105,8 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_ne
   if (purpose == Purpose::kTest) {
     skeleton_ = open_skeleton(pin_dir, host_netns);
     load_only(skeleton_, {skeleton_->progs.test_crossing});
-    if ((err = correlator_bpf__load(skeleton_)) != 0) fail("cannot load the BPF test program", -err);
+    if ((err = correlator_bpf__load(skeleton_)) != 0)
+      fail("cannot load the BPF test program", -err);
     hook_kind_ = "test";
   } else {
     // BTF tracepoints first (cheapest typed access); raw tracepoints where they do not load.
@@ -126,7 +129,10 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_ne
                              " do not match this version (remove the directory to start afresh)",
                          kExitFailure);
       }
-      fail("cannot load the BPF programs (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, or CAP_SYS_ADMIN)", -err);
+      fail(
+          "cannot load the BPF programs (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, or "
+          "CAP_SYS_ADMIN)",
+          -err);
     }
     for (const auto& tp : programs_of(skeleton_, hook_kind_ == "tp_btf")) {
       bpf_link* link = bpf_program__attach(tp.program);
@@ -205,24 +211,31 @@ SweepResult KernelPrograms::sweep(MonoNs now, bool records) {
     return stamp != 0 && now - static_cast<MonoNs>(stamp) > ttl_s * kNsPerSec;
   };
   SweepResult r;
-  r.waiting = delete_where<mtool_wire_key>(bpf_map__fd(skeleton_->maps.waiting), [&](int fd, const mtool_wire_key& k) {
-    mtool_flight f{};
-    return bpf_map_lookup_elem(fd, &k, &f) == 0 && older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S);
-  });
+  r.waiting = delete_where<mtool_wire_key>(bpf_map__fd(skeleton_->maps.waiting),
+                                           [&](int fd, const mtool_wire_key& k) {
+                                             mtool_flight f{};
+                                             return bpf_map_lookup_elem(fd, &k, &f) == 0 &&
+                                                    older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S);
+                                           });
   if (!records) return r;
-  r.subscriptions = delete_where<std::uint32_t>(bpf_map__fd(skeleton_->maps.subscribers), [&](int fd, const std::uint32_t& k) {
-    std::uint64_t refreshed = 0;
-    return bpf_map_lookup_elem(fd, &k, &refreshed) == 0 && older_than(refreshed, MTOOL_SUBSCRIPTION_TTL_S);
-  });
+  r.subscriptions = delete_where<std::uint32_t>(
+      bpf_map__fd(skeleton_->maps.subscribers), [&](int fd, const std::uint32_t& k) {
+        std::uint64_t refreshed = 0;
+        return bpf_map_lookup_elem(fd, &k, &refreshed) == 0 &&
+               older_than(refreshed, MTOOL_SUBSCRIPTION_TTL_S);
+      });
   r.records = delete_where<mtool_probe_key>(records_fd(), [&](int fd, const mtool_probe_key& k) {
     mtool_record rec{};
-    return bpf_map_lookup_elem(fd, &k, &rec) == 0 && older_than(rec.sender_rx_ns, MTOOL_RECORD_TTL_S);
+    return bpf_map_lookup_elem(fd, &k, &rec) == 0 &&
+           older_than(rec.sender_rx_ns, MTOOL_RECORD_TTL_S);
   });
   return r;
 }
 
 int KernelPrograms::records_fd() const { return bpf_map__fd(skeleton_->maps.records); }
 int KernelPrograms::devices_fd() const { return bpf_map__fd(skeleton_->maps.devices); }
-int KernelPrograms::test_program_fd() const { return bpf_program__fd(skeleton_->progs.test_crossing); }
+int KernelPrograms::test_program_fd() const {
+  return bpf_program__fd(skeleton_->progs.test_crossing);
+}
 
 }  // namespace mtool::correlator

@@ -24,8 +24,8 @@ struct ProgramCost {
 };
 
 struct SweepResult {
-  std::uint64_t waiting = 0;  // probes never answered
-  std::uint64_t records = 0;  // records nobody took
+  std::uint64_t waiting = 0;        // probes never answered
+  std::uint64_t records = 0;        // records nobody took
   std::uint64_t subscriptions = 0;  // namespaces whose tools went away
 };
 
@@ -36,7 +36,8 @@ class KernelPrograms {
   enum class Purpose { kTrace, kTest };
 
   // Throws FatalError with a one-line reason (bpffs missing, no privilege, incompatible pins).
-  KernelPrograms(const std::string& pin_dir, std::uint32_t host_netns, Purpose purpose = Purpose::kTrace);
+  KernelPrograms(const std::string& pin_dir, std::uint32_t host_netns,
+                 Purpose purpose = Purpose::kTrace);
   ~KernelPrograms();
   KernelPrograms(const KernelPrograms&) = delete;
   KernelPrograms& operator=(const KernelPrograms&) = delete;

@@ -26,7 +26,7 @@ namespace mtool::correlator {
 namespace {
 
 std::optional<std::uint32_t> inode_of(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd, &st) != 0) return std::nullopt;
   return static_cast<std::uint32_t>(st.st_ino);
 }
@@ -52,16 +52,19 @@ bool alive(int pidfd) { return syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr,
 std::optional<std::uint32_t> peer_netns(int connected_fd) {
   int raw_pidfd = -1;
   socklen_t length = sizeof raw_pidfd;
-  if (getsockopt(connected_fd, SOL_SOCKET, SO_PEERPIDFD, &raw_pidfd, &length) != 0 || raw_pidfd < 0) {
+  if (getsockopt(connected_fd, SOL_SOCKET, SO_PEERPIDFD, &raw_pidfd, &length) != 0 ||
+      raw_pidfd < 0) {
     return std::nullopt;
   }
   const UniqueFd pidfd(raw_pidfd);
   // Linux 6.11+: the namespace straight from the pidfd, with no window for pid reuse.
-  if (const UniqueFd ns(ioctl(pidfd.get(), PIDFD_GET_NET_NAMESPACE, 0)); ns) return inode_of(ns.get());
+  if (const UniqueFd ns(ioctl(pidfd.get(), PIDFD_GET_NET_NAMESPACE, 0)); ns)
+    return inode_of(ns.get());
   // Older kernels: through /proc, then make sure the pid was still the peer's afterwards.
   const auto pid = pid_of(pidfd.get());
   if (!pid) return std::nullopt;
-  const UniqueFd ns(open(("/proc/" + std::to_string(*pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+  const UniqueFd ns(
+      open(("/proc/" + std::to_string(*pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns || !alive(pidfd.get())) return std::nullopt;
   return inode_of(ns.get());
 }

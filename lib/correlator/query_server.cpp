@@ -23,7 +23,8 @@ constexpr int kBacklog = 128;
 }  // namespace
 
 QueryServer::QueryServer(std::string path, int records_fd, int devices_fd, std::uint32_t host_netns,
-                         std::function<std::string()> status_text, std::function<void(std::uint32_t)> subscribe)
+                         std::function<std::string()> status_text,
+                         std::function<void(std::uint32_t)> subscribe)
     : path_(std::move(path)),
       reader_(records_fd, devices_fd),
       host_netns_(host_netns),
@@ -44,7 +45,8 @@ QueryServer::QueryServer(std::string path, int records_fd, int devices_fd, std::
     throw FatalError(with_errno("cannot bind " + path_, errno), kExitFailure);
   }
   ::chmod(path_.c_str(), 0666);
-  if (::listen(listener_.get(), kBacklog) != 0) throw FatalError(with_errno("listen", errno), kExitFailure);
+  if (::listen(listener_.get(), kBacklog) != 0)
+    throw FatalError(with_errno("listen", errno), kExitFailure);
 }
 
 QueryServer::~QueryServer() {
@@ -117,7 +119,8 @@ bool QueryServer::serve(int client_fd) {
           break;
       }
     }
-    if (::send(client_fd, &answer, sizeof answer, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof answer) ||
+    if (::send(client_fd, &answer, sizeof answer, MSG_NOSIGNAL) !=
+            static_cast<ssize_t>(sizeof answer) ||
         (!text.empty() && ::send(client_fd, text.data(), text.size(), MSG_NOSIGNAL) < 0)) {
       ::close(client_fd);
       clients_.erase(client);

@@ -25,7 +25,8 @@ class QueryServer {
   // that has the socket mounted, may ask for its own records. Throws FatalError.
   // `subscribe` is called with a client's namespace when it connects and by refresh().
   QueryServer(std::string path, int records_fd, int devices_fd, std::uint32_t host_netns,
-              std::function<std::string()> status_text, std::function<void(std::uint32_t)> subscribe);
+              std::function<std::string()> status_text,
+              std::function<void(std::uint32_t)> subscribe);
   ~QueryServer();
   QueryServer(const QueryServer&) = delete;
   QueryServer& operator=(const QueryServer&) = delete;

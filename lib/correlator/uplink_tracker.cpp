@@ -44,7 +44,8 @@ int on_route(const nlmsghdr* nlh, void* data) {
   if (attrs[RTA_TABLE] != nullptr && mnl_attr_get_payload_len(attrs[RTA_TABLE]) >= 4) {
     table = mnl_attr_get_u32(attrs[RTA_TABLE]);
   }
-  if (rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST || table != RT_TABLE_MAIN) return MNL_CB_OK;
+  if (rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST || table != RT_TABLE_MAIN)
+    return MNL_CB_OK;
   if (attrs[RTA_OIF] != nullptr && mnl_attr_get_payload_len(attrs[RTA_OIF]) >= 4) {
     state->oifs->push_back(mnl_attr_get_u32(attrs[RTA_OIF]));
   }
@@ -81,7 +82,9 @@ void dump_default_routes(int family, std::vector<std::uint32_t>& oifs) {
     DumpState state{&oifs};
     ssize_t n = 0;
     while ((n = mnl_socket_recvfrom(nl, buffer.data(), buffer.size())) > 0) {
-      if (mnl_cb_run(buffer.data(), static_cast<std::size_t>(n), seq, portid, on_route, &state) <= MNL_CB_STOP) break;
+      if (mnl_cb_run(buffer.data(), static_cast<std::size_t>(n), seq, portid, on_route, &state) <=
+          MNL_CB_STOP)
+        break;
     }
   }
   mnl_socket_close(nl);
@@ -115,7 +118,8 @@ bool UplinkTracker::drain() {
     int left = static_cast<int>(n);
     while (mnl_nlmsg_ok(nlh, left)) {
       const auto type = nlh->nlmsg_type;
-      if (type == RTM_NEWLINK || type == RTM_DELLINK || type == RTM_NEWROUTE || type == RTM_DELROUTE) {
+      if (type == RTM_NEWLINK || type == RTM_DELLINK || type == RTM_NEWROUTE ||
+          type == RTM_DELROUTE) {
         relevant = true;
       }
       nlh = mnl_nlmsg_next(nlh, &left);
@@ -138,7 +142,8 @@ std::vector<Uplink> UplinkTracker::current() const {
   if (fixed_.empty()) return default_route_devices();
   std::vector<Uplink> out;
   for (const auto& name : fixed_) {
-    if (const unsigned ifindex = if_nametoindex(name.c_str()); ifindex != 0) out.push_back({ifindex, name});
+    if (const unsigned ifindex = if_nametoindex(name.c_str()); ifindex != 0)
+      out.push_back({ifindex, name});
   }
   return out;
 }

@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   mtool_answer answer{};
   std::memcpy(&answer, data, size < sizeof answer ? size : sizeof answer);
   std::int64_t raw_ns = 0;
-  if (size > sizeof answer) std::memcpy(&raw_ns, data + sizeof answer, std::min(size - sizeof answer, sizeof raw_ns));
+  if (size > sizeof answer)
+    std::memcpy(&raw_ns, data + sizeof answer, std::min(size - sizeof answer, sizeof raw_ns));
   const auto overhead = mtool::correlate::overhead_from_record(answer.record, answer.names);
   if (!overhead) return 0;
   for (const auto& c : overhead->egress) (void)c.device.size();

@@ -67,8 +67,8 @@ std::vector<std::uint8_t> ipv4_packet(const Echo& e) {
   return p;
 }
 
-std::vector<std::uint8_t> ipv6_packet(const char* src, const char* dst, std::uint16_t ident, std::uint16_t seq,
-                                      bool reply) {
+std::vector<std::uint8_t> ipv6_packet(const char* src, const char* dst, std::uint16_t ident,
+                                      std::uint16_t seq, bool reply) {
   std::vector<std::uint8_t> p(48, 0);
   p[0] = 0x60;
   p[5] = 8;
@@ -107,14 +107,14 @@ class BpfStateMachine : public ::testing::Test {
     std::vector<std::uint8_t> data(sizeof c);
     std::memcpy(data.data(), &c, sizeof c);
     data.insert(data.end(), packet.begin(), packet.end());
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(), .data_size_in = static_cast<__u32>(data.size()),
-                .repeat = 1);
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(),
+                .data_size_in = static_cast<__u32>(data.size()), .repeat = 1);
     EXPECT_EQ(bpf_prog_test_run_opts(programs_->test_program_fd(), &opts), 0);
     return static_cast<int>(opts.retval);
   }
 
-  std::optional<mtool_record> record(std::uint32_t netns, std::uint16_t ident, std::uint16_t seq, int family = AF_INET,
-                                     int protocol = IPPROTO_ICMP) {
+  std::optional<mtool_record> record(std::uint32_t netns, std::uint16_t ident, std::uint16_t seq,
+                                     int family = AF_INET, int protocol = IPPROTO_ICMP) {
     mtool_probe_key key{};
     key.netns = netns;
     key.family = static_cast<std::uint8_t>(family);
@@ -128,8 +128,9 @@ class BpfStateMachine : public ::testing::Test {
 
   // A full round trip of container `netns` through veth `peer`, the bridge, MASQUERADE (ident
   // rewritten to `wire_ident`) and the uplink to 198.19.0.2 and back.
-  void round_trip(std::uint32_t netns, std::uint32_t peer, const char* container_addr, std::uint16_t ident,
-                  std::uint16_t wire_ident, std::uint16_t seq, std::uint64_t request_skb, std::uint64_t reply_skb) {
+  void round_trip(std::uint32_t netns, std::uint32_t peer, const char* container_addr,
+                  std::uint16_t ident, std::uint16_t wire_ident, std::uint16_t seq,
+                  std::uint64_t request_skb, std::uint64_t reply_skb) {
     const auto request = ipv4_packet({container_addr, "198.19.0.2", ident, seq});
     const auto request_natted = ipv4_packet({"198.19.0.1", "198.19.0.2", wire_ident, seq});
     const auto reply = ipv4_packet({"198.19.0.2", "198.19.0.1", wire_ident, seq, true});
@@ -177,7 +178,8 @@ TEST_F(BpfStateMachine, RoundTripThroughNatWritesOneRecord) {
 TEST_F(BpfStateMachine, SameIdentInTwoContainersGetsTwoRecords) {
   // Both send ident 4242 seq 7; NAT leaves the first alone and rewrites the second.
   round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 4242, 7, skb(0xA100), skb(0xB100));
-  round_trip(kOtherContainerNs, kOtherVethPeer, "198.18.16.11", 4242, 555, 7, skb(0xA200), skb(0xB200));
+  round_trip(kOtherContainerNs, kOtherVethPeer, "198.18.16.11", 4242, 555, 7, skb(0xA200),
+             skb(0xB200));
   const auto first = record(kContainerNs, 4242, 7);
   const auto second = record(kOtherContainerNs, 4242, 7);
   ASSERT_TRUE(first && second);
@@ -193,11 +195,15 @@ TEST_F(BpfStateMachine, InterleavedProbesStayApart) {
   const auto b = ipv4_packet({"198.18.16.11", "198.19.0.2", 4242, 9});
   cross(skb(0xC1), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, a);
   cross(skb(0xC2), kContainerEth0, kOtherContainerNs, MTOOL_HOOK_DEV_QUEUE, b);
-  cross(skb(0xC1), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.19.0.1", "198.19.0.2", 4242, 9}));
-  cross(skb(0xC2), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.19.0.1", "198.19.0.2", 600, 9}));
+  cross(skb(0xC1), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.19.0.1", "198.19.0.2", 4242, 9}));
+  cross(skb(0xC2), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.19.0.1", "198.19.0.2", 600, 9}));
   // Replies in the other order.
-  cross(skb(0xD2), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 600, 9, true}));
-  cross(skb(0xD1), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 4242, 9, true}));
+  cross(skb(0xD2), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.19.0.1", 600, 9, true}));
+  cross(skb(0xD1), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.19.0.1", 4242, 9, true}));
   cross(skb(0xD2), kContainerEth0, kOtherContainerNs, MTOOL_HOOK_NETIF_RX,
         ipv4_packet({"198.19.0.2", "198.18.16.11", 4242, 9, true}));
   cross(skb(0xD1), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX,
@@ -212,7 +218,8 @@ TEST_F(BpfStateMachine, InterleavedProbesStayApart) {
 TEST_F(BpfStateMachine, ReusedBufferStartsAFreshFlight) {
   // A request's buffer is dropped inside the host (its flight never ends) and then reused for
   // a reply of an unrelated probe: the stale flight must not be continued.
-  cross(skb(0xE0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1}));
+  cross(skb(0xE0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1}));
   round_trip(kContainerNs, kVethPeer, "198.18.16.2", 2, 2, 2, skb(0xE1), skb(0xE0));
   const auto r = record(kContainerNs, 2, 2);
   ASSERT_TRUE(r.has_value());
@@ -250,11 +257,14 @@ TEST_F(BpfStateMachine, NonProbesPassUntouched) {
 TEST_F(BpfStateMachine, Ipv6EchoIsFollowed) {
   const char* c = "fd00:6d74:10::2";
   const char* t = "fd00:6d74:20::2";
-  cross(skb(0x61), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv6_packet(c, t, 77, 3, false), 0x86DD);
-  cross(skb(0x61), kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(c, t, 77, 3, false), 0x86DD);
+  cross(skb(0x61), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv6_packet(c, t, 77, 3, false), 0x86DD);
+  cross(skb(0x61), kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(c, t, 77, 3, false),
+        0x86DD);
   cross(skb(0x61), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv6_packet(c, t, 77, 3, false), 0x86DD);
   cross(skb(0x62), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(t, c, 77, 3, true), 0x86DD);
-  cross(skb(0x62), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, ipv6_packet(t, c, 77, 3, true), 0x86DD);
+  cross(skb(0x62), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX,
+        ipv6_packet(t, c, 77, 3, true), 0x86DD);
   const auto r = record(kContainerNs, 77, 3, AF_INET6, IPPROTO_ICMPV6);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->egress_count, 3);
@@ -264,13 +274,15 @@ TEST_F(BpfStateMachine, Ipv6EchoIsFollowed) {
 TEST_F(BpfStateMachine, LocalTargetSideIsRecorded) {
   const auto natted = ipv4_packet({"198.19.0.1", "198.19.0.2", 31, 4});
   const auto reply = ipv4_packet({"198.19.0.2", "198.19.0.1", 31, 4, true});
-  cross(skb(0x71), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 31, 4}));
+  cross(skb(0x71), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.18.16.2", "198.19.0.2", 31, 4}));
   cross(skb(0x71), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, natted);
   cross(skb(0x71), kTargetEth0, kTargetNs, MTOOL_HOOK_NETIF_RX, natted);
   cross(skb(0x71), kTargetEth0, kTargetNs, MTOOL_HOOK_RECEIVE_SKB, natted);
   cross(skb(0x72), kTargetEth0, kTargetNs, MTOOL_HOOK_DEV_QUEUE, reply);
   cross(skb(0x72), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reply);
-  cross(skb(0x72), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.18.16.2", 31, 4, true}));
+  cross(skb(0x72), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.18.16.2", 31, 4, true}));
   const auto r = record(kContainerNs, 31, 4);
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->target_count, 3);
@@ -283,10 +295,14 @@ TEST_F(BpfStateMachine, UnmatchedReplyIsCounted) {
   // A probe with uplink identifier 5 is waiting; a reply with that identifier but another
   // sequence matches nothing and is counted. A reply with an identifier nobody waits for (the
   // host's own ping, say) is passed over without a lookup, and not counted.
-  cross(skb(0x80), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 5, 1}));
-  cross(skb(0x80), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.19.0.1", "198.19.0.2", 5, 1}));
-  cross(skb(0x81), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 5, 6, true}));
-  cross(skb(0x82), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, ipv4_packet({"198.19.0.2", "198.19.0.1", 9, 1, true}));
+  cross(skb(0x80), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.18.16.2", "198.19.0.2", 5, 1}));
+  cross(skb(0x80), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.19.0.1", "198.19.0.2", 5, 1}));
+  cross(skb(0x81), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.19.0.1", 5, 6, true}));
+  cross(skb(0x82), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.19.0.1", 9, 1, true}));
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_UNMATCHED_REPLIES], 1u);
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_RECORDS_WRITTEN], 0u);
 }
@@ -294,9 +310,12 @@ TEST_F(BpfStateMachine, UnmatchedReplyIsCounted) {
 TEST_F(BpfStateMachine, SlotCollisionIsCounted) {
   // Two buffers whose addresses share a slot, both in flight: the newer one wins.
   constexpr std::uint64_t kA = skb(0x10);
-  constexpr std::uint64_t kB = kA + (std::uint64_t{1} << 32);  // differs only above the bits slots use
-  cross(kA, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1}));
-  cross(kB, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 2}));
+  constexpr std::uint64_t kB =
+      kA + (std::uint64_t{1} << 32);  // differs only above the bits slots use
+  cross(kA, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 1}));
+  cross(kB, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 2}));
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_SLOT_COLLISIONS], 1u);
 }
 

@@ -4,6 +4,7 @@
 // each test, also when it fails.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -15,9 +16,8 @@
 #include <chrono>
 #include <cstring>
 #include <map>
-#include <regex>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -36,11 +36,14 @@ constexpr const char* kSocketDir = "/run/mtool-it";
 constexpr const char* kSocket = "/run/mtool-it/correlator.sock";
 constexpr const char* kIputils = "env PATH=/usr/bin:/bin ping";
 
-std::string testbed() { return std::string("MTOOL_TESTBED_INDEX=7 bash ") + MTOOL_SOURCE_DIR "/tests/testbed/testbed.sh"; }
+std::string testbed() {
+  return std::string("MTOOL_TESTBED_INDEX=7 bash ") + MTOOL_SOURCE_DIR "/tests/testbed/testbed.sh";
+}
 
 // The environment through which tools find this test's correlator.
 std::string with_env() {
-  return std::string("env MTOOL_BPF_PIN_DIR=") + kPinDir + " MTOOL_CORRELATOR_SOCKET=" + kSocket + " ";
+  return std::string("env MTOOL_BPF_PIN_DIR=") + kPinDir + " MTOOL_CORRELATOR_SOCKET=" + kSocket +
+         " ";
 }
 
 std::vector<json> json_lines(const std::string& text, const char* type) {
@@ -105,7 +108,8 @@ class CorrelatorTestbed : public ::testing::Test {
     ASSERT_EQ(up.exit_code, 0) << up.err;
     std::istringstream vars(up.out);
     for (std::string line; std::getline(vars, line);) {
-      if (const auto eq = line.find('='); eq != std::string::npos) env_[line.substr(0, eq)] = line.substr(eq + 1);
+      if (const auto eq = line.find('='); eq != std::string::npos)
+        env_[line.substr(0, eq)] = line.substr(eq + 1);
     }
     run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
     start_correlator();
@@ -119,8 +123,9 @@ class CorrelatorTestbed : public ::testing::Test {
   }
 
   void start_correlator() {
-    const CommandResult r = run(mtool_binary() + " correlator --uplink " + env_["TESTBED_UPLINK"] + " --pin-dir " +
-                                kPinDir + " --socket " + kSocket + " >/dev/null 2>&1 & echo $!");
+    const CommandResult r =
+        run(mtool_binary() + " correlator --uplink " + env_["TESTBED_UPLINK"] + " --pin-dir " +
+            kPinDir + " --socket " + kSocket + " >/dev/null 2>&1 & echo $!");
     correlator_pid_ = std::stoi(r.out);
     for (int i = 0; i < 100; ++i) {
       if (run(mtool_binary() + " correlator status --socket " + kSocket).exit_code == 0) return;
@@ -169,7 +174,8 @@ class CorrelatorTestbed : public ::testing::Test {
 TEST_F(CorrelatorTestbed, EveryReplyCorrectedUnderCoLocatedFloods) {
   background(in("load1") + kIputils + " -f -q " + target());
   background(in("load2") + kIputils + " -f -q " + target());
-  const CommandResult r = run(in("container") + with_env() + mtool_binary() + " ping --json -c 200 -i 0.005 " + target());
+  const CommandResult r = run(in("container") + with_env() + mtool_binary() +
+                              " ping --json -c 200 -i 0.005 " + target());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_all_corrected(json_lines(r.out, "reply"), 200);
   const auto summary = json_lines(r.out, "summary");
@@ -178,7 +184,8 @@ TEST_F(CorrelatorTestbed, EveryReplyCorrectedUnderCoLocatedFloods) {
 }
 
 TEST_F(CorrelatorTestbed, BreakdownNamesTheDevicesCrossed) {
-  const CommandResult r = run(in("container") + with_env() + mtool_binary() + " ping --breakdown -c 2 -i 0.2 " + target());
+  const CommandResult r = run(in("container") + with_env() + mtool_binary() +
+                              " ping --breakdown -c 2 -i 0.2 " + target());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string veth = env_["TESTBED_CONTAINER_VETH"];
   const std::string bridge = env_["TESTBED_BRIDGE"];
@@ -189,7 +196,10 @@ TEST_F(CorrelatorTestbed, BreakdownNamesTheDevicesCrossed) {
   int ingress = 0;
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("64 bytes from", 0) == 0) {
-      EXPECT_TRUE(std::regex_search(line, std::regex(R"(icmp_seq=\d+ ttl=\d+ time=[0-9.]+ ms corrected=[0-9.]+ ms overhead=[0-9.]+ ms$)")))
+      EXPECT_TRUE(std::regex_search(
+          line,
+          std::regex(
+              R"(icmp_seq=\d+ ttl=\d+ time=[0-9.]+ ms corrected=[0-9.]+ ms overhead=[0-9.]+ ms$)")))
           << line;
     } else if (line.rfind("    egress ", 0) == 0) {
       ++egress;
@@ -211,11 +221,13 @@ TEST_F(CorrelatorTestbed, SameIdentifierInTwoContainersKeepsTwoRecords) {
   // rewrite one of them on the uplink, and each container still gets its own records.
   const std::string file_a = "/tmp/mtool-it-a.json";
   const std::string file_b = "/tmp/mtool-it-b.json";
-  const std::string ping = with_env() + mtool_binary() + " ping --json -e 4242 -c 50 -i 0.01 " + target();
+  const std::string ping =
+      with_env() + mtool_binary() + " ping --json -e 4242 -c 50 -i 0.01 " + target();
   const pid_t a = background(in("container") + ping + " > " + file_a);
   const pid_t b = background(in("load1") + ping + " > " + file_b);
   for (const pid_t pid : {a, b}) {
-    for (int i = 0; i < 300 && kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int i = 0; i < 300 && kill(pid, 0) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const auto replies_a = json_lines(run("cat " + file_a).out, "reply");
   const auto replies_b = json_lines(run("cat " + file_b).out, "reply");
@@ -230,19 +242,22 @@ TEST_F(CorrelatorTestbed, SameIdentifierInTwoContainersKeepsTwoRecords) {
       rewritten = rewritten || r["correction"]["wire_ident"] != 4242;
     }
   }
-  EXPECT_NE(replies_a[0]["correction"]["egress_path"][0]["netns"], replies_b[0]["correction"]["egress_path"][0]["netns"]);
-  EXPECT_TRUE(rewritten) << "NAT left both identifiers alone: the test did not exercise the rewrite";
+  EXPECT_NE(replies_a[0]["correction"]["egress_path"][0]["netns"],
+            replies_b[0]["correction"]["egress_path"][0]["netns"]);
+  EXPECT_TRUE(rewritten)
+      << "NAT left both identifiers alone: the test did not exercise the rewrite";
 }
 
 TEST_F(CorrelatorTestbed, UnprivilegedContainerGetsItsOwnCorrectionsOnly) {
   const std::string as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
-  const CommandResult r =
-      run(in("container") + as_nobody + with_env() + mtool_binary() + " ping --json -c 5 -i 0.05 " + target());
+  const CommandResult r = run(in("container") + as_nobody + with_env() + mtool_binary() +
+                              " ping --json -c 5 -i 0.05 " + target());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_all_corrected(json_lines(r.out, "reply"), 5);
 
   // Probes whose records nobody takes, with a known identifier (-e: the ping socket's port).
-  const CommandResult plain = run(in("container") + "env MTOOL_CORRELATOR=off " + mtool_binary() + " ping -e 777 -c 3 -i 0.05 " + target());
+  const CommandResult plain = run(in("container") + "env MTOOL_CORRELATOR=off " + mtool_binary() +
+                                  " ping -e 777 -c 3 -i 0.05 " + target());
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   // From another container: nothing, and the correlator saw that caller in its own namespace.
   const std::string other = "mtb7-load2";
@@ -263,30 +278,37 @@ TEST_F(CorrelatorTestbed, UnprivilegedContainerGetsItsOwnCorrectionsOnly) {
 TEST_F(CorrelatorTestbed, RestartMidRunKeepsLaterProbesCorrected) {
   const std::string file = "/tmp/mtool-it-restart.json";
   // Root in the container, through the socket (`ip netns exec` hides the host's bpffs).
-  const pid_t ping = background(in("container") + with_env() + mtool_binary() + " ping --json -c 80 -i 0.05 " +
-                                target() + " > " + file);
+  const pid_t ping = background(in("container") + with_env() + mtool_binary() +
+                                " ping --json -c 80 -i 0.05 " + target() + " > " + file);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   stop_correlator();
   start_correlator();
-  for (int i = 0; i < 400 && kill(ping, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 400 && kill(ping, 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const auto replies = json_lines(run("cat " + file).out, "reply");
   run("rm -f " + file);
   ASSERT_EQ(replies.size(), 80U);
-  // The client reconnects within 100 ms of the new correlator: the last 30 replies (1.5 s) are all corrected.
+  // The client reconnects within 100 ms of the new correlator: the last 30 replies (1.5 s) are all
+  // corrected.
   const std::vector<json> tail(replies.end() - 30, replies.end());
   expect_all_corrected(tail, 30);
   EXPECT_TRUE(replies.front().contains("correction")) << replies.front().dump();
 }
 
 TEST_F(CorrelatorTestbed, NoCorrelatorSaysSoOnceAndStaysADropIn) {
-  const CommandResult r = run(in("container") + "env MTOOL_BPF_PIN_DIR=/sys/fs/bpf/mtool-none MTOOL_CORRELATOR_SOCKET=/run/mtool-none.sock " +
-                              mtool_binary() + " ping -c 2 -i 0.1 " + target());
+  const CommandResult r = run(
+      in("container") +
+      "env MTOOL_BPF_PIN_DIR=/sys/fs/bpf/mtool-none MTOOL_CORRELATOR_SOCKET=/run/mtool-none.sock " +
+      mtool_binary() + " ping -c 2 -i 0.1 " + target());
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.find("corrected"), std::string::npos) << r.out;
   std::size_t notices = 0;
-  for (std::size_t at = 0; (at = r.err.find("corrections unavailable", at)) != std::string::npos; ++at) ++notices;
+  for (std::size_t at = 0; (at = r.err.find("corrections unavailable", at)) != std::string::npos;
+       ++at)
+    ++notices;
   EXPECT_EQ(notices, 1U) << r.err;
-  const CommandResult off = run(in("container") + "env MTOOL_CORRELATOR=off " + mtool_binary() + " ping -c 1 " + target());
+  const CommandResult off = run(in("container") + "env MTOOL_CORRELATOR=off " + mtool_binary() +
+                                " ping -c 1 " + target());
   EXPECT_EQ(off.exit_code, 0);
   EXPECT_EQ(off.err.find("corrections unavailable"), std::string::npos) << off.err;
 }
@@ -299,7 +321,9 @@ TEST_F(CorrelatorTestbed, HostPingHasNothingToCorrect) {
 }
 
 TEST_F(CorrelatorTestbed, StatusReportsWhatHappened) {
-  ASSERT_EQ(run(in("container") + with_env() + mtool_binary() + " ping -q -c 3 -i 0.05 " + target()).exit_code, 0);
+  ASSERT_EQ(run(in("container") + with_env() + mtool_binary() + " ping -q -c 3 -i 0.05 " + target())
+                .exit_code,
+            0);
   const CommandResult s = run(mtool_binary() + " correlator status --socket " + kSocket);
   ASSERT_EQ(s.exit_code, 0);
   EXPECT_NE(s.out.find("tp_btf programs"), std::string::npos) << s.out;
@@ -307,7 +331,8 @@ TEST_F(CorrelatorTestbed, StatusReportsWhatHappened) {
   EXPECT_TRUE(std::regex_search(s.out, std::regex("records written [1-9]"))) << s.out;
   EXPECT_TRUE(std::regex_search(s.out, std::regex("[1-9][0-9]* records served"))) << s.out;
   // A second correlator on the same socket refuses to start.
-  const CommandResult second = run(mtool_binary() + " correlator --pin-dir " + std::string(kPinDir) + " --socket " + kSocket);
+  const CommandResult second = run(mtool_binary() + " correlator --pin-dir " +
+                                   std::string(kPinDir) + " --socket " + kSocket);
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("already running"), std::string::npos) << second.err;
 }
@@ -327,7 +352,9 @@ TEST(CorrelatorUplinks, FollowsDefaultRoutes) {
     }
   } cleanup{pin};
   run("ip link del mtbupl0 2>/dev/null");
-  must("ip link add mtbupl0 type veth peer name mtbupl1 && ip link set mtbupl0 up && ip link set mtbupl1 up");
+  must(
+      "ip link add mtbupl0 type veth peer name mtbupl1 && ip link set mtbupl0 up && ip link set "
+      "mtbupl1 up");
   must("ip addr add 198.18.250.1/30 dev mtbupl0");
   run(mtool_binary() + " correlator --pin-dir " + pin + " --socket " + sock + " >/dev/null 2>&1 &");
   const auto status_has = [&](const std::string& text, bool expected) {

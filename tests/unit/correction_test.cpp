@@ -1,14 +1,16 @@
 // The correction model (lib/correlate/correction) and the record -> overhead conversion
 // (lib/correlate/probe_overhead): what is subtracted, what is given back, and what is refused.
+#include "correlate/correction.h"
+
 #include <gtest/gtest.h>
 
-#include "correlate/correction.h"
 #include "correlate/probe_overhead.h"
 
 namespace mtool::correlate {
 namespace {
 
-DeviceCrossing at(std::uint32_t ifindex, std::uint32_t netns, std::uint32_t hook, std::int64_t offset_ns) {
+DeviceCrossing at(std::uint32_t ifindex, std::uint32_t netns, std::uint32_t hook,
+                  std::int64_t offset_ns) {
   return DeviceCrossing{"", ifindex, netns, hook, offset_ns};
 }
 
