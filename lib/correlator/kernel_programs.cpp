@@ -2,7 +2,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/timex.h>
@@ -99,6 +101,15 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_ne
   std::error_code ec;
   std::filesystem::create_directories(pin_dir, ec);
   if (ec) fail("cannot create " + pin_dir, ec.value());
+  // One correlator per pin directory: two would attach twice to the same maps and count
+  // every probe twice. The lock goes with the process, however it ends.
+  if (purpose == Purpose::kTrace) {
+    pin_lock_.reset(open(pin_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!pin_lock_ || flock(pin_lock_.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) throw FatalError("already running on " + pin_dir, kExitFailure);
+      fail("cannot lock " + pin_dir, errno);
+    }
+  }
   reused_pins_ = pins_exist(pin_dir);
 
   int err = 0;

@@ -11,6 +11,7 @@
 
 #include "correlator_abi.h"
 #include "util/clock.h"
+#include "util/fd.h"
 
 struct correlator_bpf;
 struct bpf_link;
@@ -67,6 +68,7 @@ class KernelPrograms {
   std::vector<::bpf_link*> links_;
   std::string hook_kind_;
   std::uint32_t host_netns_ = 0;
+  UniqueFd pin_lock_;  // flock on the pin directory: one correlator per directory
   bool reused_pins_ = false;
 };
 

@@ -19,6 +19,7 @@
 #include "correlator/kernel_programs.h"
 #include "correlator_abi.h"
 #include "harness.h"
+#include "util/error.h"
 
 namespace mtool::testing {
 namespace {
@@ -335,6 +336,27 @@ TEST(CorrelatorPrograms, AttachToBtfTracepoints) {
     KernelPrograms again(pin_dir, 1);  // a restart finds the maps pinned and reuses them
     EXPECT_TRUE(again.reused_pins());
   }
+  std::error_code ec;
+  std::filesystem::remove_all(pin_dir, ec);
+}
+
+// A second correlator on the same pin directory would attach twice to the same maps and count
+// every probe twice: it must refuse to start, whatever socket it was given.
+TEST(CorrelatorPrograms, OnePerPinDirectory) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root: loads BPF programs";
+  const std::string pin_dir = "/sys/fs/bpf/mtool-lock-" + std::to_string(getpid());
+  {
+    KernelPrograms first(pin_dir, 1);
+    try {
+      KernelPrograms second(pin_dir, 1);
+      ADD_FAILURE() << "a second correlator started on " << pin_dir;
+    } catch (const FatalError& e) {
+      EXPECT_NE(std::string(e.what()).find("already running on " + pin_dir), std::string::npos)
+          << e.what();
+    }
+  }
+  KernelPrograms after(pin_dir, 1);  // the lock went with the first
+  EXPECT_TRUE(after.reused_pins());
   std::error_code ec;
   std::filesystem::remove_all(pin_dir, ec);
 }

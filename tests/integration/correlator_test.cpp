@@ -1,0 +1,771 @@
+// The correlator end to end: the Docker-like testbed (tests/testbed/testbed.sh, two load
+// containers), `mtool correlator` on the host with its own pin directory and socket, and
+// `mtool ping` in the container, as root (pinned maps) and as nobody (the socket). Root only.
+// Every test builds its own testbed and correlator and removes them (namespaces, NAT rules,
+// background processes, pins, socket) in TearDown, also when it fails.
+#include <fcntl.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "correlator_abi.h"
+#include "harness.h"
+
+namespace mtool::testing {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Instance 9 of the testbed: clear of the demo and benchmarks (0) and of other suites (7).
+constexpr int kTestbedIndex = 9;
+constexpr const char* kPinDir = "/sys/fs/bpf/mtool-test";
+constexpr const char* kSocketDir = "/run/mtool-test";
+constexpr const char* kSocket = "/run/mtool-test/correlator.sock";
+constexpr const char* kIputils = "/usr/bin/ping";
+constexpr uid_t kNobody = 65534;
+constexpr auto kStartTimeout = milliseconds(5000);
+
+std::string testbed_command() {
+  return "MTOOL_TESTBED_INDEX=" + std::to_string(kTestbedIndex) +
+         " bash " MTOOL_SOURCE_DIR "/tests/testbed/testbed.sh";
+}
+
+// The environment through which tools find this suite's correlator.
+std::string correlator_env() {
+  return std::string("env MTOOL_BPF_PIN_DIR=") + kPinDir + " MTOOL_CORRELATOR_SOCKET=" + kSocket +
+         " ";
+}
+
+std::string as_nobody() {
+  return "setpriv --reuid=" + std::to_string(kNobody) + " --regid=" + std::to_string(kNobody) +
+         " --clear-groups ";
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::uint32_t netns_inode(const std::string& name) {
+  struct stat st {};
+  return stat(("/run/netns/" + name).c_str(), &st) == 0 ? static_cast<std::uint32_t>(st.st_ino) : 0;
+}
+
+// Polls `done` every 20 ms until it holds or `timeout` passes. Waiting, never an assertion.
+bool wait_until(const std::function<bool()>& done, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+// A command run in the background (/bin/sh -c, in its own process group), stdout and stderr to
+// files. The destructor stops the group (SIGTERM, then SIGKILL) if it still runs.
+class Background {
+ public:
+  Background(const std::string& command, const std::string& name) {
+    out_path_ = "/tmp/mtool-ct-" + std::to_string(getpid()) + "-" + name + ".out";
+    err_path_ = "/tmp/mtool-ct-" + std::to_string(getpid()) + "-" + name + ".err";
+    const pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ == 0) {
+      // Its own group, so stop() reaches whatever it starts; and gone with the test process
+      // if that dies without its TearDown (a ctest timeout).
+      setpgid(0, 0);
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(127);
+      const int in = open("/dev/null", O_RDONLY);
+      const int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+        _exit(127);
+      execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    if (pid_ > 0) setpgid(pid_, pid_);  // also here: no window where stop() misses the group
+  }
+  ~Background() {
+    stop(SIGTERM);
+    unlink(out_path_.c_str());
+    unlink(err_path_.c_str());
+  }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] bool started() const { return pid_ > 0; }
+  [[nodiscard]] bool running() {
+    reap(WNOHANG);
+    return pid_ > 0 && !status_;
+  }
+  // Waits for the process to end on its own; its exit code (128 + signal), or nullopt.
+  std::optional<int> wait(milliseconds timeout) {
+    wait_until([this] { return !running(); }, timeout);
+    if (!status_) return std::nullopt;
+    return WIFEXITED(*status_) ? WEXITSTATUS(*status_) : 128 + WTERMSIG(*status_);
+  }
+  // Signals the whole group, waits up to 5 s, then kills it. Returns the exit code.
+  std::optional<int> stop(int signal) {
+    if (!running()) return status_ ? wait(milliseconds(0)) : std::nullopt;
+    kill(-pid_, signal);
+    if (auto code = wait(milliseconds(5000))) return code;
+    kill(-pid_, SIGKILL);
+    reap(0);
+    return std::nullopt;
+  }
+  [[nodiscard]] std::string out() const { return slurp(out_path_); }
+  [[nodiscard]] std::string err() const { return slurp(err_path_); }
+
+ private:
+  void reap(int flags) {
+    if (pid_ <= 0 || status_) return;
+    int status = 0;
+    if (waitpid(pid_, &status, flags) == pid_) status_ = status;
+  }
+
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::string out_path_;
+  std::string err_path_;
+};
+
+::testing::AssertionResult correlator_answers() {
+  const CommandResult r = run(mtool_binary() + " correlator status --socket " + kSocket);
+  if (r.exit_code == 0) return ::testing::AssertionSuccess() << r.out;
+  return ::testing::AssertionFailure() << r.err;
+}
+
+// `mtool correlator` on the testbed's uplink, with this suite's pins and socket.
+class CorrelatorProcess {
+ public:
+  ::testing::AssertionResult start(const std::string& uplink) {
+    ++starts_;
+    process_ =
+        std::make_unique<Background>("exec " + mtool_binary() + " correlator --uplink " + uplink +
+                                         " --pin-dir " + kPinDir + " --socket " + kSocket,
+                                     "correlator" + std::to_string(starts_));
+    if (!process_->started()) return ::testing::AssertionFailure() << "cannot spawn the correlator";
+    bool exited = false;
+    const bool up = wait_until(
+        [&] {
+          exited = !process_->running();
+          return exited || correlator_answers();
+        },
+        kStartTimeout);
+    if (up && !exited) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << "the correlator did not start answering on " << kSocket
+           << (exited ? " (it exited)" : " (timeout)") << "; its log:\n"
+           << process_->err();
+  }
+  // SIGTERM; the exit code, or nullopt if it had to be killed.
+  std::optional<int> stop() {
+    if (!process_) return std::nullopt;
+    auto code = process_->stop(SIGTERM);
+    log_ += process_->err();
+    process_.reset();
+    return code;
+  }
+  [[nodiscard]] pid_t pid() const { return process_ ? process_->pid() : -1; }
+  [[nodiscard]] std::string log() const { return log_ + (process_ ? process_->err() : ""); }
+
+ private:
+  std::unique_ptr<Background> process_;
+  std::string log_;
+  int starts_ = 0;
+};
+
+// One ping's --json output, split by record type.
+struct PingJson {
+  json header;
+  std::vector<json> replies;
+  json summary;
+};
+
+PingJson parse_ping_json(const std::string& text) {
+  PingJson p;
+  for (const std::string& line : lines_of(text)) {
+    if (line.empty()) continue;
+    const json o = json::parse(line, nullptr, false);
+    if (o.is_discarded()) {
+      ADD_FAILURE() << "not JSON: " << line;
+      continue;
+    }
+    const std::string type = o.value("type", "");
+    if (type == "header") p.header = o;
+    if (type == "reply") p.replies.push_back(o);
+    if (type == "summary") p.summary = o;
+  }
+  return p;
+}
+
+std::size_t count_replies(const std::string& json_text) {
+  std::size_t n = 0;
+  for (const std::string& line : lines_of(json_text))
+    n += line.find(R"("type":"reply")") != std::string::npos;
+  return n;
+}
+
+// Every reply corrected, with both stages measured and a corrected RTT below the raw one, and
+// the summary saying so too.
+void expect_every_reply_corrected(const PingJson& p, const std::string& who) {
+  ASSERT_TRUE(p.summary.is_object()) << who << ": no summary";
+  const auto received = p.summary["received"].get<std::size_t>();
+  ASSERT_GT(received, 0U) << who;
+  EXPECT_EQ(p.replies.size(), received) << who;
+  for (const json& r : p.replies) {
+    ASSERT_TRUE(r.contains("correction")) << who << ": uncorrected reply " << r.dump();
+    const json& c = r["correction"];
+    EXPECT_GT(c["egress_us"].get<double>(), 0.0) << who << ": " << r.dump();
+    EXPECT_GT(c["ingress_us"].get<double>(), 0.0) << who << ": " << r.dump();
+    EXPECT_GT(c["corrected_rtt_ms"].get<double>(), 0.0) << who << ": " << r.dump();
+    EXPECT_LT(c["corrected_rtt_ms"].get<double>(), r["rtt_ms"].get<double>())
+        << who << ": " << r.dump();
+  }
+  ASSERT_TRUE(p.summary.contains("correction")) << who << ": " << p.summary.dump();
+  EXPECT_EQ(p.summary["correction"]["corrected"].get<std::size_t>(), received)
+      << who << ": " << p.summary.dump();
+}
+
+// The namespace of the sender's own device, as the correlator recorded it, for every reply.
+std::set<std::uint32_t> sender_namespaces(const PingJson& p) {
+  std::set<std::uint32_t> out;
+  for (const json& r : p.replies) {
+    if (r.contains("correction") && !r["correction"]["egress_path"].empty()) {
+      out.insert(r["correction"]["egress_path"][0]["netns"].get<std::uint32_t>());
+    }
+  }
+  return out;
+}
+
+std::set<std::uint32_t> wire_idents(const PingJson& p) {
+  std::set<std::uint32_t> out;
+  for (const json& r : p.replies) {
+    if (r.contains("correction")) out.insert(r["correction"]["wire_ident"].get<std::uint32_t>());
+  }
+  return out;
+}
+
+// A breakdown path "eth0/xmit 0.0 > mtb9c0/rx 8.0 > ..." as its "device/hook" steps.
+std::vector<std::string> path_steps(const std::string& path) {
+  std::vector<std::string> steps;
+  static const std::regex step(R"(([^ >]+/[a-z]+) -?[0-9]+\.[0-9])");
+  for (auto it = std::sregex_iterator(path.begin(), path.end(), step); it != std::sregex_iterator();
+       ++it) {
+    steps.push_back((*it)[1]);
+  }
+  return steps;
+}
+
+std::uint64_t status_counter(const std::string& status, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(status, m, std::regex(name + " ([0-9]+)"))) return 0;
+  return std::stoull(m[1]);
+}
+
+// What the correlator's socket answered to one RECORD query.
+struct QueryOutcome {
+  std::string error;  // empty: `answers` holds one answer per sequence
+  std::vector<mtool_answer> answers;
+};
+
+// Asks the correlator's socket for the records of ICMP probes (identifier `flow`, each of
+// `sequences`) from inside network namespace `ns`, as uid/gid 65534: what an unprivileged
+// process in that container can get. One connection, one query per sequence.
+QueryOutcome query_records_from(const std::string& ns, std::uint16_t flow,
+                                const std::vector<std::uint16_t>& sequences) {
+  QueryOutcome outcome;
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return {"pipe: " + std::string(std::strerror(errno)), {}};
+  const std::string ns_path = "/run/netns/" + ns;
+  const pid_t child = fork();
+  if (child < 0) return {"fork: " + std::string(std::strerror(errno)), {}};
+  if (child == 0) {
+    // Exit codes name the step that failed; answers go through the pipe.
+    close(pipe_fds[0]);
+    const int nsfd = open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) != 0) _exit(10);
+    if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(11);
+    const int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, kSocket, sizeof address.sun_path - 1);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+      _exit(12);
+    const timeval timeout{2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    for (const std::uint16_t sequence : sequences) {
+      mtool_query query{};
+      query.version = MTOOL_ABI_VERSION;
+      query.kind = MTOOL_QUERY_RECORD;
+      query.family = AF_INET;
+      query.protocol = IPPROTO_ICMP;
+      query.flow = flow;
+      query.sequence = sequence;
+      mtool_answer answer{};
+      if (send(fd, &query, sizeof query, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof query))
+        _exit(13);
+      if (recv(fd, &answer, sizeof answer, 0) != static_cast<ssize_t>(sizeof answer)) _exit(14);
+      if (write(pipe_fds[1], &answer, sizeof answer) != static_cast<ssize_t>(sizeof answer))
+        _exit(15);
+    }
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  for (;;) {
+    mtool_answer answer{};
+    std::size_t got = 0;
+    while (got < sizeof answer) {
+      const ssize_t n =
+          read(pipe_fds[0], reinterpret_cast<char*>(&answer) + got, sizeof answer - got);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    if (got != sizeof answer) break;
+    outcome.answers.push_back(answer);
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    outcome.error =
+        "query child in " + ns + " failed at step " +
+        std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) +
+        " (10 setns, 11 drop to nobody, 12 connect, 13 send, 14 recv, 15 pipe)";
+  } else if (outcome.answers.size() != sequences.size()) {
+    outcome.error = "got " + std::to_string(outcome.answers.size()) + " answers for " +
+                    std::to_string(sequences.size()) + " queries";
+  }
+  return outcome;
+}
+
+class CorrelatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces and loads BPF";
+    ASSERT_FALSE(correlator_answers()) << "a correlator already answers on " << kSocket
+                                       << " (another run of this suite?); not touching it";
+    clean_up();
+    const CommandResult up = run(testbed_command() + " up --load 2");
+    ASSERT_EQ(up.exit_code, 0) << up.err;
+    for (const std::string& line : lines_of(up.out)) {
+      if (const auto eq = line.find('='); eq != std::string::npos)
+        bed_[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    for (const char* key : {"TESTBED_CONTAINER_NS", "TESTBED_TARGET", "TESTBED_UPLINK",
+                            "TESTBED_BRIDGE", "TESTBED_CONTAINER_VETH", "TESTBED_TARGET_NS"}) {
+      ASSERT_FALSE(bed_[key].empty()) << key << " missing from the testbed's output:\n" << up.out;
+    }
+    ASSERT_TRUE(correlator_.start(uplink()));
+  }
+
+  void TearDown() override {
+    background_.clear();  // stops whatever still runs
+    if (correlator_.pid() > 0) {
+      const auto code = correlator_.stop();
+      EXPECT_EQ(code, std::optional<int>(0)) << "correlator log:\n" << correlator_.log();
+    }
+    clean_up();
+    if (HasFailure()) std::cerr << "correlator log:\n" << correlator_.log();
+  }
+
+  static void clean_up() {
+    run(testbed_command() + " down");
+    run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
+  }
+
+  const std::string& container() { return bed_["TESTBED_CONTAINER_NS"]; }
+  std::string load(int n) {
+    return "mtb" + std::to_string(kTestbedIndex) + "-load" + std::to_string(n);
+  }
+  const std::string& target() { return bed_["TESTBED_TARGET"]; }
+  const std::string& uplink() { return bed_["TESTBED_UPLINK"]; }
+
+  // `mtool ping ARGS TARGET` inside `ns` with this suite's correlator, as root or as nobody.
+  static std::string ping_command(const std::string& ns, const std::string& args,
+                                  const std::string& target, bool unprivileged = false,
+                                  const std::string& env = correlator_env()) {
+    return "ip netns exec " + ns + " " + env + (unprivileged ? as_nobody() : "") + mtool_binary() +
+           " ping " + args + " " + target;
+  }
+  CommandResult ping(const std::string& ns, const std::string& args, bool unprivileged = false) {
+    return run(ping_command(ns, args, target(), unprivileged));
+  }
+  Background& background(const std::string& command, const std::string& name) {
+    background_.push_back(std::make_unique<Background>(command, name));
+    return *background_.back();
+  }
+
+  std::map<std::string, std::string> bed_;
+  CorrelatorProcess correlator_;
+  std::vector<std::unique_ptr<Background>> background_;
+};
+
+// Two co-located containers flood the same target; every probe of the measuring container is
+// still followed (their echoes are not subscribed and must not crowd ours out).
+TEST_F(CorrelatorTest, CoverageUnderFloodLoad) {
+  const auto target_rx = [this] {
+    const CommandResult r = run("ip netns exec " + bed_["TESTBED_TARGET_NS"] +
+                                " cat /sys/class/net/eth0/statistics/rx_packets");
+    return r.exit_code == 0 ? std::stoull(r.out) : 0ULL;
+  };
+  const auto before = target_rx();
+  std::vector<Background*> floods;
+  for (int n = 1; n <= 2; ++n) {
+    floods.push_back(
+        &background("exec ip netns exec " + load(n) + " " + kIputils + " -f -q -w 60 " + target(),
+                    "flood" + std::to_string(n)));
+    ASSERT_TRUE(floods.back()->started());
+  }
+  ASSERT_TRUE(wait_until([&] { return target_rx() > before + 5000; }, milliseconds(10000)))
+      << "the floods do not reach the target: " << floods[0]->err() << floods[1]->err();
+
+  const CommandResult r = ping(container(), "--json -c 200 -i 0.005");
+  for (Background* flood : floods)
+    EXPECT_TRUE(flood->running()) << "a flood ended early: " << flood->err();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const PingJson p = parse_ping_json(r.out);
+  expect_every_reply_corrected(p, "container under flood");
+  EXPECT_EQ(sender_namespaces(p), std::set<std::uint32_t>{netns_inode(container())});
+}
+
+// --breakdown names the devices crossed, in order, and the reply line stays iputils' up to the
+// RTT.
+TEST_F(CorrelatorTest, BreakdownNamesDevices) {
+  const CommandResult r = ping(container(), "--breakdown -c 3 -i 0.1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CommandResult iputils =
+      run("ip netns exec " + container() + " " + kIputils + " -c 3 -i 0.1 " + target());
+  ASSERT_EQ(iputils.exit_code, 0) << iputils.err;
+  std::map<std::string, std::string> iputils_replies;  // icmp_seq -> masked line
+  for (const std::string& line : lines_of(iputils.out)) {
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex("icmp_seq=([0-9]+) ")))
+      iputils_replies[m[1]] = mask_numbers(line);
+  }
+  ASSERT_EQ(iputils_replies.size(), 3U) << iputils.out;
+
+  const std::string address = std::regex_replace(target(), std::regex(R"(\.)"), R"(\.)");
+  const std::regex reply_line(
+      "^(64 bytes from " + address +
+      R"(: icmp_seq=([0-9]+) ttl=[0-9]+ time=[0-9.]+ ms) corrected=[0-9.]+ ms overhead=[0-9.]+ ms$)");
+  const std::regex stage_line(R"(^    (egress|wire|ingress|shared) +[0-9.]+ us:(.*)$)");
+  const std::vector<std::string> lines = lines_of(r.out);
+  int replies = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::smatch m;
+    if (!std::regex_match(lines[i], m, reply_line)) {
+      EXPECT_EQ(lines[i].find("bytes from"), std::string::npos)
+          << "reply line of another shape: " << lines[i];
+      continue;
+    }
+    ++replies;
+    EXPECT_EQ(mask_numbers(m[1]), iputils_replies[m[2]]) << lines[i];
+    std::map<std::string, std::string> stages;
+    for (std::size_t j = i + 1; j < lines.size() && std::regex_match(lines[j], m, stage_line);
+         ++j) {
+      stages[m[1]] = m[2];
+    }
+    ASSERT_TRUE(stages.count("egress") && stages.count("wire") && stages.count("ingress")) << r.out;
+    const auto egress = path_steps(stages["egress"]);
+    const auto ingress = path_steps(stages["ingress"]);
+    ASSERT_GE(egress.size(), 3U) << stages["egress"];
+    ASSERT_GE(ingress.size(), 2U) << stages["ingress"];
+    EXPECT_EQ(egress.front(), "eth0/xmit") << stages["egress"];
+    EXPECT_EQ(egress.back(), uplink() + "/xmit") << stages["egress"];
+    const auto crosses = [](const std::vector<std::string>& steps, const std::string& device) {
+      return std::any_of(steps.begin(), steps.end(),
+                         [&](const std::string& s) { return s.rfind(device + "/", 0) == 0; });
+    };
+    EXPECT_TRUE(crosses(egress, bed_["TESTBED_CONTAINER_VETH"])) << stages["egress"];
+    EXPECT_TRUE(crosses(egress, bed_["TESTBED_BRIDGE"])) << stages["egress"];
+    EXPECT_EQ(ingress.front().rfind(uplink() + "/", 0), 0U) << stages["ingress"];
+    EXPECT_EQ(ingress.back(), "eth0/rx") << stages["ingress"];
+    EXPECT_TRUE(crosses(ingress, bed_["TESTBED_CONTAINER_VETH"])) << stages["ingress"];
+  }
+  EXPECT_EQ(replies, 3) << r.out;
+  EXPECT_NE(r.out.find("corrected rtt min/avg/max/mdev = "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", 3/3 replies corrected"), std::string::npos) << r.out;
+}
+
+// The same identifier and sequences from two containers at once: MASQUERADE gives them distinct
+// identifiers on the uplink, and each container gets its own records, never the other's.
+TEST_F(CorrelatorTest, SameIdentifierInTwoContainers) {
+  const std::string args = "--json -e 4242 -c 50 -i 0.01";
+  Background& other = background("exec " + ping_command(load(1), args, target()), "load1-ping");
+  ASSERT_TRUE(wait_until([&] { return count_replies(other.out()) > 0 || !other.running(); },
+                         kStartTimeout));
+  const CommandResult mine = ping(container(), args);
+  const auto other_code = other.wait(milliseconds(10000));
+  ASSERT_EQ(mine.exit_code, 0) << mine.err;
+  ASSERT_EQ(other_code, std::optional<int>(0)) << other.err();
+
+  const PingJson a = parse_ping_json(mine.out);
+  const PingJson b = parse_ping_json(other.out());
+  expect_every_reply_corrected(a, "container");
+  expect_every_reply_corrected(b, "load1");
+  ASSERT_FALSE(a.replies.empty());
+  ASSERT_FALSE(b.replies.empty());
+  // They really ran at the same time.
+  EXPECT_LT(a.replies.front()["time"].get<double>(), b.replies.back()["time"].get<double>());
+
+  EXPECT_EQ(sender_namespaces(a), std::set<std::uint32_t>{netns_inode(container())});
+  EXPECT_EQ(sender_namespaces(b), std::set<std::uint32_t>{netns_inode(load(1))});
+  const auto wire_a = wire_idents(a);
+  const auto wire_b = wire_idents(b);
+  std::set<std::uint32_t> on_the_wire = wire_a;
+  on_the_wire.insert(wire_b.begin(), wire_b.end());
+  EXPECT_NE(on_the_wire, std::set<std::uint32_t>{4242}) << "MASQUERADE rewrote neither identifier";
+  std::vector<std::uint32_t> shared;
+  std::set_intersection(wire_a.begin(), wire_a.end(), wire_b.begin(), wire_b.end(),
+                        std::back_inserter(shared));
+  EXPECT_TRUE(shared.empty()) << "both containers' probes left the uplink with identifier "
+                              << shared.front();
+}
+
+// An unprivileged tool gets its corrections through the socket, which serves each caller the
+// records of its own namespace only.
+TEST_F(CorrelatorTest, UnprivilegedGetsOwnCorrections) {
+  const CommandResult r = ping(container(), "--json -c 5 -i 0.05", /*unprivileged=*/true);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_every_reply_corrected(parse_ping_json(r.out), "nobody in the container");
+  const auto status = correlator_answers();
+  ASSERT_TRUE(status);
+  const std::string text = status.message();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(([0-9]+) records served)"))) << text;
+  EXPECT_GE(std::stoull(m[1]), 5U) << "the unprivileged ping did not go through the socket:\n"
+                                   << text;
+
+  // Records nobody takes: the container is still subscribed (by the ping above), but this ping
+  // does not ask for its corrections.
+  const CommandResult quiet = run(ping_command(container(), "-e 777 -c 5 -i 0.05", target(), false,
+                                               correlator_env() + "MTOOL_CORRELATOR=off "));
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  ASSERT_EQ(quiet.out.find("corrected="), std::string::npos) << quiet.out;
+  const std::vector<std::uint16_t> sequences{1, 2, 3, 4, 5};
+
+  // Another container asks for them first (a found record would be consumed): nothing.
+  const QueryOutcome stranger = query_records_from(load(1), 777, sequences);
+  ASSERT_EQ(stranger.error, "");
+  for (std::size_t i = 0; i < sequences.size(); ++i) {
+    const mtool_answer& a = stranger.answers[i];
+    EXPECT_EQ(a.status, static_cast<std::uint32_t>(MTOOL_ANSWER_NOT_FOUND))
+        << "load1 got seq " << sequences[i];
+    EXPECT_EQ(a.caller_netns, netns_inode(load(1)));
+    EXPECT_EQ(a.caller_in_host_netns, 0U);
+  }
+
+  // The container itself finds every one of them.
+  const QueryOutcome owner = query_records_from(container(), 777, sequences);
+  ASSERT_EQ(owner.error, "");
+  for (std::size_t i = 0; i < sequences.size(); ++i) {
+    const mtool_answer& a = owner.answers[i];
+    EXPECT_EQ(a.status, static_cast<std::uint32_t>(MTOOL_ANSWER_FOUND))
+        << "container lacks seq " << sequences[i];
+    EXPECT_EQ(a.caller_netns, netns_inode(container()));
+    EXPECT_EQ(a.record.key.netns, netns_inode(container()));
+    EXPECT_EQ(a.record.key.flow, 777);
+    EXPECT_EQ(a.record.key.sequence, sequences[i]);
+    EXPECT_GT(a.record.egress_count, 0);
+    EXPECT_GT(a.record.ingress_count, 0);
+  }
+}
+
+// Restarting the correlator under a running ping: the new one reuses the pinned maps, a root
+// ping keeps its map descriptors, an unprivileged one reconnects to the new socket.
+TEST_F(CorrelatorTest, RestartKeepsCorrecting) {
+  const std::string args = "--json -i 0.05 -c 100";
+  Background& root = background("exec " + ping_command(container(), args, target()), "root-ping");
+  Background& user =
+      background("exec " + ping_command(container(), args, target(), true), "user-ping");
+  ASSERT_TRUE(
+      wait_until([&] { return count_replies(root.out()) >= 20 && count_replies(user.out()) >= 20; },
+                 milliseconds(10000)))
+      << root.err() << user.err();
+
+  ASSERT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
+  ASSERT_TRUE(correlator_.start(uplink()));
+  const std::size_t root_before = count_replies(root.out());
+  const std::size_t user_before = count_replies(user.out());
+  EXPECT_NE(correlator_.log().find("maps reused from " + std::string(kPinDir)), std::string::npos)
+      << correlator_.log();
+  ASSERT_LE(std::max(root_before, user_before), 60U)
+      << "the restart took too long to test anything";
+
+  ASSERT_EQ(root.wait(milliseconds(15000)), std::optional<int>(0)) << root.err();
+  ASSERT_EQ(user.wait(milliseconds(15000)), std::optional<int>(0)) << user.err();
+  const PingJson root_run = parse_ping_json(root.out());
+  const PingJson user_run = parse_ping_json(user.out());
+  ASSERT_EQ(root_run.replies.size(), 100U);
+  ASSERT_EQ(user_run.replies.size(), 100U);
+  for (const PingJson* run_of : {&root_run, &user_run}) {
+    for (std::size_t i = 0; i < 20; ++i) {
+      EXPECT_TRUE(run_of->replies[i].contains("correction"))
+          << "before the restart: " << run_of->replies[i].dump();
+    }
+  }
+  for (const auto& [who, run_of] : {std::pair{"root", &root_run}, std::pair{"nobody", &user_run}}) {
+    std::string missed;
+    for (const json& reply : run_of->replies) {
+      if (!reply.contains("correction")) missed += " " + std::to_string(reply["seq"].get<int>());
+    }
+    std::cout << who << ": restart done after " << (run_of == &root_run ? root_before : user_before)
+              << " replies; uncorrected:" << (missed.empty() ? " none" : missed) << "\n";
+  }
+  // Everything sent well after the restart is corrected: the final 30 root replies (its map
+  // descriptors stay valid), the final 20 unprivileged ones (after its reconnection delay).
+  for (std::size_t i = root_run.replies.size() - 30; i < root_run.replies.size(); ++i) {
+    EXPECT_TRUE(root_run.replies[i].contains("correction"))
+        << "root, after the restart: " << root_run.replies[i].dump();
+  }
+  for (std::size_t i = user_run.replies.size() - 20; i < user_run.replies.size(); ++i) {
+    EXPECT_TRUE(user_run.replies[i].contains("correction"))
+        << "nobody, after the restart: " << user_run.replies[i].dump();
+  }
+}
+
+// No correlator where the environment points: a plain drop-in that says so once on stderr.
+TEST_F(CorrelatorTest, NoCorrelatorSaysSoOnce) {
+  const std::string nowhere =
+      "env MTOOL_BPF_PIN_DIR=/sys/fs/bpf/mtool-test-absent "
+      "MTOOL_CORRELATOR_SOCKET=/run/mtool-test-absent/correlator.sock ";
+  const CommandResult r = run(ping_command(container(), "-c 5 -i 0.05", target(), false, nowhere));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("corrected="), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("replies corrected"), std::string::npos) << r.out;
+  int notices = 0;
+  for (const std::string& line : lines_of(r.err)) {
+    notices += line.rfind("ping: corrections unavailable: ", 0) == 0;
+  }
+  EXPECT_EQ(notices, 1) << r.err;
+  EXPECT_EQ(lines_of(r.err).size(), 1U) << r.err;
+  // Otherwise what iputils prints.
+  const CommandResult iputils =
+      run("ip netns exec " + container() + " " + kIputils + " -c 5 -i 0.05 " + target());
+  EXPECT_EQ(mask_numbers(r.out), mask_numbers(iputils.out));
+
+  const CommandResult off = run(ping_command(container(), "-c 5 -i 0.05", target(), false,
+                                             nowhere + "MTOOL_CORRELATOR=off "));
+  EXPECT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(off.err, "");
+  EXPECT_EQ(off.out.find("corrected="), std::string::npos) << off.out;
+}
+
+// The host's own pings cross no container path: nothing to correct, nothing to say.
+TEST_F(CorrelatorTest, HostPingIsNotCorrected) {
+  const CommandResult r = run(correlator_env() + mtool_binary() + " ping -c 3 -i 0.05 " + target());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("3 received"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("corrected"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "");
+  const CommandResult j =
+      run(correlator_env() + mtool_binary() + " ping --json -c 3 -i 0.05 " + target());
+  EXPECT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(j.err, "");
+  const PingJson p = parse_ping_json(j.out);
+  EXPECT_EQ(p.replies.size(), 3U) << j.out;
+  for (const json& reply : p.replies) EXPECT_FALSE(reply.contains("correction")) << reply.dump();
+  EXPECT_FALSE(p.summary.contains("correction")) << p.summary.dump();
+}
+
+// `mtool correlator status` reports this correlator, its uplink and what it did.
+TEST_F(CorrelatorTest, StatusCounters) {
+  const CommandResult r = ping(container(), "-c 5 -i 0.05");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_NE(r.out.find("5/5 replies corrected"), std::string::npos) << r.out;
+  const CommandResult s = run(mtool_binary() + " correlator status --socket " + kSocket);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("correlator: running, pid " + std::to_string(correlator_.pid()) + ","),
+            std::string::npos)
+      << s.out;
+  EXPECT_NE(s.out.find("uplinks: " + uplink() + " ("), std::string::npos) << s.out;
+  EXPECT_GE(status_counter(s.out, "egress started"), 5U) << s.out;
+  EXPECT_GE(status_counter(s.out, "egress completed"), 5U) << s.out;
+  EXPECT_GE(status_counter(s.out, "replies matched"), 5U) << s.out;
+  EXPECT_GE(status_counter(s.out, "records written"), 5U) << s.out;
+
+  // And once it is gone, status says so.
+  ASSERT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
+  const CommandResult gone = run(mtool_binary() + " correlator status --socket " + kSocket);
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_NE(gone.err.find("not running"), std::string::npos) << gone.err;
+}
+
+// Without --uplink the correlator follows the default routes as they change. A veth pair with
+// a default route of very low preference (metric 4000) comes and goes; no packet is sent.
+TEST(CorrelatorUplinks, FollowsDefaultRoutes) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root: adds a veth pair and loads BPF";
+  const std::string pin = "/sys/fs/bpf/mtool-it-uplinks";
+  const std::string sock = "/run/mtool-it/uplinks.sock";
+  struct Cleanup {
+    std::string pin;
+    ~Cleanup() {
+      run("ip link del mtbupl0 2>/dev/null");
+      run("pkill -f 'correlator --pin-dir " + pin + "'");
+      run("rm -rf " + pin + " /run/mtool-it");
+    }
+  } cleanup{pin};
+  run("ip link del mtbupl0 2>/dev/null");
+  must(
+      "ip link add mtbupl0 type veth peer name mtbupl1 && ip link set mtbupl0 up && ip link set "
+      "mtbupl1 up");
+  must("ip addr add 198.18.250.1/30 dev mtbupl0");
+  run(mtool_binary() + " correlator --pin-dir " + pin + " --socket " + sock + " >/dev/null 2>&1 &");
+  const auto status_has = [&](const std::string& text, bool expected) {
+    for (int i = 0; i < 100; ++i) {
+      const CommandResult s = run(mtool_binary() + " correlator status --socket " + sock);
+      if (s.exit_code == 0 && (s.out.find(text) != std::string::npos) == expected) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  EXPECT_TRUE(status_has("(default routes)", true));
+  EXPECT_TRUE(status_has("mtbupl0", false));
+  must("ip route add default via 198.18.250.2 dev mtbupl0 metric 4000");
+  EXPECT_TRUE(status_has("mtbupl0", true)) << "route added, uplink not followed";
+  must("ip route del default via 198.18.250.2 dev mtbupl0 metric 4000");
+  EXPECT_TRUE(status_has("mtbupl0", false)) << "route removed, uplink kept";
+}
+
+}  // namespace
+}  // namespace mtool::testing
