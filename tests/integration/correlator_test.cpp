@@ -440,6 +440,17 @@ class CorrelatorTest : public ::testing::Test {
   std::vector<std::unique_ptr<Background>> background_;
 };
 
+// IPv6 through the same path (ip6tables MASQUERADE): ICMPv6 echoes are followed too.
+TEST_F(CorrelatorTest, Ipv6RepliesCorrected) {
+  ASSERT_FALSE(bed_["TESTBED_TARGET6"].empty());
+  const CommandResult r =
+      run(ping_command(container(), "-6 --json -c 20 -i 0.01", bed_["TESTBED_TARGET6"]));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const PingJson p = parse_ping_json(r.out);
+  expect_every_reply_corrected(p, "IPv6 container ping");
+  EXPECT_EQ(sender_namespaces(p), std::set<std::uint32_t>{netns_inode(container())});
+}
+
 // Two co-located containers flood the same target; every probe of the measuring container is
 // still followed (their echoes are not subscribed and must not crowd ours out).
 TEST_F(CorrelatorTest, CoverageUnderFloodLoad) {
