@@ -7,6 +7,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -136,8 +137,15 @@ class Daemon {
     std::vector<std::uint32_t> ifindexes;
     for (const auto& u : uplinks_) ifindexes.push_back(u.ifindex);
     programs_.set_uplinks(ifindexes);
+    std::string missing;
+    for (const auto& name : options_.uplinks) {
+      const bool present = std::any_of(uplinks_.begin(), uplinks_.end(),
+                                       [&](const Uplink& u) { return u.name == name; });
+      if (!present) missing += (missing.empty() ? "" : ", ") + name;
+    }
     log_line((first ? "uplinks: " : "uplinks changed: ") + describe(uplinks_) +
-             (options_.uplinks.empty() ? " (default routes)" : " (--uplink)"));
+             (options_.uplinks.empty() ? " (default routes)" : " (--uplink)") +
+             (missing.empty() ? "" : "; waiting for " + missing + " to appear"));
   }
 
   void on_tick() {
