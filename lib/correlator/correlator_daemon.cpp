@@ -175,7 +175,7 @@ class Daemon {
     out << "evicted by age: unanswered " << swept_.waiting << ", records " << swept_.records
         << ", subscriptions " << swept_.subscriptions << "\n";
     const auto& q = server_->counters();
-    out << "socket: " << server_->clients() << " clients, " << q.connections << " connections, "
+    out << "socket: " << server_->clients() - 1 << " clients besides this status query, " << q.connections << " connections, "
         << q.refused << " refused, " << q.queries << " queries, " << q.found << " records served\n";
     const bool stats = stats_fd_.valid() || stats_sysctl_on();
     if (!stats) {
