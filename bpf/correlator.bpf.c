@@ -523,8 +523,16 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 		skb_id = (__u64)skb;
 	/* The receive timestamp the kernel gave the packet, if any (realtime stamps only). */
 	__u64 rx_stamp = 0;
-	if (btf && hook != MTOOL_HOOK_DEV_QUEUE && skb->tstamp_type == 0)
-		rx_stamp = skb->tstamp;
+	if (btf && hook != MTOOL_HOOK_DEV_QUEUE) {
+		/* tstamp_type (6.x) says which clock; older kernels lack it and stamp realtime
+		 * unless a delivery time is set, which receive_time()'s age check rejects. */
+		if (bpf_core_field_exists(skb->tstamp_type)) {
+			if (BPF_CORE_READ_BITFIELD(skb, tstamp_type) == 0)
+				rx_stamp = skb->tstamp;
+		} else {
+			rx_stamp = skb->tstamp;
+		}
+	}
 	observe(skb_id, &p, rx_stamp, ifindex, netns, hook, dev);
 	return 0;
 }
