@@ -514,6 +514,16 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 		return 0;
 
 	__u32 ifindex = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
+	if (netns != host_netns && hook == MTOOL_HOOK_DEV_QUEUE) {
+		/* A namespace sending: no flight can be on this packet yet (flights start here or at
+		 * the uplink), so settle it without looking one up. */
+		if (p.kind == KIND_REPLY) {
+			at_local_target(&p, ifindex, netns, hook, dev); /* a local target answering */
+			return 0;
+		}
+		if (!bpf_map_lookup_elem(&subscribers, &netns))
+			return 0; /* nobody in that namespace asked for corrections */
+	}
 	/* The skb's address identifies the packet. A BTF-typed pointer allows no arithmetic, so
 	 * take the tracepoint's raw argument as a number (only probe packets get this far). */
 	__u64 skb_id = 0;
