@@ -27,6 +27,10 @@ struct ProbeOverhead {
   std::int64_t ingress_ns = 0;
   std::int64_t wire_ns = 0;
   std::uint16_t wire_flow = 0;  // identifier on the uplink (differs when NAT rewrote it)
+  // The reply came from inside the host (the container's gateway, a host address): the probe
+  // never reached an uplink, and `wire_ns` is the host's turnaround. All of the RTT is
+  // overhead.
+  bool answered_inside_host = false;
   std::vector<DeviceCrossing> egress;
   std::vector<DeviceCrossing> ingress;
   std::vector<DeviceCrossing> target;  // a target on this host: its side of the exchange

@@ -114,10 +114,13 @@ const std::string& AddressNamer::describe_uncached(const IpAddress& address) {
   std::string text = numeric_text;
   if (!numeric_) {
     char name[NI_MAXHOST] = "";
-    if (getnameinfo(address.sockaddr_ptr(), address.sockaddr_len(), name, sizeof name, nullptr,
-                    0, 0) == 0 &&
-        name[0] != '\0' && numeric_text != name) {
+    const bool named = getnameinfo(address.sockaddr_ptr(), address.sockaddr_len(), name,
+                                   sizeof name, nullptr, 0, 0) == 0 &&
+                       name[0] != '\0';
+    if (named && numeric_text != name) {
       text = std::string(name) + " (" + numeric_text + ")";
+    } else if (always_both_) {
+      text = numeric_text + " (" + numeric_text + ")";
     }
   }
   return cache_.emplace(numeric_text, std::move(text)).first->second;

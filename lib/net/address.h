@@ -58,13 +58,17 @@ std::vector<ResolvedTarget> resolve_host(const std::string& host, int family);
 // stream of replies from one host costs one lookup.
 class AddressNamer {
  public:
-  explicit AddressNamer(bool numeric) : numeric_(numeric) {}
+  // `always_both`: "name (address)" even when the address has no name ("10.0.0.1 (10.0.0.1)"),
+  // as traceroute prints it.
+  explicit AddressNamer(bool numeric, bool always_both = false)
+      : numeric_(numeric), always_both_(always_both) {}
   const std::string& describe(const IpAddress& address);
   [[nodiscard]] bool numeric() const { return numeric_; }
 
  private:
   const std::string& describe_uncached(const IpAddress& address);
   bool numeric_;
+  bool always_both_;
   std::unordered_map<std::string, std::string> cache_;  // node-based: pointers stay valid
   IpAddress last_address_;
   const std::string* last_ = nullptr;

@@ -1,7 +1,6 @@
 #include "net/icmp_socket.h"
 
 #include <linux/filter.h>
-#include <linux/net_tstamp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
@@ -43,27 +42,9 @@ std::optional<IcmpSocket> IcmpSocket::open(int family, bool prefer_datagram, int
   return IcmpSocket(UniqueFd(fd), family, SocketKind::kRaw);
 }
 
-bool IcmpSocket::enable_timestamps(bool tx) {
-  int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-  if (tx) {
-    flags |= SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
-  }
-  if (set_int_option(SOL_SOCKET, SO_TIMESTAMPING, flags) != 0) {
-    // Older kernels: receive stamps alone still make the RTT end at the device.
-    tx_timestamps_ = false;
-    return set_int_option(SOL_SOCKET, SO_TIMESTAMPNS, 1) == 0;
-  }
-  tx_timestamps_ = tx;
-  return true;
-}
-
-int IcmpSocket::set_option(int level, int name, const void* value, socklen_t length) {
-  return ::setsockopt(fd_.get(), level, name, value, length) == 0 ? 0 : errno;
-}
-
 void IcmpSocket::install_type_filter() {
   if (!is_raw()) return;
-  if (family_ == AF_INET) {
+  if (family() == AF_INET) {
     // ICMP_FILTER: a set bit blocks the type.
     std::uint32_t blocked = ~((1U << ICMP_SOURCE_QUENCH) | (1U << ICMP_DEST_UNREACH) |
                               (1U << ICMP_TIME_EXCEEDED) | (1U << ICMP_PARAMETERPROB) |
@@ -83,7 +64,7 @@ void IcmpSocket::install_type_filter() {
 void IcmpSocket::install_ident_filter(std::uint16_t ident_network_order) {
   if (!is_raw()) return;
   const std::uint16_t ident = ntohs(ident_network_order);
-  if (family_ == AF_INET) {
+  if (family() == AF_INET) {
     // Echo replies must carry our identifier; everything else passes.
     sock_filter code[] = {
         BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),  // X = IP header length
@@ -111,80 +92,6 @@ void IcmpSocket::install_ident_filter(std::uint16_t ident_network_order) {
     sock_fprog program{static_cast<unsigned short>(std::size(code)), code};
     set_option(SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
   }
-}
-
-int IcmpSocket::send_to(std::span<const std::uint8_t> bytes, const IpAddress& destination) {
-  const ssize_t sent = ::sendto(fd_.get(), bytes.data(), bytes.size(), 0,
-                                destination.sockaddr_ptr(), destination.sockaddr_len());
-  if (sent < 0) return errno;
-  return static_cast<std::size_t>(sent) == bytes.size() ? 0 : EMSGSIZE;
-}
-
-namespace {
-
-// One recvmsg() with room for the peer address and ancillary data; both receive paths use it.
-struct ReceivedMessage {
-  sockaddr_storage name{};
-  alignas(cmsghdr) char control[512]{};
-  msghdr header{};
-  ssize_t length = -1;
-};
-
-void receive_message(int fd, std::span<std::uint8_t> buffer, int flags, ReceivedMessage& m) {
-  iovec iov{buffer.data(), buffer.size()};
-  m.header.msg_name = &m.name;
-  m.header.msg_namelen = sizeof m.name;
-  m.header.msg_iov = &iov;
-  m.header.msg_iovlen = 1;
-  m.header.msg_control = m.control;
-  m.header.msg_controllen = sizeof m.control;
-  m.length = ::recvmsg(fd, &m.header, flags | MSG_DONTWAIT);
-  m.header.msg_iov = nullptr;  // iov dies with this frame
-  m.header.msg_iovlen = 0;
-}
-
-IpAddress peer_of(const ReceivedMessage& m) {
-  return IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&m.name), m.header.msg_namelen);
-}
-
-}  // namespace
-
-std::optional<Datagram> IcmpSocket::receive(std::span<std::uint8_t> buffer, int& error) {
-  ReceivedMessage m;
-  receive_message(fd_.get(), buffer, 0, m);
-  if (m.length < 0) {
-    error = errno;
-    return std::nullopt;
-  }
-  Datagram d;
-  d.length = std::min(static_cast<std::size_t>(m.length), buffer.size());
-  d.from = peer_of(m);
-  d.meta = parse_receive_meta(m.header);
-  return d;
-}
-
-std::optional<ErrorQueueMessage> IcmpSocket::receive_error(std::span<std::uint8_t> buffer,
-                                                           int& error) {
-  ReceivedMessage m;
-  receive_message(fd_.get(), buffer, MSG_ERRQUEUE, m);
-  if (m.length < 0) {
-    error = errno;
-    return std::nullopt;
-  }
-  error = 0;
-  auto entry = parse_error_queue_meta(m.header);
-  if (!entry) return std::nullopt;
-  return ErrorQueueMessage{*entry, peer_of(m),
-                           std::min(static_cast<std::size_t>(m.length), buffer.size())};
-}
-
-std::uint16_t IcmpSocket::local_port() const {
-  sockaddr_storage address{};
-  socklen_t length = sizeof address;
-  if (getsockname(fd(), reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
-  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
-  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
-  return 0;
 }
 
 }  // namespace mtool::net

@@ -4,6 +4,7 @@
 
 #include <cinttypes>
 
+#include "report/overhead_breakdown.h"
 #include "util/error.h"
 
 namespace mtool::report {
@@ -97,27 +98,7 @@ void TextPingSink::reply(const PingReply& r) {
 }
 
 void TextPingSink::print_breakdown(const ReplyCorrection& c) {
-  const auto& o = c.overhead;
-  const auto path = [this](const char* label, std::int64_t total_ns, const std::vector<correlate::DeviceCrossing>& list) {
-    std::fprintf(out_, "    %-7s %7.1f us:", label, static_cast<double>(total_ns) / 1e3);
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const auto& d = list[i];
-      std::fprintf(out_, "%s %s/%s %.1f", i == 0 ? "" : " >", d.device.empty() ? "?" : d.device.c_str(), correlate::hook_name(d.hook),
-                   static_cast<double>(d.offset_ns) / 1e3);
-    }
-    std::fputc('\n', out_);
-  };
-  path("egress", o.egress_ns, o.egress);
-  if (o.target.empty()) {
-    std::fprintf(out_, "    %-7s %7.1f us: uplink to uplink\n", "wire", static_cast<double>(o.wire_ns) / 1e3);
-  } else {
-    path("wire", o.wire_ns, o.target);
-  }
-  path("ingress", o.ingress_ns, o.ingress);
-  if (c.shared_ns != 0) {
-    std::fprintf(out_, "    %-7s %7.1f us: egress excess over the local target's warm path, given back\n", "shared",
-                 static_cast<double>(c.shared_ns) / 1e3);
-  }
+  print_overhead_breakdown(out_, c.overhead, c.shared_ns);
 }
 
 void TextPingSink::icmp_error(const PingError& e) {

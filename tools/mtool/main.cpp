@@ -8,6 +8,7 @@
 #include "correlator/correlator_command.h"
 #include "mtool/version.h"
 #include "ping/ping_command.h"
+#include "trace/trace_command.h"
 
 namespace {
 
@@ -24,6 +25,9 @@ constexpr CommandEntry kCommands[] = {
     // Debian's ping4/ping6 links; the command reads the family from its argv[0].
     {"ping4", mtool::ping::run_ping_command, nullptr},
     {"ping6", mtool::ping::run_ping_command, nullptr},
+    {"traceroute", mtool::trace::run_traceroute_command,
+     "a drop-in for Debian's traceroute (Butskoy), with corrected times"},
+    {"traceroute6", mtool::trace::run_traceroute_command, nullptr},
     {"correlator", mtool::correlator::run_correlator_command,
      "the host eBPF correlator (run on the host; 'status' shows its counters)"},
 };

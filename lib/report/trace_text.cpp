@@ -1,0 +1,107 @@
+#include "report/trace_text.h"
+
+#include "correlate/correction.h"
+#include "report/overhead_breakdown.h"
+
+namespace mtool::report {
+namespace {
+
+int hops_back(int reply_ttl) {
+  return (reply_ttl <= 64 ? 65 : reply_ttl <= 128 ? 129 : 256) - reply_ttl;
+}
+
+std::string milliseconds(std::int64_t ns) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", static_cast<double>(ns) / 1e6);
+  return text;
+}
+
+}  // namespace
+
+std::string correction_suffix(const trace::HopProbe& probe) {
+  if (!probe.rx || !probe.overhead) return "";
+  if (probe.answered_inside_host()) return " (overhead)";
+  const auto corrected = correlate::correct_rtt(probe.rtt_ns(), *probe.overhead);
+  if (!corrected) return "";
+  return " (corrected " + milliseconds(corrected->corrected_ns) + ")";
+}
+
+void TraceTextPrinter::header(const TraceHeader& h) {
+  // No newline: each hop line starts with one (Butskoy's layout).
+  std::fprintf(out_, "traceroute to %s (%s), %u hops max, %zu byte packets", h.host.c_str(),
+               h.address_text.c_str(), h.max_hops, h.packet_length);
+  std::fflush(out_);
+}
+
+void TraceTextPrinter::print_probe(const std::vector<trace::HopProbe>& probes, std::size_t index) {
+  const trace::HopProbe& pb = probes[index];
+  const unsigned per_hop = options_.probes_per_hop;
+  const unsigned ttl = static_cast<unsigned>(index / per_hop) + 1;
+  std::size_t np = index % per_hop;
+  if (np == 0) std::fprintf(out_, "\n%2u ", ttl);
+
+  if (pb.from.empty()) {
+    std::fputs(" *", out_);
+  } else {
+    bool print_address = np == 0;
+    if (np != 0) {
+      // Compare with the last answered probe of this hop.
+      std::size_t p = index - 1;
+      for (; np != 0 && probes[p].from.empty(); --p, --np) {
+      }
+      print_address = np == 0 || !probes[p].from.same_host(pb.from) ||
+                      probes[p].extension != pb.extension ||
+                      probes[p].answered_inside_host() != pb.answered_inside_host() ||
+                      (options_.back && probes[p].reply_ttl != pb.reply_ttl);
+    }
+    if (print_address) {
+      std::fprintf(out_, " %s", namer_.describe(pb.from).c_str());
+      if (!pb.extension.empty()) std::fprintf(out_, " <%s>", pb.extension.c_str());
+      if (options_.back && pb.reply_ttl != 0) {
+        const int hops = hops_back(pb.reply_ttl);
+        if (hops != static_cast<int>(ttl)) std::fprintf(out_, " '-%d'", hops);
+      }
+      if (pb.answered_inside_host()) std::fputs(" [virtual]", out_);
+    }
+  }
+  if (pb.rx) std::fprintf(out_, "  %s ms", milliseconds(pb.rtt_ns()).c_str());
+  if (!pb.annotation.empty()) std::fprintf(out_, " %s", pb.annotation.c_str());
+  std::fputs(correction_suffix(pb).c_str(), out_);
+  if (options_.breakdown && index % per_hop == per_hop - 1) {
+    print_breakdown(probes, index + 1 - per_hop);
+  }
+  std::fflush(out_);
+}
+
+void TraceTextPrinter::print_breakdown(const std::vector<trace::HopProbe>& probes,
+                                       std::size_t first) {
+  for (std::size_t i = first; i < first + options_.probes_per_hop; ++i) {
+    const auto& pb = probes[i];
+    if (!pb.rx || !pb.overhead) continue;
+    std::fputc('\n', out_);
+    const auto corrected = correlate::correct_rtt(pb.rtt_ns(), *pb.overhead);
+    const std::string label = "probe " + std::to_string(i - first + 1) + " ";
+    // The hop line's newline comes first; the last line of the block ends without one.
+    std::string block;
+    {
+      char* buffer = nullptr;
+      std::size_t size = 0;
+      std::FILE* memory = open_memstream(&buffer, &size);
+      if (memory == nullptr) continue;
+      print_overhead_breakdown(memory, *pb.overhead, corrected ? corrected->shared_ns : 0,
+                               label.c_str());
+      std::fclose(memory);
+      block.assign(buffer, size);
+      std::free(buffer);
+    }
+    if (!block.empty() && block.back() == '\n') block.pop_back();
+    std::fputs(block.c_str(), out_);
+  }
+}
+
+void TraceTextPrinter::end() {
+  std::fputc('\n', out_);
+  std::fflush(out_);
+}
+
+}  // namespace mtool::report

@@ -1,0 +1,135 @@
+#include "trace/icmp_method.h"
+
+#include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "probe/icmp_codec.h"
+#include "probe/icmp_extensions.h"
+
+namespace mtool::trace {
+
+IcmpMethod::IcmpMethod(MethodSetup setup, const Clock& clock)
+    : setup_(std::move(setup)),
+      clock_(clock),
+      packet_(std::max(setup_.data_length, probe::kIcmpHeaderLength)),
+      buffer_(1280) {
+  if (setup_.port != 0) next_sequence_ = static_cast<std::uint16_t>(setup_.port);
+  for (std::size_t i = probe::kIcmpHeaderLength; i < packet_.size(); ++i) {
+    packet_[i] = static_cast<std::uint8_t>(0x40 + (i & 0x3F));
+  }
+  // Raw first (needs CAP_NET_RAW), then the unprivileged datagram socket.
+  int error = 0;
+  net::SocketKind tried = net::SocketKind::kRaw;
+  socket_ = net::IcmpSocket::open(setup_.family, false, error, tried);
+  if (!socket_) {
+    int datagram_error = 0;
+    socket_ = net::IcmpSocket::open(setup_.family, true, datagram_error, tried);
+    if (!socket_) fail_runtime_or_permission("socket", error);
+  }
+  tune_socket(*socket_, setup_);
+  if (::connect(socket_->fd(), setup_.destination.sockaddr_ptr(), setup_.destination.sockaddr_len()) != 0) {
+    fail_runtime("connect", errno);
+  }
+  use_recverr(*socket_);
+  if (socket_->is_raw()) {
+    ident_ = static_cast<std::uint16_t>(getpid() & 0xFFFF);
+    socket_->install_type_filter();
+  } else {
+    ident_ = socket_->local_port();  // the kernel's identifier for a datagram socket
+  }
+}
+
+int IcmpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
+  if (ttl != last_ttl_) {
+    if (const int err = socket_->set_hop_limit(ttl)) {
+      fail_runtime(setup_.family == AF_INET6 ? "setsockopt IPV6_UNICAST_HOPS" : "setsockopt IP_TTL", err);
+    }
+    last_ttl_ = ttl;
+  }
+  const std::uint16_t sequence = next_sequence_;
+  probe::write_echo_request(packet_, setup_.family, ident_, sequence);
+  probe.user_tx = clock_.wall_now();
+  probe.mono_tx = clock_.mono_now();
+  const int err = socket_->send_to(packet_, net::IpAddress{});
+  if (err == ENOBUFS || err == EAGAIN) return err;
+  if (err != 0 && err != EMSGSIZE && err != EHOSTUNREACH) fail_runtime("send", err);
+  probe.sent = true;
+  probe.identity = {setup_.family, setup_.family == AF_INET6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP}, ident_, sequence};
+  by_sequence_[sequence] = index;
+  ++next_sequence_;
+  return 0;
+}
+
+void IcmpMethod::release(std::size_t index) {
+  std::erase_if(by_sequence_, [index](const auto& entry) { return entry.second == index; });
+}
+
+void IcmpMethod::read_replies(std::vector<ProbeReply>& replies) {
+  for (;;) {
+    int err = 0;
+    auto datagram = socket_->receive(buffer_, err);
+    if (!datagram) return;
+    const bool with_ip = socket_->is_raw() && setup_.family == AF_INET;
+    const auto message = probe::parse_icmp(std::span(buffer_.data(), datagram->length), setup_.family, with_ip);
+    if (message.kind != probe::IcmpKind::kEchoReply || message.ident != ident_) continue;
+    if (!datagram->from.same_host(setup_.destination)) continue;
+    const auto it = by_sequence_.find(message.sequence);
+    if (it == by_sequence_.end()) continue;
+    ProbeReply reply;
+    reply.index = it->second;
+    reply.rx = arrival_time(datagram->meta, clock_);
+    reply.from = datagram->from;
+    reply.reply_ttl = datagram->meta.ttl > 0 ? datagram->meta.ttl : (message.ttl > 0 ? message.ttl : 0);
+    replies.push_back(std::move(reply));
+  }
+}
+
+void IcmpMethod::read_errors(std::vector<ProbeReply>& replies) {
+  for (;;) {
+    int err = 0;
+    auto message = socket_->receive_error(buffer_, err);
+    if (!message) {
+      if (err == 0) continue;
+      return;
+    }
+    // The error queue returns the start of our own echo: it must be ours.
+    const auto echo = probe::parse_echo_header(std::span(buffer_.data(), message->payload_length));
+    if (!echo || echo->ident != ident_) continue;
+    const auto it = by_sequence_.find(echo->sequence);
+    if (it == by_sequence_.end()) continue;
+    ProbeReply reply;
+    reply.index = it->second;
+    reply.rx = arrival_time(message->meta, clock_);
+    reply.reply_ttl = message->meta.ttl > 0 ? message->meta.ttl : 0;
+    if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message->entry)) {
+      // Datagram sockets also report redirects and source quenches: not about the path.
+      if (setup_.family == AF_INET && (icmp->type == ICMP_SOURCE_QUENCH || icmp->type == ICMP_REDIRECT)) continue;
+      reply.from = icmp->offender;
+      reply.icmp = IcmpReport{icmp->type, icmp->code, icmp->info};
+      if (setup_.extensions) {
+        const auto text = probe::decode_icmp_extensions(std::span(buffer_.data(), message->payload_length),
+                                                        setup_.header_length, packet_.size(), setup_.family);
+        if (text) reply.extension = *text;
+      }
+    } else if (const auto* local = std::get_if<net::LocalErrorReport>(&message->entry)) {
+      reply.local_error = local->error;
+      reply.local_info = local->info;
+    } else {
+      continue;
+    }
+    replies.push_back(std::move(reply));
+  }
+}
+
+void IcmpMethod::wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) {
+  std::vector<pollfd> fds{pollfd{socket_->fd(), POLLIN, 0}};
+  if (wait_for_sockets(fds, timeout_ns, setup_.wait_sigmask) <= 0) return;
+  if ((fds[0].revents & POLLERR) != 0) read_errors(replies);
+  if ((fds[0].revents & POLLIN) != 0) read_replies(replies);
+}
+
+}  // namespace mtool::trace

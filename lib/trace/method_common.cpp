@@ -1,0 +1,126 @@
+#include "trace/method_common.h"
+
+#include <fcntl.h>
+#include <linux/in6.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "net/capabilities.h"
+#include "net/source_address.h"
+
+namespace mtool::trace {
+
+void fail_runtime(const std::string& what, int err) {
+  throw FatalError("\n" + with_errno(what, err), 1);
+}
+
+void fail_runtime_or_permission(const std::string& what, int err) {
+  if (err == EPERM) {
+    throw FatalError("You do not have enough privileges to use this traceroute method.\n" +
+                         with_errno(what, err),
+                     1);
+  }
+  fail_runtime(what, err);
+}
+
+void bind_probe_socket(int fd, const MethodSetup& setup) {
+  if (!setup.device.empty()) {
+    if (const int err = net::bind_to_device(fd, setup.device); err != 0) {
+      fail_runtime("setsockopt SO_BINDTODEVICE", err);
+    }
+  }
+  net::IpAddress address = setup.source;
+  if (address.empty()) {
+    address = setup.family == AF_INET6 ? net::IpAddress::v6(in6addr_any)
+                                       : net::IpAddress::v4(in_addr{INADDR_ANY});
+  }
+  address.set_port(static_cast<std::uint16_t>(setup.source_port));
+  if (::bind(fd, address.sockaddr_ptr(), address.sockaddr_len()) != 0) fail_runtime("bind", errno);
+}
+
+void tune_socket(net::ProbeSocket& socket, const MethodSetup& s, bool bind_socket) {
+  const bool v6 = s.family == AF_INET6;
+  if (s.debug && socket.set_int_option(SOL_SOCKET, SO_DEBUG, 1) != 0) {
+    fail_runtime("setsockopt SO_DEBUG", errno);
+  }
+  if (s.fwmark != 0) {
+    const net::ScopedCapability admin(CAP_NET_ADMIN);
+    if (const int err = socket.set_option(SOL_SOCKET, SO_MARK, &s.fwmark, sizeof s.fwmark)) {
+      fail_runtime("setsockopt SO_MARK", err);
+    }
+  }
+  if (bind_socket) bind_probe_socket(socket.fd(), s);
+  // Without -F the probes may be fragmented; with it, never (and the kernel reports the MTU).
+  const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  const int option = v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER;
+  const int mode = s.dont_fragment ? (v6 ? IPV6_PMTUDISC_PROBE : IP_PMTUDISC_PROBE)
+                                   : (v6 ? IPV6_PMTUDISC_DONT : IP_PMTUDISC_DONT);
+  if (socket.set_int_option(level, option, mode) != 0) {
+    const int fallback = v6 ? IPV6_PMTUDISC_DO : IP_PMTUDISC_DO;
+    if (!s.dont_fragment || socket.set_int_option(level, option, fallback) != 0) {
+      fail_runtime(v6 ? "setsockopt IPV6_MTU_DISCOVER" : "setsockopt IP_MTU_DISCOVER", errno);
+    }
+  }
+  if (s.tos != 0) {
+    if (const int err = socket.set_int_option(level, v6 ? IPV6_TCLASS : IP_TOS, static_cast<int>(s.tos))) {
+      fail_runtime(v6 ? "setsockopt IPV6_TCLASS" : "setsockopt IP_TOS", err);
+    }
+  }
+  if (v6 && s.flow_label != 0) {
+    in6_flowlabel_req request{};
+    request.flr_label = htonl(s.flow_label & 0x000FFFFF);
+    request.flr_action = IPV6_FL_A_GET;
+    request.flr_flags = IPV6_FL_F_CREATE;
+    request.flr_share = IPV6_FL_S_ANY;
+    request.flr_dst = s.destination.in6();
+    if (const int err = socket.set_option(IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, &request, sizeof request)) {
+      fail_runtime("setsockopt IPV6_FLOWLABEL_MGR", err);
+    }
+  }
+  if (v6 && (s.tos != 0 || s.flow_label != 0)) {
+    if (const int err = socket.set_int_option(IPPROTO_IPV6, IPV6_FLOWINFO_SEND, 1)) {
+      fail_runtime("setsockopt IPV6_FLOWINFO_SEND", err);
+    }
+  }
+  if (s.dont_route && socket.set_int_option(SOL_SOCKET, SO_DONTROUTE, 1) != 0) {
+    fail_runtime("setsockopt SO_DONTROUTE", errno);
+  }
+  socket.enable_timestamps(false);  // kernel receive stamps: the RTT ends at the device
+  if (v6) {
+    socket.set_int_option(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
+  } else {
+    socket.set_int_option(IPPROTO_IP, IP_RECVTTL, 1);
+  }
+  ::fcntl(socket.fd(), F_SETFL, ::fcntl(socket.fd(), F_GETFL) | O_NONBLOCK);
+}
+
+void use_recverr(net::ProbeSocket& socket) {
+  const bool v6 = socket.family() == AF_INET6;
+  if (const int err = socket.set_int_option(v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                                            v6 ? IPV6_RECVERR : IP_RECVERR, 1)) {
+    fail_runtime(v6 ? "setsockopt IPV6_RECVERR" : "setsockopt IP_RECVERR", err);
+  }
+}
+
+WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock) {
+  return meta.kernel_rx ? *meta.kernel_rx : clock.wall_now();
+}
+
+int wait_for_sockets(std::vector<pollfd>& fds, std::int64_t timeout_ns, const sigset_t* sigmask) {
+  for (auto& fd : fds) fd.revents = 0;
+  if (fds.empty()) {
+    // Nothing to hear from; still honour the timeout (a probe may be due later).
+    const timespec pause{static_cast<time_t>(timeout_ns / kNsPerSec),
+                         static_cast<long>(timeout_ns % kNsPerSec)};
+    ppoll(nullptr, 0, &pause, sigmask);
+    return 0;
+  }
+  const timespec timeout{static_cast<time_t>(timeout_ns / kNsPerSec),
+                         static_cast<long>(timeout_ns % kNsPerSec)};
+  const int n = ppoll(fds.data(), fds.size(), &timeout, sigmask);
+  return n < 0 ? 0 : n;
+}
+
+}  // namespace mtool::trace

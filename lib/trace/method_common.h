@@ -1,0 +1,57 @@
+#pragma once
+// What every traceroute method shares: the socket settings Butskoy's tune_socket() applies,
+// its runtime error shapes, waiting on sockets, and reading replies' arrival times.
+#include <poll.h>
+#include <signal.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "net/address.h"
+#include "net/probe_socket.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+namespace mtool::trace {
+
+struct MethodSetup {
+  int family = AF_INET;
+  net::IpAddress destination;  // port 0; each method sets its own
+  net::IpAddress source;       // -s (port: --sport); empty: the kernel chooses
+  unsigned source_port = 0;
+  std::string device;          // -i
+  unsigned port = 0;           // -p: 0 means the method's default
+  unsigned tos = 0;
+  unsigned flow_label = 0;
+  unsigned fwmark = 0;
+  bool dont_fragment = false;
+  bool debug = false;
+  bool dont_route = false;
+  bool extensions = false;
+  std::size_t data_length = 0;    // bytes after the method's own header
+  std::size_t header_length = 0;  // IP (+ UDP) header: where the error queue's copy starts
+  const sigset_t* wait_sigmask = nullptr;
+};
+
+// Butskoy's error(): a newline (the header line may be open), "what: strerror", exit 1.
+[[noreturn]] void fail_runtime(const std::string& what, int err);
+// error_or_perm(): the same, after a word on privileges when the kernel said EPERM.
+[[noreturn]] void fail_runtime_or_permission(const std::string& what, int err);
+
+// tune_socket(): SO_DEBUG, SO_MARK, SO_BINDTODEVICE and bind, path-MTU mode, TOS / traffic
+// class and flow label, SO_DONTROUTE, receive timestamps and TTLs, non-blocking.
+void tune_socket(net::ProbeSocket& socket, const MethodSetup& setup, bool bind_socket = true);
+// bind_socket(): device and source address (any address of the family when none is given).
+void bind_probe_socket(int fd, const MethodSetup& setup);
+// IP_RECVERR / IPV6_RECVERR: ICMP errors about what this socket sent reach its error queue.
+void use_recverr(net::ProbeSocket& socket);
+
+// When a reply arrived: the kernel's receive stamp, else now.
+WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock);
+
+// ppoll() on `fds` for up to `timeout_ns` with `sigmask` unblocked; returns how many are ready
+// (0 on timeout or signal).
+int wait_for_sockets(std::vector<pollfd>& fds, std::int64_t timeout_ns, const sigset_t* sigmask);
+
+}  // namespace mtool::trace

@@ -1,0 +1,50 @@
+#pragma once
+// What the traceroute scheduler needs from a probing method (UDP, ICMP echo, TCP SYN): send a
+// probe with a TTL, report replies matched to probes, release a probe's resources. The
+// scheduler never touches a socket, so tests drive it with a simulated network.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/address.h"
+#include "trace/hop_probe.h"
+#include "util/clock.h"
+
+namespace mtool::trace {
+
+// An ICMP error about one of our probes (time exceeded, unreachable, packet too big).
+struct IcmpReport {
+  std::uint8_t type = 0;
+  std::uint8_t code = 0;
+  std::uint32_t info = 0;  // next-hop MTU for "fragmentation needed" / "packet too big"
+};
+
+struct ProbeReply {
+  std::size_t index = 0;  // the probe it answers
+  WallNs rx = 0;          // arrival: kernel receive timestamp, or the clock when none came
+  net::IpAddress from;    // who answered (for ICMP errors: the offender)
+  int reply_ttl = 0;
+  std::optional<IcmpReport> icmp;  // an ICMP error; nullopt: the destination itself answered
+  int local_error = 0;             // a local send error instead (errno), e.g. EMSGSIZE
+  std::uint32_t local_info = 0;
+  std::string extension;           // -e: decoded ICMP extensions
+};
+
+class ProbeMethod {
+ public:
+  virtual ~ProbeMethod() = default;
+  // Sends probe `index` with `ttl`. On success fills probe.user_tx, mono_tx, identity and
+  // sets probe.sent; returns 0. Returns ENOBUFS/EAGAIN when the send may succeed later, any
+  // other errno when it cannot.
+  virtual int send(std::size_t index, HopProbe& probe, int ttl) = 0;
+  // Waits up to `timeout_ns` for replies, appending what arrived (matched to probes) to
+  // `replies`. Returns early on the first batch.
+  virtual void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) = 0;
+  // Probe `index` is answered or given up: release what it holds and forget it, so a late
+  // reply no longer matches it.
+  virtual void release(std::size_t index) = 0;
+};
+
+}  // namespace mtool::trace

@@ -1,0 +1,239 @@
+#include "trace/tcp_method.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "net/capabilities.h"
+#include "probe/icmp_codec.h"
+#include "probe/icmp_extensions.h"
+
+namespace mtool::trace {
+namespace {
+
+constexpr std::uint16_t kDefaultPort = 80;
+constexpr std::uint8_t kSyn = 0x02;
+constexpr std::uint8_t kRst = 0x04;
+constexpr std::uint8_t kAck = 0x10;
+constexpr std::uint8_t kEce = 0x40;
+constexpr std::uint8_t kCwr = 0x80;
+
+// Whether /proc/sys/net/ipv4/tcp_<name> starts with '1' (Butskoy's check_sysctl).
+bool sysctl_on(const char* name) {
+  std::ifstream file(std::string("/proc/sys/net/ipv4/tcp_") + name);
+  char c = 0;
+  return file.get(c) && c == '1';
+}
+
+void store16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+void store32(std::uint8_t* p, std::uint32_t v) {
+  store16(p, static_cast<std::uint16_t>(v >> 16));
+  store16(p + 2, static_cast<std::uint16_t>(v));
+}
+std::uint16_t load16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+
+std::uint32_t random32() {
+  static std::mt19937 generator{std::random_device{}()};
+  return static_cast<std::uint32_t>(generator());
+}
+
+}  // namespace
+
+TcpMethod::TcpMethod(MethodSetup setup, const Clock& clock)
+    : setup_(std::move(setup)),
+      clock_(clock),
+      destination_port_(static_cast<std::uint16_t>(setup_.port != 0 ? setup_.port : kDefaultPort)),
+      buffer_(1280) {
+  int fd = -1;
+  {
+    const net::ScopedCapability raw(CAP_NET_RAW);
+    fd = ::socket(setup_.family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+  }
+  if (fd < 0) fail_runtime_or_permission("socket", errno);
+  raw_.emplace(UniqueFd(fd), setup_.family);
+  tune_socket(*raw_, setup_);
+  if (::connect(fd, setup_.destination.sockaddr_ptr(), setup_.destination.sockaddr_len()) != 0) {
+    fail_runtime("connect", errno);
+  }
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) fail_runtime("getsockname", errno);
+  source_ = net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
+  const bool v6 = setup_.family == AF_INET6;
+  int mtu = 0;
+  length = sizeof mtu;
+  if (::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &length) == 0 && mtu >= 576) {
+    mtu_ = mtu;
+  }
+  use_recverr(*raw_);
+  build_header();
+}
+
+// SYN with the options this host's own connections would carry (sysctl), as Butskoy does:
+// MSS; SACK-permitted and timestamps; window scaling; ECN flags when enabled.
+void TcpMethod::build_header() {
+  const bool v6 = setup_.family == AF_INET6;
+  const bool ecn = sysctl_on("ecn");
+  const bool sack = sysctl_on("sack");
+  const bool timestamps = sysctl_on("timestamps");
+  const bool window_scaling = sysctl_on("window_scaling");
+  const int mss = mtu_ - (v6 ? 40 : 20) - 20;
+  std::vector<std::uint8_t> options;
+  options.insert(options.end(), {TCPOPT_MAXSEG, TCPOLEN_MAXSEG, static_cast<std::uint8_t>(mss >> 8),
+                                 static_cast<std::uint8_t>(mss)});
+  if (timestamps) {
+    if (sack) {
+      options.insert(options.end(), {TCPOPT_SACK_PERMITTED, TCPOLEN_SACK_PERMITTED});
+    } else {
+      options.insert(options.end(), {TCPOPT_NOP, TCPOPT_NOP});
+    }
+    options.insert(options.end(), {TCPOPT_TIMESTAMP, TCPOLEN_TIMESTAMP});
+    const std::uint32_t stamp = random32();
+    for (int shift = 24; shift >= 0; shift -= 8) options.push_back(static_cast<std::uint8_t>(stamp >> shift));
+    options.insert(options.end(), {0, 0, 0, 0});
+  } else if (sack) {
+    options.insert(options.end(), {TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERMITTED, TCPOLEN_SACK_PERMITTED});
+  }
+  if (window_scaling) options.insert(options.end(), {TCPOPT_NOP, TCPOPT_WINDOW, TCPOLEN_WINDOW, 2});
+  header_.assign(20 + options.size(), 0);
+  std::copy(options.begin(), options.end(), header_.begin() + 20);
+  store16(&header_[2], destination_port_);
+  header_[12] = static_cast<std::uint8_t>((header_.size() / 4) << 4);
+  header_[13] = static_cast<std::uint8_t>(kSyn | (ecn ? (kEce | kCwr) : 0));
+  store16(&header_[14], static_cast<std::uint16_t>(std::min(4 * mtu_, 0xFFFF)));
+}
+
+int TcpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
+  // Hold the source port with a bound stream socket that neither connects nor listens.
+  UniqueFd holder(::socket(setup_.family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!holder) fail_runtime("socket", errno);
+  bind_probe_socket(holder.get(), setup_);
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  if (::getsockname(holder.get(), reinterpret_cast<sockaddr*>(&local), &length) != 0) {
+    fail_runtime("getsockname", errno);
+  }
+  const std::uint16_t source_port =
+      ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port);  // same offset in sockaddr_in6
+  const std::uint32_t sequence = random32();
+  store16(&header_[0], source_port);
+  store32(&header_[4], sequence);
+  store16(&header_[16], 0);
+  // Checksum over the pseudo-header (addresses, length, protocol) and the segment.
+  std::vector<std::uint8_t> pseudo;
+  const bool v6 = setup_.family == AF_INET6;
+  const auto* s = v6 ? reinterpret_cast<const std::uint8_t*>(&source_.in6()) : reinterpret_cast<const std::uint8_t*>(&source_.in4());
+  const auto* d = v6 ? reinterpret_cast<const std::uint8_t*>(&setup_.destination.in6())
+                     : reinterpret_cast<const std::uint8_t*>(&setup_.destination.in4());
+  const std::size_t address_length = v6 ? 16 : 4;
+  pseudo.insert(pseudo.end(), s, s + address_length);
+  pseudo.insert(pseudo.end(), d, d + address_length);
+  pseudo.insert(pseudo.end(), {static_cast<std::uint8_t>(header_.size() >> 8), static_cast<std::uint8_t>(header_.size()), 0, IPPROTO_TCP});
+  pseudo.insert(pseudo.end(), header_.begin(), header_.end());
+  store16(&header_[16], probe::internet_checksum(pseudo));
+  if (ttl != last_ttl_) {
+    if (const int err = raw_->set_hop_limit(ttl)) {
+      fail_runtime(v6 ? "setsockopt IPV6_UNICAST_HOPS" : "setsockopt IP_TTL", err);
+    }
+    last_ttl_ = ttl;
+  }
+  probe.user_tx = clock_.wall_now();
+  probe.mono_tx = clock_.mono_now();
+  const int err = raw_->send_to(header_, net::IpAddress{});
+  if (err == ENOBUFS || err == EAGAIN) return err;
+  if (err != 0 && err != EMSGSIZE && err != EHOSTUNREACH) fail_runtime("send", err);
+  probe.sent = true;
+  probe.identity = {setup_.family, IPPROTO_TCP, source_port, static_cast<std::uint16_t>(sequence & 0xFFFF)};
+  outstanding_.emplace(index, Outstanding{std::move(holder), source_port});
+  return 0;
+}
+
+void TcpMethod::release(std::size_t index) { outstanding_.erase(index); }
+
+std::optional<std::size_t> TcpMethod::find(std::uint16_t source_port) const {
+  for (const auto& [index, probe] : outstanding_) {
+    if (probe.source_port == source_port) return index;
+  }
+  return std::nullopt;
+}
+
+void TcpMethod::read_replies(std::vector<ProbeReply>& replies) {
+  for (;;) {
+    int err = 0;
+    auto datagram = raw_->receive(buffer_, err);
+    if (!datagram) return;
+    std::span<const std::uint8_t> segment(buffer_.data(), datagram->length);
+    if (setup_.family == AF_INET) {  // IPv4 raw sockets deliver the IP header too
+      if (segment.size() < 20) continue;
+      const std::size_t ihl = static_cast<std::size_t>(segment[0] & 0x0F) * 4;
+      if (ihl < 20 || segment.size() < ihl) continue;
+      segment = segment.subspan(ihl);
+    }
+    if (segment.size() < 14 || !datagram->from.same_host(setup_.destination)) continue;
+    if (load16(&segment[0]) != destination_port_) continue;  // from the port we probe
+    const std::uint8_t flags = segment[13];
+    if ((flags & (kSyn | kRst)) == 0 || (flags & kAck) == 0) continue;  // a SYN-ACK or a reset
+    const auto index = find(load16(&segment[2]));
+    if (!index) continue;
+    ProbeReply reply;
+    reply.index = *index;
+    reply.rx = arrival_time(datagram->meta, clock_);
+    reply.from = datagram->from;
+    reply.reply_ttl = datagram->meta.ttl > 0 ? datagram->meta.ttl : 0;
+    replies.push_back(std::move(reply));
+  }
+}
+
+void TcpMethod::read_errors(std::vector<ProbeReply>& replies) {
+  for (;;) {
+    int err = 0;
+    auto message = raw_->receive_error(buffer_, err);
+    if (!message) {
+      if (err == 0) continue;
+      return;
+    }
+    // The quote starts at our TCP header.
+    if (message->payload_length < 8) continue;
+    if (load16(&buffer_[2]) != destination_port_) continue;
+    const auto index = find(load16(&buffer_[0]));
+    if (!index) continue;
+    ProbeReply reply;
+    reply.index = *index;
+    reply.rx = arrival_time(message->meta, clock_);
+    reply.reply_ttl = message->meta.ttl > 0 ? message->meta.ttl : 0;
+    if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message->entry)) {
+      reply.from = icmp->offender;
+      reply.icmp = IcmpReport{icmp->type, icmp->code, icmp->info};
+      if (setup_.extensions) {
+        const auto text = probe::decode_icmp_extensions(std::span(buffer_.data(), message->payload_length),
+                                                        setup_.header_length, header_.size(), setup_.family);
+        if (text) reply.extension = *text;
+      }
+    } else if (const auto* local = std::get_if<net::LocalErrorReport>(&message->entry)) {
+      reply.local_error = local->error;
+      reply.local_info = local->info;
+    } else {
+      continue;
+    }
+    replies.push_back(std::move(reply));
+  }
+}
+
+void TcpMethod::wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) {
+  std::vector<pollfd> fds{pollfd{raw_->fd(), POLLIN, 0}};
+  if (wait_for_sockets(fds, timeout_ns, setup_.wait_sigmask) <= 0) return;
+  if ((fds[0].revents & POLLERR) != 0) read_errors(replies);
+  if ((fds[0].revents & POLLIN) != 0) read_replies(replies);
+}
+
+}  // namespace mtool::trace

@@ -1,0 +1,236 @@
+#include "trace/trace_scheduler.h"
+
+#include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "util/error.h"
+
+namespace mtool::trace {
+namespace {
+
+// Butskoy adds 1 ms to a reply's time before scaling it, against rounding trouble.
+constexpr std::int64_t kWaitPrecisionNs = kNsPerMs;
+
+// Hops back to the replier, guessed from the TTL left in its reply: initial TTLs are 64, 128
+// or 255 (Butskoy's ttl2hops, after tracepath).
+int hops_back(int reply_ttl) {
+  return (reply_ttl <= 64 ? 65 : reply_ttl <= 128 ? 129 : 256) - reply_ttl;
+}
+
+}  // namespace
+
+TraceScheduler::TraceScheduler(ScheduleConfig config, ProbeMethod& method, ProbePrinter& printer,
+                               const Clock& clock, correlate::OverheadSource* overheads)
+    : config_(config),
+      method_(method),
+      printer_(printer),
+      clock_(clock),
+      overheads_(overheads),
+      probes_(static_cast<std::size_t>(config.max_hops) * config.probes_per_hop) {}
+
+std::optional<TraceScheduler::IcmpVerdict> TraceScheduler::classify_icmp(int family,
+                                                                      const IcmpReport& r) {
+  auto code_text = [](unsigned value) { return "!<" + std::to_string(value) + ">"; };
+  if (family == AF_INET) {
+    if (r.type == ICMP_TIME_EXCEEDED && r.code == ICMP_EXC_TTL) return std::nullopt;
+    if (r.type == ICMP_DEST_UNREACH) {
+      switch (r.code) {
+        case ICMP_UNREACH_NET:
+        case ICMP_UNREACH_NET_UNKNOWN:
+        case ICMP_UNREACH_ISOLATED:
+        case ICMP_UNREACH_TOSNET: return IcmpVerdict{"!N"};
+        case ICMP_UNREACH_HOST:
+        case ICMP_UNREACH_HOST_UNKNOWN:
+        case ICMP_UNREACH_TOSHOST: return IcmpVerdict{"!H"};
+        case ICMP_UNREACH_NET_PROHIB:
+        case ICMP_UNREACH_HOST_PROHIB:
+        case ICMP_UNREACH_FILTER_PROHIB: return IcmpVerdict{"!X"};
+        case ICMP_UNREACH_PORT: return IcmpVerdict{""};  // the destination is reached
+        case ICMP_UNREACH_PROTOCOL: return IcmpVerdict{"!P"};
+        case ICMP_UNREACH_NEEDFRAG: return IcmpVerdict{"!F-" + std::to_string(r.info)};
+        case ICMP_UNREACH_SRCFAIL: return IcmpVerdict{"!S"};
+        case ICMP_UNREACH_HOST_PRECEDENCE: return IcmpVerdict{"!V"};
+        case ICMP_UNREACH_PRECEDENCE_CUTOFF: return IcmpVerdict{"!C"};
+        default: return IcmpVerdict{code_text(r.code)};
+      }
+    }
+  } else {
+    if (r.type == ICMP6_TIME_EXCEEDED && r.code == ICMP6_TIME_EXCEED_TRANSIT) return std::nullopt;
+    if (r.type == ICMP6_DST_UNREACH) {
+      switch (r.code) {
+        case ICMP6_DST_UNREACH_NOROUTE: return IcmpVerdict{"!N"};
+        case ICMP6_DST_UNREACH_BEYONDSCOPE:
+        case ICMP6_DST_UNREACH_ADDR: return IcmpVerdict{"!H"};
+        case ICMP6_DST_UNREACH_ADMIN: return IcmpVerdict{"!X"};
+        case ICMP6_DST_UNREACH_NOPORT: return IcmpVerdict{""};
+        default: return IcmpVerdict{code_text(r.code)};
+      }
+    }
+    if (r.type == ICMP6_PACKET_TOO_BIG) return IcmpVerdict{"!F-" + std::to_string(r.info)};
+  }
+  return IcmpVerdict{"!<" + std::to_string(r.type) + "-" + std::to_string(r.code) + ">"};
+}
+
+std::int64_t TraceScheduler::timeout_ns(std::size_t index) const {
+  const auto scaled = [this](std::int64_t rtt, double factor) {
+    const double value = static_cast<double>(rtt + kWaitPrecisionNs) * factor;
+    return std::min<std::int64_t>(static_cast<std::int64_t>(value), config_.wait_max_ns);
+  };
+  if (config_.wait_here > 0) {
+    // A reply from the same hop already came: this one should not take much longer.
+    const std::size_t first = index - index % config_.probes_per_hop;
+    for (std::size_t i = first; i < first + config_.probes_per_hop; ++i) {
+      if (probes_[i].done && probes_[i].rtt_ns() > 0) return scaled(probes_[i].rtt_ns(), config_.wait_here);
+    }
+  }
+  if (config_.wait_near > 0) {
+    // A later hop already answered: this one, nearer, should not take much longer.
+    for (std::size_t i = index + 1; i < probes_.size() && probes_[i].sent; ++i) {
+      if (probes_[i].done && probes_[i].rtt_ns() > 0) return scaled(probes_[i].rtt_ns(), config_.wait_near);
+    }
+  }
+  return config_.wait_max_ns;
+}
+
+// A probe expired unanswered while a later one got a final reply. With many probes in flight a
+// destination (or a router sending unreachables) may answer only the latest ones; when it
+// looks so, the final reply moves to this place, so the destination is not printed beyond
+// itself. Butskoy's check_expired(), decision for decision.
+void TraceScheduler::check_expired(std::size_t index) {
+  const std::size_t per_hop = config_.probes_per_hop;
+  HopProbe& pb = probes_[index];
+  if (!pb.done) return;
+  std::optional<std::size_t> previous_final;
+  for (std::size_t i = index - index % per_hop; i < index; ++i) {
+    if (!probes_[i].done || !probes_[i].final) return;
+    previous_final = i;
+  }
+  std::optional<std::size_t> next_final;
+  for (std::size_t i = index + 1; i < probes_.size() && probes_[i].sent; ++i) {
+    if (probes_[i].done) {
+      if (!probes_[i].final) return;  // a later hop was still in transit: we simply expired
+      next_final = i;
+      break;
+    }
+  }
+  if (!next_final) return;
+  const HopProbe& fp = probes_[*next_final];
+  if (fp.annotation.empty()) return;  // echo replies, resets, port unreachables come in order
+
+  bool replace = previous_final.has_value() || (index % per_hop) + (*next_final - index) < per_hop;
+  if (!replace) {
+    // An unreachable may follow a time exceeded from the same router.
+    for (std::size_t i = index; i-- > 0;) {
+      if (!probes_[i].from.empty() && probes_[i].from.same_host(fp.from)) {
+        replace = true;
+        break;
+      }
+    }
+  }
+  if (!replace && fp.reply_ttl != 0) {
+    // Where would the final reply sit, judging by its TTL (relative to the nearest earlier
+    // time exceeded with a smaller distance)?
+    int back = hops_back(fp.reply_ttl);
+    for (std::size_t i = index; i-- > 0;) {
+      const HopProbe& p = probes_[i];
+      if (p.done && !p.final && p.reply_ttl != 0) {
+        const int hops = hops_back(p.reply_ttl);
+        if (hops < back) {
+          back = back - hops + static_cast<int>(ttl_of(i));
+          break;
+        }
+      }
+    }
+    replace = back <= static_cast<int>(ttl_of(index));
+  }
+  if (!replace) return;
+  pb = fp;
+  probes_[*next_final] = HopProbe{};
+  probes_[*next_final].sent = true;  // never sent again; expires at once and prints "*"
+  probes_[*next_final].mono_tx = 1;
+}
+
+void TraceScheduler::apply(const ProbeReply& reply) {
+  if (reply.index >= probes_.size()) return;
+  HopProbe& pb = probes_[reply.index];
+  if (pb.done || !pb.sent) return;
+  pb.rx = reply.rx;
+  pb.from = reply.from;
+  pb.reply_ttl = reply.reply_ttl;
+  pb.extension = reply.extension;
+  if (reply.icmp) {
+    if (const auto verdict = classify_icmp(config_.family, *reply.icmp)) {
+      pb.annotation = verdict->annotation;
+      pb.final = true;
+    }
+  } else if (reply.local_error != 0) {
+    if (reply.local_error != EMSGSIZE || reply.local_info == 0) {
+      throw FatalError(with_errno("local recverr", reply.local_error), 1);
+    }
+    pb.annotation = "!F-" + std::to_string(reply.local_info);
+    pb.final = true;
+  } else {
+    pb.final = true;  // the destination answered
+  }
+  if (overheads_ != nullptr && pb.identity.family != 0) {
+    pb.overhead = overheads_->take(pb.identity, pb.mono_tx);
+  }
+  method_.release(reply.index);
+  pb.done = true;
+}
+
+void TraceScheduler::run() {
+  std::size_t start = static_cast<std::size_t>(config_.first_hop - 1) * config_.probes_per_hop;
+  std::size_t end = probes_.size();
+  MonoNs last_send = 0;
+  while (start < end) {
+    MonoNs next_time = 0;
+    unsigned in_flight = 0;
+    const MonoNs now = clock_.mono_now();
+    for (std::size_t n = start; n < end; ++n) {
+      HopProbe& pb = probes_[n];
+      if (n == start && !pb.done && pb.sent) {  // time to print it, but no reply yet
+        const MonoNs expires = pb.mono_tx + timeout_ns(n);
+        if (expires > now) {
+          next_time = expires;
+        } else {
+          method_.release(n);
+          pb.done = true;
+          check_expired(n);
+        }
+      }
+      if (pb.done) {
+        if (n == start) {
+          printer_.print_probe(probes_, n);
+          ++start;
+        }
+        if (pb.final) end = (n / config_.probes_per_hop + 1) * config_.probes_per_hop;
+        continue;
+      }
+      if (!pb.sent) {
+        if (config_.send_wait_ns > 0 && last_send != 0 && last_send + config_.send_wait_ns > now) {
+          next_time = last_send + config_.send_wait_ns;
+          break;
+        }
+        const int err = method_.send(n, pb, static_cast<int>(ttl_of(n)));
+        if (err != 0 || !pb.sent) {
+          if (next_time != 0 && (err == ENOBUFS || err == EAGAIN)) break;  // later
+          throw FatalError(with_errno("send probe", err), 1);
+        }
+        last_send = pb.mono_tx;
+      }
+      if (next_time == 0) next_time = pb.mono_tx + timeout_ns(n);
+      if (++in_flight >= config_.sim_probes) break;
+    }
+    if (next_time != 0) {
+      replies_.clear();
+      method_.wait(std::max<std::int64_t>(0, next_time - clock_.mono_now()), replies_);
+      for (const auto& reply : replies_) apply(reply);
+    }
+  }
+}
+
+}  // namespace mtool::trace

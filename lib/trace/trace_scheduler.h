@@ -1,0 +1,69 @@
+#pragma once
+// The traceroute engine: Butskoy's schedule, probe for probe. Up to `sim_probes` probes are in
+// flight at once across hops; hops are printed strictly in order as soon as each one is
+// settled; a probe is given up after MAX seconds, or sooner when its own hop (HERE) or a later
+// hop (NEAR) already answered faster; the trace ends with the hop whose reply was final.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "correlate/overhead_source.h"
+#include "trace/hop_probe.h"
+#include "trace/probe_method.h"
+#include "util/clock.h"
+
+namespace mtool::trace {
+
+struct ScheduleConfig {
+  int family = AF_INET;
+  unsigned first_hop = 1;
+  unsigned max_hops = 30;
+  unsigned probes_per_hop = 3;
+  unsigned sim_probes = 16;
+  std::int64_t wait_max_ns = 5 * kNsPerSec;
+  double wait_here = 3;  // 0: off
+  double wait_near = 10;
+  std::int64_t send_wait_ns = 0;  // -z: at least this long between two sends
+};
+
+// Receives each probe, in order, once it is settled.
+class ProbePrinter {
+ public:
+  virtual ~ProbePrinter() = default;
+  // `probes` is the whole table; probe `index` is the one to print (ttl = index / per_hop + 1).
+  virtual void print_probe(const std::vector<HopProbe>& probes, std::size_t index) = 0;
+};
+
+class TraceScheduler {
+ public:
+  TraceScheduler(ScheduleConfig config, ProbeMethod& method, ProbePrinter& printer,
+                 const Clock& clock, correlate::OverheadSource* overheads);
+  // Runs the trace to the end. Throws FatalError when a probe cannot be sent at all.
+  void run();
+  [[nodiscard]] const std::vector<HopProbe>& probes() const { return probes_; }
+
+  // Butskoy's annotation for an ICMP error ("" for a plain port unreachable, the destination
+  // answering) and whether it ends the trace; nullopt for time exceeded in transit.
+  struct IcmpVerdict {
+    std::string annotation;
+  };
+  static std::optional<IcmpVerdict> classify_icmp(int family, const IcmpReport& report);
+
+ private:
+  [[nodiscard]] std::int64_t timeout_ns(std::size_t index) const;
+  void check_expired(std::size_t index);
+  void apply(const ProbeReply& reply);
+  [[nodiscard]] unsigned ttl_of(std::size_t index) const {
+    return static_cast<unsigned>(index / config_.probes_per_hop) + 1;
+  }
+
+  ScheduleConfig config_;
+  ProbeMethod& method_;
+  ProbePrinter& printer_;
+  const Clock& clock_;
+  correlate::OverheadSource* overheads_;
+  std::vector<HopProbe> probes_;
+  std::vector<ProbeReply> replies_;
+};
+
+}  // namespace mtool::trace
