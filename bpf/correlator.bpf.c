@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* mtool's correlator, kernel side.
  *
- * Follows each ICMP echo that a container sends through the host's virtual devices, and its
- * reply back, and writes one record per answered probe (bpf/correlator_abi.h):
+ * Follows each probe that a container sends through the host's virtual devices (ICMP echo;
+ * UDP and TCP SYN with a traceroute's small TTL), and its reply back (echo reply, TCP SYN-ACK
+ * or reset, or an ICMP error quoting the probe), and writes one record per answered probe
+ * (bpf/correlator_abi.h):
  *
  *   request: sender's device (net_dev_queue, netns != host)    egress starts
  *            ... veth peer, bridge, NAT ...                    crossings
@@ -15,10 +17,14 @@
  * Within the host a packet keeps its buffer (skb) from device to device, so a probe in flight
  * is found by its skb pointer; the protocol identity is checked at each step because buffers
  * are reused. Across the uplink the request and the reply are different buffers, joined by the
- * identity the uplink saw (addresses, identifier after NAT, sequence).
+ * identity the uplink saw (addresses, identifier after NAT, sequence). A reply the host makes
+ * itself (its gateway address answering time exceeded; a host address as the target) never
+ * reaches an uplink: it is joined to its probe by the probe's pre-NAT identity (`outbound`) and
+ * recorded as answered inside the host.
  *
- * Cost: a packet that is not IPv4/IPv6 leaves after one field load; one that is not an ICMP
- * echo after one 28/48-byte read. Nothing is printed per packet. */
+ * Cost: a packet that is not IPv4/IPv6 leaves after one field load; one that is not ICMP, UDP
+ * or TCP after one 28/48-byte read (TCP: one more 20-byte read). Nothing is printed per
+ * packet. */
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -40,6 +46,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define ICMP_ECHO_REPLY 0
 #define ICMPV6_ECHO_REQUEST 128
 #define ICMPV6_ECHO_REPLY 129
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define ICMP_DEST_UNREACH_ 3
+#define ICMP_TIME_EXCEEDED_ 11
+#define ICMPV6_DEST_UNREACH_ 1
+#define ICMPV6_PKT_TOOBIG_ 2
+#define ICMPV6_TIME_EXCEED_ 3
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
 #define FLIGHT_MAX_GAP_NS (1000ULL * 1000 * 1000) /* a buffer idle this long is not in flight */
 /* How long an identifier stays "possibly waiting": MTOOL_FLIGHT_TTL_S at HZ <= 1000 (longer at
  * lower HZ, which only costs a few lookups). */
@@ -121,6 +137,20 @@ struct {
 	__type(value, struct mtool_flight);
 } waiting SEC(".maps");
 
+/* Probes that left a container, by their identity before NAT (the sender's addresses): where
+ * their flight is, so a reply the host itself makes can be joined to its probe. */
+struct mtool_outbound {
+	__u32 slot;   /* in `flights` */
+	__u32 netns;  /* the sender's */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MTOOL_OUTBOUND_MAX);
+	__type(key, struct mtool_wire_key);
+	__type(value, struct mtool_outbound);
+} outbound SEC(".maps");
+
 /* Uplinks in the host namespace (kept by the daemon): slot ifindex % size holds the ifindex.
  * An array, so the check every echo reply in the host namespace makes is an index. */
 struct {
@@ -145,12 +175,12 @@ struct probe_packet {
 
 struct headers_v4 {
 	struct iphdr ip;
-	struct icmphdr icmp;
+	__u8 l4[8];
 };
 
 struct headers_v6 {
 	struct ipv6hdr ip;
-	struct icmp6hdr icmp;
+	__u8 l4[8];
 };
 
 static __always_inline void count(__u32 which)
@@ -160,55 +190,156 @@ static __always_inline void count(__u32 which)
 		*value += 1;
 }
 
-/* Recognises an ICMP echo request or reply at `l3`; anything else is KIND_NONE. */
+static __always_inline __u16 load16(const __u8 *b)
+{
+	return ((__u16)b[0] << 8) | b[1];
+}
+
+static __always_inline __u32 load32(const __u8 *b)
+{
+	return ((__u32)b[0] << 24) | ((__u32)b[1] << 16) | ((__u32)b[2] << 8) | b[3];
+}
+
+/* What the first 8 bytes of a probe's transport header say about its identity: ICMP echo
+ * (identifier, sequence), UDP (source port, destination port), TCP (source port, low half of
+ * the sequence number). False for anything that is not a probe. Both words are loaded before
+ * any branch: offsets chosen per protocol would become pointer arithmetic the verifier
+ * refuses. */
+static __always_inline bool probe_identity(__u8 protocol, const __u8 *l4, __u8 echo_request,
+					   struct probe_packet *p)
+{
+	__u32 w0 = load32(l4);
+	__u32 w1 = load32(l4 + 4);
+	if (protocol == IPPROTO_ICMP_ || protocol == IPPROTO_ICMPV6_) {
+		if ((w0 >> 24) != echo_request)
+			return false;
+		p->flow = w1 >> 16;
+		p->sequence = w1 & 0xFFFF;
+	} else if (protocol == IPPROTO_UDP_) {
+		p->flow = w0 >> 16;
+		p->sequence = w0 & 0xFFFF;
+	} else if (protocol == IPPROTO_TCP_) {
+		p->flow = w0 >> 16;
+		p->sequence = w1 & 0xFFFF;
+	} else {
+		return false;
+	}
+	p->protocol = protocol;
+	return true;
+}
+
+/* A TCP segment at `l4`: a SYN (a probe) or a SYN-ACK / reset answering one. */
+static __always_inline int parse_tcp(const void *l4, __u8 ttl, struct probe_packet *p)
+{
+	__u8 t[20];
+	if (bpf_probe_read_kernel(t, sizeof(t), l4))
+		return KIND_NONE;
+	__u8 flags = t[13];
+	if ((flags & TCP_SYN) && !(flags & TCP_ACK)) {
+		if (ttl > MTOOL_MAX_PROBE_TTL)
+			return KIND_NONE;
+		p->flow = load16(t);
+		p->sequence = load16(t + 6);
+		p->kind = KIND_REQUEST;
+	} else if ((flags & TCP_ACK) && (flags & (TCP_SYN | TCP_RST))) {
+		/* The answer acknowledges ISN + 1. */
+		__u32 ack = ((__u32)load16(t + 8) << 16) | load16(t + 10);
+		p->flow = load16(t + 2);
+		p->sequence = (__u16)(ack - 1);
+		p->kind = KIND_REPLY;
+	} else {
+		return KIND_NONE;
+	}
+	p->protocol = IPPROTO_TCP_;
+	return p->kind;
+}
+
+/* Recognises a probe or a reply at `l3`; anything else is KIND_NONE. For a reply, src is the
+ * remote end and dst our end, as on the wire; for an ICMP error they come from the quoted
+ * probe (dst = its source), so a reply of any kind keys the same as its request. */
 static __always_inline int parse_probe(const void *l3, __u16 ethertype, struct probe_packet *p)
 {
+	__builtin_memset(p->src, 0, sizeof(p->src));
+	__builtin_memset(p->dst, 0, sizeof(p->dst));
 	if (ethertype == bpf_htons(ETH_P_IP)) {
 		struct headers_v4 h;
 		if (bpf_probe_read_kernel(&h, sizeof(h), l3))
 			return KIND_NONE;
-		if (h.ip.protocol != IPPROTO_ICMP_ || (h.ip.frag_off & bpf_htons(0x1FFF)))
+		__u8 protocol = h.ip.protocol;
+		if ((protocol != IPPROTO_ICMP_ && protocol != IPPROTO_UDP_ && protocol != IPPROTO_TCP_) ||
+		    (h.ip.frag_off & bpf_htons(0x1FFF)) || h.ip.ihl < 5)
 			return KIND_NONE;
-		if (h.ip.ihl != 5) { /* options: the ICMP header is further on */
-			if (h.ip.ihl < 5 ||
-			    bpf_probe_read_kernel(&h.icmp, sizeof(h.icmp), l3 + h.ip.ihl * 4))
-				return KIND_NONE;
-		}
-		if (h.icmp.type == ICMP_ECHO_REQUEST)
-			p->kind = KIND_REQUEST;
-		else if (h.icmp.type == ICMP_ECHO_REPLY)
-			p->kind = KIND_REPLY;
-		else
-			return KIND_NONE;
+		const void *l4 = l3 + h.ip.ihl * 4;
+		if (h.ip.ihl != 5 && bpf_probe_read_kernel(h.l4, sizeof(h.l4), l4))
+			return KIND_NONE; /* options: the transport header is further on */
 		p->family = AF_INET;
-		p->protocol = IPPROTO_ICMP_;
-		p->flow = bpf_ntohs(h.icmp.un.echo.id);
-		p->sequence = bpf_ntohs(h.icmp.un.echo.sequence);
-		__builtin_memset(p->src, 0, sizeof(p->src));
-		__builtin_memset(p->dst, 0, sizeof(p->dst));
 		__builtin_memcpy(p->src, &h.ip.saddr, 4);
 		__builtin_memcpy(p->dst, &h.ip.daddr, 4);
-		return p->kind;
+		if (protocol == IPPROTO_TCP_)
+			return parse_tcp(l4, h.ip.ttl, p);
+		if (protocol == IPPROTO_UDP_) {
+			if (h.ip.ttl > MTOOL_MAX_PROBE_TTL)
+				return KIND_NONE;
+			probe_identity(protocol, h.l4, 0, p);
+			return p->kind = KIND_REQUEST;
+		}
+		if (h.l4[0] == ICMP_ECHO_REQUEST || h.l4[0] == ICMP_ECHO_REPLY) {
+			p->protocol = IPPROTO_ICMP_;
+			p->flow = load16(h.l4 + 4);
+			p->sequence = load16(h.l4 + 6);
+			return p->kind = h.l4[0] == ICMP_ECHO_REQUEST ? KIND_REQUEST : KIND_REPLY;
+		}
+		if (h.l4[0] != ICMP_DEST_UNREACH_ && h.l4[0] != ICMP_TIME_EXCEEDED_)
+			return KIND_NONE;
+		/* An error: the probe it quotes is after its 8-byte header. */
+		struct headers_v4 q;
+		const void *quote = l4 + 8;
+		if (bpf_probe_read_kernel(&q, sizeof(q), quote) || q.ip.ihl < 5)
+			return KIND_NONE;
+		if (q.ip.ihl != 5 && bpf_probe_read_kernel(q.l4, sizeof(q.l4), quote + q.ip.ihl * 4))
+			return KIND_NONE;
+		if (!probe_identity(q.ip.protocol, q.l4, ICMP_ECHO_REQUEST, p))
+			return KIND_NONE;
+		__builtin_memcpy(p->src, &q.ip.daddr, 4);
+		__builtin_memcpy(p->dst, &q.ip.saddr, 4);
+		return p->kind = KIND_REPLY;
 	}
 	if (ethertype == bpf_htons(ETH_P_IPV6)) {
 		struct headers_v6 h;
 		if (bpf_probe_read_kernel(&h, sizeof(h), l3))
 			return KIND_NONE;
-		if (h.ip.nexthdr != IPPROTO_ICMPV6_)
-			return KIND_NONE;
-		if (h.icmp.icmp6_type == ICMPV6_ECHO_REQUEST)
-			p->kind = KIND_REQUEST;
-		else if (h.icmp.icmp6_type == ICMPV6_ECHO_REPLY)
-			p->kind = KIND_REPLY;
-		else
+		__u8 protocol = h.ip.nexthdr;
+		if (protocol != IPPROTO_ICMPV6_ && protocol != IPPROTO_UDP_ && protocol != IPPROTO_TCP_)
 			return KIND_NONE;
 		p->family = AF_INET6;
-		p->protocol = IPPROTO_ICMPV6_;
-		p->flow = bpf_ntohs(h.icmp.icmp6_dataun.u_echo.identifier);
-		p->sequence = bpf_ntohs(h.icmp.icmp6_dataun.u_echo.sequence);
 		__builtin_memcpy(p->src, &h.ip.saddr, 16);
 		__builtin_memcpy(p->dst, &h.ip.daddr, 16);
-		return p->kind;
+		const void *l4 = l3 + sizeof(struct ipv6hdr);
+		if (protocol == IPPROTO_TCP_)
+			return parse_tcp(l4, h.ip.hop_limit, p);
+		if (protocol == IPPROTO_UDP_) {
+			if (h.ip.hop_limit > MTOOL_MAX_PROBE_TTL)
+				return KIND_NONE;
+			probe_identity(protocol, h.l4, 0, p);
+			return p->kind = KIND_REQUEST;
+		}
+		if (h.l4[0] == ICMPV6_ECHO_REQUEST || h.l4[0] == ICMPV6_ECHO_REPLY) {
+			p->protocol = IPPROTO_ICMPV6_;
+			p->flow = load16(h.l4 + 4);
+			p->sequence = load16(h.l4 + 6);
+			return p->kind = h.l4[0] == ICMPV6_ECHO_REQUEST ? KIND_REQUEST : KIND_REPLY;
+		}
+		if (h.l4[0] != ICMPV6_DEST_UNREACH_ && h.l4[0] != ICMPV6_PKT_TOOBIG_ &&
+		    h.l4[0] != ICMPV6_TIME_EXCEED_)
+			return KIND_NONE;
+		struct headers_v6 q;
+		if (bpf_probe_read_kernel(&q, sizeof(q), l4 + 8))
+			return KIND_NONE;
+		if (!probe_identity(q.ip.nexthdr, q.l4, ICMPV6_ECHO_REQUEST, p))
+			return KIND_NONE;
+		__builtin_memcpy(p->src, &q.ip.daddr, 16);
+		__builtin_memcpy(p->dst, &q.ip.saddr, 16);
+		return p->kind = KIND_REPLY;
 	}
 	return KIND_NONE;
 }
@@ -320,6 +451,13 @@ static __always_inline void start_egress(struct mtool_flight *f, __u64 skb_id,
 	append_crossing(f, now, ifindex, netns, hook);
 	last_probe_jiffies = bpf_jiffies64();
 	count(MTOOL_CTR_EGRESS_STARTED);
+	/* Where this flight is, by the probe's own (pre-NAT) identity, in case the host itself
+	 * answers it (start_inside). */
+	struct mtool_wire_key k;
+	wire_key_of(p, false, &k);
+	struct mtool_outbound o = {.slot = slot_of(skb_id), .netns = netns};
+	if (bpf_map_update_elem(&outbound, &k, &o, BPF_ANY))
+		count(MTOOL_CTR_MAP_FULL);
 }
 
 static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
@@ -340,6 +478,48 @@ static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
 	f->current_flow = p->flow;
 	f->record.uplink_rx_ns = now;
 	append_crossing(f, now, ifindex, netns, hook);
+	count(MTOOL_CTR_REPLIES_MATCHED);
+}
+
+/* The host itself answers a probe that never reached an uplink (time exceeded from the
+ * container's gateway, or a host address as the target): the reply starts its way in here, on
+ * a host device, and is joined to the probe's flight by the probe's pre-NAT identity. */
+static __always_inline void start_inside(__u64 skb_id, const struct probe_packet *p, __u64 now,
+					 __u32 ifindex, __u32 netns, __u32 hook)
+{
+	struct mtool_wire_key k;
+	wire_key_of(p, true, &k);
+	struct mtool_outbound *o = bpf_map_lookup_elem(&outbound, &k);
+	if (!o)
+		return;
+	__u32 slot = o->slot;
+	__u32 sender_netns = o->netns;
+	struct mtool_flight *f = bpf_map_lookup_elem(&flights, &slot);
+	/* The flight must still be this probe's, on its way out, and never have left the host. */
+	if (!f || f->direction != 0 || f->record.uplink_tx_ns != 0 ||
+	    f->record.key.netns != sender_netns || f->record.key.protocol != p->protocol ||
+	    f->record.key.flow != p->flow || f->record.key.sequence != p->sequence ||
+	    now - f->last_seen_ns >= FLIGHT_MAX_GAP_NS)
+		return;
+	bpf_map_delete_elem(&outbound, &k);
+	__u64 turned_at = f->last_seen_ns; /* the request's last crossing */
+	__u32 reply_slot = slot_of(skb_id);
+	struct mtool_flight *g = bpf_map_lookup_elem(&flights, &reply_slot);
+	if (!g)
+		return;
+	if (g != f) {
+		claim(g, skb_id, now);
+		__builtin_memcpy(&g->record, &f->record, sizeof(g->record));
+		f->skb = 0;
+	} else {
+		g->skb = skb_id;
+	}
+	g->record.uplink_tx_ns = turned_at;
+	g->record.uplink_rx_ns = now;
+	g->record.flags |= MTOOL_RECORD_ANSWERED_INSIDE;
+	g->direction = 1;
+	g->current_flow = p->flow;
+	append_crossing(g, now, ifindex, netns, hook);
 	count(MTOOL_CTR_REPLIES_MATCHED);
 }
 
@@ -474,6 +654,10 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 		start_ingress(f, skb_id, p, bpf_ktime_get_ns(), ifindex, netns, hook);
 	} else if (sending && netns != host_netns) {
 		at_local_target(p, ifindex, netns, hook, dev);
+	} else if (sending && !is_uplink(netns, ifindex)) {
+		/* The host sending a reply toward a container: maybe one it made itself. */
+		remember_device_name(netns, ifindex, dev);
+		start_inside(skb_id, p, bpf_ktime_get_ns(), ifindex, netns, hook);
 	}
 }
 

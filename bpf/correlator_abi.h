@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define MTOOL_ABI_VERSION 1
+#define MTOOL_ABI_VERSION 2
 #define MTOOL_MAX_CROSSINGS 8  /* per direction */
 #define MTOOL_MAX_TARGET_CROSSINGS 4
 /* Device names travel with a record in this order: egress, ingress, target crossings. */
@@ -19,7 +19,9 @@
 
 /* The probe as its sender sees it: in its own namespace, before any NAT. `flow` is the ICMP
  * identifier (UDP/TCP: the source port) and `sequence` the ICMP sequence (UDP: destination
- * port; TCP: the low 16 bits of the initial sequence number), both in host byte order. */
+ * port; TCP: the low 16 bits of the initial sequence number), both in host byte order.
+ * A reply carries the same identity: an echo reply its own header, a TCP SYN-ACK or reset its
+ * ports and acknowledgement (ISN + 1), an ICMP error the probe it quotes. */
 struct mtool_probe_key {
 	__u32 netns;    /* inode number of the sender's network namespace */
 	__u8 family;    /* AF_INET or AF_INET6 */
@@ -73,9 +75,19 @@ struct mtool_record {
 	/* When the target is on this host too (another namespace): its side of the exchange, the
 	 * request arriving and the reply leaving. Empty for a target out on the network. */
 	__u8 target_count;
-	__u8 pad[7];
+	__u8 flags;             /* MTOOL_RECORD_* */
+	__u8 pad[6];
 	struct mtool_crossing target[MTOOL_MAX_TARGET_CROSSINGS];
 };
+
+/* The reply was made inside the host (the container's gateway answering with time exceeded, a
+ * host address as the target): the probe never reached an uplink. uplink_tx_ns is then its last
+ * crossing before the host answered and uplink_rx_ns the reply's first crossing. */
+#define MTOOL_RECORD_ANSWERED_INSIDE 0x01
+
+/* UDP and TCP requests are followed only with a TTL / hop limit up to this: traceroute probes,
+ * not a container's ordinary traffic (sent with 64 or more). */
+#define MTOOL_MAX_PROBE_TTL 63
 
 /* A probe followed through the host: the record being filled and where the packet is. */
 struct mtool_flight {
@@ -135,6 +147,7 @@ struct mtool_info {
 #define MTOOL_RECORDS_MAX 16384
 #define MTOOL_FLIGHT_SLOTS 4096     /* direct-mapped by skb address: a lookup is an array index */
 #define MTOOL_WAITING_MAX 16384
+#define MTOOL_OUTBOUND_MAX 16384  /* probes that left a container, by pre-NAT identity */
 #define MTOOL_DEVICES_MAX 4096
 #define MTOOL_UPLINK_SLOTS 4096  /* uplinks whose ifindexes collide modulo this: one is used */
 #define MTOOL_SUBSCRIBERS_MAX 4096

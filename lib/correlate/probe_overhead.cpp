@@ -50,6 +50,7 @@ std::optional<ProbeOverhead> overhead_from_record(const mtool_record& r,
   o.ingress_ns = static_cast<std::int64_t>(r.sender_rx_ns - r.uplink_rx_ns);
   o.wire_ns = static_cast<std::int64_t>(r.uplink_rx_ns - r.uplink_tx_ns);
   o.wire_flow = r.wire_flow;
+  o.answered_inside_host = (r.flags & MTOOL_RECORD_ANSWERED_INSIDE) != 0;
   const auto at = [names](std::size_t offset) {
     return names != nullptr ? names + offset : nullptr;
   };
