@@ -85,6 +85,67 @@ std::vector<std::uint8_t> ipv6_packet(const char* src, const char* dst, std::uin
   return p;
 }
 
+// An IPv4 packet of `protocol` with `transport` after a 20-byte header.
+std::vector<std::uint8_t> ipv4_with(const char* src, const char* dst, std::uint8_t protocol,
+                                    std::uint8_t ttl, const std::vector<std::uint8_t>& transport) {
+  std::vector<std::uint8_t> p(20, 0);
+  p[0] = 0x45;
+  p[3] = static_cast<std::uint8_t>(20 + transport.size());
+  p[8] = ttl;
+  p[9] = protocol;
+  inet_pton(AF_INET, src, &p[12]);
+  inet_pton(AF_INET, dst, &p[16]);
+  p.insert(p.end(), transport.begin(), transport.end());
+  return p;
+}
+
+void put16(std::vector<std::uint8_t>& b, std::size_t at, std::uint16_t v) {
+  b[at] = static_cast<std::uint8_t>(v >> 8);
+  b[at + 1] = static_cast<std::uint8_t>(v);
+}
+
+void put32(std::vector<std::uint8_t>& b, std::size_t at, std::uint32_t v) {
+  put16(b, at, static_cast<std::uint16_t>(v >> 16));
+  put16(b, at + 2, static_cast<std::uint16_t>(v));
+}
+
+// A traceroute UDP probe (its TTL small, as traceroute's are).
+std::vector<std::uint8_t> udp_probe(const char* src, const char* dst, std::uint16_t sport,
+                                    std::uint16_t dport, std::uint8_t ttl = 3) {
+  std::vector<std::uint8_t> u(8, 0);
+  put16(u, 0, sport);
+  put16(u, 2, dport);
+  put16(u, 4, 8);
+  return ipv4_with(src, dst, IPPROTO_UDP, ttl, u);
+}
+
+constexpr std::uint8_t kSyn = 0x02;
+constexpr std::uint8_t kRst = 0x04;
+constexpr std::uint8_t kAck = 0x10;
+
+std::vector<std::uint8_t> tcp_segment(const char* src, const char* dst, std::uint16_t sport,
+                                      std::uint16_t dport, std::uint32_t seq, std::uint32_t ack,
+                                      std::uint8_t flags, std::uint8_t ttl = 3) {
+  std::vector<std::uint8_t> t(20, 0);
+  put16(t, 0, sport);
+  put16(t, 2, dport);
+  put32(t, 4, seq);
+  put32(t, 8, ack);
+  t[12] = 0x50;
+  t[13] = flags;
+  return ipv4_with(src, dst, IPPROTO_TCP, ttl, t);
+}
+
+// An ICMP error from `from` to `to` quoting the first 28 bytes of `probe`.
+std::vector<std::uint8_t> icmp_error(const char* from, const char* to, std::uint8_t type,
+                                     std::uint8_t code, const std::vector<std::uint8_t>& probe) {
+  std::vector<std::uint8_t> icmp(8, 0);
+  icmp[0] = type;
+  icmp[1] = code;
+  icmp.insert(icmp.end(), probe.begin(), probe.begin() + 28);
+  return ipv4_with(from, to, IPPROTO_ICMP, 64, icmp);
+}
+
 class BpfStateMachine : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -318,6 +379,92 @@ TEST_F(BpfStateMachine, SlotCollisionIsCounted) {
   cross(kB, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
         ipv4_packet({"198.18.16.2", "198.19.0.2", 1, 2}));
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_SLOT_COLLISIONS], 1u);
+}
+
+// A UDP traceroute probe goes out through NAT (source port rewritten); a router beyond the
+// uplink answers time exceeded, quoting the probe as the uplink sent it; conntrack rewrites the
+// quote back on the way in. The record is the probe's, keyed by its own ports.
+TEST_F(BpfStateMachine, UdpProbeAndItsTimeExceededMakeOneRecord) {
+  const auto probe = udp_probe("198.18.16.2", "198.19.64.10", 40000, 33436);
+  const auto natted = udp_probe("198.19.0.1", "198.19.64.10", 51000, 33436, 2);
+  cross(skb(0x90), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, probe);
+  cross(skb(0x90), kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, probe);
+  cross(skb(0x90), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, natted);
+  const auto error = icmp_error("198.19.64.2", "198.19.0.1", 11, 0, natted);
+  const auto error_back = icmp_error("198.19.64.2", "198.18.16.2", 11, 0, probe);
+  EXPECT_EQ(cross(skb(0x91), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, error), XDP_DROP);
+  cross(skb(0x91), kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE, error_back);
+  cross(skb(0x91), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, error_back);
+  const auto r = record(kContainerNs, 40000, 33436, AF_INET, IPPROTO_UDP);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->wire_flow, 51000);
+  EXPECT_EQ(r->flags & MTOOL_RECORD_ANSWERED_INSIDE, 0);
+  EXPECT_GT(r->uplink_tx_ns, 0u);
+  EXPECT_EQ(r->egress_count, 3);
+  EXPECT_EQ(r->ingress_count, 3);
+}
+
+// TCP SYN out, the target's reset back: the reset names the probe by its ports and by
+// acknowledging ISN + 1.
+TEST_F(BpfStateMachine, TcpSynAndItsResetMakeOneRecord) {
+  const std::uint32_t isn = 0x12345678;
+  const auto syn = tcp_segment("198.18.16.2", "198.19.0.2", 41000, 80, isn, 0, kSyn);
+  const auto syn_natted = tcp_segment("198.19.0.1", "198.19.0.2", 41000, 80, isn, 0, kSyn, 2);
+  const auto reset = tcp_segment("198.19.0.2", "198.19.0.1", 80, 41000, 0, isn + 1, kRst | kAck, 64);
+  const auto reset_back = tcp_segment("198.19.0.2", "198.18.16.2", 80, 41000, 0, isn + 1, kRst | kAck, 63);
+  cross(skb(0xA0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, syn);
+  cross(skb(0xA0), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, syn_natted);
+  cross(skb(0xA1), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reset);
+  cross(skb(0xA1), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, reset_back);
+  EXPECT_TRUE(record(kContainerNs, 41000, isn & 0xFFFF, AF_INET, IPPROTO_TCP).has_value());
+}
+
+// The container's gateway answers a TTL-1 probe itself: the reply starts on the bridge (a host
+// device, not an uplink), quoting the probe before NAT. It is joined to the probe and marked.
+TEST_F(BpfStateMachine, ReplyMadeInsideTheHostIsJoinedAndMarked) {
+  const auto probe = udp_probe("198.18.16.2", "198.19.64.10", 40001, 33434, 1);
+  cross(skb(0xB0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, probe);
+  cross(skb(0xB0), kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, probe);
+  cross(skb(0xB0), kBridge, kHostNs, MTOOL_HOOK_RECEIVE_SKB, probe);
+  const auto error = icmp_error("198.18.16.1", "198.18.16.2", 11, 0, probe);
+  EXPECT_EQ(cross(skb(0xB1), kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE, error), XDP_DROP);
+  cross(skb(0xB1), kVethPeer, kHostNs, MTOOL_HOOK_DEV_QUEUE, error);
+  cross(skb(0xB1), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, error);
+  const auto r = record(kContainerNs, 40001, 33434, AF_INET, IPPROTO_UDP);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->flags & MTOOL_RECORD_ANSWERED_INSIDE, 0);
+  EXPECT_GE(r->uplink_tx_ns, r->sender_tx_ns);
+  EXPECT_GE(r->uplink_rx_ns, r->uplink_tx_ns);
+  EXPECT_GE(r->sender_rx_ns, r->uplink_rx_ns);
+}
+
+// A reply the host forwards from outside is not mistaken for one it made: the probe reached
+// the uplink, so its flight no longer stands for an unanswered probe.
+TEST_F(BpfStateMachine, ForwardedReplyIsNotMarkedInside) {
+  const auto probe = udp_probe("198.18.16.2", "198.19.64.10", 40002, 33435, 2);
+  cross(skb(0xC0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, probe);
+  cross(skb(0xC0), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE,
+        udp_probe("198.19.0.1", "198.19.64.10", 40002, 33435, 1));
+  // Its reply arrives unseen on the uplink (say, the flight slot was taken), then shows on the
+  // bridge already rewritten: no inside record may come of it.
+  const auto error_back = icmp_error("198.19.0.2", "198.18.16.2", 11, 0, probe);
+  cross(skb(0xC1), kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE, error_back);
+  cross(skb(0xC1), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, error_back);
+  EXPECT_FALSE(record(kContainerNs, 40002, 33435, AF_INET, IPPROTO_UDP).has_value());
+}
+
+// Ordinary UDP and TCP from a subscribed container (TTL 64) are not probes.
+TEST_F(BpfStateMachine, OrdinaryUdpAndTcpAreNotFollowed) {
+  EXPECT_EQ(cross(skb(0xD0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+                  udp_probe("198.18.16.2", "198.19.0.2", 5353, 53, 64)),
+            XDP_PASS);
+  EXPECT_EQ(cross(skb(0xD1), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+                  tcp_segment("198.18.16.2", "198.19.0.2", 43000, 443, 7, 0, kSyn, 64)),
+            XDP_PASS);
+  EXPECT_EQ(cross(skb(0xD2), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+                  tcp_segment("198.18.16.2", "198.19.0.2", 43000, 443, 7, 9, kAck, 3)),
+            XDP_PASS);  // a plain ACK is neither a probe nor an answer
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_EGRESS_STARTED], 0u);
 }
 
 // The tracing programs load and attach on this kernel's BTF tracepoints, the cheap typed hook

@@ -1,0 +1,148 @@
+// The traceroute command line against Butskoy 2.1.2's: values, defaults, and its parser's
+// exact diagnostics (samples in ../shared/conventions/traceroute_annot_err_samples.txt).
+#include "trace/trace_options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace mtool::trace {
+namespace {
+
+ParseResult parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "traceroute");
+  return parse_trace_options(args);
+}
+
+std::string error_of(std::vector<std::string> args) {
+  auto r = parse(std::move(args));
+  if (r.outcome == ParseOutcome::kError) return r.error;
+  if (auto problem = validate_trace_options(r.options)) return *problem;
+  return "";
+}
+
+TEST(TraceOptions, DefaultsAreButskoys) {
+  auto r = parse({"198.18.0.1"});
+  ASSERT_EQ(r.outcome, ParseOutcome::kRun);
+  const auto& o = r.options;
+  EXPECT_EQ(o.host, "198.18.0.1");
+  EXPECT_EQ(o.method, TraceMethod::kUdp);
+  EXPECT_EQ(o.first_hop, 1U);
+  EXPECT_EQ(o.max_hops, 30U);
+  EXPECT_EQ(o.probes_per_hop, 3U);
+  EXPECT_EQ(o.sim_probes, 16U);
+  EXPECT_DOUBLE_EQ(o.wait_max_s, 5.0);
+  EXPECT_DOUBLE_EQ(o.wait_here, 3.0);
+  EXPECT_DOUBLE_EQ(o.wait_near, 10.0);
+  EXPECT_EQ(o.packet_length, -1);
+  EXPECT_TRUE(o.correction);
+}
+
+TEST(TraceOptions, ShortOptionsClusterAndJoinTheirValues) {
+  auto r = parse({"-nI", "-q1", "-m", "5", "-w", "1,2,3", "-N", "4", "-f2", "198.18.0.1", "100"});
+  ASSERT_EQ(r.outcome, ParseOutcome::kRun) << r.error;
+  EXPECT_TRUE(r.options.numeric);
+  EXPECT_EQ(r.options.method, TraceMethod::kIcmp);
+  EXPECT_EQ(r.options.probes_per_hop, 1U);
+  EXPECT_EQ(r.options.max_hops, 5U);
+  EXPECT_EQ(r.options.sim_probes, 4U);
+  EXPECT_EQ(r.options.first_hop, 2U);
+  EXPECT_DOUBLE_EQ(r.options.wait_max_s, 1);
+  EXPECT_DOUBLE_EQ(r.options.wait_here, 2);
+  EXPECT_DOUBLE_EQ(r.options.wait_near, 3);
+  EXPECT_EQ(r.options.packet_length, 100);
+}
+
+TEST(TraceOptions, WaitWithOneValueTurnsTheFactorsOff) {
+  auto r = parse({"-w", "2.5", "198.18.0.1"});
+  ASSERT_EQ(r.outcome, ParseOutcome::kRun);
+  EXPECT_DOUBLE_EQ(r.options.wait_max_s, 2.5);
+  EXPECT_DOUBLE_EQ(r.options.wait_here, 0);
+  EXPECT_DOUBLE_EQ(r.options.wait_near, 0);
+}
+
+TEST(TraceOptions, LongOptionsTakeValuesAfterEquals) {
+  auto r = parse({"--queries=2", "--max-hops=7", "--tcp", "--port=443", "--sport=4000", "198.18.0.1"});
+  ASSERT_EQ(r.outcome, ParseOutcome::kRun) << r.error;
+  EXPECT_EQ(r.options.probes_per_hop, 2U);
+  EXPECT_EQ(r.options.max_hops, 7U);
+  EXPECT_EQ(r.options.method, TraceMethod::kTcp);
+  EXPECT_EQ(r.options.port, 443U);
+  ASSERT_FALSE(validate_trace_options(r.options));
+  EXPECT_EQ(r.options.sim_probes, 1U);  // --sport implies -N 1
+}
+
+TEST(TraceOptions, MethodsAndModules) {
+  EXPECT_EQ(parse({"-U", "h"}).options.method, TraceMethod::kUdpFixed);
+  EXPECT_EQ(parse({"-T", "h"}).options.method, TraceMethod::kTcp);
+  EXPECT_EQ(parse({"-M", "icmp", "h"}).options.method, TraceMethod::kIcmp);
+  EXPECT_EQ(parse({"-M", "default", "-I", "h"}).options.method, TraceMethod::kIcmp);
+  EXPECT_EQ(error_of({"-M", "foo", "h"}), "Unknown traceroute module foo");
+  EXPECT_EQ(error_of({"-M", "dccp", "h"}), "-M dccp is not supported by mtool traceroute");
+}
+
+TEST(TraceOptions, ProgramNameChoosesDefaults) {
+  EXPECT_EQ(parse_trace_options({"traceroute6", "h"}).options.family, AF_INET6);
+  EXPECT_EQ(parse_trace_options({"/usr/bin/tcptraceroute", "h"}).options.method, TraceMethod::kTcp);
+  EXPECT_EQ(parse_trace_options({"tracert", "h"}).options.method, TraceMethod::kIcmp);
+}
+
+TEST(TraceOptions, ErrorsReadAsButskoys) {
+  EXPECT_EQ(error_of({"-Z", "127.0.0.1"}), "Bad option `-Z' (argc 1)");
+  EXPECT_EQ(error_of({"-q"}), "Option `-q' (argc 1) requires an argument: `-q nqueries'");
+  EXPECT_EQ(error_of({"-q", "abc", "127.0.0.1"}), "Cannot handle `-q' option with arg `abc' (argc 2)");
+  EXPECT_EQ(error_of({"-nq1", "127.0.0.1"}), "Option `-q' (argc 1) requires an argument: `-q nqueries'");
+  EXPECT_EQ(error_of({"--xyz=3", "127.0.0.1"}), "Bad option `--xyz=3' (with arg `3') (argc 1)");
+  EXPECT_EQ(error_of({"--queries", "127.0.0.1"}),
+            "Option `--queries' (argc 1) requires an argument: `--queries=nqueries'");
+  EXPECT_EQ(error_of({"--que", "2", "127.0.0.1"}), "Bad option `--que' (argc 1)");
+  EXPECT_EQ(error_of({"-n", "127.0.0.1", "60", "extra"}), "Extra arg `extra' (position 3, argc 4)");
+  EXPECT_EQ(error_of({"-n", "127.0.0.1", "abc"}),
+            "Cannot handle \"packetlen\" cmdline arg `abc' on position 2 (argc 3)");
+  EXPECT_EQ(error_of({"-n"}), "Specify \"host\" missing argument.");
+}
+
+TEST(TraceOptions, RangeChecksInButskoysOrder) {
+  EXPECT_EQ(error_of({"-m", "0", "h"}), "first hop out of range");
+  EXPECT_EQ(error_of({"-f", "31", "h"}), "first hop out of range");
+  EXPECT_EQ(error_of({"-m", "300", "h"}), "max hops cannot be more than 255");
+  EXPECT_EQ(error_of({"-q", "0", "h"}), "no more than 10 probes per hop");
+  EXPECT_EQ(error_of({"-q", "11", "h"}), "no more than 10 probes per hop");
+  EXPECT_EQ(error_of({"-w", "-1", "h"}), "bad wait specifications `-1,0,0' used");
+  EXPECT_EQ(error_of({"h", "70000"}), "too big packetlen 70000 specified");
+  EXPECT_EQ(error_of({"-z", "-1", "h"}), "bad sendtime `-1' specified");
+  EXPECT_EQ(error_of({"-q", "10", "-m", "255", "h"}), "");
+}
+
+TEST(TraceOptions, SendWaitAboveTenIsMilliseconds) {
+  auto r = parse({"-z", "50", "h"});
+  ASSERT_FALSE(validate_trace_options(r.options));
+  EXPECT_DOUBLE_EQ(r.options.send_wait_s, 0.05);
+  r = parse({"-z", "0.5", "h"});
+  ASSERT_FALSE(validate_trace_options(r.options));
+  EXPECT_DOUBLE_EQ(r.options.send_wait_s, 0.5);
+}
+
+TEST(TraceOptions, HelpVersionAndEmpty) {
+  EXPECT_EQ(parse({"--help"}).outcome, ParseOutcome::kHelp);
+  EXPECT_EQ(parse({"-V"}).outcome, ParseOutcome::kVersion);
+  EXPECT_EQ(parse_trace_options({"traceroute"}).outcome, ParseOutcome::kHelp);
+  EXPECT_EQ(std::string(trace_usage_text()).rfind("Usage:\n  traceroute [ -46dFITnreAUDV ]", 0), 0U);
+}
+
+TEST(TraceOptions, UnsupportedOptionsSaySo) {
+  EXPECT_EQ(error_of({"-A", "h"}), "-A (AS path lookups query remote whois servers) is not supported by mtool traceroute");
+  EXPECT_EQ(error_of({"--mtu", "h"}), "--mtu (path MTU discovery) is not supported by mtool traceroute");
+  EXPECT_EQ(error_of({"-UL", "h"}), "-UL (UDPLITE) is not supported by mtool traceroute");
+}
+
+TEST(TraceOptions, MtoolAdditions) {
+  auto r = parse({"--no-correction", "--breakdown", "h"});
+  ASSERT_EQ(r.outcome, ParseOutcome::kRun);
+  EXPECT_FALSE(r.options.correction);
+  EXPECT_TRUE(r.options.breakdown);
+}
+
+}  // namespace
+}  // namespace mtool::trace
