@@ -96,13 +96,19 @@ void IcmpMethod::read_errors(std::vector<ProbeReply>& replies) {
       if (err == 0) continue;
       return;
     }
-    // The error queue returns the start of our own echo: it must be ours.
+    // The error queue returns the start of our own echo: it must be ours. A local "message
+    // too long" (-F) comes with no copy; like Butskoy, charge it to the first probe out.
     const auto echo = probe::parse_echo_header(std::span(buffer_.data(), message->payload_length));
-    if (!echo || echo->ident != ident_) continue;
-    const auto it = by_sequence_.find(echo->sequence);
-    if (it == by_sequence_.end()) continue;
+    std::optional<std::size_t> index;
+    if (echo && echo->ident == ident_) {
+      if (const auto it = by_sequence_.find(echo->sequence); it != by_sequence_.end()) index = it->second;
+    } else if (message->payload_length == 0 && setup_.dont_fragment &&
+               std::holds_alternative<net::LocalErrorReport>(message->entry)) {
+      index = first_outstanding(by_sequence_);
+    }
+    if (!index) continue;
     ProbeReply reply;
-    reply.index = it->second;
+    reply.index = *index;
     reply.rx = arrival_time(message->meta, clock_);
     reply.reply_ttl = message->meta.ttl > 0 ? message->meta.ttl : 0;
     if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message->entry)) {

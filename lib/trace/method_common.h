@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,16 @@ void tune_socket(net::ProbeSocket& socket, const MethodSetup& setup, bool bind_s
 void bind_probe_socket(int fd, const MethodSetup& setup);
 // IP_RECVERR / IPV6_RECVERR: ICMP errors about what this socket sent reach its error queue.
 void use_recverr(net::ProbeSocket& socket);
+
+// The lowest probe index among `outstanding` values (sequence -> index), if any.
+template <typename Map>
+std::optional<std::size_t> first_outstanding(const Map& outstanding) {
+  std::optional<std::size_t> first;
+  for (const auto& [key, index] : outstanding) {
+    if (!first || index < *first) first = index;
+  }
+  return first;
+}
 
 // When a reply arrived: the kernel's receive stamp, else now.
 WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock);

@@ -202,10 +202,16 @@ void TcpMethod::read_errors(std::vector<ProbeReply>& replies) {
       if (err == 0) continue;
       return;
     }
-    // The quote starts at our TCP header.
-    if (message->payload_length < 8) continue;
-    if (load16(&buffer_[2]) != destination_port_) continue;
-    const auto index = find(load16(&buffer_[0]));
+    // The quote starts at our TCP header. A local "message too long" (-F) comes with no copy;
+    // like Butskoy, charge it to the first probe out.
+    std::optional<std::size_t> index;
+    if (message->payload_length >= 8) {
+      if (load16(&buffer_[2]) != destination_port_) continue;
+      index = find(load16(&buffer_[0]));
+    } else if (message->payload_length == 0 && setup_.dont_fragment &&
+               std::holds_alternative<net::LocalErrorReport>(message->entry) && !outstanding_.empty()) {
+      index = outstanding_.begin()->first;
+    }
     if (!index) continue;
     ProbeReply reply;
     reply.index = *index;
