@@ -51,9 +51,9 @@ std::int64_t shared_with_local_target(const ProbeOverhead& o) {
 
 std::optional<CorrectedRtt> correct_rtt(std::int64_t raw_ns, const ProbeOverhead& overhead) {
   const auto within = [raw_ns](std::int64_t part) { return part >= 0 && part <= raw_ns; };
+  // Subtracted one by one: each part is within [0, raw], so no step overflows (their sum can).
   if (!within(overhead.egress_ns) || !within(overhead.ingress_ns) || !within(overhead.wire_ns) ||
-      overhead.egress_ns + overhead.wire_ns + overhead.ingress_ns >
-          raw_ns) {  // no overflow: each <= raw
+      raw_ns - overhead.egress_ns - overhead.wire_ns < overhead.ingress_ns) {
     return std::nullopt;
   }
   const std::int64_t shared = std::min(shared_with_local_target(overhead), overhead.egress_ns);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "correlate/probe_overhead.h"
 
 namespace mtool::correlate {
@@ -68,6 +70,16 @@ TEST(CorrectRtt, RefusesOverheadThatDoesNotFitTheRtt) {
   EXPECT_EQ(correct_rtt(39000, o)->corrected_ns, 20000);
   ProbeOverhead none;
   EXPECT_EQ(correct_rtt(5000, none)->corrected_ns, 5000);
+}
+
+TEST(CorrectRtt, HugePartsThatEachFitButNotTogetherAreRefused) {
+  // Found by correlator_record_fuzz: the parts' sum overflowed int64 and passed the check.
+  ProbeOverhead o;
+  constexpr std::int64_t kRaw = INT64_MAX - 1;
+  o.egress_ns = kRaw / 2 + 10;
+  o.wire_ns = kRaw / 2 + 10;
+  o.ingress_ns = kRaw / 2 + 10;
+  EXPECT_FALSE(correct_rtt(kRaw, o).has_value());
 }
 
 mtool_record sample_record() {
