@@ -1,5 +1,7 @@
 # Front door for mtool. `make test` is what CI runs (.ci/run) and what the README gives.
 SHELL := /bin/bash
+# A failing command in a pipeline (a fuzzer crash piped to tail) fails the recipe.
+.SHELLFLAGS := -o pipefail -c
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -39,9 +41,10 @@ test-asan:
 
 fuzz:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DMTOOL_FUZZ=ON -DMTOOL_SANITIZE=ON -DMTOOL_TESTS=ON >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target parse_icmp_fuzz correlator_record_fuzz
-	$(FUZZ_BUILD)/tests/parse_icmp_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | tail -n 3
-	$(FUZZ_BUILD)/tests/correlator_record_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | tail -n 3
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target parse_icmp_fuzz correlator_record_fuzz trace_input_fuzz
+	$(FUZZ_BUILD)/tests/parse_icmp_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ 2>&1 | tail -n 3
+	$(FUZZ_BUILD)/tests/correlator_record_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ 2>&1 | tail -n 3
+	$(FUZZ_BUILD)/tests/trace_input_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ 2>&1 | tail -n 3
 
 bench: setup
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMTOOL_TESTS=OFF >/dev/null
