@@ -106,6 +106,31 @@ class SocketSource final : public OverheadSource {
     return overhead_from_record(answer.record, answer.names);
   }
 
+  std::vector<std::optional<ProbeOverhead>> take_many(const std::vector<Request>& requests) override {
+    std::vector<std::optional<ProbeOverhead>> out(requests.size());
+    if (requests.size() <= 1) {
+      if (!requests.empty()) out[0] = take(requests[0].probe, requests[0].sent_mono);
+      return out;
+    }
+    if (!fd_) {
+      const MonoNs now = mono_now();
+      if (now - last_attempt_ < kReconnectInterval || !connect_now()) return out;
+    }
+    // All queries first (each is one small SEQPACKET message), then the answers, in order.
+    std::size_t sent = 0;
+    for (; sent < requests.size(); ++sent) {
+      if (!send_query(MTOOL_QUERY_RECORD, requests[sent].probe)) break;
+    }
+    for (std::size_t i = 0; i < sent; ++i) {
+      mtool_answer answer{};
+      if (!receive_answer(answer)) break;
+      if (answer.status == MTOOL_ANSWER_FOUND && fresh(answer.record, requests[i].sent_mono)) {
+        out[i] = overhead_from_record(answer.record, answer.names);
+      }
+    }
+    return out;
+  }
+
  private:
   bool connect_now() {
     last_attempt_ = mono_now();
@@ -133,6 +158,10 @@ class SocketSource final : public OverheadSource {
   }
 
   bool ask(std::uint32_t kind, const ProbeIdentity& probe, mtool_answer& answer) {
+    return send_query(kind, probe) && receive_answer(answer);
+  }
+
+  bool send_query(std::uint32_t kind, const ProbeIdentity& probe) {
     mtool_query query{};
     query.version = MTOOL_ABI_VERSION;
     query.kind = kind;
@@ -146,6 +175,11 @@ class SocketSource final : public OverheadSource {
       fd_.reset();
       return false;
     }
+    return true;
+  }
+
+  bool receive_answer(mtool_answer& answer) {
+    if (!fd_) return false;
     const ssize_t n = ::recv(fd_.get(), &answer, sizeof answer, 0);
     if (n != static_cast<ssize_t>(sizeof answer) || answer.version != MTOOL_ABI_VERSION) {
       last_error_ = n < 0 ? errno : EPROTO;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "correlate/probe_overhead.h"
 #include "util/clock.h"
@@ -33,6 +34,20 @@ class OverheadSource {
   // The overhead of one answered probe that was sent at or after `sent_mono`, taken out of the
   // correlator (a second call for the same probe finds nothing). nullopt when unknown.
   virtual std::optional<ProbeOverhead> take(const ProbeIdentity& probe, MonoNs sent_mono) = 0;
+
+  struct Request {
+    ProbeIdentity probe;
+    MonoNs sent_mono = 0;
+  };
+  // Several probes at once, answers in the same order. Through the socket the queries go out
+  // back to back and the answers are read after, so a batch costs the daemon one wake-up, not
+  // one round trip per probe (traceroute's replies come in bursts).
+  virtual std::vector<std::optional<ProbeOverhead>> take_many(const std::vector<Request>& requests) {
+    std::vector<std::optional<ProbeOverhead>> out;
+    out.reserve(requests.size());
+    for (const auto& r : requests) out.push_back(take(r.probe, r.sent_mono));
+    return out;
+  }
 };
 
 struct CorrelatorLocation {

@@ -40,7 +40,7 @@ void bind_probe_socket(int fd, const MethodSetup& setup) {
   if (::bind(fd, address.sockaddr_ptr(), address.sockaddr_len()) != 0) fail_runtime("bind", errno);
 }
 
-void tune_socket(net::ProbeSocket& socket, const MethodSetup& s, bool bind_socket) {
+void tune_socket(net::ProbeSocket& socket, const MethodSetup& s, bool opened_nonblocking) {
   const bool v6 = s.family == AF_INET6;
   if (s.debug && socket.set_int_option(SOL_SOCKET, SO_DEBUG, 1) != 0) {
     fail_runtime("setsockopt SO_DEBUG", errno);
@@ -51,7 +51,7 @@ void tune_socket(net::ProbeSocket& socket, const MethodSetup& s, bool bind_socke
       fail_runtime("setsockopt SO_MARK", err);
     }
   }
-  if (bind_socket) bind_probe_socket(socket.fd(), s);
+  bind_probe_socket(socket.fd(), s);
   // Without -F the probes may be fragmented; with it, never (and the kernel reports the MTU).
   const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
   const int option = v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER;
@@ -93,7 +93,7 @@ void tune_socket(net::ProbeSocket& socket, const MethodSetup& s, bool bind_socke
   } else {
     socket.set_int_option(IPPROTO_IP, IP_RECVTTL, 1);
   }
-  ::fcntl(socket.fd(), F_SETFL, ::fcntl(socket.fd(), F_GETFL) | O_NONBLOCK);
+  if (!opened_nonblocking) ::fcntl(socket.fd(), F_SETFL, ::fcntl(socket.fd(), F_GETFL) | O_NONBLOCK);
 }
 
 void use_recverr(net::ProbeSocket& socket) {

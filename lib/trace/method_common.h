@@ -33,6 +33,8 @@ struct MethodSetup {
   std::size_t data_length = 0;    // bytes after the method's own header
   std::size_t header_length = 0;  // IP (+ UDP) header: where the error queue's copy starts
   const sigset_t* wait_sigmask = nullptr;
+  // Record each probe's identity for the correlator (costs UDP a getsockname per probe).
+  bool identify = false;
 };
 
 // Butskoy's error(): a newline (the header line may be open), "what: strerror", exit 1.
@@ -41,8 +43,9 @@ struct MethodSetup {
 [[noreturn]] void fail_runtime_or_permission(const std::string& what, int err);
 
 // tune_socket(): SO_DEBUG, SO_MARK, SO_BINDTODEVICE and bind, path-MTU mode, TOS / traffic
-// class and flow label, SO_DONTROUTE, receive timestamps and TTLs, non-blocking.
-void tune_socket(net::ProbeSocket& socket, const MethodSetup& setup, bool bind_socket = true);
+// class and flow label, SO_DONTROUTE, receive timestamps and TTLs, non-blocking (unless the
+// socket was opened SOCK_NONBLOCK: one probe socket per probe makes every call count).
+void tune_socket(net::ProbeSocket& socket, const MethodSetup& setup, bool opened_nonblocking = false);
 // bind_socket(): device and source address (any address of the family when none is given).
 void bind_probe_socket(int fd, const MethodSetup& setup);
 // IP_RECVERR / IPV6_RECVERR: ICMP errors about what this socket sent reach its error queue.

@@ -140,6 +140,8 @@ int run(const std::vector<std::string>& args) {
     setup.data_length = static_cast<std::size_t>(o.packet_length) - setup.header_length;
   }
 
+  correlate::OverheadSource* overheads = o.correction ? correlator.source.get() : nullptr;
+  setup.identify = overheads != nullptr;
   const SystemClock clock;
   std::unique_ptr<ProbeMethod> method = make_method(o.method, setup, clock);
   std::size_t data_length = setup.data_length;
@@ -149,7 +151,6 @@ int run(const std::vector<std::string>& args) {
   // otherwise nothing is raised again.
   if (o.device.empty() && o.fwmark == 0) net::Capabilities::drop_all();
 
-  correlate::OverheadSource* overheads = o.correction ? correlator.source.get() : nullptr;
   if (o.correction && overheads == nullptr && !correlator.host_namespace && !correlator.unavailable.empty()) {
     print_diagnostic(stdout, stderr, args.empty() ? "traceroute" : args[0],
                      "corrections unavailable: " + correlator.unavailable);

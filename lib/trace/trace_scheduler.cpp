@@ -175,11 +175,20 @@ void TraceScheduler::apply(const ProbeReply& reply) {
   } else {
     pb.final = true;  // the destination answered
   }
-  if (overheads_ != nullptr && pb.identity.family != 0) {
-    pb.overhead = overheads_->take(pb.identity, pb.mono_tx);
-  }
+  if (overheads_ != nullptr && pb.identity.family != 0) awaiting_overhead_.push_back(reply.index);
   method_.release(reply.index);
   pb.done = true;
+}
+
+void TraceScheduler::take_overheads() {
+  if (awaiting_overhead_.empty()) return;
+  requests_.clear();
+  for (const std::size_t i : awaiting_overhead_) requests_.push_back({probes_[i].identity, probes_[i].mono_tx});
+  auto answers = overheads_->take_many(requests_);
+  for (std::size_t k = 0; k < awaiting_overhead_.size() && k < answers.size(); ++k) {
+    probes_[awaiting_overhead_[k]].overhead = std::move(answers[k]);
+  }
+  awaiting_overhead_.clear();
 }
 
 void TraceScheduler::run() {
@@ -229,6 +238,7 @@ void TraceScheduler::run() {
       replies_.clear();
       method_.wait(std::max<std::int64_t>(0, next_time - clock_.mono_now()), replies_);
       for (const auto& reply : replies_) apply(reply);
+      take_overheads();  // one batch per wake-up, before anything is printed
     }
   }
 }

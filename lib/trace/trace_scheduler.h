@@ -53,6 +53,7 @@ class TraceScheduler {
   [[nodiscard]] std::int64_t timeout_ns(std::size_t index) const;
   void check_expired(std::size_t index);
   void apply(const ProbeReply& reply);
+  void take_overheads();
   [[nodiscard]] unsigned ttl_of(std::size_t index) const {
     return static_cast<unsigned>(index / config_.probes_per_hop) + 1;
   }
@@ -64,6 +65,8 @@ class TraceScheduler {
   correlate::OverheadSource* overheads_;
   std::vector<HopProbe> probes_;
   std::vector<ProbeReply> replies_;
+  std::vector<std::size_t> awaiting_overhead_;  // answered since the last batch
+  std::vector<correlate::OverheadSource::Request> requests_;
 };
 
 }  // namespace mtool::trace

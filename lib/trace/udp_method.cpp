@@ -27,10 +27,10 @@ UdpMethod::UdpMethod(MethodSetup setup, bool increment_port, const Clock& clock)
 }
 
 int UdpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
-  const int fd = ::socket(setup_.family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+  const int fd = ::socket(setup_.family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_UDP);
   if (fd < 0) fail_runtime("socket", errno);
   net::ProbeSocket socket{UniqueFd(fd), setup_.family};
-  tune_socket(socket, setup_);
+  tune_socket(socket, setup_, true);
   if (const int err = socket.set_hop_limit(ttl)) {
     fail_runtime(setup_.family == AF_INET6 ? "setsockopt IPV6_UNICAST_HOPS" : "setsockopt IP_TTL", err);
   }
@@ -47,7 +47,7 @@ int UdpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
   // EMSGSIZE, EHOSTUNREACH: the error queue will say more.
   if (err != 0 && err != EMSGSIZE && err != EHOSTUNREACH) fail_runtime("send", err);
   probe.sent = true;
-  probe.identity = {setup_.family, IPPROTO_UDP, socket.local_port(), next_port_};
+  if (setup_.identify) probe.identity = {setup_.family, IPPROTO_UDP, socket.local_port(), next_port_};
   outstanding_.emplace(index, Outstanding{std::move(socket), next_port_});
   if (increment_port_) ++next_port_;
   return 0;
