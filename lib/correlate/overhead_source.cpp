@@ -82,13 +82,19 @@ class SocketSource final : public OverheadSource {
  public:
   explicit SocketSource(std::string path) : path_(std::move(path)) {}
 
-  // Connects and asks where the correlator sees us. Returns "" or the reason it failed.
-  std::string hello(bool& host_namespace) {
+  // Connects and asks where the correlator sees us; the answer is read by finish_hello(), so
+  // the daemon works on it while the tool does its own setup. Returns "" or why it failed.
+  std::string send_hello() {
     if (!connect_now()) return with_errno("cannot connect to " + path_, last_error_);
-    mtool_answer answer{};
-    if (!ask(MTOOL_QUERY_HELLO, ProbeIdentity{}, answer)) {
+    if (!send_query(MTOOL_QUERY_HELLO, ProbeIdentity{})) {
       return with_errno("no answer from " + path_, last_error_);
     }
+    return {};
+  }
+
+  std::string finish_hello(bool& host_namespace) {
+    mtool_answer answer{};
+    if (!receive_answer(answer)) return with_errno("no answer from " + path_, last_error_);
     host_namespace = answer.caller_in_host_netns != 0;
     return {};
   }
@@ -215,9 +221,11 @@ CorrelatorLocation correlator_location_from_env() {
   return where;
 }
 
-CorrelatorConnection connect_correlator(const CorrelatorLocation& where) {
-  CorrelatorConnection c;
-  if (where.disabled) return c;
+PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where) {
+  PendingCorrelator pending;
+  CorrelatorConnection& c = pending.ready_;
+  pending.socket_path_ = where.socket_path;
+  if (where.disabled) return pending;
   const std::uint32_t netns = own_netns();
 
   // 1. Pinned maps, if this process may use bpf().
@@ -233,30 +241,50 @@ CorrelatorConnection connect_correlator(const CorrelatorLocation& where) {
         info.version == MTOOL_ABI_VERSION) {
       if (info.host_netns == netns) {
         c.host_namespace = true;
-        return c;
+        return pending;
       }
       c.source = std::make_unique<PinnedMapSource>(std::move(records), std::move(devices),
                                                    std::move(subscribers), netns);
       c.via = "pinned maps in " + where.pin_dir;
-      return c;
+      return pending;
     }
   }
 
-  // 2. The correlator's socket.
+  // 2. The correlator's socket: the question goes out now, the answer is read in finish().
   auto socket = std::make_unique<SocketSource>(where.socket_path);
-  bool host = false;
-  const std::string failure = socket->hello(host);
+  const std::string failure = socket->send_hello();
   if (!failure.empty()) {
     c.unavailable = "no correlator (" + failure + ")";
-    return c;
+    return pending;
   }
-  if (host) {
+  pending.socket_ = std::move(socket);
+  return pending;
+}
+
+PendingCorrelator::PendingCorrelator() = default;
+PendingCorrelator::~PendingCorrelator() = default;
+PendingCorrelator::PendingCorrelator(PendingCorrelator&&) noexcept = default;
+
+CorrelatorConnection PendingCorrelator::finish() {
+  CorrelatorConnection c = std::move(ready_);
+  if (!socket_) return c;
+  auto* socket = static_cast<SocketSource*>(socket_.get());
+  bool host = false;
+  const std::string failure = socket->finish_hello(host);
+  if (!failure.empty()) {
+    c.unavailable = "no correlator (" + failure + ")";
+  } else if (host) {
     c.host_namespace = true;
-    return c;
+  } else {
+    c.source = std::move(socket_);
+    c.via = "socket " + socket_path_;
   }
-  c.source = std::move(socket);
-  c.via = "socket " + where.socket_path;
+  socket_.reset();
   return c;
+}
+
+CorrelatorConnection connect_correlator(const CorrelatorLocation& where) {
+  return begin_correlator_connection(where).finish();
 }
 
 }  // namespace mtool::correlate

@@ -70,6 +70,24 @@ struct CorrelatorConnection {
 // tool can open the pinned maps; the descriptors stay usable afterwards.
 CorrelatorConnection connect_correlator(const CorrelatorLocation& where);
 
+// The same in two steps, so a tool's own setup overlaps the daemon's answer to the socket's
+// HELLO (which finds the caller's namespace and subscribes it): begin first, finish() when the
+// corrections are about to matter.
+class PendingCorrelator {
+ public:
+  PendingCorrelator();
+  ~PendingCorrelator();
+  PendingCorrelator(PendingCorrelator&&) noexcept;
+  CorrelatorConnection finish();
+
+ private:
+  friend PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where);
+  CorrelatorConnection ready_;             // decided already (disabled, maps, failure)
+  std::unique_ptr<OverheadSource> socket_;  // a socket whose HELLO awaits its answer
+  std::string socket_path_;
+};
+PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where);
+
 // Inode number of the calling thread's network namespace (0 if unknown).
 std::uint32_t own_netns();
 

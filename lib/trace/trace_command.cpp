@@ -76,8 +76,8 @@ std::unique_ptr<ProbeMethod> make_method(TraceMethod method, const MethodSetup& 
 int run(const std::vector<std::string>& args) {
   // The correlator's pinned maps need bpf(), which only capabilities about to be dropped allow:
   // open them first. Nothing is sent or printed here.
-  correlate::CorrelatorConnection correlator =
-      correlate::connect_correlator(correlate::correlator_location_from_env());
+  correlate::PendingCorrelator pending_correlator =
+      correlate::begin_correlator_connection(correlate::correlator_location_from_env());
   net::Capabilities::limit_to_network();
 
   ParseResult parsed = parse_trace_options(args);
@@ -140,6 +140,8 @@ int run(const std::vector<std::string>& args) {
     setup.data_length = static_cast<std::size_t>(o.packet_length) - setup.header_length;
   }
 
+  // The daemon has been answering the HELLO while we resolved names.
+  correlate::CorrelatorConnection correlator = pending_correlator.finish();
   correlate::OverheadSource* overheads = o.correction ? correlator.source.get() : nullptr;
   setup.identify = overheads != nullptr;
   const SystemClock clock;
