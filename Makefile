@@ -52,6 +52,7 @@ bench: setup
 	bash bench/ping_vs_iputils.sh $(BENCH_BUILD)/tools/mtool
 	bash bench/correction_accuracy.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
+	bash bench/traceroute_vs_debian.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 
 demo: setup build
 	bash scripts/demo.sh $(BUILD)/tools/mtool

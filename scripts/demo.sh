@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo: a Docker-like container path on this machine (tests/testbed), the host correlator,
 # and the same target pinged from the host and from the container: the container's raw RTT,
-# its corrected RTT, and the host's own, idle and with two co-located flood pings.
+# its corrected RTT, and the host's own, idle and with two co-located flood pings. Then a
+# traceroute from the container through two more routers: corrected hops, the host's own hop
+# marked [virtual].
 #   usage: scripts/demo.sh path/to/mtool
 set -euo pipefail
 MTOOL=$(realpath "$1")
@@ -23,7 +25,7 @@ cleanup() {
   rm -rf "$PIN_DIR" "$(dirname "$SOCKET")"
 }
 trap cleanup EXIT
-eval "$(bash "$TESTBED" up --load 2)"
+eval "$(bash "$TESTBED" up --load 2 --routers 2)"
 
 rm -rf "$PIN_DIR"
 "$MTOOL" correlator --uplink "$TESTBED_UPLINK" --pin-dir "$PIN_DIR" --socket "$SOCKET" &
@@ -71,5 +73,10 @@ FLOODS=""
 echo
 echo "bias = container minus host (p50 / p90). The correlator measured each probe's own trip"
 echo "through the host's virtual network; corrected = raw minus that (README: Corrected RTT)."
+echo
+echo "traceroute from the container (unprivileged, UDP), then the same from the host:"
+bash "$TESTBED" exec container setpriv --reuid=65534 --regid=65534 --clear-groups \
+  env MTOOL_CORRELATOR_SOCKET="$SOCKET" "$MTOOL" traceroute -n "$TESTBED_CHAIN_END"
+"$MTOOL" traceroute -n "$TESTBED_CHAIN_END"
 echo
 "$MTOOL" correlator status --socket "$SOCKET"

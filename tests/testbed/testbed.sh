@@ -11,7 +11,21 @@
 # IPv6 the same way: bridge fd00:6d74:b<i>::/64 (gateway ::1, container ::2, load ::<10+n>),
 # ip6tables MASQUERADE, uplink fd00:6d74:a<i>::/64 (host ::1, target ::2).
 #
-# usage: testbed.sh up [--load N] | down | exec container|target|load<N> CMD... | env
+# Routers (optional, --routers N, for traceroute): the target forwards and N more netns
+# <p>-r1..<p>-rN are chained after it, each forwarding IPv4 and IPv6 with no ICMP rate limit:
+#   target -> r1 on 198.19.<64+i>.0/30 (target .1, r1 .2); r_k -> r_k+1 on 198.19.<64+i>.<4k>/30
+#   (r_k .4k+1, r_k+1 .4k+2); IPv6 link k (k=0: target -> r1) fd00:6d74:c<i>:<k>::/64 (near
+#   side ::1, far side ::2). Each router: default routes toward the previous hop, the rest of the
+#   chain (198.19.<64+i>.0/24, fd00:6d74:c<i>::/48) via the next one. The host routes the chain
+#   via the target. From the container, hop 1 is the gateway (the host itself), hop 2 the
+#   target, hop 2+k router k; the chain's end is rN's address toward r(N-1). While routers
+#   exist the host's own ICMP rate limit is off (net.ipv4.icmp_ratelimit, net.ipv6.icmp.ratelimit;
+#   restored by the last `down`), or hop 1 would go silent after a few traceroutes; and the
+#   container (through `ip netns exec`) gets its own /etc/hosts naming every hop (<p>-gateway,
+#   <p>-target, <p>-r<k>) and a resolv.conf pointing at its own loopback, so that traceroute
+#   without -n resolves names without asking the host's resolver.
+#
+# usage: testbed.sh up [--load N] [--routers N] | down | exec container|target|load<N>|r<k> CMD... | env
 #   MTOOL_TESTBED_INDEX (0..63) picks the instance, so several can coexist.
 set -euo pipefail
 
@@ -21,7 +35,10 @@ BRIDGE_NET="198.18.$((16 + INDEX))"  # clear of Docker (198.18.0/24, 198.18.128/
 UPLINK_NET="198.19.${INDEX}"
 BRIDGE_NET6="fd00:6d74:b${INDEX}:"
 UPLINK_NET6="fd00:6d74:a${INDEX}:"
+CHAIN_NET="198.19.$((64 + INDEX))"
+CHAIN_NET6="fd00:6d74:c${INDEX}"
 FORWARDING6_SAVED=/run/mtool-testbed-${INDEX}.forwarding6
+RATELIMIT_SAVED=/run/mtool-testbed.icmp-ratelimit  # shared by the instances with routers
 NS_CONTAINER="${P}-container"
 NS_TARGET="${P}-target"
 BRIDGE="${P}br"
@@ -31,10 +48,19 @@ CONTAINER_IF="${P}c0"
 log() { printf 'testbed: %s\n' "$*" >&2; }
 
 load_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${P}-load[0-9]+$" || true; }
+router_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${P}-r[0-9]+$" || true; }
+router_count() { router_namespaces | wc -l; }
 
 down() {
-  for ns in $(load_namespaces); do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-  for ns in "$NS_CONTAINER" "$NS_TARGET" $(load_namespaces); do ip netns del "$ns" 2>/dev/null || true; done
+  for ns in $(load_namespaces) $(router_namespaces); do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+  done
+  ip route del "${CHAIN_NET}.0/24" 2>/dev/null || true
+  ip -6 route del "${CHAIN_NET6}::/48" 2>/dev/null || true
+  for ns in "$NS_CONTAINER" "$NS_TARGET" $(load_namespaces) $(router_namespaces); do
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  rm -rf "/etc/netns/${NS_CONTAINER}"
   ip link del "$BRIDGE" 2>/dev/null || true
   ip link del "$UPLINK" 2>/dev/null || true
   ip link del "$CONTAINER_IF" 2>/dev/null || true
@@ -47,6 +73,7 @@ down() {
   ip6tables -t nat -D POSTROUTING -s "${BRIDGE_NET6}:/64" ! -o "$BRIDGE" -j MASQUERADE 2>/dev/null || true
   ip6tables -D FORWARD -i "$BRIDGE" -j ACCEPT 2>/dev/null || true
   ip6tables -D FORWARD -o "$BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null || true
+  host_ratelimit_restore
   # IPv6 forwarding back to what it was before this instance turned it on.
   if [[ -f $FORWARDING6_SAVED ]]; then
     sysctl -qw net.ipv6.conf.all.forwarding="$(cat "$FORWARDING6_SAVED")" || true
@@ -69,17 +96,100 @@ add_container() {  # name, host-side veth name, address, IPv6 address
   ip netns exec "$ns" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 }
 
+# Router k's address toward the previous hop, v4 and v6 (v6 as inet_ntop writes it).
+router_addr() { echo "${CHAIN_NET}.$((4 * ($1 - 1) + 2))"; }
+router_addr6() { if (($1 == 1)); then echo "${CHAIN_NET6}::2"; else echo "${CHAIN_NET6}:$(($1 - 1))::2"; fi; }
+
+# The target becomes a router; r1..rN follow it (see the header).
+add_routers() {
+  local n=$1 k prev ns
+  forwarding_on "$NS_TARGET"
+  for ((k = 1; k <= n; k++)); do
+    ns="${P}-r${k}"
+    ip netns add "$ns"
+    forwarding_on "$ns"
+    ip netns exec "$ns" ip link set lo up
+    # Link k-1: previous hop (the target for k = 1) -> this router.
+    prev=$NS_TARGET
+    ((k == 1)) || prev="${P}-r$((k - 1))"
+    ip -n "$prev" link add next type veth peer name prev netns "$ns"
+    ip -n "$prev" addr add "${CHAIN_NET}.$((4 * (k - 1) + 1))/30" dev next
+    ip -n "$prev" -6 addr add "${CHAIN_NET6}:$((k - 1))::1/64" dev next nodad
+    ip -n "$prev" link set next up
+    ip -n "$ns" addr add "$(router_addr "$k")/30" dev prev
+    ip -n "$ns" -6 addr add "$(router_addr6 "$k")/64" dev prev nodad
+    ip -n "$ns" link set prev up
+    ip -n "$ns" route add default via "${CHAIN_NET}.$((4 * (k - 1) + 1))"
+    ip -n "$ns" -6 route add default via "${CHAIN_NET6}:$((k - 1))::1"
+    # The rest of the chain, from the previous hop, via this router.
+    ip -n "$prev" route add "${CHAIN_NET}.0/24" via "$(router_addr "$k")"
+    ip -n "$prev" -6 route add "${CHAIN_NET6}::/48" via "$(router_addr6 "$k")"
+  done
+  ((n > 0)) || return 0
+  host_ratelimit_off
+  ip route add "${CHAIN_NET}.0/24" via "${UPLINK_NET}.2"
+  ip -6 route add "${CHAIN_NET6}::/48" via "${UPLINK_NET6}:2"
+}
+
+# A tool run without -n in the container names every hop from a hosts file and never reaches
+# a real resolver (the host's is not ours to query): `ip netns exec` mounts these over /etc.
+container_names() {
+  local n=$1 k dir="/etc/netns/${NS_CONTAINER}"
+  mkdir -p "$dir"
+  echo "nameserver 127.0.0.1" >"$dir/resolv.conf"
+  {
+    printf '127.0.0.1 localhost\n::1 localhost\n'
+    printf '%s %s\n' "${BRIDGE_NET}.1" "${P}-gateway" "${BRIDGE_NET6}:1" "${P}-gateway" \
+      "${UPLINK_NET}.2" "${P}-target" "${UPLINK_NET6}:2" "${P}-target"
+    for ((k = 1; k <= n; k++)); do
+      printf '%s %s\n' "$(router_addr "$k")" "${P}-r${k}" "$(router_addr6 "$k")" "${P}-r${k}"
+    done
+  } >"$dir/hosts"
+}
+
+# netns: forwards IPv4 and IPv6 and answers every probe (no ICMP rate limit). Its new links skip
+# DAD: with a tentative link-local address a router cannot solicit a neighbour for a packet it
+# forwards, and the first probes through it would wait a second.
+forwarding_on() {
+  ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=1 \
+    net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.forwarding=1 \
+    net.ipv6.conf.default.accept_dad=0 net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+}
+
+# The host answers hop 1 (the gateway) itself; its per-destination ICMP rate limit (a burst of
+# 6, then one a second) would blank that hop after two traceroutes. Off while any instance has
+# routers; the values from before go back when the last such instance goes down.
+host_ratelimit_off() {
+  [[ -f $RATELIMIT_SAVED ]] ||
+    sysctl -n net.ipv4.icmp_ratelimit net.ipv6.icmp.ratelimit | paste -sd' ' >"$RATELIMIT_SAVED"
+  sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+}
+host_ratelimit_restore() {
+  [[ -f $RATELIMIT_SAVED ]] || return 0
+  ip netns list | awk '{print $1}' | grep -qE '^mtb[0-9]+-r1$' && return 0
+  local v4 v6
+  read -r v4 v6 <"$RATELIMIT_SAVED" || true
+  sysctl -qw net.ipv4.icmp_ratelimit="$v4" net.ipv6.icmp.ratelimit="$v6" || true
+  rm -f "$RATELIMIT_SAVED"
+}
+
 up() {
-  local load=0
+  local load=0 routers=0
   while (($#)); do
     case $1 in
       --load) load=$2; shift 2 ;;
+      --routers)
+        routers=${2:-}
+        if ! [[ $routers =~ ^(0|[1-9][0-9]?)$ ]] || ((routers > 30)); then log "--routers: 0..30"; exit 2; fi
+        shift 2 ;;
       *) log "unknown option $1"; exit 2 ;;
     esac
   done
   [[ $(id -u) -eq 0 ]] || { log "needs root"; exit 1; }
   down
-  trap 'log "setup failed; tearing down"; down' ERR
+  # errtrace: a failure inside a function (add_container, add_routers) tears down too.
+  set -E
+  trap 'trap - ERR; log "setup failed; tearing down"; down; exit 1' ERR
 
   ip link add "$BRIDGE" type bridge
   ip addr add "${BRIDGE_NET}.1/24" dev "$BRIDGE"
@@ -111,7 +221,12 @@ up() {
   ip6tables -t nat -A POSTROUTING -s "${BRIDGE_NET6}:/64" ! -o "$BRIDGE" -j MASQUERADE
   ip6tables -I FORWARD -i "$BRIDGE" -j ACCEPT
   ip6tables -I FORWARD -o "$BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+  ((routers == 0)) || add_routers "$routers"
+  # Always: a tool run without -n in the container (ping, traceroute) must never reach the
+  # host's resolver.
+  container_names "$routers"
   trap - ERR
+  set +E
   env
 }
 
@@ -130,6 +245,17 @@ TESTBED_CONTAINER_ADDR6=${BRIDGE_NET6}:2
 TESTBED_UPLINK_ADDR6=${UPLINK_NET6}:1
 TESTBED_TARGET6=${UPLINK_NET6}:2
 VARS
+  local n k
+  n=$(router_count)
+  ((n > 0)) || return 0
+  echo "TESTBED_ROUTERS=$n"
+  for ((k = 1; k <= n; k++)); do
+    echo "TESTBED_ROUTER_NS_${k}=${P}-r${k}"
+    echo "TESTBED_ROUTER_ADDR_${k}=$(router_addr "$k")"
+    echo "TESTBED_ROUTER_ADDR6_${k}=$(router_addr6 "$k")"
+  done
+  echo "TESTBED_CHAIN_END=$(router_addr "$n")"
+  echo "TESTBED_CHAIN_END6=$(router_addr6 "$n")"
 }
 
 run_in() {
@@ -138,8 +264,8 @@ run_in() {
   case $where in
     container) ip netns exec "$NS_CONTAINER" "$@" ;;
     target) ip netns exec "$NS_TARGET" "$@" ;;
-    load*) ip netns exec "${P}-${where}" "$@" ;;
-    *) log "exec: container, target or loadN"; exit 2 ;;
+    load[0-9]* | r[0-9]*) ip netns exec "${P}-${where}" "$@" ;;
+    *) log "exec: container, target, loadN or rK"; exit 2 ;;
   esac
 }
 
@@ -150,5 +276,5 @@ case $cmd in
   down) down ;;
   env) env ;;
   exec) run_in "$@" ;;
-  *) echo "usage: $0 up [--load N] | down | exec container|target|loadN CMD... | env" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--load N] [--routers N] | down | exec container|target|loadN|rK CMD... | env" >&2; exit 2 ;;
 esac
