@@ -470,9 +470,25 @@ TEST_F(BpfStateMachine, OrdinaryUdpAndTcpAreNotFollowed) {
 // The tracing programs load and attach on this kernel's BTF tracepoints, the cheap typed hook
 // (raw tracepoints are only the fallback): a change that trips the verifier in tp_btf mode
 // must fail here, not silently cost more.
+// Removes a pin directory when the test ends, also when it fails or throws.
+class PinDirCleanup {
+ public:
+  explicit PinDirCleanup(std::string dir) : dir_(std::move(dir)) {}
+  PinDirCleanup(const PinDirCleanup&) = delete;
+  PinDirCleanup& operator=(const PinDirCleanup&) = delete;
+  ~PinDirCleanup() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+ private:
+  std::string dir_;
+};
+
 TEST(CorrelatorPrograms, AttachToBtfTracepoints) {
   if (!running_as_root()) GTEST_SKIP() << "needs root: loads BPF programs";
   const std::string pin_dir = "/sys/fs/bpf/mtool-attach-" + std::to_string(getpid());
+  const PinDirCleanup cleanup(pin_dir);
   {
     KernelPrograms programs(pin_dir, 1);
     EXPECT_EQ(programs.hook_kind(), "tp_btf");
@@ -483,8 +499,6 @@ TEST(CorrelatorPrograms, AttachToBtfTracepoints) {
     KernelPrograms again(pin_dir, 1);  // a restart finds the maps pinned and reuses them
     EXPECT_TRUE(again.reused_pins());
   }
-  std::error_code ec;
-  std::filesystem::remove_all(pin_dir, ec);
 }
 
 // A second correlator on the same pin directory would attach twice to the same maps and count
@@ -492,6 +506,7 @@ TEST(CorrelatorPrograms, AttachToBtfTracepoints) {
 TEST(CorrelatorPrograms, OnePerPinDirectory) {
   if (!running_as_root()) GTEST_SKIP() << "needs root: loads BPF programs";
   const std::string pin_dir = "/sys/fs/bpf/mtool-lock-" + std::to_string(getpid());
+  const PinDirCleanup cleanup(pin_dir);
   {
     KernelPrograms first(pin_dir, 1);
     try {
@@ -504,8 +519,6 @@ TEST(CorrelatorPrograms, OnePerPinDirectory) {
   }
   KernelPrograms after(pin_dir, 1);  // the lock went with the first
   EXPECT_TRUE(after.reused_pins());
-  std::error_code ec;
-  std::filesystem::remove_all(pin_dir, ec);
 }
 
 }  // namespace
