@@ -138,16 +138,21 @@ struct {
 } waiting SEC(".maps");
 
 /* Probes that left a container, by their identity before NAT (the sender's addresses): where
- * their flight is, so a reply the host itself makes can be joined to its probe. */
+ * their flight is, so a reply the host itself makes can be joined to its probe. Direct-mapped
+ * by a hash of the identity, like `flights`: the write every followed probe pays at egress
+ * start is an array store, not a hash update (it lands inside the egress time it measures).
+ * A newer probe overwrites an older one in its slot; only the older one's inside-host answer is
+ * then missed (the key is checked on lookup). */
 struct mtool_outbound {
+	struct mtool_wire_key key;
 	__u32 slot;   /* in `flights` */
 	__u32 netns;  /* the sender's */
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, MTOOL_OUTBOUND_MAX);
-	__type(key, struct mtool_wire_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MTOOL_OUTBOUND_SLOTS);
+	__type(key, __u32);
 	__type(value, struct mtool_outbound);
 } outbound SEC(".maps");
 
@@ -254,42 +259,57 @@ static __always_inline int parse_tcp(const void *l4, __u8 ttl, struct probe_pack
 	return p->kind;
 }
 
-/* Recognises a probe or a reply at `l3`; anything else is KIND_NONE. For a reply, src is the
- * remote end and dst our end, as on the wire; for an ICMP error they come from the quoted
- * probe (dst = its source), so a reply of any kind keys the same as its request. */
-static __always_inline int parse_probe(const void *l3, __u16 ethertype, struct probe_packet *p)
+static __always_inline void addresses_v4(struct probe_packet *p, const __be32 *src, const __be32 *dst)
 {
 	__builtin_memset(p->src, 0, sizeof(p->src));
 	__builtin_memset(p->dst, 0, sizeof(p->dst));
+	__builtin_memcpy(p->src, src, 4);
+	__builtin_memcpy(p->dst, dst, 4);
+}
+
+/* Recognises a probe or a reply at `l3`; anything else is KIND_NONE, decided on the first read
+ * wherever possible (the protocol, then the TTL or ICMP type). For a reply, src is the remote
+ * end and dst our end, as on the wire; for an ICMP error they come from the quoted probe (dst =
+ * its source), so a reply of any kind keys the same as its request. */
+static __noinline int parse_probe(const void *l3, __u16 ethertype, struct probe_packet *p)
+{
 	if (ethertype == bpf_htons(ETH_P_IP)) {
 		struct headers_v4 h;
 		if (bpf_probe_read_kernel(&h, sizeof(h), l3))
 			return KIND_NONE;
 		__u8 protocol = h.ip.protocol;
-		if ((protocol != IPPROTO_ICMP_ && protocol != IPPROTO_UDP_ && protocol != IPPROTO_TCP_) ||
-		    (h.ip.frag_off & bpf_htons(0x1FFF)) || h.ip.ihl < 5)
+		if (protocol == IPPROTO_UDP_) {
+			if (h.ip.ttl > MTOOL_MAX_PROBE_TTL)
+				return KIND_NONE; /* ordinary traffic */
+		} else if (protocol != IPPROTO_ICMP_ && protocol != IPPROTO_TCP_) {
+			return KIND_NONE;
+		}
+		if ((h.ip.frag_off & bpf_htons(0x1FFF)) || h.ip.ihl < 5)
 			return KIND_NONE;
 		const void *l4 = l3 + h.ip.ihl * 4;
 		if (h.ip.ihl != 5 && bpf_probe_read_kernel(h.l4, sizeof(h.l4), l4))
 			return KIND_NONE; /* options: the transport header is further on */
 		p->family = AF_INET;
-		__builtin_memcpy(p->src, &h.ip.saddr, 4);
-		__builtin_memcpy(p->dst, &h.ip.daddr, 4);
-		if (protocol == IPPROTO_TCP_)
-			return parse_tcp(l4, h.ip.ttl, p);
-		if (protocol == IPPROTO_UDP_) {
-			if (h.ip.ttl > MTOOL_MAX_PROBE_TTL)
+		if (protocol == IPPROTO_TCP_) {
+			if (parse_tcp(l4, h.ip.ttl, p) == KIND_NONE)
 				return KIND_NONE;
+			addresses_v4(p, &h.ip.saddr, &h.ip.daddr);
+			return p->kind;
+		}
+		if (protocol == IPPROTO_UDP_) {
 			probe_identity(protocol, h.l4, 0, p);
+			addresses_v4(p, &h.ip.saddr, &h.ip.daddr);
 			return p->kind = KIND_REQUEST;
 		}
-		if (h.l4[0] == ICMP_ECHO_REQUEST || h.l4[0] == ICMP_ECHO_REPLY) {
+		__u8 type = h.l4[0];
+		if (type == ICMP_ECHO_REQUEST || type == ICMP_ECHO_REPLY) {
 			p->protocol = IPPROTO_ICMP_;
 			p->flow = load16(h.l4 + 4);
 			p->sequence = load16(h.l4 + 6);
-			return p->kind = h.l4[0] == ICMP_ECHO_REQUEST ? KIND_REQUEST : KIND_REPLY;
+			addresses_v4(p, &h.ip.saddr, &h.ip.daddr);
+			return p->kind = type == ICMP_ECHO_REQUEST ? KIND_REQUEST : KIND_REPLY;
 		}
-		if (h.l4[0] != ICMP_DEST_UNREACH_ && h.l4[0] != ICMP_TIME_EXCEEDED_)
+		if (type != ICMP_DEST_UNREACH_ && type != ICMP_TIME_EXCEEDED_)
 			return KIND_NONE;
 		/* An error: the probe it quotes is after its 8-byte header. */
 		struct headers_v4 q;
@@ -300,8 +320,7 @@ static __always_inline int parse_probe(const void *l3, __u16 ethertype, struct p
 			return KIND_NONE;
 		if (!probe_identity(q.ip.protocol, q.l4, ICMP_ECHO_REQUEST, p))
 			return KIND_NONE;
-		__builtin_memcpy(p->src, &q.ip.daddr, 4);
-		__builtin_memcpy(p->dst, &q.ip.saddr, 4);
+		addresses_v4(p, &q.ip.daddr, &q.ip.saddr);
 		return p->kind = KIND_REPLY;
 	}
 	if (ethertype == bpf_htons(ETH_P_IPV6)) {
@@ -309,37 +328,41 @@ static __always_inline int parse_probe(const void *l3, __u16 ethertype, struct p
 		if (bpf_probe_read_kernel(&h, sizeof(h), l3))
 			return KIND_NONE;
 		__u8 protocol = h.ip.nexthdr;
-		if (protocol != IPPROTO_ICMPV6_ && protocol != IPPROTO_UDP_ && protocol != IPPROTO_TCP_)
-			return KIND_NONE;
-		p->family = AF_INET6;
-		__builtin_memcpy(p->src, &h.ip.saddr, 16);
-		__builtin_memcpy(p->dst, &h.ip.daddr, 16);
-		const void *l4 = l3 + sizeof(struct ipv6hdr);
-		if (protocol == IPPROTO_TCP_)
-			return parse_tcp(l4, h.ip.hop_limit, p);
 		if (protocol == IPPROTO_UDP_) {
 			if (h.ip.hop_limit > MTOOL_MAX_PROBE_TTL)
 				return KIND_NONE;
-			probe_identity(protocol, h.l4, 0, p);
-			return p->kind = KIND_REQUEST;
+		} else if (protocol != IPPROTO_ICMPV6_ && protocol != IPPROTO_TCP_) {
+			return KIND_NONE;
 		}
-		if (h.l4[0] == ICMPV6_ECHO_REQUEST || h.l4[0] == ICMPV6_ECHO_REPLY) {
+		p->family = AF_INET6;
+		const void *l4 = l3 + sizeof(struct ipv6hdr);
+		if (protocol == IPPROTO_TCP_) {
+			if (parse_tcp(l4, h.ip.hop_limit, p) == KIND_NONE)
+				return KIND_NONE;
+		} else if (protocol == IPPROTO_UDP_) {
+			probe_identity(protocol, h.l4, 0, p);
+			p->kind = KIND_REQUEST;
+		} else if (h.l4[0] == ICMPV6_ECHO_REQUEST || h.l4[0] == ICMPV6_ECHO_REPLY) {
 			p->protocol = IPPROTO_ICMPV6_;
 			p->flow = load16(h.l4 + 4);
 			p->sequence = load16(h.l4 + 6);
-			return p->kind = h.l4[0] == ICMPV6_ECHO_REQUEST ? KIND_REQUEST : KIND_REPLY;
+			p->kind = h.l4[0] == ICMPV6_ECHO_REQUEST ? KIND_REQUEST : KIND_REPLY;
+		} else {
+			if (h.l4[0] != ICMPV6_DEST_UNREACH_ && h.l4[0] != ICMPV6_PKT_TOOBIG_ &&
+			    h.l4[0] != ICMPV6_TIME_EXCEED_)
+				return KIND_NONE;
+			struct headers_v6 q;
+			if (bpf_probe_read_kernel(&q, sizeof(q), l4 + 8))
+				return KIND_NONE;
+			if (!probe_identity(q.ip.nexthdr, q.l4, ICMPV6_ECHO_REQUEST, p))
+				return KIND_NONE;
+			__builtin_memcpy(p->src, &q.ip.daddr, 16);
+			__builtin_memcpy(p->dst, &q.ip.saddr, 16);
+			return p->kind = KIND_REPLY;
 		}
-		if (h.l4[0] != ICMPV6_DEST_UNREACH_ && h.l4[0] != ICMPV6_PKT_TOOBIG_ &&
-		    h.l4[0] != ICMPV6_TIME_EXCEED_)
-			return KIND_NONE;
-		struct headers_v6 q;
-		if (bpf_probe_read_kernel(&q, sizeof(q), l4 + 8))
-			return KIND_NONE;
-		if (!probe_identity(q.ip.nexthdr, q.l4, ICMPV6_ECHO_REQUEST, p))
-			return KIND_NONE;
-		__builtin_memcpy(p->src, &q.ip.daddr, 16);
-		__builtin_memcpy(p->dst, &q.ip.saddr, 16);
-		return p->kind = KIND_REPLY;
+		__builtin_memcpy(p->src, &h.ip.saddr, 16);
+		__builtin_memcpy(p->dst, &h.ip.daddr, 16);
+		return p->kind;
 	}
 	return KIND_NONE;
 }
@@ -419,6 +442,23 @@ static __always_inline __u32 slot_of(__u64 skb_id)
 	return (__u32)((skb_id >> 8) ^ (skb_id >> 20)) & (MTOOL_FLIGHT_SLOTS - 1);
 }
 
+static __always_inline bool same_wire_key(const struct mtool_wire_key *a,
+					  const struct mtool_wire_key *b)
+{
+	const __u8 *x = (const __u8 *)a;
+	const __u8 *y = (const __u8 *)b;
+	__u8 differ = 0;
+#pragma unroll
+	for (int i = 0; i < (int)sizeof(*a); i++)
+		differ |= x[i] ^ y[i];
+	return differ == 0;
+}
+
+static __always_inline __u32 outbound_slot(__u16 flow, __u16 sequence)
+{
+	return ((__u32)flow * 0x9E37 ^ (__u32)sequence * 0x85EB) & (MTOOL_OUTBOUND_SLOTS - 1);
+}
+
 /* Claims slot `f` for a new flight of `skb_id`, counting a displaced live one. */
 static __always_inline void claim(struct mtool_flight *f, __u64 skb_id, __u64 now)
 {
@@ -453,11 +493,13 @@ static __always_inline void start_egress(struct mtool_flight *f, __u64 skb_id,
 	count(MTOOL_CTR_EGRESS_STARTED);
 	/* Where this flight is, by the probe's own (pre-NAT) identity, in case the host itself
 	 * answers it (start_inside). */
-	struct mtool_wire_key k;
-	wire_key_of(p, false, &k);
-	struct mtool_outbound o = {.slot = slot_of(skb_id), .netns = netns};
-	if (bpf_map_update_elem(&outbound, &k, &o, BPF_ANY))
-		count(MTOOL_CTR_MAP_FULL);
+	__u32 at = outbound_slot(p->flow, p->sequence);
+	struct mtool_outbound *o = bpf_map_lookup_elem(&outbound, &at);
+	if (o) {
+		wire_key_of(p, false, &o->key);
+		o->slot = slot_of(skb_id);
+		o->netns = netns;
+	}
 }
 
 static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
@@ -484,14 +526,19 @@ static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
 /* The host itself answers a probe that never reached an uplink (time exceeded from the
  * container's gateway, or a host address as the target): the reply starts its way in here, on
  * a host device, and is joined to the probe's flight by the probe's pre-NAT identity. */
-static __always_inline void start_inside(__u64 skb_id, const struct probe_packet *p, __u64 now,
+static __always_inline bool start_inside(__u64 skb_id, const struct probe_packet *p,
 					 __u32 ifindex, __u32 netns, __u32 hook)
 {
+	__u32 at = outbound_slot(p->flow, p->sequence);
+	struct mtool_outbound *o = bpf_map_lookup_elem(&outbound, &at);
+	/* Most replies here are forwarded ones, for probes not in this slot: two compares. */
+	if (!o || o->key.flow != p->flow || o->key.sequence != p->sequence)
+		return false;
 	struct mtool_wire_key k;
 	wire_key_of(p, true, &k);
-	struct mtool_outbound *o = bpf_map_lookup_elem(&outbound, &k);
-	if (!o)
-		return;
+	if (!same_wire_key(&o->key, &k))
+		return false;
+	__u64 now = bpf_ktime_get_ns();
 	__u32 slot = o->slot;
 	__u32 sender_netns = o->netns;
 	struct mtool_flight *f = bpf_map_lookup_elem(&flights, &slot);
@@ -500,13 +547,13 @@ static __always_inline void start_inside(__u64 skb_id, const struct probe_packet
 	    f->record.key.netns != sender_netns || f->record.key.protocol != p->protocol ||
 	    f->record.key.flow != p->flow || f->record.key.sequence != p->sequence ||
 	    now - f->last_seen_ns >= FLIGHT_MAX_GAP_NS)
-		return;
-	bpf_map_delete_elem(&outbound, &k);
+		return false;
+	o->slot = MTOOL_FLIGHT_SLOTS; /* used: a second reply finds nothing */
 	__u64 turned_at = f->last_seen_ns; /* the request's last crossing */
 	__u32 reply_slot = slot_of(skb_id);
 	struct mtool_flight *g = bpf_map_lookup_elem(&flights, &reply_slot);
 	if (!g)
-		return;
+		return false;
 	if (g != f) {
 		claim(g, skb_id, now);
 		__builtin_memcpy(&g->record, &f->record, sizeof(g->record));
@@ -521,6 +568,7 @@ static __always_inline void start_inside(__u64 skb_id, const struct probe_packet
 	g->current_flow = p->flow;
 	append_crossing(g, now, ifindex, netns, hook);
 	count(MTOOL_CTR_REPLIES_MATCHED);
+	return true;
 }
 
 /* When the reply was stamped for its socket (SO_TIMESTAMP, CLOCK_REALTIME `rx_stamp`), on our
@@ -656,8 +704,8 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 		at_local_target(p, ifindex, netns, hook, dev);
 	} else if (sending && !is_uplink(netns, ifindex)) {
 		/* The host sending a reply toward a container: maybe one it made itself. */
-		remember_device_name(netns, ifindex, dev);
-		start_inside(skb_id, p, bpf_ktime_get_ns(), ifindex, netns, hook);
+		if (start_inside(skb_id, p, ifindex, netns, hook))
+			remember_device_name(netns, ifindex, dev);
 	}
 }
 

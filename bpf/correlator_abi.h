@@ -147,7 +147,7 @@ struct mtool_info {
 #define MTOOL_RECORDS_MAX 16384
 #define MTOOL_FLIGHT_SLOTS 4096     /* direct-mapped by skb address: a lookup is an array index */
 #define MTOOL_WAITING_MAX 16384
-#define MTOOL_OUTBOUND_MAX 16384  /* probes that left a container, by pre-NAT identity */
+#define MTOOL_OUTBOUND_SLOTS 4096  /* probes that left a container, by pre-NAT identity */
 #define MTOOL_DEVICES_MAX 4096
 #define MTOOL_UPLINK_SLOTS 4096  /* uplinks whose ifindexes collide modulo this: one is used */
 #define MTOOL_SUBSCRIBERS_MAX 4096
