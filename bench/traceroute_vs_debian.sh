@@ -72,6 +72,9 @@ for ((r = 1; r <= REPS; r++)); do
     trace "$WORK/$method.debian.$r" "$DEBIAN" ${OPT[$method]} -n "$TESTBED_CHAIN_END"
     # shellcheck disable=SC2086
     trace "$WORK/$method.mtool.$r" "$MTOOL" traceroute ${OPT[$method]} -n "$TESTBED_CHAIN_END"
+    # The same without asking the correlator: what the tool itself costs.
+    # shellcheck disable=SC2086
+    trace "$WORK/$method.plain.$r" "$MTOOL" traceroute --no-correction ${OPT[$method]} -n "$TESTBED_CHAIN_END"
   done
 done
 
@@ -88,11 +91,12 @@ def read(path):
     with open(path) as f:
         return f.read()
 print("| method | Debian wall, s: median [range] | mtool wall, s: median [range] | mtool / Debian (goal <= 1.0) "
-      "| mtool probes beyond the host with (corrected X) | mtool hop 1 [virtual] | mtool output = Debian's (extras stripped) |")
-print("|---|---|---|---|---|---|---|")
+      "| mtool --no-correction / Debian | mtool probes beyond the host with (corrected X) | mtool hop 1 [virtual] "
+      "| mtool output = Debian's (extras stripped) |")
+print("|---|---|---|---|---|---|---|---|")
 for method, label in (("udp", "UDP (default), -n"), ("icmp", "ICMP, -I -n")):
-    wall = {"debian": [], "mtool": []}
-    failed = {"debian": 0, "mtool": 0}
+    wall = {"debian": [], "mtool": [], "plain": []}
+    failed = {"debian": 0, "mtool": 0, "plain": 0}
     answered = corrected = virtual = same = 0
     for r in range(1, reps + 1):
         for tool in wall:
@@ -117,8 +121,10 @@ for method, label in (("udp", "UDP (default), -n"), ("icmp", "ICMP, -I -n")):
         note = f" ({failed[tool]} failed)" if failed[tool] else ""
         return f"{st.median(v):.4f} [{min(v):.4f}-{max(v):.4f}]{note}"
     ratio = st.median(wall["mtool"]) / st.median(wall["debian"])
+    plain = st.median(wall["plain"]) / st.median(wall["debian"])
     share = f"{corrected}/{answered} ({100 * corrected / answered:.0f}%)" if answered else "0/0"
-    print(f"| {label} | {cell('debian')} | {cell('mtool')} | {ratio:.2f} | {share} | {virtual}/{reps} | {same}/{reps} |")
+    print(f"| {label} | {cell('debian')} | {cell('mtool')} | {ratio:.2f} | {plain:.2f} | {share} | {virtual}/{reps} "
+          f"| {same}/{reps} |")
 PY
 echo
 echo "(10 hops: gateway, target, r1..r$ROUTERS; r2 and r5 drop time-exceeded, so hops 4 and 7 print * * *."
