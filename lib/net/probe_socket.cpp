@@ -32,11 +32,10 @@ int ProbeSocket::set_hop_limit(int hops) {
 }
 
 int ProbeSocket::send_to(std::span<const std::uint8_t> bytes, const IpAddress& destination) {
-  const ssize_t sent =
-      destination.empty()
-          ? ::send(fd_.get(), bytes.data(), bytes.size(), 0)
-          : ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, destination.sockaddr_ptr(),
-                     destination.sockaddr_len());
+  const ssize_t sent = destination.empty()
+                           ? ::send(fd_.get(), bytes.data(), bytes.size(), 0)
+                           : ::sendto(fd_.get(), bytes.data(), bytes.size(), 0,
+                                      destination.sockaddr_ptr(), destination.sockaddr_len());
   if (sent < 0) return errno;
   return static_cast<std::size_t>(sent) == bytes.size() ? 0 : EMSGSIZE;
 }
@@ -85,7 +84,7 @@ std::optional<Datagram> ProbeSocket::receive(std::span<std::uint8_t> buffer, int
 }
 
 std::optional<ErrorQueueMessage> ProbeSocket::receive_error(std::span<std::uint8_t> buffer,
-                                                           int& error) {
+                                                            int& error) {
   ReceivedMessage m;
   receive_message(fd_.get(), buffer, MSG_ERRQUEUE, m);
   if (m.length < 0) {
@@ -104,8 +103,10 @@ std::uint16_t ProbeSocket::local_port() const {
   sockaddr_storage address{};
   socklen_t length = sizeof address;
   if (getsockname(fd(), reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
-  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
-  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+  if (address.ss_family == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+  if (address.ss_family == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
   return 0;
 }
 

@@ -16,7 +16,8 @@ constexpr std::uint8_t kMplsClass = 1;
 constexpr std::uint8_t kMplsType = 1;
 
 std::uint32_t load32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         p[3];
 }
 
 std::optional<std::string> try_extension(std::span<const std::uint8_t> bytes) {

@@ -20,8 +20,8 @@ struct TraceHeader {
 
 struct TraceTextOptions {
   unsigned probes_per_hop = 3;
-  bool back = false;        // --back: print the guessed hops back when they differ
-  bool breakdown = false;   // --breakdown: device lines after each hop
+  bool back = false;       // --back: print the guessed hops back when they differ
+  bool breakdown = false;  // --breakdown: device lines after each hop
 };
 
 class TraceTextPrinter final : public trace::ProbePrinter {

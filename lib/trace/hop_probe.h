@@ -15,12 +15,12 @@ namespace mtool::trace {
 struct HopProbe {
   // Sending
   bool sent = false;
-  WallNs user_tx = 0;     // wall clock just before the send: the RTT's start
-  MonoNs mono_tx = 0;     // the same moment for timeouts and the correlator
+  WallNs user_tx = 0;                 // wall clock just before the send: the RTT's start
+  MonoNs mono_tx = 0;                 // the same moment for timeouts and the correlator
   correlate::ProbeIdentity identity;  // how the correlator knows it (flow, sequence)
   // Outcome
-  bool done = false;   // answered or given up: ready to print
-  bool final = false;  // the reply came from the destination (or ended the trace: !H etc.)
+  bool done = false;         // answered or given up: ready to print
+  bool final = false;        // the reply came from the destination (or ended the trace: !H etc.)
   std::optional<WallNs> rx;  // when the reply arrived (kernel receive stamp when given)
   net::IpAddress from;       // who answered (empty: no answer, printed "*")
   int reply_ttl = 0;         // TTL of the reply as received (0: unknown)

@@ -8,7 +8,6 @@
 #include <cerrno>
 
 #include "probe/icmp_codec.h"
-#include "probe/icmp_extensions.h"
 
 namespace mtool::trace {
 
@@ -31,7 +30,8 @@ IcmpMethod::IcmpMethod(MethodSetup setup, const Clock& clock)
     if (!socket_) fail_runtime_or_permission("socket", error);
   }
   tune_socket(*socket_, setup_);
-  if (::connect(socket_->fd(), setup_.destination.sockaddr_ptr(), setup_.destination.sockaddr_len()) != 0) {
+  if (::connect(socket_->fd(), setup_.destination.sockaddr_ptr(),
+                setup_.destination.sockaddr_len()) != 0) {
     fail_runtime("connect", errno);
   }
   use_recverr(*socket_);
@@ -46,7 +46,8 @@ IcmpMethod::IcmpMethod(MethodSetup setup, const Clock& clock)
 int IcmpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
   if (ttl != last_ttl_) {
     if (const int err = socket_->set_hop_limit(ttl)) {
-      fail_runtime(setup_.family == AF_INET6 ? "setsockopt IPV6_UNICAST_HOPS" : "setsockopt IP_TTL", err);
+      fail_runtime(setup_.family == AF_INET6 ? "setsockopt IPV6_UNICAST_HOPS" : "setsockopt IP_TTL",
+                   err);
     }
     last_ttl_ = ttl;
   }
@@ -58,7 +59,9 @@ int IcmpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
   if (err == ENOBUFS || err == EAGAIN) return err;
   if (err != 0 && err != EMSGSIZE && err != EHOSTUNREACH) fail_runtime("send", err);
   probe.sent = true;
-  probe.identity = {setup_.family, setup_.family == AF_INET6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP}, ident_, sequence};
+  probe.identity = {setup_.family,
+                    setup_.family == AF_INET6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP}, ident_,
+                    sequence};
   by_sequence_[sequence] = index;
   ++next_sequence_;
   return 0;
@@ -74,7 +77,8 @@ void IcmpMethod::read_replies(std::vector<ProbeReply>& replies) {
     auto datagram = socket_->receive(buffer_, err);
     if (!datagram) return;
     const bool with_ip = socket_->is_raw() && setup_.family == AF_INET;
-    const auto message = probe::parse_icmp(std::span(buffer_.data(), datagram->length), setup_.family, with_ip);
+    const auto message =
+        probe::parse_icmp(std::span(buffer_.data(), datagram->length), setup_.family, with_ip);
     if (message.kind != probe::IcmpKind::kEchoReply || message.ident != ident_) continue;
     if (!datagram->from.same_host(setup_.destination)) continue;
     const auto it = by_sequence_.find(message.sequence);
@@ -83,7 +87,8 @@ void IcmpMethod::read_replies(std::vector<ProbeReply>& replies) {
     reply.index = it->second;
     reply.rx = arrival_time(datagram->meta, clock_);
     reply.from = datagram->from;
-    reply.reply_ttl = datagram->meta.ttl > 0 ? datagram->meta.ttl : (message.ttl > 0 ? message.ttl : 0);
+    reply.reply_ttl =
+        datagram->meta.ttl > 0 ? datagram->meta.ttl : (message.ttl > 0 ? message.ttl : 0);
     replies.push_back(std::move(reply));
   }
 }
@@ -101,33 +106,17 @@ void IcmpMethod::read_errors(std::vector<ProbeReply>& replies) {
     const auto echo = probe::parse_echo_header(std::span(buffer_.data(), message->payload_length));
     std::optional<std::size_t> index;
     if (echo && echo->ident == ident_) {
-      if (const auto it = by_sequence_.find(echo->sequence); it != by_sequence_.end()) index = it->second;
+      if (const auto it = by_sequence_.find(echo->sequence); it != by_sequence_.end())
+        index = it->second;
     } else if (message->payload_length == 0 && setup_.dont_fragment &&
                std::holds_alternative<net::LocalErrorReport>(message->entry)) {
       index = first_outstanding(by_sequence_);
     }
     if (!index) continue;
-    ProbeReply reply;
-    reply.index = *index;
-    reply.rx = arrival_time(message->meta, clock_);
-    reply.reply_ttl = message->meta.ttl > 0 ? message->meta.ttl : 0;
-    if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message->entry)) {
-      // Datagram sockets also report redirects and source quenches: not about the path.
-      if (setup_.family == AF_INET && (icmp->type == ICMP_SOURCE_QUENCH || icmp->type == ICMP_REDIRECT)) continue;
-      reply.from = icmp->offender;
-      reply.icmp = IcmpReport{icmp->type, icmp->code, icmp->info};
-      if (setup_.extensions) {
-        const auto text = probe::decode_icmp_extensions(std::span(buffer_.data(), message->payload_length),
-                                                        setup_.header_length, packet_.size(), setup_.family);
-        if (text) reply.extension = *text;
-      }
-    } else if (const auto* local = std::get_if<net::LocalErrorReport>(&message->entry)) {
-      reply.local_error = local->error;
-      reply.local_info = local->info;
-    } else {
-      continue;
-    }
-    replies.push_back(std::move(reply));
+    auto reply =
+        reply_from_error(*message, *index, std::span(buffer_.data(), message->payload_length),
+                         setup_, packet_.size(), clock_);
+    if (reply) replies.push_back(std::move(*reply));
   }
 }
 

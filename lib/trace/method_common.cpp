@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <linux/in6.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "net/capabilities.h"
 #include "net/source_address.h"
+#include "probe/icmp_extensions.h"
 
 namespace mtool::trace {
 
@@ -64,7 +66,8 @@ void tune_socket(net::ProbeSocket& socket, const MethodSetup& s, bool opened_non
     }
   }
   if (s.tos != 0) {
-    if (const int err = socket.set_int_option(level, v6 ? IPV6_TCLASS : IP_TOS, static_cast<int>(s.tos))) {
+    if (const int err =
+            socket.set_int_option(level, v6 ? IPV6_TCLASS : IP_TOS, static_cast<int>(s.tos))) {
       fail_runtime(v6 ? "setsockopt IPV6_TCLASS" : "setsockopt IP_TOS", err);
     }
   }
@@ -75,7 +78,8 @@ void tune_socket(net::ProbeSocket& socket, const MethodSetup& s, bool opened_non
     request.flr_flags = IPV6_FL_F_CREATE;
     request.flr_share = IPV6_FL_S_ANY;
     request.flr_dst = s.destination.in6();
-    if (const int err = socket.set_option(IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, &request, sizeof request)) {
+    if (const int err =
+            socket.set_option(IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, &request, sizeof request)) {
       fail_runtime("setsockopt IPV6_FLOWLABEL_MGR", err);
     }
   }
@@ -93,7 +97,8 @@ void tune_socket(net::ProbeSocket& socket, const MethodSetup& s, bool opened_non
   } else {
     socket.set_int_option(IPPROTO_IP, IP_RECVTTL, 1);
   }
-  if (!opened_nonblocking) ::fcntl(socket.fd(), F_SETFL, ::fcntl(socket.fd(), F_GETFL) | O_NONBLOCK);
+  if (!opened_nonblocking)
+    ::fcntl(socket.fd(), F_SETFL, ::fcntl(socket.fd(), F_GETFL) | O_NONBLOCK);
 }
 
 void use_recverr(net::ProbeSocket& socket) {
@@ -102,6 +107,38 @@ void use_recverr(net::ProbeSocket& socket) {
                                             v6 ? IPV6_RECVERR : IP_RECVERR, 1)) {
     fail_runtime(v6 ? "setsockopt IPV6_RECVERR" : "setsockopt IP_RECVERR", err);
   }
+}
+
+std::optional<ProbeReply> reply_from_error(const net::ErrorQueueMessage& message, std::size_t index,
+                                           std::span<const std::uint8_t> quote,
+                                           const MethodSetup& setup, std::size_t sent_length,
+                                           const Clock& clock) {
+  ProbeReply reply;
+  reply.index = index;
+  reply.rx = arrival_time(message.meta, clock);
+  reply.reply_ttl = message.meta.ttl > 0 ? message.meta.ttl : 0;
+  if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message.entry)) {
+    // Datagram sockets also report redirects and source quenches: not about the path.
+    if (setup.family == AF_INET &&
+        (icmp->type == ICMP_SOURCE_QUENCH || icmp->type == ICMP_REDIRECT)) {
+      return std::nullopt;
+    }
+    reply.from = icmp->offender;
+    reply.icmp = IcmpReport{icmp->type, icmp->code, icmp->info};
+    if (setup.extensions) {
+      if (auto text = probe::decode_icmp_extensions(quote, setup.header_length, sent_length,
+                                                    setup.family)) {
+        reply.extension = std::move(*text);
+      }
+    }
+    return reply;
+  }
+  if (const auto* local = std::get_if<net::LocalErrorReport>(&message.entry)) {
+    reply.local_error = local->error;
+    reply.local_info = local->info;
+    return reply;
+  }
+  return std::nullopt;
 }
 
 WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock) {

@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "net/address.h"
 #include "net/probe_socket.h"
+#include "trace/probe_method.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -21,8 +23,8 @@ struct MethodSetup {
   net::IpAddress destination;  // port 0; each method sets its own
   net::IpAddress source;       // -s (port: --sport); empty: the kernel chooses
   unsigned source_port = 0;
-  std::string device;          // -i
-  unsigned port = 0;           // -p: 0 means the method's default
+  std::string device;  // -i
+  unsigned port = 0;   // -p: 0 means the method's default
   unsigned tos = 0;
   unsigned flow_label = 0;
   unsigned fwmark = 0;
@@ -45,7 +47,8 @@ struct MethodSetup {
 // tune_socket(): SO_DEBUG, SO_MARK, SO_BINDTODEVICE and bind, path-MTU mode, TOS / traffic
 // class and flow label, SO_DONTROUTE, receive timestamps and TTLs, non-blocking (unless the
 // socket was opened SOCK_NONBLOCK: one probe socket per probe makes every call count).
-void tune_socket(net::ProbeSocket& socket, const MethodSetup& setup, bool opened_nonblocking = false);
+void tune_socket(net::ProbeSocket& socket, const MethodSetup& setup,
+                 bool opened_nonblocking = false);
 // bind_socket(): device and source address (any address of the family when none is given).
 void bind_probe_socket(int fd, const MethodSetup& setup);
 // IP_RECVERR / IPV6_RECVERR: ICMP errors about what this socket sent reach its error queue.
@@ -60,6 +63,15 @@ std::optional<std::size_t> first_outstanding(const Map& outstanding) {
   }
   return first;
 }
+
+// The reply an error-queue message makes for probe `index`: an ICMP error (from its offender,
+// with -e extensions decoded from `quote`, the queue's copy of the probe of which
+// `sent_length` bytes were ours), or a local error; nullopt for anything else (redirects,
+// source quenches, timestamps).
+std::optional<ProbeReply> reply_from_error(const net::ErrorQueueMessage& message, std::size_t index,
+                                           std::span<const std::uint8_t> quote,
+                                           const MethodSetup& setup, std::size_t sent_length,
+                                           const Clock& clock);
 
 // When a reply arrived: the kernel's receive stamp, else now.
 WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock);

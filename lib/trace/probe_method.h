@@ -29,7 +29,7 @@ struct ProbeReply {
   std::optional<IcmpReport> icmp;  // an ICMP error; nullopt: the destination itself answered
   int local_error = 0;             // a local send error instead (errno), e.g. EMSGSIZE
   std::uint32_t local_info = 0;
-  std::string extension;           // -e: decoded ICMP extensions
+  std::string extension;  // -e: decoded ICMP extensions
 };
 
 class ProbeMethod {

@@ -13,7 +13,6 @@
 
 #include "net/capabilities.h"
 #include "probe/icmp_codec.h"
-#include "probe/icmp_extensions.h"
 
 namespace mtool::trace {
 namespace {
@@ -40,7 +39,9 @@ void store32(std::uint8_t* p, std::uint32_t v) {
   store16(p, static_cast<std::uint16_t>(v >> 16));
   store16(p + 2, static_cast<std::uint16_t>(v));
 }
-std::uint16_t load16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+std::uint16_t load16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
 
 std::uint32_t random32() {
   static std::mt19937 generator{std::random_device{}()};
@@ -67,12 +68,15 @@ TcpMethod::TcpMethod(MethodSetup setup, const Clock& clock)
   }
   sockaddr_storage local{};
   socklen_t length = sizeof local;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) fail_runtime("getsockname", errno);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0)
+    fail_runtime("getsockname", errno);
   source_ = net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
   const bool v6 = setup_.family == AF_INET6;
   int mtu = 0;
   length = sizeof mtu;
-  if (::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &length) == 0 && mtu >= 576) {
+  if (::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &length) ==
+          0 &&
+      mtu >= 576) {
     mtu_ = mtu;
   }
   use_recverr(*raw_);
@@ -99,10 +103,12 @@ void TcpMethod::build_header() {
     }
     options.insert(options.end(), {TCPOPT_TIMESTAMP, TCPOLEN_TIMESTAMP});
     const std::uint32_t stamp = random32();
-    for (int shift = 24; shift >= 0; shift -= 8) options.push_back(static_cast<std::uint8_t>(stamp >> shift));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      options.push_back(static_cast<std::uint8_t>(stamp >> shift));
     options.insert(options.end(), {0, 0, 0, 0});
   } else if (sack) {
-    options.insert(options.end(), {TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERMITTED, TCPOLEN_SACK_PERMITTED});
+    options.insert(options.end(),
+                   {TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERMITTED, TCPOLEN_SACK_PERMITTED});
   }
   if (window_scaling) options.insert(options.end(), {TCPOPT_NOP, TCPOPT_WINDOW, TCPOLEN_WINDOW, 2});
   header_.assign(20 + options.size(), 0);
@@ -132,13 +138,15 @@ int TcpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
   // Checksum over the pseudo-header (addresses, length, protocol) and the segment.
   std::vector<std::uint8_t> pseudo;
   const bool v6 = setup_.family == AF_INET6;
-  const auto* s = v6 ? reinterpret_cast<const std::uint8_t*>(&source_.in6()) : reinterpret_cast<const std::uint8_t*>(&source_.in4());
+  const auto* s = v6 ? reinterpret_cast<const std::uint8_t*>(&source_.in6())
+                     : reinterpret_cast<const std::uint8_t*>(&source_.in4());
   const auto* d = v6 ? reinterpret_cast<const std::uint8_t*>(&setup_.destination.in6())
                      : reinterpret_cast<const std::uint8_t*>(&setup_.destination.in4());
   const std::size_t address_length = v6 ? 16 : 4;
   pseudo.insert(pseudo.end(), s, s + address_length);
   pseudo.insert(pseudo.end(), d, d + address_length);
-  pseudo.insert(pseudo.end(), {static_cast<std::uint8_t>(header_.size() >> 8), static_cast<std::uint8_t>(header_.size()), 0, IPPROTO_TCP});
+  pseudo.insert(pseudo.end(), {static_cast<std::uint8_t>(header_.size() >> 8),
+                               static_cast<std::uint8_t>(header_.size()), 0, IPPROTO_TCP});
   pseudo.insert(pseudo.end(), header_.begin(), header_.end());
   store16(&header_[16], probe::internet_checksum(pseudo));
   if (ttl != last_ttl_) {
@@ -153,7 +161,8 @@ int TcpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
   if (err == ENOBUFS || err == EAGAIN) return err;
   if (err != 0 && err != EMSGSIZE && err != EHOSTUNREACH) fail_runtime("send", err);
   probe.sent = true;
-  probe.identity = {setup_.family, IPPROTO_TCP, source_port, static_cast<std::uint16_t>(sequence & 0xFFFF)};
+  probe.identity = {setup_.family, IPPROTO_TCP, source_port,
+                    static_cast<std::uint16_t>(sequence & 0xFFFF)};
   outstanding_.emplace(index, Outstanding{std::move(holder), source_port});
   return 0;
 }
@@ -209,29 +218,15 @@ void TcpMethod::read_errors(std::vector<ProbeReply>& replies) {
       if (load16(&buffer_[2]) != destination_port_) continue;
       index = find(load16(&buffer_[0]));
     } else if (message->payload_length == 0 && setup_.dont_fragment &&
-               std::holds_alternative<net::LocalErrorReport>(message->entry) && !outstanding_.empty()) {
+               std::holds_alternative<net::LocalErrorReport>(message->entry) &&
+               !outstanding_.empty()) {
       index = outstanding_.begin()->first;
     }
     if (!index) continue;
-    ProbeReply reply;
-    reply.index = *index;
-    reply.rx = arrival_time(message->meta, clock_);
-    reply.reply_ttl = message->meta.ttl > 0 ? message->meta.ttl : 0;
-    if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message->entry)) {
-      reply.from = icmp->offender;
-      reply.icmp = IcmpReport{icmp->type, icmp->code, icmp->info};
-      if (setup_.extensions) {
-        const auto text = probe::decode_icmp_extensions(std::span(buffer_.data(), message->payload_length),
-                                                        setup_.header_length, header_.size(), setup_.family);
-        if (text) reply.extension = *text;
-      }
-    } else if (const auto* local = std::get_if<net::LocalErrorReport>(&message->entry)) {
-      reply.local_error = local->error;
-      reply.local_info = local->info;
-    } else {
-      continue;
-    }
-    replies.push_back(std::move(reply));
+    auto reply =
+        reply_from_error(*message, *index, std::span(buffer_.data(), message->payload_length),
+                         setup_, header_.size(), clock_);
+    if (reply) replies.push_back(std::move(*reply));
   }
 }
 

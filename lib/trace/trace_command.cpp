@@ -65,10 +65,14 @@ std::optional<net::IpAddress> resolve(const std::string& name, int family) {
 std::unique_ptr<ProbeMethod> make_method(TraceMethod method, const MethodSetup& setup,
                                          const Clock& clock) {
   switch (method) {
-    case TraceMethod::kUdp: return std::make_unique<UdpMethod>(setup, true, clock);
-    case TraceMethod::kUdpFixed: return std::make_unique<UdpMethod>(setup, false, clock);
-    case TraceMethod::kIcmp: return std::make_unique<IcmpMethod>(setup, clock);
-    case TraceMethod::kTcp: return std::make_unique<TcpMethod>(setup, clock);
+    case TraceMethod::kUdp:
+      return std::make_unique<UdpMethod>(setup, true, clock);
+    case TraceMethod::kUdpFixed:
+      return std::make_unique<UdpMethod>(setup, false, clock);
+    case TraceMethod::kIcmp:
+      return std::make_unique<IcmpMethod>(setup, clock);
+    case TraceMethod::kTcp:
+      return std::make_unique<TcpMethod>(setup, clock);
   }
   return nullptr;
 }
@@ -87,8 +91,8 @@ int run(const std::vector<std::string>& args) {
       std::fputs(trace_extra_usage_text(), stderr);
       return 0;
     case ParseOutcome::kVersion:
-      std::fprintf(stderr, "traceroute from mtool %s (Butskoy traceroute %s compatible)\n", kVersion,
-                   kButskoyVersion);
+      std::fprintf(stderr, "traceroute from mtool %s (Butskoy traceroute %s compatible)\n",
+                   kVersion, kButskoyVersion);
       return 0;
     case ParseOutcome::kError:
       usage_error(parsed.error);
@@ -113,7 +117,8 @@ int run(const std::vector<std::string>& args) {
   }
   if (o.family == AF_UNSPEC) o.family = destination->family();
   if (const auto problem = validate_trace_options(o)) usage_error(*problem);
-  if (source && source->family() != o.family) usage_error("IP version mismatch in addresses specified");
+  if (source && source->family() != o.family)
+    usage_error("IP version mismatch in addresses specified");
 
   MethodSetup setup;
   setup.family = o.family;
@@ -153,14 +158,16 @@ int run(const std::vector<std::string>& args) {
   // otherwise nothing is raised again.
   if (o.device.empty() && o.fwmark == 0) net::Capabilities::drop_all();
 
-  if (o.correction && overheads == nullptr && !correlator.host_namespace && !correlator.unavailable.empty()) {
+  if (o.correction && overheads == nullptr && !correlator.host_namespace &&
+      !correlator.unavailable.empty()) {
     print_diagnostic(stdout, stderr, args.empty() ? "traceroute" : args[0],
                      "corrections unavailable: " + correlator.unavailable);
   }
 
   net::AddressNamer namer(o.numeric, true);
   report::TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
-  printer.header({o.host, destination->to_string(), o.max_hops, ip_header + method_header + data_length});
+  printer.header(
+      {o.host, destination->to_string(), o.max_hops, ip_header + method_header + data_length});
 
   ScheduleConfig schedule;
   schedule.family = o.family;

@@ -1,7 +1,7 @@
 #include "trace/trace_options.h"
 
-#include <netdb.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -79,36 +79,60 @@ auto method(TraceMethod m) {
 
 const std::vector<OptionSpec>& option_table() {
   static const std::vector<OptionSpec> table = {
-      {"4", nullptr, nullptr, false, false, [](TraceOptions& o, const char*) { o.family = AF_INET; return true; }},
-      {"6", nullptr, nullptr, false, false, [](TraceOptions& o, const char*) { o.family = AF_INET6; return true; }},
+      {"4", nullptr, nullptr, false, false,
+       [](TraceOptions& o, const char*) {
+         o.family = AF_INET;
+         return true;
+       }},
+      {"6", nullptr, nullptr, false, false,
+       [](TraceOptions& o, const char*) {
+         o.family = AF_INET6;
+         return true;
+       }},
       {"d", "debug", nullptr, false, false, flag(&TraceOptions::debug)},
       {"F", "dont-fragment", nullptr, true, false, flag(&TraceOptions::dont_fragment)},
       {"f", "first", "first_ttl", false, false, uint_value(&TraceOptions::first_hop)},
       {"g", "gateway", "gate", false, false, nullptr, "-g (IP source routing)"},
       {"I", "icmp", nullptr, false, false, method(TraceMethod::kIcmp)},
       {"T", "tcp", nullptr, false, false, method(TraceMethod::kTcp)},
-      {"i", "interface", "device", false, false, [](TraceOptions& o, const char* v) { o.device = v; return true; }},
+      {"i", "interface", "device", false, false,
+       [](TraceOptions& o, const char* v) {
+         o.device = v;
+         return true;
+       }},
       {"m", "max-hops", "max_ttl", false, false, uint_value(&TraceOptions::max_hops)},
       {"N", "sim-queries", "squeries", false, false, uint_value(&TraceOptions::sim_probes)},
       {"n", nullptr, nullptr, false, false, flag(&TraceOptions::numeric)},
-      {"p", "port", "port", false, false, [](TraceOptions& o, const char* v) { return to_port(v, o.port); }},
+      {"p", "port", "port", false, false,
+       [](TraceOptions& o, const char* v) { return to_port(v, o.port); }},
       {"t", "tos", "tos", false, false, uint_value(&TraceOptions::tos)},
       {"l", "flowlabel", "flow_label", false, false, uint_value(&TraceOptions::flow_label)},
       {"w", "wait", "MAX,HERE,NEAR", false, false, to_wait},
       {"q", "queries", "nqueries", false, false, uint_value(&TraceOptions::probes_per_hop)},
       {"r", nullptr, nullptr, false, false, flag(&TraceOptions::dont_route)},
-      {"s", "source", "src_addr", false, false, [](TraceOptions& o, const char* v) { o.source = v; return true; }},  // resolved later
-      {"z", "sendwait", "sendwait", false, false, [](TraceOptions& o, const char* v) { return to_double(v, o.send_wait_s); }},
+      {"s", "source", "src_addr", false, false,
+       [](TraceOptions& o, const char* v) {
+         o.source = v;
+         return true;
+       }},  // resolved later
+      {"z", "sendwait", "sendwait", false, false,
+       [](TraceOptions& o, const char* v) { return to_double(v, o.send_wait_s); }},
       {"e", "extensions", nullptr, true, false, flag(&TraceOptions::extensions)},
-      {"A", "as-path-lookups", nullptr, false, false, nullptr, "-A (AS path lookups query remote whois servers)"},
+      {"A", "as-path-lookups", nullptr, false, false, nullptr,
+       "-A (AS path lookups query remote whois servers)"},
       {"M", "module", "name", false, false,
        [](TraceOptions& o, const char* v) {
          const std::string name = v;
-         if (name == "default") o.method = TraceMethod::kUdp;
-         else if (name == "udp") o.method = TraceMethod::kUdpFixed;
-         else if (name == "icmp") o.method = TraceMethod::kIcmp;
-         else if (name == "tcp") o.method = TraceMethod::kTcp;
-         else o.module = name;  // judged after parsing, as Butskoy does
+         if (name == "default")
+           o.method = TraceMethod::kUdp;
+         else if (name == "udp")
+           o.method = TraceMethod::kUdpFixed;
+         else if (name == "icmp")
+           o.method = TraceMethod::kIcmp;
+         else if (name == "tcp")
+           o.method = TraceMethod::kTcp;
+         else
+           o.module = name;  // judged after parsing, as Butskoy does
          return true;
        }},
       {"O", "options", "OPTS", false, false, nullptr, "-O (module options)"},
@@ -124,7 +148,10 @@ const std::vector<OptionSpec>& option_table() {
       {"V", "version", nullptr, false, false, nullptr},
       {nullptr, "help", nullptr, false, false, nullptr},
       {nullptr, "no-correction", nullptr, false, false,
-       [](TraceOptions& o, const char*) { o.correction = false; return true; }},
+       [](TraceOptions& o, const char*) {
+         o.correction = false;
+         return true;
+       }},
       {nullptr, "breakdown", nullptr, false, false, flag(&TraceOptions::breakdown)},
   };
   return table;
@@ -254,7 +281,7 @@ struct Parser {
         return apply(*o, args[i].c_str(), i, true);
       }
       if (k == 1) return apply(*o, arg.c_str() + 2, i, true);  // joined: -q1
-      return missing();  // inside a group (-nq1): not allowed
+      return missing();                                        // inside a group (-nq1): not allowed
     }
     return true;
   }
@@ -319,10 +346,14 @@ struct Parser {
 
 const char* method_name(TraceMethod method) {
   switch (method) {
-    case TraceMethod::kUdp: return "default";
-    case TraceMethod::kUdpFixed: return "udp";
-    case TraceMethod::kIcmp: return "icmp";
-    case TraceMethod::kTcp: return "tcp";
+    case TraceMethod::kUdp:
+      return "default";
+    case TraceMethod::kUdpFixed:
+      return "udp";
+    case TraceMethod::kIcmp:
+      return "icmp";
+    case TraceMethod::kTcp:
+      return "tcp";
   }
   return "default";
 }
@@ -333,7 +364,8 @@ ParseResult parse_trace_options(const std::vector<std::string>& args) {
   // tcptraceroute -> TCP, tracert -> ICMP.
   if (!args.empty()) {
     std::string name = args[0];
-    if (const auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
+    if (const auto slash = name.rfind('/'); slash != std::string::npos)
+      name = name.substr(slash + 1);
     if (!name.empty() && name.back() == '6') parser.result.options.family = AF_INET6;
     if (!name.empty() && name.back() == '4') parser.result.options.family = AF_INET;
     if (name.starts_with("tcp")) parser.result.options.method = TraceMethod::kTcp;
@@ -374,7 +406,7 @@ std::optional<std::string> validate_trace_options(TraceOptions& o) {
     return std::string(text);
   }
   if (o.send_wait_s >= 10) o.send_wait_s /= 1000;  // it was milliseconds
-  if (o.source_port != 0) {  // a fixed source port: one probe at a time
+  if (o.source_port != 0) {                        // a fixed source port: one probe at a time
     o.sim_probes = 1;
     o.wait_here = o.wait_near = 0;
   }

@@ -35,28 +35,28 @@ struct TraceOptions {
   double wait_max_s = 5.0;      // -w MAX,HERE,NEAR
   double wait_here = 3.0;
   double wait_near = 10.0;
-  double send_wait_s = 0;          // -z (seconds; values >= 10 were milliseconds)
-  unsigned port = 0;               // -p, 0: the method's default
-  unsigned source_port = 0;        // --sport (implies -N 1)
-  unsigned tos = 0;                // -t
-  unsigned flow_label = 0;         // -l
-  unsigned fwmark = 0;             // --fwmark
-  std::string device;              // -i
-  std::string source;              // -s (resolved by the command)
-  int source_family = AF_UNSPEC;   // the family in force when -s was read (Butskoy resolves it then)
-  std::string module;              // -M NAME when it names no method mtool has
-  bool dont_fragment = false;      // -F
-  bool extensions = false;         // -e
-  bool debug = false;              // -d (SO_DEBUG)
-  bool dont_route = false;         // -r
-  bool back = false;               // --back
+  double send_wait_s = 0;         // -z (seconds; values >= 10 were milliseconds)
+  unsigned port = 0;              // -p, 0: the method's default
+  unsigned source_port = 0;       // --sport (implies -N 1)
+  unsigned tos = 0;               // -t
+  unsigned flow_label = 0;        // -l
+  unsigned fwmark = 0;            // --fwmark
+  std::string device;             // -i
+  std::string source;             // -s (resolved by the command)
+  int source_family = AF_UNSPEC;  // the family in force when -s was read (Butskoy resolves it then)
+  std::string module;             // -M NAME when it names no method mtool has
+  bool dont_fragment = false;     // -F
+  bool extensions = false;        // -e
+  bool debug = false;             // -d (SO_DEBUG)
+  bool dont_route = false;        // -r
+  bool back = false;              // --back
   std::string host;
-  std::size_t host_argc = 0;    // argv positions, for Butskoy's "Cannot handle" messages
+  std::size_t host_argc = 0;  // argv positions, for Butskoy's "Cannot handle" messages
   std::size_t source_argc = 0;
-  int packet_length = -1;          // the optional second argument
+  int packet_length = -1;  // the optional second argument
   // mtool's own
-  bool correction = true;   // --no-correction turns the corrected column off
-  bool breakdown = false;   // --breakdown: the devices behind each overhead
+  bool correction = true;  // --no-correction turns the corrected column off
+  bool breakdown = false;  // --breakdown: the devices behind each overhead
 };
 
 enum class ParseOutcome { kRun, kHelp, kVersion, kError };

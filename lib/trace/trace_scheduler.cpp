@@ -32,7 +32,7 @@ TraceScheduler::TraceScheduler(ScheduleConfig config, ProbeMethod& method, Probe
       probes_(static_cast<std::size_t>(config.max_hops) * config.probes_per_hop) {}
 
 std::optional<TraceScheduler::IcmpVerdict> TraceScheduler::classify_icmp(int family,
-                                                                      const IcmpReport& r) {
+                                                                         const IcmpReport& r) {
   auto code_text = [](unsigned value) { return "!<" + std::to_string(value) + ">"; };
   if (family == AF_INET) {
     if (r.type == ICMP_TIME_EXCEEDED && r.code == ICMP_EXC_TTL) return std::nullopt;
@@ -41,32 +41,47 @@ std::optional<TraceScheduler::IcmpVerdict> TraceScheduler::classify_icmp(int fam
         case ICMP_UNREACH_NET:
         case ICMP_UNREACH_NET_UNKNOWN:
         case ICMP_UNREACH_ISOLATED:
-        case ICMP_UNREACH_TOSNET: return IcmpVerdict{"!N"};
+        case ICMP_UNREACH_TOSNET:
+          return IcmpVerdict{"!N"};
         case ICMP_UNREACH_HOST:
         case ICMP_UNREACH_HOST_UNKNOWN:
-        case ICMP_UNREACH_TOSHOST: return IcmpVerdict{"!H"};
+        case ICMP_UNREACH_TOSHOST:
+          return IcmpVerdict{"!H"};
         case ICMP_UNREACH_NET_PROHIB:
         case ICMP_UNREACH_HOST_PROHIB:
-        case ICMP_UNREACH_FILTER_PROHIB: return IcmpVerdict{"!X"};
-        case ICMP_UNREACH_PORT: return IcmpVerdict{""};  // the destination is reached
-        case ICMP_UNREACH_PROTOCOL: return IcmpVerdict{"!P"};
-        case ICMP_UNREACH_NEEDFRAG: return IcmpVerdict{"!F-" + std::to_string(r.info)};
-        case ICMP_UNREACH_SRCFAIL: return IcmpVerdict{"!S"};
-        case ICMP_UNREACH_HOST_PRECEDENCE: return IcmpVerdict{"!V"};
-        case ICMP_UNREACH_PRECEDENCE_CUTOFF: return IcmpVerdict{"!C"};
-        default: return IcmpVerdict{code_text(r.code)};
+        case ICMP_UNREACH_FILTER_PROHIB:
+          return IcmpVerdict{"!X"};
+        case ICMP_UNREACH_PORT:
+          return IcmpVerdict{""};  // the destination is reached
+        case ICMP_UNREACH_PROTOCOL:
+          return IcmpVerdict{"!P"};
+        case ICMP_UNREACH_NEEDFRAG:
+          return IcmpVerdict{"!F-" + std::to_string(r.info)};
+        case ICMP_UNREACH_SRCFAIL:
+          return IcmpVerdict{"!S"};
+        case ICMP_UNREACH_HOST_PRECEDENCE:
+          return IcmpVerdict{"!V"};
+        case ICMP_UNREACH_PRECEDENCE_CUTOFF:
+          return IcmpVerdict{"!C"};
+        default:
+          return IcmpVerdict{code_text(r.code)};
       }
     }
   } else {
     if (r.type == ICMP6_TIME_EXCEEDED && r.code == ICMP6_TIME_EXCEED_TRANSIT) return std::nullopt;
     if (r.type == ICMP6_DST_UNREACH) {
       switch (r.code) {
-        case ICMP6_DST_UNREACH_NOROUTE: return IcmpVerdict{"!N"};
+        case ICMP6_DST_UNREACH_NOROUTE:
+          return IcmpVerdict{"!N"};
         case ICMP6_DST_UNREACH_BEYONDSCOPE:
-        case ICMP6_DST_UNREACH_ADDR: return IcmpVerdict{"!H"};
-        case ICMP6_DST_UNREACH_ADMIN: return IcmpVerdict{"!X"};
-        case ICMP6_DST_UNREACH_NOPORT: return IcmpVerdict{""};
-        default: return IcmpVerdict{code_text(r.code)};
+        case ICMP6_DST_UNREACH_ADDR:
+          return IcmpVerdict{"!H"};
+        case ICMP6_DST_UNREACH_ADMIN:
+          return IcmpVerdict{"!X"};
+        case ICMP6_DST_UNREACH_NOPORT:
+          return IcmpVerdict{""};
+        default:
+          return IcmpVerdict{code_text(r.code)};
       }
     }
     if (r.type == ICMP6_PACKET_TOO_BIG) return IcmpVerdict{"!F-" + std::to_string(r.info)};
@@ -83,13 +98,15 @@ std::int64_t TraceScheduler::timeout_ns(std::size_t index) const {
     // A reply from the same hop already came: this one should not take much longer.
     const std::size_t first = index - index % config_.probes_per_hop;
     for (std::size_t i = first; i < first + config_.probes_per_hop; ++i) {
-      if (probes_[i].done && probes_[i].rtt_ns() > 0) return scaled(probes_[i].rtt_ns(), config_.wait_here);
+      if (probes_[i].done && probes_[i].rtt_ns() > 0)
+        return scaled(probes_[i].rtt_ns(), config_.wait_here);
     }
   }
   if (config_.wait_near > 0) {
     // A later hop already answered: this one, nearer, should not take much longer.
     for (std::size_t i = index + 1; i < probes_.size() && probes_[i].sent; ++i) {
-      if (probes_[i].done && probes_[i].rtt_ns() > 0) return scaled(probes_[i].rtt_ns(), config_.wait_near);
+      if (probes_[i].done && probes_[i].rtt_ns() > 0)
+        return scaled(probes_[i].rtt_ns(), config_.wait_near);
     }
   }
   return config_.wait_max_ns;
@@ -183,7 +200,8 @@ void TraceScheduler::apply(const ProbeReply& reply) {
 void TraceScheduler::take_overheads() {
   if (awaiting_overhead_.empty()) return;
   requests_.clear();
-  for (const std::size_t i : awaiting_overhead_) requests_.push_back({probes_[i].identity, probes_[i].mono_tx});
+  for (const std::size_t i : awaiting_overhead_)
+    requests_.push_back({probes_[i].identity, probes_[i].mono_tx});
   auto answers = overheads_->take_many(requests_);
   for (std::size_t k = 0; k < awaiting_overhead_.size() && k < answers.size(); ++k) {
     probes_[awaiting_overhead_[k]].overhead = std::move(answers[k]);

@@ -4,8 +4,6 @@
 
 #include <cerrno>
 
-#include "probe/icmp_extensions.h"
-
 namespace mtool::trace {
 namespace {
 
@@ -19,11 +17,13 @@ UdpMethod::UdpMethod(MethodSetup setup, bool increment_port, const Clock& clock)
       increment_port_(increment_port),
       clock_(clock),
       next_port_(static_cast<std::uint16_t>(
-          setup_.port != 0 ? setup_.port : (increment_port ? kDefaultStartPort : kDefaultFixedPort))),
+          setup_.port != 0 ? setup_.port
+                           : (increment_port ? kDefaultStartPort : kDefaultFixedPort))),
       payload_(setup_.data_length),
       buffer_(1280) {
   // Butskoy's fill: 0x40, 0x41, ... repeating every 64 bytes.
-  for (std::size_t i = 0; i < payload_.size(); ++i) payload_[i] = static_cast<std::uint8_t>(0x40 + (i & 0x3F));
+  for (std::size_t i = 0; i < payload_.size(); ++i)
+    payload_[i] = static_cast<std::uint8_t>(0x40 + (i & 0x3F));
 }
 
 int UdpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
@@ -32,7 +32,8 @@ int UdpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
   net::ProbeSocket socket{UniqueFd(fd), setup_.family};
   tune_socket(socket, setup_, true);
   if (const int err = socket.set_hop_limit(ttl)) {
-    fail_runtime(setup_.family == AF_INET6 ? "setsockopt IPV6_UNICAST_HOPS" : "setsockopt IP_TTL", err);
+    fail_runtime(setup_.family == AF_INET6 ? "setsockopt IPV6_UNICAST_HOPS" : "setsockopt IP_TTL",
+                 err);
   }
   net::IpAddress destination = setup_.destination;
   destination.set_port(next_port_);
@@ -47,7 +48,8 @@ int UdpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
   // EMSGSIZE, EHOSTUNREACH: the error queue will say more.
   if (err != 0 && err != EMSGSIZE && err != EHOSTUNREACH) fail_runtime("send", err);
   probe.sent = true;
-  if (setup_.identify) probe.identity = {setup_.family, IPPROTO_UDP, socket.local_port(), next_port_};
+  if (setup_.identify)
+    probe.identity = {setup_.family, IPPROTO_UDP, socket.local_port(), next_port_};
   outstanding_.emplace(index, Outstanding{std::move(socket), next_port_});
   if (increment_port_) ++next_port_;
   return 0;
@@ -55,7 +57,8 @@ int UdpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
 
 void UdpMethod::release(std::size_t index) { outstanding_.erase(index); }
 
-void UdpMethod::read_errors(std::size_t index, Outstanding& probe, std::vector<ProbeReply>& replies) {
+void UdpMethod::read_errors(std::size_t index, Outstanding& probe,
+                            std::vector<ProbeReply>& replies) {
   for (;;) {
     int err = 0;
     auto message = probe.socket.receive_error(buffer_, err);
@@ -64,28 +67,14 @@ void UdpMethod::read_errors(std::size_t index, Outstanding& probe, std::vector<P
       return;
     }
     // msg_name is where the offending datagram went: it must be this probe's port.
-    const auto* original = reinterpret_cast<const sockaddr_in*>(message->original_destination.sockaddr_ptr());
+    const auto* original =
+        reinterpret_cast<const sockaddr_in*>(message->original_destination.sockaddr_ptr());
     if (message->original_destination.empty() || ntohs(original->sin_port) != probe.port) continue;
-    ProbeReply reply;
-    reply.index = index;
-    reply.rx = arrival_time(message->meta, clock_);
-    reply.reply_ttl = message->meta.ttl > 0 ? message->meta.ttl : 0;
-    if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message->entry)) {
-      reply.from = icmp->offender;
-      reply.icmp = IcmpReport{icmp->type, icmp->code, icmp->info};
-      if (setup_.extensions) {
-        const auto text = probe::decode_icmp_extensions(
-            std::span(buffer_.data(), message->payload_length), setup_.header_length,
-            setup_.data_length, setup_.family);
-        if (text) reply.extension = *text;
-      }
-    } else if (const auto* local = std::get_if<net::LocalErrorReport>(&message->entry)) {
-      reply.local_error = local->error;
-      reply.local_info = local->info;
-    } else {
-      continue;
-    }
-    replies.push_back(std::move(reply));
+    auto reply =
+        reply_from_error(*message, index, std::span(buffer_.data(), message->payload_length),
+                         setup_, setup_.data_length, clock_);
+    if (!reply) continue;
+    replies.push_back(std::move(*reply));
     return;
   }
 }

@@ -36,6 +36,7 @@
 
 #include "correlator_abi.h"
 #include "harness.h"
+#include "processes.h"
 
 namespace mtool::testing {
 namespace {
@@ -69,150 +70,10 @@ std::string as_nobody() {
          " --clear-groups ";
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
 std::uint32_t netns_inode(const std::string& name) {
   struct stat st {};
   return stat(("/run/netns/" + name).c_str(), &st) == 0 ? static_cast<std::uint32_t>(st.st_ino) : 0;
 }
-
-// Polls `done` every 20 ms until it holds or `timeout` passes. Waiting, never an assertion.
-bool wait_until(const std::function<bool()>& done, milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-}
-
-// A command run in the background (/bin/sh -c, in its own process group), stdout and stderr to
-// files. The destructor stops the group (SIGTERM, then SIGKILL) if it still runs.
-class Background {
- public:
-  Background(const std::string& command, const std::string& name) {
-    out_path_ = "/tmp/mtool-ct-" + std::to_string(getpid()) + "-" + name + ".out";
-    err_path_ = "/tmp/mtool-ct-" + std::to_string(getpid()) + "-" + name + ".err";
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {
-      // Its own group, so stop() reaches whatever it starts; and gone with the test process
-      // if that dies without its TearDown (a ctest timeout).
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (getppid() != parent) _exit(127);
-      const int in = open("/dev/null", O_RDONLY);
-      const int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-        _exit(127);
-      execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    if (pid_ > 0) setpgid(pid_, pid_);  // also here: no window where stop() misses the group
-  }
-  ~Background() {
-    stop(SIGTERM);
-    unlink(out_path_.c_str());
-    unlink(err_path_.c_str());
-  }
-  Background(const Background&) = delete;
-  Background& operator=(const Background&) = delete;
-
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  [[nodiscard]] bool started() const { return pid_ > 0; }
-  [[nodiscard]] bool running() {
-    reap(WNOHANG);
-    return pid_ > 0 && !status_;
-  }
-  // Waits for the process to end on its own; its exit code (128 + signal), or nullopt.
-  std::optional<int> wait(milliseconds timeout) {
-    wait_until([this] { return !running(); }, timeout);
-    if (!status_) return std::nullopt;
-    return WIFEXITED(*status_) ? WEXITSTATUS(*status_) : 128 + WTERMSIG(*status_);
-  }
-  // Signals the whole group, waits up to 5 s, then kills it. Returns the exit code.
-  std::optional<int> stop(int signal) {
-    if (!running()) return status_ ? wait(milliseconds(0)) : std::nullopt;
-    kill(-pid_, signal);
-    if (auto code = wait(milliseconds(5000))) return code;
-    kill(-pid_, SIGKILL);
-    reap(0);
-    return std::nullopt;
-  }
-  [[nodiscard]] std::string out() const { return slurp(out_path_); }
-  [[nodiscard]] std::string err() const { return slurp(err_path_); }
-
- private:
-  void reap(int flags) {
-    if (pid_ <= 0 || status_) return;
-    int status = 0;
-    if (waitpid(pid_, &status, flags) == pid_) status_ = status;
-  }
-
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-  std::string out_path_;
-  std::string err_path_;
-};
-
-::testing::AssertionResult correlator_answers() {
-  const CommandResult r = run(mtool_binary() + " correlator status --socket " + kSocket);
-  if (r.exit_code == 0) return ::testing::AssertionSuccess() << r.out;
-  return ::testing::AssertionFailure() << r.err;
-}
-
-// `mtool correlator` on the testbed's uplink, with this suite's pins and socket.
-class CorrelatorProcess {
- public:
-  ::testing::AssertionResult start(const std::string& uplink) {
-    ++starts_;
-    process_ =
-        std::make_unique<Background>("exec " + mtool_binary() + " correlator --uplink " + uplink +
-                                         " --pin-dir " + kPinDir + " --socket " + kSocket,
-                                     "correlator" + std::to_string(starts_));
-    if (!process_->started()) return ::testing::AssertionFailure() << "cannot spawn the correlator";
-    bool exited = false;
-    const bool up = wait_until(
-        [&] {
-          exited = !process_->running();
-          return exited || correlator_answers();
-        },
-        kStartTimeout);
-    if (up && !exited) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << "the correlator did not start answering on " << kSocket
-           << (exited ? " (it exited)" : " (timeout)") << "; its log:\n"
-           << process_->err();
-  }
-  // SIGTERM; the exit code, or nullopt if it had to be killed.
-  std::optional<int> stop() {
-    if (!process_) return std::nullopt;
-    auto code = process_->stop(SIGTERM);
-    log_ += process_->err();
-    process_.reset();
-    return code;
-  }
-  [[nodiscard]] pid_t pid() const { return process_ ? process_->pid() : -1; }
-  [[nodiscard]] std::string log() const { return log_ + (process_ ? process_->err() : ""); }
-
- private:
-  std::unique_ptr<Background> process_;
-  std::string log_;
-  int starts_ = 0;
-};
 
 // One ping's --json output, split by record type.
 struct PingJson {
@@ -382,7 +243,7 @@ class CorrelatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces and loads BPF";
-    ASSERT_FALSE(correlator_answers()) << "a correlator already answers on " << kSocket
+    ASSERT_FALSE(correlator_answers(kSocket)) << "a correlator already answers on " << kSocket
                                        << " (another run of this suite?); not touching it";
     clean_up();
     const CommandResult up = run(testbed_command() + " up --load 2");
@@ -436,7 +297,7 @@ class CorrelatorTest : public ::testing::Test {
   }
 
   std::map<std::string, std::string> bed_;
-  CorrelatorProcess correlator_;
+  CorrelatorProcess correlator_{kPinDir, kSocket};
   std::vector<std::unique_ptr<Background>> background_;
 };
 
@@ -579,7 +440,7 @@ TEST_F(CorrelatorTest, UnprivilegedGetsOwnCorrections) {
   const CommandResult r = ping(container(), "--json -c 5 -i 0.05", /*unprivileged=*/true);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_every_reply_corrected(parse_ping_json(r.out), "nobody in the container");
-  const auto status = correlator_answers();
+  const auto status = correlator_answers(kSocket);
   ASSERT_TRUE(status);
   const std::string text = status.message();
   std::smatch m;

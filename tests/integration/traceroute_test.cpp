@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "processes.h"
 
 namespace mtool::testing {
 namespace {
@@ -46,7 +47,6 @@ constexpr const char* kPinDir = "/sys/fs/bpf/mtool-trace-test";
 constexpr const char* kSocketDir = "/run/mtool-trace-test";
 constexpr const char* kSocket = "/run/mtool-trace-test/correlator.sock";
 constexpr const char* kDebian = "/usr/sbin/traceroute";
-constexpr auto kStartTimeout = milliseconds(5000);
 
 std::string testbed_command() {
   return "MTOOL_TESTBED_INDEX=" + std::to_string(kTestbedIndex) +
@@ -60,20 +60,6 @@ std::string correlator_env() {
 }
 // A plain drop-in: no correlator asked.
 const char* const kNoCorrelator = "env MTOOL_CORRELATOR=off ";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 // Every measured time `0.049 ms` becomes `X ms`; the rest (addresses, `*`, `!H`) stays.
 std::string mask_times(const std::string& text) {
@@ -97,128 +83,6 @@ std::string expected_trace(const std::string& target, const std::vector<std::str
   }
   return out;
 }
-
-// Polls `done` every 20 ms until it holds or `timeout` passes. Waiting, never an assertion.
-bool wait_until(const std::function<bool()>& done, milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-}
-
-// A command run in the background (/bin/sh -c, in its own process group), stdout and stderr to
-// files. The destructor stops the group (SIGTERM, then SIGKILL) if it still runs.
-class Background {
- public:
-  Background(const std::string& command, const std::string& name) {
-    out_path_ = "/tmp/mtool-tt-" + std::to_string(getpid()) + "-" + name + ".out";
-    err_path_ = "/tmp/mtool-tt-" + std::to_string(getpid()) + "-" + name + ".err";
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {
-      // Its own group, so stop() reaches whatever it starts; gone with the test process if that
-      // dies without its teardown (a ctest timeout).
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (getppid() != parent) _exit(127);
-      const int in = open("/dev/null", O_RDONLY);
-      const int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-        _exit(127);
-      execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    if (pid_ > 0) setpgid(pid_, pid_);
-  }
-  ~Background() {
-    stop(SIGTERM);
-    unlink(out_path_.c_str());
-    unlink(err_path_.c_str());
-  }
-  Background(const Background&) = delete;
-  Background& operator=(const Background&) = delete;
-
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  [[nodiscard]] bool started() const { return pid_ > 0; }
-  [[nodiscard]] bool running() {
-    reap(WNOHANG);
-    return pid_ > 0 && !status_;
-  }
-  // Signals the whole group, waits up to 5 s, then kills it. The exit code, or nullopt.
-  std::optional<int> stop(int signal) {
-    if (running()) {
-      kill(-pid_, signal);
-      wait_until([this] { return !running(); }, milliseconds(5000));
-      if (running()) {
-        kill(-pid_, SIGKILL);
-        reap(0);
-        return std::nullopt;
-      }
-    }
-    if (!status_) return std::nullopt;
-    return WIFEXITED(*status_) ? WEXITSTATUS(*status_) : 128 + WTERMSIG(*status_);
-  }
-  [[nodiscard]] std::string err() const { return slurp(err_path_); }
-
- private:
-  void reap(int flags) {
-    if (pid_ <= 0 || status_) return;
-    int status = 0;
-    if (waitpid(pid_, &status, flags) == pid_) status_ = status;
-  }
-
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-  std::string out_path_;
-  std::string err_path_;
-};
-
-::testing::AssertionResult correlator_answers() {
-  const CommandResult r = run(mtool_binary() + " correlator status --socket " + kSocket);
-  if (r.exit_code == 0) return ::testing::AssertionSuccess() << r.out;
-  return ::testing::AssertionFailure() << r.err;
-}
-
-// `mtool correlator` on the testbed's uplink, with this suite's pins and socket.
-class CorrelatorProcess {
- public:
-  ::testing::AssertionResult start(const std::string& uplink) {
-    process_ =
-        std::make_unique<Background>("exec " + mtool_binary() + " correlator --uplink " + uplink +
-                                         " --pin-dir " + kPinDir + " --socket " + kSocket,
-                                     "correlator");
-    if (!process_->started()) return ::testing::AssertionFailure() << "cannot spawn the correlator";
-    bool exited = false;
-    const bool up = wait_until(
-        [&] {
-          exited = !process_->running();
-          return exited || correlator_answers();
-        },
-        kStartTimeout);
-    if (up && !exited) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << "the correlator did not start answering on " << kSocket
-           << (exited ? " (it exited)" : " (timeout)") << "; its log:\n"
-           << process_->err();
-  }
-  // SIGTERM; the exit code, or nullopt if it had to be killed (or never ran).
-  std::optional<int> stop() {
-    if (!process_) return std::nullopt;
-    auto code = process_->stop(SIGTERM);
-    log_ += process_->err();
-    process_.reset();
-    return code;
-  }
-  [[nodiscard]] bool running() const { return process_ != nullptr; }
-  [[nodiscard]] std::string log() const { return log_ + (process_ ? process_->err() : ""); }
-
- private:
-  std::unique_ptr<Background> process_;
-  std::string log_;
-};
 
 // An iptables rule inside a namespace for the lifetime of the object.
 class ScopedRule {
@@ -298,7 +162,7 @@ class Traceroute : public ::testing::Test {
   }
 
   ::testing::AssertionResult start_correlator() {
-    if (correlator_answers())
+    if (correlator_answers(kSocket))
       return ::testing::AssertionFailure() << "a correlator already answers on " << kSocket
                                            << " (another run of this suite?); not touching it";
     correlator_started_ = true;
@@ -371,7 +235,7 @@ class Traceroute : public ::testing::Test {
 
   static std::map<std::string, std::string> bed_;
   static std::string setup_error_;
-  CorrelatorProcess correlator_;
+  CorrelatorProcess correlator_{kPinDir, kSocket};
   bool correlator_started_ = false;
 };
 

@@ -1,0 +1,130 @@
+#include "processes.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+
+namespace mtool::testing {
+
+using std::chrono::milliseconds;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+bool wait_until(const std::function<bool()>& done, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+Background::Background(const std::string& command, const std::string& name) {
+  out_path_ = "/tmp/mtool-it-" + std::to_string(getpid()) + "-" + name + ".out";
+  err_path_ = "/tmp/mtool-it-" + std::to_string(getpid()) + "-" + name + ".err";
+  const pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ == 0) {
+    // Its own group, so stop() reaches whatever it starts; and gone with the test process if
+    // that dies without its teardown (a ctest timeout).
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
+    const int in = open("/dev/null", O_RDONLY);
+    const int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+      _exit(127);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (pid_ > 0) setpgid(pid_, pid_);  // also here: no window where stop() misses the group
+}
+
+Background::~Background() {
+  stop(SIGTERM);
+  unlink(out_path_.c_str());
+  unlink(err_path_.c_str());
+}
+
+bool Background::running() {
+  reap(WNOHANG);
+  return pid_ > 0 && !status_;
+}
+
+std::optional<int> Background::wait(milliseconds timeout) {
+  wait_until([this] { return !running(); }, timeout);
+  if (!status_) return std::nullopt;
+  return WIFEXITED(*status_) ? WEXITSTATUS(*status_) : 128 + WTERMSIG(*status_);
+}
+
+std::optional<int> Background::stop(int signal) {
+  if (!running()) return status_ ? wait(milliseconds(0)) : std::nullopt;
+  kill(-pid_, signal);
+  if (auto code = wait(milliseconds(5000))) return code;
+  kill(-pid_, SIGKILL);
+  reap(0);
+  return std::nullopt;
+}
+
+void Background::reap(int flags) {
+  if (pid_ <= 0 || status_) return;
+  int status = 0;
+  if (waitpid(pid_, &status, flags) == pid_) status_ = status;
+}
+
+::testing::AssertionResult correlator_answers(const std::string& socket) {
+  const CommandResult r = run(mtool_binary() + " correlator status --socket " + socket);
+  if (r.exit_code == 0) return ::testing::AssertionSuccess() << r.out;
+  return ::testing::AssertionFailure() << r.err;
+}
+
+::testing::AssertionResult CorrelatorProcess::start(const std::string& uplink) {
+  ++starts_;
+  process_ =
+      std::make_unique<Background>("exec " + mtool_binary() + " correlator --uplink " + uplink +
+                                       " --pin-dir " + pin_dir_ + " --socket " + socket_,
+                                   "correlator" + std::to_string(starts_));
+  if (!process_->started()) return ::testing::AssertionFailure() << "cannot spawn the correlator";
+  bool exited = false;
+  const bool up = wait_until(
+      [&] {
+        exited = !process_->running();
+        return exited || correlator_answers(socket_);
+      },
+      milliseconds(5000));
+  if (up && !exited) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the correlator did not start answering on " << socket_
+                                       << (exited ? " (it exited)" : " (timeout)") << "; its log:\n"
+                                       << process_->err();
+}
+
+std::optional<int> CorrelatorProcess::stop() {
+  if (!process_) return std::nullopt;
+  auto code = process_->stop(SIGTERM);
+  log_ += process_->err();
+  process_.reset();
+  return code;
+}
+
+}  // namespace mtool::testing
