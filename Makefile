@@ -41,10 +41,11 @@ test-asan:
 
 fuzz:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DMTOOL_FUZZ=ON -DMTOOL_SANITIZE=ON -DMTOOL_TESTS=ON >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target parse_icmp_fuzz correlator_record_fuzz trace_input_fuzz
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target parse_icmp_fuzz correlator_record_fuzz trace_input_fuzz measurement_list_fuzz
 	$(FUZZ_BUILD)/tests/parse_icmp_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ 2>&1 | tail -n 3
 	$(FUZZ_BUILD)/tests/correlator_record_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ 2>&1 | tail -n 3
 	$(FUZZ_BUILD)/tests/trace_input_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ 2>&1 | tail -n 3
+	$(FUZZ_BUILD)/tests/measurement_list_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ 2>&1 | tail -n 3
 
 bench: setup
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMTOOL_TESTS=OFF >/dev/null
