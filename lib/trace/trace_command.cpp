@@ -41,6 +41,10 @@ std::optional<net::IpAddress> resolve(const std::string& name, int family) {
     std::fprintf(stderr, "%s: %s\n", name.c_str(), gai_strerror(err));
     return std::nullopt;
   }
+  if (result == nullptr) {  // success with no address: nothing to trace to
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), gai_strerror(EAI_NONAME));
+    return std::nullopt;
+  }
   const addrinfo* chosen = result;
   for (const addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
     if (ai->ai_family == family || (family == AF_UNSPEC && ai->ai_family == AF_INET)) {
