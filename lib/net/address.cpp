@@ -71,6 +71,12 @@ bool IpAddress::is_multicast() const {
   return false;
 }
 
+std::uint16_t IpAddress::port() const {
+  if (is_v4()) return ntohs(as_v4().sin_port);
+  if (is_v6()) return ntohs(as_v6().sin6_port);
+  return 0;
+}
+
 void IpAddress::set_port(std::uint16_t port) {
   if (is_v4()) {
     reinterpret_cast<sockaddr_in*>(&storage_)->sin_port = htons(port);

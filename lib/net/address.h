@@ -34,6 +34,7 @@ class IpAddress {
   [[nodiscard]] std::string to_string() const;  // numeric
   [[nodiscard]] bool is_multicast() const;
   void set_port(std::uint16_t port);
+  [[nodiscard]] std::uint16_t port() const;  // host order; 0 for an empty address
 
  private:
   [[nodiscard]] const sockaddr_in& as_v4() const {

@@ -103,11 +103,7 @@ std::uint16_t ProbeSocket::local_port() const {
   sockaddr_storage address{};
   socklen_t length = sizeof address;
   if (getsockname(fd(), reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
-  if (address.ss_family == AF_INET)
-    return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
-  if (address.ss_family == AF_INET6)
-    return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
-  return 0;
+  return IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&address), length).port();
 }
 
 }  // namespace mtool::net

@@ -8,16 +8,10 @@
 
 #include <cstring>
 
+#include "util/bytes.h"
+
 namespace mtool::probe {
 namespace {
-
-std::uint16_t load16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-std::uint32_t load32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         p[3];
-}
 
 // Reads the echo request quoted after an ICMP error header: the offending IP header and at
 // least 8 bytes of what followed it.

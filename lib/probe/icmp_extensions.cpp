@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "probe/icmp_codec.h"
+#include "util/bytes.h"
 
 namespace mtool::probe {
 namespace {
@@ -14,11 +15,6 @@ constexpr std::size_t kExtensionHeader = 4;  // version/reserved, reserved, chec
 constexpr std::size_t kObjectHeader = 4;     // length, class, c-type
 constexpr std::uint8_t kMplsClass = 1;
 constexpr std::uint8_t kMplsType = 1;
-
-std::uint32_t load32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         p[3];
-}
 
 std::optional<std::string> try_extension(std::span<const std::uint8_t> bytes) {
   if (bytes.size() < 8) return std::nullopt;

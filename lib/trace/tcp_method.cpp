@@ -13,6 +13,7 @@
 
 #include "net/capabilities.h"
 #include "probe/icmp_codec.h"
+#include "util/bytes.h"
 
 namespace mtool::trace {
 namespace {
@@ -29,18 +30,6 @@ bool sysctl_on(const char* name) {
   std::ifstream file(std::string("/proc/sys/net/ipv4/tcp_") + name);
   char c = 0;
   return file.get(c) && c == '1';
-}
-
-void store16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-void store32(std::uint8_t* p, std::uint32_t v) {
-  store16(p, static_cast<std::uint16_t>(v >> 16));
-  store16(p + 2, static_cast<std::uint16_t>(v));
-}
-std::uint16_t load16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
 }
 
 std::uint32_t random32() {
@@ -117,6 +106,18 @@ void TcpMethod::build_header() {
   header_[12] = static_cast<std::uint8_t>((header_.size() / 4) << 4);
   header_[13] = static_cast<std::uint8_t>(kSyn | (ecn ? (kEce | kCwr) : 0));
   store16(&header_[14], static_cast<std::uint16_t>(std::min(4 * mtu_, 0xFFFF)));
+  // The checksum's pseudo-header (addresses, length, protocol) is the same for every probe:
+  // its one's-complement sum, once, seeds each probe's checksum.
+  const auto* s = v6 ? reinterpret_cast<const std::uint8_t*>(&source_.in6())
+                     : reinterpret_cast<const std::uint8_t*>(&source_.in4());
+  const auto* d = v6 ? reinterpret_cast<const std::uint8_t*>(&setup_.destination.in6())
+                     : reinterpret_cast<const std::uint8_t*>(&setup_.destination.in4());
+  const std::size_t address_length = v6 ? 16 : 4;
+  std::vector<std::uint8_t> pseudo(s, s + address_length);
+  pseudo.insert(pseudo.end(), d, d + address_length);
+  pseudo.insert(pseudo.end(), {static_cast<std::uint8_t>(header_.size() >> 8),
+                               static_cast<std::uint8_t>(header_.size()), 0, IPPROTO_TCP});
+  pseudo_header_sum_ = static_cast<std::uint16_t>(~probe::internet_checksum(pseudo));
 }
 
 int TcpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
@@ -130,25 +131,13 @@ int TcpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
     fail_runtime("getsockname", errno);
   }
   const std::uint16_t source_port =
-      ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port);  // same offset in sockaddr_in6
+      net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length).port();
   const std::uint32_t sequence = random32();
   store16(&header_[0], source_port);
   store32(&header_[4], sequence);
-  store16(&header_[16], 0);
-  // Checksum over the pseudo-header (addresses, length, protocol) and the segment.
-  std::vector<std::uint8_t> pseudo;
+  store16(&header_[16], 0);  // the checksum covers itself as zero
+  store16(&header_[16], probe::internet_checksum(header_, pseudo_header_sum_));
   const bool v6 = setup_.family == AF_INET6;
-  const auto* s = v6 ? reinterpret_cast<const std::uint8_t*>(&source_.in6())
-                     : reinterpret_cast<const std::uint8_t*>(&source_.in4());
-  const auto* d = v6 ? reinterpret_cast<const std::uint8_t*>(&setup_.destination.in6())
-                     : reinterpret_cast<const std::uint8_t*>(&setup_.destination.in4());
-  const std::size_t address_length = v6 ? 16 : 4;
-  pseudo.insert(pseudo.end(), s, s + address_length);
-  pseudo.insert(pseudo.end(), d, d + address_length);
-  pseudo.insert(pseudo.end(), {static_cast<std::uint8_t>(header_.size() >> 8),
-                               static_cast<std::uint8_t>(header_.size()), 0, IPPROTO_TCP});
-  pseudo.insert(pseudo.end(), header_.begin(), header_.end());
-  store16(&header_[16], probe::internet_checksum(pseudo));
   if (ttl != last_ttl_) {
     if (const int err = raw_->set_hop_limit(ttl)) {
       fail_runtime(v6 ? "setsockopt IPV6_UNICAST_HOPS" : "setsockopt IP_TTL", err);

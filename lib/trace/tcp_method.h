@@ -17,8 +17,9 @@ class TcpMethod final : public ProbeMethod {
   int send(std::size_t index, HopProbe& probe, int ttl) override;
   void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
-  // TCP header + options: what the header line counts after the IP header.
-  [[nodiscard]] std::size_t tcp_length() const { return header_.size(); }
+  [[nodiscard]] std::size_t packet_length() const override {
+    return setup_.header_length + header_.size();
+  }
 
  private:
   struct Outstanding {
@@ -38,6 +39,7 @@ class TcpMethod final : public ProbeMethod {
   int mtu_ = 576;
   int last_ttl_ = 0;
   std::vector<std::uint8_t> header_;  // TCP header and options, ports and checksum per probe
+  std::uint16_t pseudo_header_sum_ = 0;
   std::vector<std::uint8_t> buffer_;
   std::map<std::size_t, Outstanding> outstanding_;
 };

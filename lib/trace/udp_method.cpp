@@ -84,8 +84,7 @@ void UdpMethod::read_data(std::size_t index, Outstanding& probe, std::vector<Pro
   auto datagram = probe.socket.receive(buffer_, err);
   if (!datagram) return;
   // A connected socket hears only its peer; the port check is Butskoy's, kept for safety.
-  const auto* peer = reinterpret_cast<const sockaddr_in*>(datagram->from.sockaddr_ptr());
-  if (datagram->from.empty() || ntohs(peer->sin_port) != probe.port) return;
+  if (datagram->from.port() != probe.port) return;
   ProbeReply reply;
   reply.index = index;
   reply.rx = arrival_time(datagram->meta, clock_);
