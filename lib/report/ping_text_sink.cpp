@@ -98,7 +98,9 @@ void TextPingSink::reply(const PingReply& r) {
 }
 
 void TextPingSink::print_breakdown(const ReplyCorrection& c) {
-  print_overhead_breakdown(out_, c.overhead, c.shared_ns);
+  for (const auto& line : overhead_breakdown_lines(c.overhead, c.shared_ns)) {
+    std::fprintf(out_, "%s\n", line.c_str());
+  }
 }
 
 void TextPingSink::icmp_error(const PingError& e) {

@@ -6,10 +6,6 @@
 namespace mtool::report {
 namespace {
 
-int hops_back(int reply_ttl) {
-  return (reply_ttl <= 64 ? 65 : reply_ttl <= 128 ? 129 : 256) - reply_ttl;
-}
-
 std::string milliseconds(std::int64_t ns) {
   char text[32];
   std::snprintf(text, sizeof text, "%.3f", static_cast<double>(ns) / 1e6);
@@ -58,7 +54,7 @@ void TraceTextPrinter::print_probe(const std::vector<trace::HopProbe>& probes, s
       std::fprintf(out_, " %s", namer_.describe(pb.from).c_str());
       if (!pb.extension.empty()) std::fprintf(out_, " <%s>", pb.extension.c_str());
       if (options_.back && pb.reply_ttl != 0) {
-        const int hops = hops_back(pb.reply_ttl);
+        const int hops = trace::hops_back(pb.reply_ttl);
         if (hops != static_cast<int>(ttl)) std::fprintf(out_, " '-%d'", hops);
       }
       if (pb.answered_inside_host()) std::fputs(" [virtual]", out_);
@@ -75,27 +71,16 @@ void TraceTextPrinter::print_probe(const std::vector<trace::HopProbe>& probes, s
 
 void TraceTextPrinter::print_breakdown(const std::vector<trace::HopProbe>& probes,
                                        std::size_t first) {
+  // Each line starts a new one: the hop line is still open, and the next hop opens its own.
   for (std::size_t i = first; i < first + options_.probes_per_hop; ++i) {
     const auto& pb = probes[i];
     if (!pb.rx || !pb.overhead) continue;
-    std::fputc('\n', out_);
     const auto corrected = correlate::correct_rtt(pb.rtt_ns(), *pb.overhead);
     const std::string label = "probe " + std::to_string(i - first + 1) + " ";
-    // The hop line's newline comes first; the last line of the block ends without one.
-    std::string block;
-    {
-      char* buffer = nullptr;
-      std::size_t size = 0;
-      std::FILE* memory = open_memstream(&buffer, &size);
-      if (memory == nullptr) continue;
-      print_overhead_breakdown(memory, *pb.overhead, corrected ? corrected->shared_ns : 0,
-                               label.c_str());
-      std::fclose(memory);
-      block.assign(buffer, size);
-      std::free(buffer);
+    for (const auto& line :
+         overhead_breakdown_lines(*pb.overhead, corrected ? corrected->shared_ns : 0, label)) {
+      std::fprintf(out_, "\n%s", line.c_str());
     }
-    if (!block.empty() && block.back() == '\n') block.pop_back();
-    std::fputs(block.c_str(), out_);
   }
 }
 

@@ -12,6 +12,12 @@
 
 namespace mtool::trace {
 
+// Hops back to a replier, guessed from the TTL left in its reply: initial TTLs are 64, 128 or
+// 255 (Butskoy's ttl2hops, after tracepath).
+inline int hops_back(int reply_ttl) {
+  return (reply_ttl <= 64 ? 65 : reply_ttl <= 128 ? 129 : 256) - reply_ttl;
+}
+
 struct HopProbe {
   // Sending
   bool sent = false;

@@ -10,6 +10,19 @@
 #include "probe/icmp_codec.h"
 
 namespace mtool::trace {
+namespace {
+
+// The lowest probe index among `outstanding` values (sequence -> index), if any.
+std::optional<std::size_t> first_outstanding(
+    const std::unordered_map<std::uint16_t, std::size_t>& outstanding) {
+  std::optional<std::size_t> first;
+  for (const auto& [key, index] : outstanding) {
+    if (!first || index < *first) first = index;
+  }
+  return first;
+}
+
+}  // namespace
 
 IcmpMethod::IcmpMethod(MethodSetup setup, const Clock& clock)
     : setup_(std::move(setup)),

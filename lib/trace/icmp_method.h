@@ -17,8 +17,9 @@ class IcmpMethod final : public ProbeMethod {
   int send(std::size_t index, HopProbe& probe, int ttl) override;
   void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
-  // The ICMP bytes of a probe (header + data): Butskoy's length, at least a header.
-  [[nodiscard]] std::size_t icmp_length() const { return packet_.size(); }
+  [[nodiscard]] std::size_t packet_length() const override {
+    return setup_.header_length + packet_.size();
+  }
 
  private:
   void read_replies(std::vector<ProbeReply>& replies);

@@ -54,16 +54,6 @@ void bind_probe_socket(int fd, const MethodSetup& setup);
 // IP_RECVERR / IPV6_RECVERR: ICMP errors about what this socket sent reach its error queue.
 void use_recverr(net::ProbeSocket& socket);
 
-// The lowest probe index among `outstanding` values (sequence -> index), if any.
-template <typename Map>
-std::optional<std::size_t> first_outstanding(const Map& outstanding) {
-  std::optional<std::size_t> first;
-  for (const auto& [key, index] : outstanding) {
-    if (!first || index < *first) first = index;
-  }
-  return first;
-}
-
 // The reply an error-queue message makes for probe `index`: an ICMP error (from its offender,
 // with -e extensions decoded from `quote`, the queue's copy of the probe of which
 // `sent_length` bytes were ours), or a local error; nullopt for anything else (redirects,

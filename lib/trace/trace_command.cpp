@@ -155,9 +155,6 @@ int run(const std::vector<std::string>& args) {
   setup.identify = overheads != nullptr;
   const SystemClock clock;
   std::unique_ptr<ProbeMethod> method = make_method(o.method, setup, clock);
-  std::size_t data_length = setup.data_length;
-  if (auto* icmp = dynamic_cast<IcmpMethod*>(method.get())) data_length = icmp->icmp_length();
-  if (auto* tcp = dynamic_cast<TcpMethod*>(method.get())) data_length = tcp->tcp_length();
   // Per-probe sockets may still need a capability (-i: SO_BINDTODEVICE, --fwmark: SO_MARK);
   // otherwise nothing is raised again.
   if (o.device.empty() && o.fwmark == 0) net::Capabilities::drop_all();
@@ -170,8 +167,7 @@ int run(const std::vector<std::string>& args) {
 
   net::AddressNamer namer(o.numeric, true);
   report::TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
-  printer.header(
-      {o.host, destination->to_string(), o.max_hops, ip_header + method_header + data_length});
+  printer.header({o.host, destination->to_string(), o.max_hops, method->packet_length()});
 
   ScheduleConfig schedule;
   schedule.family = o.family;

@@ -14,12 +14,6 @@ namespace {
 // Butskoy adds 1 ms to a reply's time before scaling it, against rounding trouble.
 constexpr std::int64_t kWaitPrecisionNs = kNsPerMs;
 
-// Hops back to the replier, guessed from the TTL left in its reply: initial TTLs are 64, 128
-// or 255 (Butskoy's ttl2hops, after tracepath).
-int hops_back(int reply_ttl) {
-  return (reply_ttl <= 64 ? 65 : reply_ttl <= 128 ? 129 : 256) - reply_ttl;
-}
-
 }  // namespace
 
 TraceScheduler::TraceScheduler(ScheduleConfig config, ProbeMethod& method, ProbePrinter& printer,

@@ -90,6 +90,7 @@ class FakePath final : public ProbeMethod {
   }
 
   void release(std::size_t index) override { released_.insert({index, true}); }
+  [[nodiscard]] std::size_t packet_length() const override { return 60; }
 
   [[nodiscard]] const std::vector<int>& ttls() const { return ttls_; }
 
@@ -310,6 +311,7 @@ TEST(TraceScheduler, AnUnsendableProbeIsARuntimeError) {
     int send(std::size_t, HopProbe&, int) override { return ENOBUFS; }
     void wait(std::int64_t, std::vector<ProbeReply>&) override {}
     void release(std::size_t) override {}
+    [[nodiscard]] std::size_t packet_length() const override { return 60; }
   } broken;
   FakeClock clock;
   RecordingPrinter printer(clock, 3);
