@@ -100,28 +100,14 @@ class SocketSource final : public OverheadSource {
   }
 
   std::optional<ProbeOverhead> take(const ProbeIdentity& probe, MonoNs sent_mono) override {
-    if (!fd_) {
-      // The correlator went away (a restart): try again every 100 ms, not on every reply.
-      const MonoNs now = mono_now();
-      if (now - last_attempt_ < kReconnectInterval || !connect_now()) return std::nullopt;
-    }
     mtool_answer answer{};
-    if (!ask(MTOOL_QUERY_RECORD, probe, answer)) return std::nullopt;
-    if (answer.status != MTOOL_ANSWER_FOUND || !fresh(answer.record, sent_mono))
-      return std::nullopt;
-    return overhead_from_record(answer.record, answer.names);
+    if (!connected() || !ask(MTOOL_QUERY_RECORD, probe, answer)) return std::nullopt;
+    return overhead_of(answer, sent_mono);
   }
 
   std::vector<std::optional<ProbeOverhead>> take_many(const std::vector<Request>& requests) override {
     std::vector<std::optional<ProbeOverhead>> out(requests.size());
-    if (requests.size() <= 1) {
-      if (!requests.empty()) out[0] = take(requests[0].probe, requests[0].sent_mono);
-      return out;
-    }
-    if (!fd_) {
-      const MonoNs now = mono_now();
-      if (now - last_attempt_ < kReconnectInterval || !connect_now()) return out;
-    }
+    if (requests.empty() || !connected()) return out;
     // All queries first (each is one small SEQPACKET message), then the answers, in order.
     std::size_t sent = 0;
     for (; sent < requests.size(); ++sent) {
@@ -130,14 +116,24 @@ class SocketSource final : public OverheadSource {
     for (std::size_t i = 0; i < sent; ++i) {
       mtool_answer answer{};
       if (!receive_answer(answer)) break;
-      if (answer.status == MTOOL_ANSWER_FOUND && fresh(answer.record, requests[i].sent_mono)) {
-        out[i] = overhead_from_record(answer.record, answer.names);
-      }
+      out[i] = overhead_of(answer, requests[i].sent_mono);
     }
     return out;
   }
 
  private:
+  // Whether there is a connection, reconnecting when the correlator went away (a restart): at
+  // most every 100 ms, not on every reply.
+  bool connected() {
+    if (fd_) return true;
+    return mono_now() - last_attempt_ >= kReconnectInterval && connect_now();
+  }
+
+  static std::optional<ProbeOverhead> overhead_of(const mtool_answer& answer, MonoNs sent_mono) {
+    if (answer.status != MTOOL_ANSWER_FOUND || !fresh(answer.record, sent_mono)) return std::nullopt;
+    return overhead_from_record(answer.record, answer.names);
+  }
+
   bool connect_now() {
     last_attempt_ = mono_now();
     UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
