@@ -54,16 +54,10 @@ constexpr const char* kIputils = "/usr/bin/ping";
 constexpr uid_t kNobody = 65534;
 constexpr auto kStartTimeout = milliseconds(5000);
 
-std::string testbed_command() {
-  return "MTOOL_TESTBED_INDEX=" + std::to_string(kTestbedIndex) +
-         " bash " MTOOL_SOURCE_DIR "/tests/testbed/testbed.sh";
-}
+std::string testbed_command() { return testbed_script(kTestbedIndex); }
 
 // The environment through which tools find this suite's correlator.
-std::string correlator_env() {
-  return std::string("env MTOOL_BPF_PIN_DIR=") + kPinDir + " MTOOL_CORRELATOR_SOCKET=" + kSocket +
-         " ";
-}
+std::string correlator_env() { return mtool::testing::correlator_env(kPinDir, kSocket); }
 
 std::string as_nobody() {
   return "setpriv --reuid=" + std::to_string(kNobody) + " --regid=" + std::to_string(kNobody) +

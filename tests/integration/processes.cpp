@@ -16,6 +16,15 @@ namespace mtool::testing {
 
 using std::chrono::milliseconds;
 
+std::string testbed_script(int index) {
+  return "MTOOL_TESTBED_INDEX=" + std::to_string(index) +
+         " bash " MTOOL_SOURCE_DIR "/tests/testbed/testbed.sh";
+}
+
+std::string correlator_env(const std::string& pin_dir, const std::string& socket) {
+  return "env MTOOL_BPF_PIN_DIR=" + pin_dir + " MTOOL_CORRELATOR_SOCKET=" + socket + " ";
+}
+
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;

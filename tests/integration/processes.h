@@ -14,6 +14,11 @@
 
 namespace mtool::testing {
 
+// tests/testbed/testbed.sh for instance `index` (append " up ...", " down", " exec ...").
+std::string testbed_script(int index);
+// "env MTOOL_BPF_PIN_DIR=... MTOOL_CORRELATOR_SOCKET=... ": how tools find a suite's correlator.
+std::string correlator_env(const std::string& pin_dir, const std::string& socket);
+
 std::string slurp(const std::string& path);
 std::vector<std::string> lines_of(const std::string& text);
 

@@ -48,16 +48,10 @@ constexpr const char* kSocketDir = "/run/mtool-trace-test";
 constexpr const char* kSocket = "/run/mtool-trace-test/correlator.sock";
 constexpr const char* kDebian = "/usr/sbin/traceroute";
 
-std::string testbed_command() {
-  return "MTOOL_TESTBED_INDEX=" + std::to_string(kTestbedIndex) +
-         " bash " MTOOL_SOURCE_DIR "/tests/testbed/testbed.sh";
-}
+std::string testbed_command() { return testbed_script(kTestbedIndex); }
 
 // The environment through which tools find this suite's correlator.
-std::string correlator_env() {
-  return std::string("env MTOOL_BPF_PIN_DIR=") + kPinDir + " MTOOL_CORRELATOR_SOCKET=" + kSocket +
-         " ";
-}
+std::string correlator_env() { return mtool::testing::correlator_env(kPinDir, kSocket); }
 // A plain drop-in: no correlator asked.
 const char* const kNoCorrelator = "env MTOOL_CORRELATOR=off ";
 
