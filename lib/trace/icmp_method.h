@@ -17,6 +17,7 @@ class IcmpMethod final : public ProbeMethod {
   int send(std::size_t index, HopProbe& probe, int ttl) override;
   void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
+  void descriptors(std::vector<int>& fds) const override { fds.push_back(socket_->fd()); }
   [[nodiscard]] std::size_t packet_length() const override {
     return setup_.header_length + packet_.size();
   }

@@ -45,6 +45,9 @@ class ProbeMethod {
   // Probe `index` is answered or given up: release what it holds and forget it, so a late
   // reply no longer matches it.
   virtual void release(std::size_t index) = 0;
+  // The descriptors wait() polls, for a caller that polls many methods at once and then
+  // calls wait(0, ...) on those with input.
+  virtual void descriptors(std::vector<int>& fds) const = 0;
   // A probe's whole IP packet, as the header line counts it ("60 byte packets").
   [[nodiscard]] virtual std::size_t packet_length() const = 0;
 };

@@ -14,11 +14,9 @@
 #include "net/address.h"
 #include "net/capabilities.h"
 #include "report/trace_text.h"
-#include "trace/icmp_method.h"
-#include "trace/tcp_method.h"
+#include "trace/method_factory.h"
 #include "trace/trace_options.h"
 #include "trace/trace_scheduler.h"
-#include "trace/udp_method.h"
 #include "util/error.h"
 
 namespace mtool::trace {
@@ -65,21 +63,6 @@ std::optional<net::IpAddress> resolve(const std::string& name, int family) {
 }
 
 [[noreturn]] void usage_error(const std::string& message) { throw FatalError(message, kExitUsage); }
-
-std::unique_ptr<ProbeMethod> make_method(TraceMethod method, const MethodSetup& setup,
-                                         const Clock& clock) {
-  switch (method) {
-    case TraceMethod::kUdp:
-      return std::make_unique<UdpMethod>(setup, true, clock);
-    case TraceMethod::kUdpFixed:
-      return std::make_unique<UdpMethod>(setup, false, clock);
-    case TraceMethod::kIcmp:
-      return std::make_unique<IcmpMethod>(setup, clock);
-    case TraceMethod::kTcp:
-      return std::make_unique<TcpMethod>(setup, clock);
-  }
-  return nullptr;
-}
 
 int run(const std::vector<std::string>& args) {
   // The correlator's pinned maps need bpf(), which only capabilities about to be dropped allow:
@@ -139,12 +122,10 @@ int run(const std::vector<std::string>& args) {
   setup.dont_route = o.dont_route;
   setup.extensions = o.extensions;
   // Lengths as Butskoy counts them: the IP header plus the method's header, then data.
-  const std::size_t ip_header = o.family == AF_INET6 ? 40 : 20;
-  const bool udp = o.method == TraceMethod::kUdp || o.method == TraceMethod::kUdpFixed;
-  const std::size_t method_header = udp ? 8 : 0;
-  setup.header_length = ip_header + method_header;
+  setup.header_length = method_header_length(o.method, o.family);
   if (o.packet_length < 0) {
-    setup.data_length = kDefaultDataLength - method_header;
+    const std::size_t ip_header = o.family == AF_INET6 ? 40 : 20;
+    setup.data_length = kDefaultDataLength - (setup.header_length - ip_header);
   } else if (static_cast<std::size_t>(o.packet_length) >= setup.header_length) {
     setup.data_length = static_cast<std::size_t>(o.packet_length) - setup.header_length;
   }
@@ -154,7 +135,7 @@ int run(const std::vector<std::string>& args) {
   correlate::OverheadSource* overheads = o.correction ? correlator.source.get() : nullptr;
   setup.identify = overheads != nullptr;
   const SystemClock clock;
-  std::unique_ptr<ProbeMethod> method = make_method(o.method, setup, clock);
+  std::unique_ptr<ProbeMethod> method = make_probe_method(o.method, setup, clock);
   // Per-probe sockets may still need a capability (-i: SO_BINDTODEVICE, --fwmark: SO_MARK);
   // otherwise nothing is raised again.
   if (o.device.empty() && o.fwmark == 0) net::Capabilities::drop_all();

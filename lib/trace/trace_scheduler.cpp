@@ -17,13 +17,17 @@ constexpr std::int64_t kWaitPrecisionNs = kNsPerMs;
 }  // namespace
 
 TraceScheduler::TraceScheduler(ScheduleConfig config, ProbeMethod& method, ProbePrinter& printer,
-                               const Clock& clock, correlate::OverheadSource* overheads)
+                               const Clock& clock, correlate::OverheadSource* overheads,
+                               SendGate* gate)
     : config_(config),
       method_(method),
       printer_(printer),
       clock_(clock),
       overheads_(overheads),
-      probes_(static_cast<std::size_t>(config.max_hops) * config.probes_per_hop) {}
+      gate_(gate),
+      probes_(static_cast<std::size_t>(config.max_hops) * config.probes_per_hop),
+      start_(static_cast<std::size_t>(config.first_hop - 1) * config.probes_per_hop),
+      end_(probes_.size()) {}
 
 std::optional<TraceScheduler::IcmpVerdict> TraceScheduler::classify_icmp(int family,
                                                                          const IcmpReport& r) {
@@ -204,16 +208,26 @@ void TraceScheduler::take_overheads() {
 }
 
 void TraceScheduler::run() {
-  std::size_t start = static_cast<std::size_t>(config_.first_hop - 1) * config_.probes_per_hop;
-  std::size_t end = probes_.size();
-  MonoNs last_send = 0;
-  while (start < end) {
+  while (const auto next = advance()) {
+    replies_.clear();
+    method_.wait(std::max<std::int64_t>(0, *next - clock_.mono_now()), replies_);
+    deliver(replies_);
+  }
+}
+
+void TraceScheduler::deliver(const std::vector<ProbeReply>& replies) {
+  for (const auto& reply : replies) apply(reply);
+  take_overheads();  // one batch per wake-up, before anything is printed
+}
+
+std::optional<MonoNs> TraceScheduler::advance() {
+  while (start_ < end_) {
     MonoNs next_time = 0;
     unsigned in_flight = 0;
     const MonoNs now = clock_.mono_now();
-    for (std::size_t n = start; n < end; ++n) {
+    for (std::size_t n = start_; n < end_; ++n) {
       HopProbe& pb = probes_[n];
-      if (n == start && !pb.done && pb.sent) {  // time to print it, but no reply yet
+      if (n == start_ && !pb.done && pb.sent) {  // time to print it, but no reply yet
         const MonoNs expires = pb.mono_tx + timeout_ns(n);
         if (expires > now) {
           next_time = expires;
@@ -224,35 +238,37 @@ void TraceScheduler::run() {
         }
       }
       if (pb.done) {
-        if (n == start) {
+        if (n == start_) {
           printer_.print_probe(probes_, n);
-          ++start;
+          ++start_;
         }
-        if (pb.final) end = (n / config_.probes_per_hop + 1) * config_.probes_per_hop;
+        if (pb.final) end_ = (n / config_.probes_per_hop + 1) * config_.probes_per_hop;
         continue;
       }
       if (!pb.sent) {
-        if (config_.send_wait_ns > 0 && last_send != 0 && last_send + config_.send_wait_ns > now) {
-          next_time = last_send + config_.send_wait_ns;
+        if (config_.send_wait_ns > 0 && last_send_ != 0 && last_send_ + config_.send_wait_ns > now) {
+          next_time = last_send_ + config_.send_wait_ns;
           break;
+        }
+        if (gate_ != nullptr) {
+          if (const auto later = gate_->defer_until(now)) {
+            if (next_time == 0 || *later < next_time) next_time = *later;
+            break;
+          }
         }
         const int err = method_.send(n, pb, static_cast<int>(ttl_of(n)));
         if (err != 0 || !pb.sent) {
           if (next_time != 0 && (err == ENOBUFS || err == EAGAIN)) break;  // later
           throw FatalError(with_errno("send probe", err), 1);
         }
-        last_send = pb.mono_tx;
+        last_send_ = pb.mono_tx;
       }
       if (next_time == 0) next_time = pb.mono_tx + timeout_ns(n);
       if (++in_flight >= config_.sim_probes) break;
     }
-    if (next_time != 0) {
-      replies_.clear();
-      method_.wait(std::max<std::int64_t>(0, next_time - clock_.mono_now()), replies_);
-      for (const auto& reply : replies_) apply(reply);
-      take_overheads();  // one batch per wake-up, before anything is printed
-    }
+    if (next_time != 0) return next_time;
   }
+  return std::nullopt;
 }
 
 }  // namespace mtool::trace

@@ -5,6 +5,7 @@
 // hop (NEAR) already answered faster; the trace ends with the hop whose reply was final.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "correlate/overhead_source.h"
@@ -26,6 +27,14 @@ struct ScheduleConfig {
   std::int64_t send_wait_ns = 0;  // -z: at least this long between two sends
 };
 
+// Paces sends from outside (a campaign's global probes-per-second limit).
+class SendGate {
+ public:
+  virtual ~SendGate() = default;
+  // nullopt: a probe may go now (and is counted); else when to ask again.
+  virtual std::optional<MonoNs> defer_until(MonoNs now) = 0;
+};
+
 // Receives each probe, in order, once it is settled.
 class ProbePrinter {
  public:
@@ -37,9 +46,16 @@ class ProbePrinter {
 class TraceScheduler {
  public:
   TraceScheduler(ScheduleConfig config, ProbeMethod& method, ProbePrinter& printer,
-                 const Clock& clock, correlate::OverheadSource* overheads);
+                 const Clock& clock, correlate::OverheadSource* overheads,
+                 SendGate* gate = nullptr);
   // Runs the trace to the end. Throws FatalError when a probe cannot be sent at all.
   void run();
+
+  // The same in steps, for a caller that waits on many traces at once (mtool run):
+  // advance() prints what is settled and sends what is due, and returns when to call it again
+  // (nullopt: the trace is over); deliver() applies replies the method reported meanwhile.
+  std::optional<MonoNs> advance();
+  void deliver(const std::vector<ProbeReply>& replies);
   [[nodiscard]] const std::vector<HopProbe>& probes() const { return probes_; }
 
   // Butskoy's annotation for an ICMP error ("" for a plain port unreachable, the destination
@@ -63,7 +79,11 @@ class TraceScheduler {
   ProbePrinter& printer_;
   const Clock& clock_;
   correlate::OverheadSource* overheads_;
+  SendGate* gate_;
   std::vector<HopProbe> probes_;
+  std::size_t start_ = 0;  // the next probe to print
+  std::size_t end_ = 0;    // one past the last probe that may be sent (shrinks at a final hop)
+  MonoNs last_send_ = 0;
   std::vector<ProbeReply> replies_;
   std::vector<std::size_t> awaiting_overhead_;  // answered since the last batch
   std::vector<correlate::OverheadSource::Request> requests_;

@@ -19,6 +19,9 @@ class UdpMethod final : public ProbeMethod {
   int send(std::size_t index, HopProbe& probe, int ttl) override;
   void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
+  void descriptors(std::vector<int>& fds) const override {
+    for (const auto& [index, probe] : outstanding_) fds.push_back(probe.socket.fd());
+  }
   [[nodiscard]] std::size_t packet_length() const override {
     return setup_.header_length + payload_.size();
   }

@@ -90,6 +90,7 @@ class FakePath final : public ProbeMethod {
   }
 
   void release(std::size_t index) override { released_.insert({index, true}); }
+  void descriptors(std::vector<int>&) const override {}
   [[nodiscard]] std::size_t packet_length() const override { return 60; }
 
   [[nodiscard]] const std::vector<int>& ttls() const { return ttls_; }
@@ -242,6 +243,33 @@ TEST(TraceScheduler, SendWaitSpacesTheProbes) {
   EXPECT_GE(p[2].mono_tx - p[1].mono_tx, ms(50));
 }
 
+TEST(TraceScheduler, AGateDefersSendsUntilItAllows) {
+  // One probe per 100 ms from outside (a campaign's pacer): the schedule waits for it.
+  struct EveryHundredMs final : SendGate {
+    explicit EveryHundredMs(const FakeClock& c) : clock(c) {}
+    std::optional<MonoNs> defer_until(MonoNs now) override {
+      if (next != 0 && now < next) return next;
+      next = now + ms(100);
+      ++granted;
+      return std::nullopt;
+    }
+    const FakeClock& clock;
+    MonoNs next = 0;
+    int granted = 0;
+  };
+  FakeClock clock;
+  FakePath path(clock, {router("198.18.0.1"), destination("198.18.0.9")});
+  RecordingPrinter printer(clock, 3);
+  EveryHundredMs gate(clock);
+  TraceScheduler scheduler({}, path, printer, clock, nullptr, &gate);
+  scheduler.run();
+  const auto& p = scheduler.probes();
+  for (std::size_t i = 1; i < 6; ++i) EXPECT_GE(p[i].mono_tx - p[i - 1].mono_tx, ms(100)) << i;
+  EXPECT_EQ(gate.granted, 6);
+  ASSERT_EQ(printer.lines.size(), 2U);
+  EXPECT_EQ(printer.lines[1], "2: 198.18.0.9 198.18.0.9 198.18.0.9");
+}
+
 TEST(TraceScheduler, FinalAnswerForALaterProbeMovesToTheExpiredOne) {
   // The destination answers "!H" only for the later probes (as a router rate-limiting its
   // unreachables does): the first probe of its hop expires, and the final replies shift back
@@ -311,6 +339,7 @@ TEST(TraceScheduler, AnUnsendableProbeIsARuntimeError) {
     int send(std::size_t, HopProbe&, int) override { return ENOBUFS; }
     void wait(std::int64_t, std::vector<ProbeReply>&) override {}
     void release(std::size_t) override {}
+    void descriptors(std::vector<int>&) const override {}
     [[nodiscard]] std::size_t packet_length() const override { return 60; }
   } broken;
   FakeClock clock;

@@ -1,0 +1,30 @@
+#include "trace/method_factory.h"
+
+#include "trace/icmp_method.h"
+#include "trace/tcp_method.h"
+#include "trace/udp_method.h"
+
+namespace mtool::trace {
+
+std::unique_ptr<ProbeMethod> make_probe_method(TraceMethod method, const MethodSetup& setup,
+                                               const Clock& clock) {
+  switch (method) {
+    case TraceMethod::kUdp:
+      return std::make_unique<UdpMethod>(setup, true, clock);
+    case TraceMethod::kUdpFixed:
+      return std::make_unique<UdpMethod>(setup, false, clock);
+    case TraceMethod::kIcmp:
+      return std::make_unique<IcmpMethod>(setup, clock);
+    case TraceMethod::kTcp:
+      return std::make_unique<TcpMethod>(setup, clock);
+  }
+  return nullptr;
+}
+
+std::size_t method_header_length(TraceMethod method, int family) {
+  const std::size_t ip_header = family == AF_INET6 ? 40 : 20;
+  const bool udp = method == TraceMethod::kUdp || method == TraceMethod::kUdpFixed;
+  return ip_header + (udp ? 8 : 0);
+}
+
+}  // namespace mtool::trace
