@@ -8,7 +8,7 @@ namespace {
 volatile std::sig_atomic_t g_exit_requested = 0;
 volatile std::sig_atomic_t g_status_requested = 0;
 
-extern "C" void on_exit_signal(int /*signo*/) { g_exit_requested = 1; }
+extern "C" void on_exit_signal(int signo) { g_exit_requested = signo; }
 extern "C" void on_status_signal(int /*signo*/) { g_status_requested = 1; }
 
 void install(int signo, void (*handler)(int)) {
@@ -21,23 +21,24 @@ void install(int signo, void (*handler)(int)) {
 
 }  // namespace
 
-SignalRunControl::SignalRunControl() {
+SignalRunControl::SignalRunControl(std::initializer_list<int> exit_signals) {
   g_exit_requested = 0;
   g_status_requested = 0;
-  install(SIGINT, on_exit_signal);
-  install(SIGALRM, on_exit_signal);
-  install(SIGQUIT, on_status_signal);
   sigset_t block;
   sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGALRM);
+  for (const int signo : exit_signals) {
+    install(signo, on_exit_signal);
+    sigaddset(&block, signo);
+  }
+  install(SIGQUIT, on_status_signal);
   sigaddset(&block, SIGQUIT);
   sigprocmask(SIG_BLOCK, &block, &saved_mask_);
   wait_mask_ = saved_mask_;
-  sigdelset(&wait_mask_, SIGINT);
-  sigdelset(&wait_mask_, SIGALRM);
+  for (const int signo : exit_signals) sigdelset(&wait_mask_, signo);
   sigdelset(&wait_mask_, SIGQUIT);
 }
+
+int SignalRunControl::exit_signal() const { return g_exit_requested; }
 
 SignalRunControl::~SignalRunControl() { sigprocmask(SIG_SETMASK, &saved_mask_, nullptr); }
 

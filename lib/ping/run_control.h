@@ -4,6 +4,8 @@
 // so a signal can never slip in between the check and the wait.
 #include <signal.h>
 
+#include <initializer_list>
+
 namespace mtool::ping {
 
 class RunControl {
@@ -17,12 +19,15 @@ class RunControl {
 class SignalRunControl final : public RunControl {
  public:
   // Installs the handlers and blocks the signals; `wait_mask()` unblocks them for ppoll().
-  SignalRunControl();
+  // `exit_signals` end the loop (ping: SIGINT and SIGALRM, as iputils).
+  explicit SignalRunControl(std::initializer_list<int> exit_signals = {SIGINT, SIGALRM});
   ~SignalRunControl() override;
   SignalRunControl(const SignalRunControl&) = delete;
   SignalRunControl& operator=(const SignalRunControl&) = delete;
 
   [[nodiscard]] bool exit_requested() const override;
+  // The signal that asked to exit (0: none).
+  [[nodiscard]] int exit_signal() const;
   bool take_status_request() override;
   [[nodiscard]] const sigset_t* wait_mask() const { return &wait_mask_; }
 

@@ -44,17 +44,25 @@ SentEcho* SocketEchoTransport::find_sent(std::uint16_t sequence) {
 }
 
 int SocketEchoTransport::send_echo(std::uint16_t sequence, std::uint64_t number) {
+  return send_echo_to(config_.destination, config_.datalen, sequence, number);
+}
+
+int SocketEchoTransport::send_echo_to(const net::IpAddress& destination, std::size_t datalen,
+                                      std::uint16_t sequence, std::uint64_t number) {
+  datalen = std::min(datalen, config_.datalen);
+  const std::span<std::uint8_t> packet(packet_.data(), kIcmpHeaderLength + datalen);
   const WallNs now = clock_.wall_now();
-  if (config_.stamp_payload && config_.datalen >= kEchoTimestampLength) {
+  if (config_.stamp_payload && datalen >= kEchoTimestampLength) {
     // Same layout as iputils: a struct timeval in host order at the start of the data.
     timeval tv{static_cast<time_t>(now / kNsPerSec),
                static_cast<suseconds_t>((now % kNsPerSec) / kNsPerUs)};
     std::memcpy(packet_.data() + kIcmpHeaderLength, &tv, sizeof tv);
   }
-  write_echo_request(packet_, socket_.family(), config_.ident, sequence);
+  write_echo_request(packet, socket_.family(), config_.ident, sequence);
   SentEcho& slot = sent_[sequence % ring_size_];
-  slot = SentEcho{sequence, number, now, std::nullopt, clock_.mono_now()};
-  const int err = socket_.send_to(packet_, config_.destination);
+  slot = SentEcho{sequence, static_cast<std::uint16_t>(datalen), number, now, std::nullopt,
+                  clock_.mono_now()};
+  const int err = socket_.send_to(packet, destination);
   if (wire_ident_ == 0) wire_ident_ = socket_.is_raw() ? config_.ident : socket_.local_port();
   // A failed send may have queued its explanation (IP_RECVERR): have next_event() read the
   // error queue, as iputils' pinger() calls receive_error_msg().
@@ -98,10 +106,11 @@ void SocketEchoTransport::drain_error_queue() {
       // The kernel hands back the start of our own request: check it is ours and for our
       // destination before believing it.
       const auto echo = parse_echo_header(std::span(quote.data(), message->payload_length));
-      if (!echo || !message->original_destination.same_host(config_.destination)) continue;
+      if (!echo || !to_destination(message->original_destination)) continue;
       const std::uint8_t echo_type = socket_.family() == AF_INET6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
       if (echo->type != echo_type || (socket_.is_raw() && echo->ident != config_.ident)) continue;
-      pending_.emplace_back(IcmpErrorEvent{echo->sequence, icmp->offender, socket_.family(),
+      pending_.emplace_back(IcmpErrorEvent{echo->sequence, icmp->offender,
+                                           message->original_destination, socket_.family(),
                                            icmp->type, icmp->code, icmp->info});
     } else if (const auto* local = std::get_if<net::LocalErrorReport>(&message->entry)) {
       pending_.emplace_back(LocalErrorEvent{local->error, local->info, socket_.family()});
@@ -125,9 +134,11 @@ std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
       return std::nullopt;
     }
     // Data after the timestamp must be what we sent (iputils' contains_pattern_in_payload).
+    SentEcho* sent = find_sent(m.sequence);
+    const std::size_t datalen = sent != nullptr ? sent->datalen : config_.datalen;
     const auto data = m.icmp.subspan(kIcmpHeaderLength);
-    const std::size_t from = std::min(kEchoTimestampLength, config_.datalen);
-    const std::size_t upto = std::min(data.size(), config_.datalen);
+    const std::size_t from = std::min(kEchoTimestampLength, datalen);
+    const std::size_t upto = std::min(data.size(), datalen);
     for (std::size_t i = from; i < upto; ++i) {
       if (data[i] != packet_[kIcmpHeaderLength + i]) return std::nullopt;
     }
@@ -143,7 +154,6 @@ std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
     } else {
       reply.rx_time = clock_.wall_now();
     }
-    SentEcho* sent = find_sent(m.sequence);
     if (sent != nullptr && socket_.tx_timestamps_enabled() && !sent->kernel_tx) {
       drain_error_queue();  // the transmit stamp is queued before the reply can arrive
     }
@@ -158,10 +168,10 @@ std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
     }
     return reply;
   }
-  if (m.kind == IcmpKind::kNotice && m.quoted && m.quoted->destination.same_host(config_.destination) &&
+  if (m.kind == IcmpKind::kNotice && m.quoted && to_destination(m.quoted->destination) &&
       (!socket_.is_raw() || m.quoted->ident == config_.ident)) {
-    return IcmpNoticeEvent{m.quoted->sequence, datagram.from, socket_.family(), m.type, m.code,
-                           m.rest, m.checksum_ok};
+    return IcmpNoticeEvent{m.quoted->sequence, datagram.from, m.quoted->destination,
+                           socket_.family(), m.type, m.code, m.rest, m.checksum_ok};
   }
   // Errors arrive through the error queue too (IP_RECVERR); that copy is the one reported.
   return std::nullopt;

@@ -21,6 +21,7 @@ namespace mtool::probe {
 // What the engine knows about one sent echo request.
 struct SentEcho {
   std::uint16_t sequence = 0;
+  std::uint16_t datalen = 0;         // ICMP data bytes sent
   std::uint64_t number = 0;          // 1-based transmit count; 0 marks an empty slot
   WallNs user_tx = 0;                // wall clock just before sendto()
   std::optional<WallNs> kernel_tx;   // kernel software transmit timestamp, when delivered
@@ -43,6 +44,7 @@ struct EchoReplyEvent {
 struct IcmpErrorEvent {
   std::uint16_t sequence = 0;
   net::IpAddress offender;
+  net::IpAddress original_destination;  // where the echo it reports on was going
   int family = 0;
   std::uint8_t type = 0;
   std::uint8_t code = 0;
@@ -53,6 +55,7 @@ struct IcmpErrorEvent {
 struct IcmpNoticeEvent {
   std::uint16_t sequence = 0;
   net::IpAddress from;
+  net::IpAddress original_destination;
   int family = 0;
   std::uint8_t type = 0;
   std::uint8_t code = 0;
@@ -81,9 +84,10 @@ class EchoTransport {
 };
 
 struct EchoConfig {
+  // Empty: many destinations (send_echo_to), and the caller checks where replies come from.
   net::IpAddress destination;
   std::uint16_t ident = 0;           // identifier on the wire (raw sockets only)
-  std::size_t datalen = 56;          // ICMP data bytes
+  std::size_t datalen = 56;          // ICMP data bytes (with many destinations: the most sent)
   std::vector<std::uint8_t> payload; // datalen bytes: the fill pattern
   bool stamp_payload = true;         // put the send time in the first 16 data bytes
   int max_in_flight = 1;             // preload: how many sends may await replies
@@ -97,6 +101,12 @@ class SocketEchoTransport final : public EchoTransport {
   SocketEchoTransport(net::IcmpSocket& socket, EchoConfig config, const Clock& clock);
 
   int send_echo(std::uint16_t sequence, std::uint64_t number) override;
+  // The same to any destination, with `datalen` <= the configured data bytes.
+  int send_echo_to(const net::IpAddress& destination, std::size_t datalen, std::uint16_t sequence,
+                   std::uint64_t number);
+  // The identifier the kernel puts on the wire (known after the first send), as the
+  // correlator keys probes.
+  [[nodiscard]] std::uint16_t wire_ident() const { return wire_ident_; }
   bool wait(std::int64_t timeout_ns) override;
   std::optional<EchoEvent> next_event() override;
 
@@ -107,6 +117,10 @@ class SocketEchoTransport final : public EchoTransport {
   void drain_error_queue();
   std::optional<EchoEvent> classify(std::size_t length, const net::Datagram& datagram);
   SentEcho* find_sent(std::uint16_t sequence);
+  // Whether a quoted echo went where this transport sends (any address when it has many).
+  [[nodiscard]] bool to_destination(const net::IpAddress& address) const {
+    return config_.destination.empty() || address.same_host(config_.destination);
+  }
 
   net::IcmpSocket& socket_;
   EchoConfig config_;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "correlate/correction.h"
 #include "mtool/version.h"
 
 namespace mtool::report {
@@ -40,6 +41,17 @@ void put_correction(json& reply, const std::optional<AtlasCorrection>& c) {
   } else {
     reply["rtt_corrected"] = ms6(c->corrected_ms);
   }
+  if (!c->breakdown.is_null()) reply["breakdown"] = c->breakdown;
+}
+
+json crossings_json(const std::vector<correlate::DeviceCrossing>& crossings) {
+  json out = json::array();
+  for (const auto& c : crossings) {
+    out.push_back({{"dev", c.device},
+                   {"hook", correlate::hook_name(c.hook)},
+                   {"at", ms6(static_cast<double>(c.offset_ns) / 1e6)}});
+  }
+  return out;
 }
 
 struct Summary {
@@ -64,6 +76,28 @@ Summary summarize(const std::vector<double>& values) {
 }
 
 }  // namespace
+
+std::optional<AtlasCorrection> atlas_correction(std::int64_t raw_ns,
+                                                const correlate::ProbeOverhead& overhead,
+                                                bool with_breakdown) {
+  AtlasCorrection c;
+  if (overhead.answered_inside_host) {
+    c.inside_host = true;
+    c.overhead_ms = static_cast<double>(raw_ns) / 1e6;
+  } else {
+    const auto corrected = correlate::correct_rtt(raw_ns, overhead);
+    if (!corrected) return std::nullopt;
+    c.corrected_ms = static_cast<double>(corrected->corrected_ns) / 1e6;
+    c.overhead_ms = static_cast<double>(corrected->overhead_ns) / 1e6;
+  }
+  if (with_breakdown) {
+    c.breakdown = {{"egress_ms", ms6(static_cast<double>(overhead.egress_ns) / 1e6)},
+                   {"ingress_ms", ms6(static_cast<double>(overhead.ingress_ns) / 1e6)},
+                   {"egress", crossings_json(overhead.egress)},
+                   {"ingress", crossings_json(overhead.ingress)}};
+  }
+  return c;
+}
 
 json atlas_ping_json(const AtlasPingResult& r) {
   json j;

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "correlate/probe_overhead.h"
+
 namespace mtool::report {
 
 // What every result carries.
@@ -31,7 +33,14 @@ struct AtlasCorrection {
   double corrected_ms = 0;
   double overhead_ms = 0;
   bool inside_host = false;  // answered from inside the host's virtual network
+  nlohmann::json breakdown;  // null, or the devices crossed (on request)
 };
+
+// The correction of one reply measured `raw_ns`, from the correlator's overhead; nullopt when
+// the overhead does not fit the RTT (no correction is better than a wrong one).
+std::optional<AtlasCorrection> atlas_correction(std::int64_t raw_ns,
+                                                const correlate::ProbeOverhead& overhead,
+                                                bool with_breakdown);
 
 struct AtlasPingPacket {
   enum class Kind { kReply, kDuplicate, kLost, kError } kind = Kind::kLost;

@@ -18,6 +18,13 @@ inline int hops_back(int reply_ttl) {
   return (reply_ttl <= 64 ? 65 : reply_ttl <= 128 ? 129 : 256) - reply_ttl;
 }
 
+// An ICMP error about one of our probes (time exceeded, unreachable, packet too big).
+struct IcmpReport {
+  std::uint8_t type = 0;
+  std::uint8_t code = 0;
+  std::uint32_t info = 0;  // next-hop MTU for "fragmentation needed" / "packet too big"
+};
+
 struct HopProbe {
   // Sending
   bool sent = false;
@@ -31,6 +38,8 @@ struct HopProbe {
   net::IpAddress from;       // who answered (empty: no answer, printed "*")
   int reply_ttl = 0;         // TTL of the reply as received (0: unknown)
   std::string annotation;    // "!H", "!N", "!X", "!P", "!S", "!F-1500", "!<code>"...
+  std::optional<IcmpReport> icmp;  // the ICMP error that answered, if one did
+  std::size_t reply_size = 0;      // ProbeReply::size
   std::string extension;     // -e: ICMP extensions (RFC 4884), e.g. "MPLS:L=16,E=0,S=1,T=1"
   // Correction
   std::optional<correlate::ProbeOverhead> overhead;

@@ -49,7 +49,7 @@ IcmpMethod::IcmpMethod(MethodSetup setup, const Clock& clock)
   }
   use_recverr(*socket_);
   if (socket_->is_raw()) {
-    ident_ = static_cast<std::uint16_t>(getpid() & 0xFFFF);
+    ident_ = setup_.icmp_ident != 0 ? setup_.icmp_ident : static_cast<std::uint16_t>(getpid() & 0xFFFF);
     socket_->install_type_filter();
   } else {
     ident_ = socket_->local_port();  // the kernel's identifier for a datagram socket
@@ -100,6 +100,9 @@ void IcmpMethod::read_replies(std::vector<ProbeReply>& replies) {
     reply.index = it->second;
     reply.rx = arrival_time(datagram->meta, clock_);
     reply.from = datagram->from;
+    reply.size = message.icmp.size() >= probe::kIcmpHeaderLength
+                     ? message.icmp.size() - probe::kIcmpHeaderLength
+                     : 0;
     reply.reply_ttl =
         datagram->meta.ttl > 0 ? datagram->meta.ttl : (message.ttl > 0 ? message.ttl : 0);
     replies.push_back(std::move(reply));

@@ -117,6 +117,7 @@ std::optional<ProbeReply> reply_from_error(const net::ErrorQueueMessage& message
   reply.index = index;
   reply.rx = arrival_time(message.meta, clock);
   reply.reply_ttl = message.meta.ttl > 0 ? message.meta.ttl : 0;
+  reply.size = setup.header_length + message.payload_length;  // the quote: IP header onwards
   if (const auto* icmp = std::get_if<net::IcmpErrorReport>(&message.entry)) {
     // Datagram sockets also report redirects and source quenches: not about the path.
     if (setup.family == AF_INET &&

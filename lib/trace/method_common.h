@@ -37,6 +37,9 @@ struct MethodSetup {
   const sigset_t* wait_sigmask = nullptr;
   // Record each probe's identity for the correlator (costs UDP a getsockname per probe).
   bool identify = false;
+  // The identifier of raw ICMP echo probes; 0: the process id, as Butskoy. A process running
+  // several traces at once gives each its own, so their replies cannot be mistaken.
+  std::uint16_t icmp_ident = 0;
 };
 
 // Butskoy's error(): a newline (the header line may be open), "what: strerror", exit 1.

@@ -14,12 +14,6 @@
 
 namespace mtool::trace {
 
-// An ICMP error about one of our probes (time exceeded, unreachable, packet too big).
-struct IcmpReport {
-  std::uint8_t type = 0;
-  std::uint8_t code = 0;
-  std::uint32_t info = 0;  // next-hop MTU for "fragmentation needed" / "packet too big"
-};
 
 struct ProbeReply {
   std::size_t index = 0;  // the probe it answers
@@ -30,6 +24,9 @@ struct ProbeReply {
   int local_error = 0;             // a local send error instead (errno), e.g. EMSGSIZE
   std::uint32_t local_info = 0;
   std::string extension;  // -e: decoded ICMP extensions
+  // Bytes of the reply after its ICMP (or transport) header, as Atlas' "size" counts them:
+  // for an ICMP error, the quoted probe.
+  std::size_t size = 0;
 };
 
 class ProbeMethod {

@@ -188,6 +188,7 @@ void TcpMethod::read_replies(std::vector<ProbeReply>& replies) {
     reply.rx = arrival_time(datagram->meta, clock_);
     reply.from = datagram->from;
     reply.reply_ttl = datagram->meta.ttl > 0 ? datagram->meta.ttl : 0;
+    reply.size = segment.size() >= 20 ? segment.size() - 20 : 0;  // after a bare TCP header
     replies.push_back(std::move(reply));
   }
 }

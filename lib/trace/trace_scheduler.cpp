@@ -175,6 +175,8 @@ void TraceScheduler::apply(const ProbeReply& reply) {
   pb.rx = reply.rx;
   pb.from = reply.from;
   pb.reply_ttl = reply.reply_ttl;
+  pb.icmp = reply.icmp;
+  pb.reply_size = reply.size;
   pb.extension = reply.extension;
   if (reply.icmp) {
     if (const auto verdict = classify_icmp(config_.family, *reply.icmp)) {

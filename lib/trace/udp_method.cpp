@@ -90,6 +90,7 @@ void UdpMethod::read_data(std::size_t index, Outstanding& probe, std::vector<Pro
   reply.rx = arrival_time(datagram->meta, clock_);
   reply.from = datagram->from;
   reply.reply_ttl = datagram->meta.ttl > 0 ? datagram->meta.ttl : 0;
+  reply.size = datagram->length;
   replies.push_back(std::move(reply));
 }
 

@@ -96,7 +96,7 @@ class FakeNetwork final : public probe::EchoTransport {
       return result;
     }
     const ProbePlan p = plan(sequence);
-    const SentEcho sent{sequence, number, clock_.wall_now(), std::nullopt};
+    const SentEcho sent{sequence, 0, number, clock_.wall_now(), std::nullopt};
     auto reply = [&](std::int64_t after) {
       EchoReplyEvent r;
       r.sequence = sequence;
@@ -113,7 +113,7 @@ class FakeNetwork final : public probe::EchoTransport {
     for (const auto after : p.duplicates_after) reply(after);
     if (p.error_after) {
       schedule(clock_.mono_now() + *p.error_after,
-               IcmpErrorEvent{sequence, *net::IpAddress::parse("198.18.200.1"), AF_INET, p.error_type,
+               IcmpErrorEvent{sequence, *net::IpAddress::parse("198.18.200.1"), {}, AF_INET, p.error_type,
                               p.error_code, 0});
     }
     return 0;
@@ -875,7 +875,7 @@ TEST_F(PingSessionTest, KernelTransmitTimestampWhenAsked) {
   r.icmp_length = 64;
   r.rx_time = kWallStart + us(100);
   r.rx_from_kernel = true;
-  r.sent = SentEcho{1, 1, kWallStart, kWallStart + us(7)};
+  r.sent = SentEcho{1, 0, 1, kWallStart, kWallStart + us(7)};
   network.inject_at(us(100), r);
   EXPECT_EQ(run(), 0);
   const auto& line = sink.replies.at(0);
@@ -894,7 +894,7 @@ TEST_F(PingSessionTest, WallClockSteppingBackGivesZeroRtt) {
   r.from = *net::IpAddress::parse("127.0.0.1");
   r.icmp_length = 64;
   r.rx_time = kWallStart - ms(5);
-  r.sent = SentEcho{1, 1, kWallStart, std::nullopt};
+  r.sent = SentEcho{1, 0, 1, kWallStart, std::nullopt};
   network.inject_at(ms(1), r);
   EXPECT_EQ(run(), 0);
   EXPECT_EQ(sink.replies.at(0).rtt_us, 0);
@@ -1012,7 +1012,7 @@ TEST_F(PingSessionTest, InFlightFallbackSubtractsErrors) {
     r.from = *net::IpAddress::parse("127.0.0.1");
     r.icmp_length = 64;
     r.rx_time = FakeClock::wall_at(kMonoStart + burst_at);
-    r.sent = SentEcho{r.sequence, 1, FakeClock::wall_at(kMonoStart + burst_at - ms(1)), std::nullopt};
+    r.sent = SentEcho{r.sequence, 0, 1, FakeClock::wall_at(kMonoStart + burst_at - ms(1)), std::nullopt};
     network.inject_at(burst_at, r);
   }
   control.interrupt_at(burst_at + ms(5));

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "campaign/run_command.h"
 #include "correlator/correlator_command.h"
 #include "mtool/version.h"
 #include "ping/ping_command.h"
@@ -28,6 +29,8 @@ constexpr CommandEntry kCommands[] = {
     {"traceroute", mtool::trace::run_traceroute_command,
      "a drop-in for Debian's traceroute (Butskoy), with corrected times"},
     {"traceroute6", mtool::trace::run_traceroute_command, nullptr},
+    {"run", mtool::campaign::run_campaign_command,
+     "run RIPE Atlas measurement definitions, write Atlas results (corrected)"},
     {"correlator", mtool::correlator::run_correlator_command,
      "the host eBPF correlator (run on the host; 'status' shows its counters)"},
 };

@@ -1,0 +1,25 @@
+#include "campaign/progress_line.h"
+
+#include <cstdio>
+
+namespace mtool::campaign {
+
+std::string progress_line(const RunnerProgress& p) {
+  const double seconds = static_cast<double>(p.elapsed_ns) / 1e9;
+  const double rate = seconds > 0 ? static_cast<double>(p.probes_sent) / seconds : 0;
+  std::string line = std::to_string(p.completed);
+  if (p.planned != 0) line += "/" + std::to_string(p.planned);
+  line += " results, " + std::to_string(p.in_progress) + " running, ";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.0f probes/s", rate);
+  line += buffer;
+  if (p.planned != 0 && p.completed > 0 && p.completed <= p.planned) {
+    const double per_result = seconds / static_cast<double>(p.completed);
+    const auto eta = static_cast<long>(per_result * static_cast<double>(p.planned - p.completed) + 0.5);
+    std::snprintf(buffer, sizeof buffer, ", ETA %ld:%02ld", eta / 60, eta % 60);
+    line += buffer;
+  }
+  return line;
+}
+
+}  // namespace mtool::campaign
