@@ -1,5 +1,6 @@
 #include "campaign/campaign_runner.h"
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -220,6 +221,12 @@ EchoChannel* CampaignRunner::Loop::open_channel(int family) {
     return nullptr;
   }
   ch.socket->enable_timestamps(false);
+  // The replies' TTL, for Atlas' "ttl" (a raw IPv4 socket reads it from the IP header).
+  if (family == AF_INET6) {
+    ch.socket->set_int_option(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
+  } else if (!ch.socket->is_raw()) {
+    ch.socket->set_int_option(IPPROTO_IP, IP_RECVTTL, 1);
+  }
   if (ch.socket->is_raw()) ch.socket->install_type_filter();
   // Many runs in flight: a deep receive queue rides out bursts of replies.
   ch.socket->set_int_option(SOL_SOCKET, SO_RCVBUF, 4 << 20);

@@ -21,6 +21,29 @@ std::string testbed_script(int index) {
          " bash " MTOOL_SOURCE_DIR "/tests/testbed/testbed.sh";
 }
 
+std::map<std::string, std::string> testbed_up(int index, const std::string& args,
+                                              const std::vector<std::string>& required,
+                                              std::string& error) {
+  run(testbed_script(index) + " down");
+  const CommandResult up = run(testbed_script(index) + " up " + args);
+  if (up.exit_code != 0) {
+    error = "testbed up " + args + " failed:\n" + up.err;
+    return {};
+  }
+  std::map<std::string, std::string> bed;
+  for (const std::string& line : lines_of(up.out)) {
+    if (const auto eq = line.find('='); eq != std::string::npos) bed[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  for (const std::string& key : required) {
+    if (bed[key].empty()) error += key + " missing from the testbed's output\n";
+  }
+  if (!error.empty()) {
+    error += up.out;
+    return {};
+  }
+  return bed;
+}
+
 std::string correlator_env(const std::string& pin_dir, const std::string& socket) {
   return "env MTOOL_BPF_PIN_DIR=" + pin_dir + " MTOOL_CORRELATOR_SOCKET=" + socket + " ";
 }

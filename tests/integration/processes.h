@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,11 @@ namespace mtool::testing {
 
 // tests/testbed/testbed.sh for instance `index` (append " up ...", " down", " exec ...").
 std::string testbed_script(int index);
+// `testbed.sh up ARGS` (after a `down`) for instance `index`: its KEY=VALUE lines as a map.
+// Empty, with `error` saying why, when it failed or a key in `required` is missing.
+std::map<std::string, std::string> testbed_up(int index, const std::string& args,
+                                              const std::vector<std::string>& required,
+                                              std::string& error);
 // "env MTOOL_BPF_PIN_DIR=... MTOOL_CORRELATOR_SOCKET=... ": how tools find a suite's correlator.
 std::string correlator_env(const std::string& pin_dir, const std::string& socket);
 

@@ -105,16 +105,6 @@ class Traceroute : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!running_as_root()) return;  // each test skips in SetUp
-    run(testbed_command() + " down");
-    const CommandResult up = run(testbed_command() + " up --routers " + std::to_string(kRouters));
-    if (up.exit_code != 0) {
-      setup_error_ = "testbed up --routers " + std::to_string(kRouters) + " failed:\n" + up.err;
-      return;
-    }
-    for (const std::string& line : lines_of(up.out)) {
-      if (const auto eq = line.find('='); eq != std::string::npos)
-        bed_[line.substr(0, eq)] = line.substr(eq + 1);
-    }
     std::vector<std::string> keys{
         "TESTBED_CONTAINER_NS", "TESTBED_GATEWAY", "TESTBED_CONTAINER_ADDR6", "TESTBED_TARGET",
         "TESTBED_TARGET6",      "TESTBED_UPLINK",  "TESTBED_CHAIN_END",       "TESTBED_CHAIN_END6"};
@@ -123,12 +113,10 @@ class Traceroute : public ::testing::Test {
            {"TESTBED_ROUTER_NS_", "TESTBED_ROUTER_ADDR_", "TESTBED_ROUTER_ADDR6_"})
         keys.push_back(key + std::to_string(k));
     }
-    for (const std::string& key : keys) {
-      if (bed_[key].empty()) setup_error_ += key + " missing from the testbed's output\n";
-    }
+    bed_ = testbed_up(kTestbedIndex, "--routers " + std::to_string(kRouters), keys, setup_error_);
+    if (!setup_error_.empty()) return;
     if (bed_["TESTBED_ROUTERS"] != std::to_string(kRouters))
       setup_error_ += "TESTBED_ROUTERS=" + bed_["TESTBED_ROUTERS"] + "\n";
-    if (!setup_error_.empty()) setup_error_ += up.out;
   }
 
   static void TearDownTestSuite() {

@@ -1,0 +1,333 @@
+// `mtool run` against the Docker-like testbed with two routers behind the target (instance 7):
+// Atlas-shaped results for ping and traceroute (every object checked against the published
+// format), corrections with the correlator on the host, SIGINT in the middle of a campaign,
+// and malformed lists. Root only; the testbed comes up once per suite and goes down after it,
+// the correlator and temporary files at the end of each test, also when it fails.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "processes.h"
+
+namespace mtool::testing {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+// Clear of the demo and benchmarks (0, 13), the correlator suite (9) and traceroute's (11).
+constexpr int kTestbedIndex = 7;
+constexpr int kRouters = 2;
+constexpr const char* kPinDir = "/sys/fs/bpf/mtool-run-test";
+constexpr const char* kSocketDir = "/run/mtool-run-test";
+constexpr const char* kSocket = "/run/mtool-run-test/correlator.sock";
+
+// What is wrong with one result against Atlas' published format (../shared/conventions/
+// atlas_formats.md, section 3), or "" when nothing is.
+std::string atlas_problems(const json& r) {
+  std::string problems;
+  auto need = [&](const char* key, bool ok) {
+    if (!ok) problems += std::string(" ") + key;
+  };
+  auto integer = [&](const char* key) { need(key, r.contains(key) && r[key].is_number_integer()); };
+  auto text = [&](const char* key) { need(key, r.contains(key) && r[key].is_string()); };
+  integer("fw");
+  need("af", r.contains("af") && (r["af"] == 4 || r["af"] == 6));
+  text("dst_name");
+  text("from");
+  text("msm_name");
+  text("proto");
+  integer("msm_id");
+  integer("prb_id");
+  integer("timestamp");
+  integer("size");
+  need("type", r.contains("type") && (r["type"] == "ping" || r["type"] == "traceroute"));
+  need("result", r.contains("result") && r["result"].is_array());
+  if (!problems.empty()) return "missing or mistyped:" + problems;
+  const bool failed = r["result"].size() == 1 && r["result"][0].contains("error");
+  if (!failed) {
+    text("dst_addr");
+    text("src_addr");
+  }
+  if (r["type"] == "ping") {
+    for (const char* key : {"sent", "rcvd", "dup"}) integer(key);
+    for (const char* key : {"min", "avg", "max"}) need(key, r.contains(key) && r[key].is_number());
+    if (!problems.empty()) return "ping fields:" + problems;
+    unsigned replies = 0;
+    for (const json& p : r["result"]) {
+      const bool ok = (p.contains("rtt") && p["rtt"].is_number() && p["rtt"] >= 0) ||
+                      (p.contains("x") && p["x"] == "*") || (p.contains("error") && p["error"].is_string());
+      if (!ok) return "ping packet " + p.dump();
+      if (p.contains("rtt") && !p.contains("dup")) ++replies;
+    }
+    if (r["rcvd"] != replies) return "rcvd " + r["rcvd"].dump() + " but " + std::to_string(replies) + " replies";
+    if (replies == 0 && (r["min"] != -1 || r["avg"] != -1 || r["max"] != -1)) return "min/avg/max not -1 on total loss";
+    if (replies > 0 && !(r["min"] <= r["avg"] && r["avg"] <= r["max"])) return "min <= avg <= max fails";
+    return "";
+  }
+  for (const char* key : {"paris_id", "endtime"}) integer(key);
+  if (!problems.empty()) return "traceroute fields:" + problems;
+  if (r["endtime"] < r["timestamp"]) return "endtime before timestamp";
+  unsigned previous = 0;
+  for (const json& hop : r["result"]) {
+    if (hop.contains("error")) continue;
+    if (!hop.contains("hop") || !hop["hop"].is_number_integer() || hop["hop"] <= previous ||
+        !hop.contains("result") || !hop["result"].is_array())
+      return "hop " + hop.dump();
+    previous = hop["hop"];
+    for (const json& p : hop["result"]) {
+      if (p.contains("x") && p["x"] == "*") continue;
+      if (!(p.contains("from") && p["from"].is_string() && p.contains("rtt") && p["rtt"].is_number() &&
+            p.contains("size") && p["size"].is_number_integer() && p.contains("ttl") && p["ttl"].is_number_integer()))
+        return "hop reply " + p.dump();
+    }
+  }
+  return "";
+}
+
+std::vector<json> parse_results(const std::string& out) {
+  std::vector<json> results;
+  for (const std::string& line : lines_of(out)) results.push_back(json::parse(line));
+  return results;
+}
+
+class Campaign : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!running_as_root()) return;
+    bed_ = testbed_up(kTestbedIndex, "--routers " + std::to_string(kRouters),
+                      {"TESTBED_CONTAINER_NS", "TESTBED_GATEWAY", "TESTBED_TARGET", "TESTBED_TARGET6",
+                       "TESTBED_UPLINK", "TESTBED_CHAIN_END", "TESTBED_CHAIN_END6", "TESTBED_ROUTER_ADDR_1"},
+                      setup_error_);
+  }
+  static void TearDownTestSuite() {
+    if (!running_as_root()) return;
+    run(testbed_script(kTestbedIndex) + " down");
+  }
+  void SetUp() override {
+    if (!running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces, loads BPF";
+    ASSERT_EQ(setup_error_, "");
+    char dir[] = "/tmp/mtool-run-test.XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+  }
+  void TearDown() override {
+    if (correlator_.running()) EXPECT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
+    if (correlator_started_) run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
+    if (!dir_.empty()) run("rm -rf " + dir_);
+  }
+
+  std::string write_list(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  // `mtool run ARGS` in the container, with or without this suite's correlator.
+  static std::string in_container(const std::string& args, bool correlator = false) {
+    return "ip netns exec " + bed_["TESTBED_CONTAINER_NS"] + " " +
+           (correlator ? correlator_env(kPinDir, kSocket) : std::string("env MTOOL_CORRELATOR=off ")) +
+           mtool_binary() + " run " + args;
+  }
+  ::testing::AssertionResult start_correlator() {
+    if (correlator_answers(kSocket)) return ::testing::AssertionFailure() << "a correlator already answers on " << kSocket;
+    correlator_started_ = true;
+    run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
+    return correlator_.start(bed_["TESTBED_UPLINK"]);
+  }
+  // The list every shape test runs: pings (v4, v6, a lost target), traceroutes by all three
+  // protocols to the chain's end, and one to its IPv6 end.
+  std::string standard_list() {
+    const std::string target = bed_["TESTBED_TARGET"];
+    const std::string end = bed_["TESTBED_CHAIN_END"];
+    return write_list("list.json", R"({"definitions": [
+      {"type": "ping", "af": 4, "target": ")" + target + R"(", "packets": 3, "packet_interval": 50, "msm_id": 42},
+      {"type": "ping", "af": 6, "target": ")" + bed_["TESTBED_TARGET6"] + R"(", "packets": 2, "packet_interval": 50},
+      {"type": "traceroute", "af": 4, "target": ")" + end + R"(", "protocol": "ICMP", "packets": 2},
+      {"type": "traceroute", "af": 4, "target": ")" + end + R"(", "protocol": "UDP", "packets": 2},
+      {"type": "traceroute", "af": 4, "target": ")" + end + R"(", "protocol": "TCP", "packets": 1},
+      {"type": "traceroute", "af": 6, "target": ")" + bed_["TESTBED_CHAIN_END6"] + R"(", "packets": 1}
+    ]})");
+  }
+  static std::map<unsigned, json> by_msm(const std::vector<json>& results) {
+    std::map<unsigned, json> out;
+    for (const json& r : results) out[r["msm_id"].get<unsigned>()] = r;
+    return out;
+  }
+
+  static std::map<std::string, std::string> bed_;
+  static std::string setup_error_;
+  std::string dir_;
+  CorrelatorProcess correlator_{kPinDir, kSocket};
+  bool correlator_started_ = false;
+};
+
+std::map<std::string, std::string> Campaign::bed_;
+std::string Campaign::setup_error_;
+
+TEST_F(Campaign, PingAndTracerouteResultsHaveAtlasShape) {
+  const CommandResult r = run(in_container("--prb-id 7001 --pps 500 " + standard_list()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");  // not a terminal: no progress, and nothing went wrong
+  const auto results = parse_results(r.out);
+  ASSERT_EQ(results.size(), 6U) << r.out;
+  for (const json& result : results) EXPECT_EQ(atlas_problems(result), "") << result.dump();
+  auto msm = by_msm(results);
+  // msm_id as given, else assigned from 1000000 + the index in the list.
+  ASSERT_EQ(msm.count(42), 1U);
+  for (unsigned id = 1000001; id <= 1000005; ++id) ASSERT_EQ(msm.count(id), 1U) << id;
+
+  const json& ping = msm[42];
+  EXPECT_EQ(ping["type"], "ping");
+  EXPECT_EQ(ping["prb_id"], 7001);
+  EXPECT_EQ(ping["dst_addr"], bed_["TESTBED_TARGET"]);
+  EXPECT_EQ(ping["sent"], 3);
+  EXPECT_EQ(ping["rcvd"], 3);
+  EXPECT_EQ(ping["dup"], 0);
+  EXPECT_GT(ping["min"].get<double>(), 0);
+  EXPECT_TRUE(ping.contains("ttl"));
+  EXPECT_EQ(msm[1000001]["af"], 6);
+  EXPECT_EQ(msm[1000001]["rcvd"], 2);
+
+  const std::vector<std::string> hops{bed_["TESTBED_GATEWAY"], bed_["TESTBED_TARGET"],
+                                      bed_["TESTBED_ROUTER_ADDR_1"], bed_["TESTBED_CHAIN_END"]};
+  for (unsigned id : {1000002U, 1000003U, 1000004U}) {
+    const json& trace = msm[id];
+    ASSERT_EQ(trace["result"].size(), hops.size()) << trace.dump();
+    for (std::size_t h = 0; h < hops.size(); ++h) {
+      EXPECT_EQ(trace["result"][h]["hop"], h + 1);
+      for (const json& reply : trace["result"][h]["result"]) EXPECT_EQ(reply["from"], hops[h]) << trace.dump();
+    }
+    // The destination's own answer carries no error code (a port unreachable from it ends a
+    // UDP trace); every hop before it answered "time exceeded": no code either.
+    for (const json& hop : trace["result"])
+      for (const json& reply : hop["result"]) EXPECT_FALSE(reply.contains("err")) << reply.dump();
+  }
+  EXPECT_EQ(msm[1000002]["proto"], "ICMP");
+  EXPECT_EQ(msm[1000003]["proto"], "UDP");
+  EXPECT_EQ(msm[1000004]["proto"], "TCP");
+  const json& trace6 = msm[1000005];
+  ASSERT_FALSE(trace6["result"].empty());
+  EXPECT_EQ(trace6["result"].back()["result"][0]["from"], bed_["TESTBED_CHAIN_END6"]) << trace6.dump();
+}
+
+TEST_F(Campaign, WithTheCorrelatorEveryReplyIsCorrected) {
+  ASSERT_TRUE(start_correlator());
+  const CommandResult r = run(in_container("--pps 500 --breakdown " + standard_list(), true));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto results = parse_results(r.out);
+  ASSERT_EQ(results.size(), 6U);
+  unsigned replies = 0;
+  for (const json& result : results) {
+    EXPECT_EQ(atlas_problems(result), "") << result.dump();
+    std::vector<std::pair<int, json>> answers;  // (hop, reply); hop 0 for a ping
+    if (result["type"] == "ping") {
+      for (const json& p : result["result"]) answers.emplace_back(0, p);
+      EXPECT_TRUE(result["mtool"]["corrected"]["avg"].is_number()) << result.dump();
+    } else {
+      for (const json& hop : result["result"])
+        for (const json& p : hop["result"]) answers.emplace_back(hop["hop"].get<int>(), p);
+      EXPECT_EQ(result["mtool"]["corrected_replies"], result["mtool"]["replies_beyond_host"]);
+    }
+    for (const auto& [hop, p] : answers) {
+      ASSERT_TRUE(p.contains("rtt")) << p.dump();
+      ++replies;
+      ASSERT_TRUE(p.contains("overhead")) << p.dump();
+      EXPECT_TRUE(p.contains("breakdown")) << p.dump();
+      if (p.contains("inside_host")) {
+        EXPECT_EQ(hop, 1) << "only the host's own gateway answers inside it: " << result.dump();
+        continue;
+      }
+      ASSERT_TRUE(p.contains("rtt_corrected")) << p.dump();
+      EXPECT_GT(p["rtt_corrected"].get<double>(), 0) << p.dump();
+      EXPECT_LE(p["rtt_corrected"].get<double>(), p["rtt"].get<double>() + 1e-6) << p.dump();
+    }
+  }
+  EXPECT_GE(replies, 20U);
+}
+
+TEST_F(Campaign, SigintLosesNoCompletedResult) {
+  // Forty pings of 16 packets, 100 ms apart, four at a time: about 16 s in all. Interrupted
+  // after the first results, every result written must be whole and the count said must match.
+  std::string list;
+  for (int i = 0; i < 40; ++i)
+    list += R"({"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] + R"(", "packets": 16, "packet_interval": 100})" + "\n";
+  const std::string path = write_list("long.jsonl", list);
+  const std::string out = dir_ + "/results.jsonl";
+  Background campaign(in_container("--concurrency 4 --out " + out + " " + path), "campaign");
+  ASSERT_TRUE(campaign.started());
+  ASSERT_TRUE(wait_until([&] { return lines_of(slurp(out)).size() >= 4; }, milliseconds(20000)))
+      << campaign.err();
+  const auto code = campaign.stop(SIGINT);
+  EXPECT_EQ(code, std::optional<int>(128 + SIGINT)) << campaign.err();
+  const auto results = parse_results(slurp(out));  // throws on a torn line
+  EXPECT_GE(results.size(), 4U);
+  EXPECT_LT(results.size(), 40U);
+  for (const json& result : results) {
+    EXPECT_EQ(atlas_problems(result), "") << result.dump();
+    EXPECT_EQ(result["sent"], 16);
+  }
+  const std::string said = "stopped by SIGINT: " + std::to_string(results.size()) + " results written";
+  EXPECT_NE(campaign.err().find(said), std::string::npos) << campaign.err();
+}
+
+TEST_F(Campaign, MalformedListsGetOneLineErrorsAndRunNothing) {
+  struct Case {
+    std::string text;
+    std::string message;  // part of the one line on stderr
+  };
+  const std::vector<Case> cases{
+      {"{\"definitions\": [", "not JSON"},
+      {"", "no definitions"},
+      {"[]", "no definitions"},
+      {R"([{"type": "ping", "target": "198.19.7.2", "packets": "3"}])", "definition 0: field 'packets': must be an integer"},
+      {R"([{"type": "ping", "target": "198.19.7.2", "packets": 1e30}])", "definition 0: field 'packets'"},
+      {R"([{"type": "ping", "target": "198.19.7.2", "packets": 99999999999999999999}])", "definition 0: field 'packets'"},
+      {R"([{"type": "ping", "target": "198.19.7.2"}, {"type": "dns", "target": "x"}])", "definition 1: field 'type'"},
+      {R"([{"type": "ping", "target": "198.19.7.2", "colour": "red"}])", "definition 0: field 'colour'"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string path = write_list("bad" + std::to_string(i) + ".json", cases[i].text);
+    const CommandResult r = run(in_container(path));
+    EXPECT_EQ(r.exit_code, 2) << cases[i].text << "\n" << r.err;
+    EXPECT_EQ(r.out, "") << cases[i].text;
+    EXPECT_NE(r.err.find(cases[i].message), std::string::npos) << cases[i].text << "\n" << r.err;
+    for (const std::string& line : lines_of(r.err)) EXPECT_EQ(line.rfind("mtool run: ", 0), 0U) << line;
+  }
+  const CommandResult missing = run(in_container(dir_ + "/no-such-list.json"));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("cannot read"), std::string::npos) << missing.err;
+  const CommandResult usage = run(in_container("--pps 0 " + standard_list()));
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_EQ(usage.out, "");
+}
+
+TEST_F(Campaign, KeepGoingRunsTheValidDefinitionsAndSaysSo) {
+  const std::string path = write_list("mixed.json", R"([
+    {"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] + R"(", "packets": 1},
+    {"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] + R"(", "packets": 17},
+    {"type": "ping", "target": "no-such-host.invalid", "packets": 1}
+  ])");
+  const CommandResult r = run(in_container("--keep-going " + path));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("definition 1: field 'packets': 17 is out of range (1..16)"), std::string::npos) << r.err;
+  const auto results = parse_results(r.out);
+  ASSERT_EQ(results.size(), 2U) << r.out;
+  auto msm = by_msm(results);
+  EXPECT_EQ(msm[1000000]["rcvd"], 1);
+  // An unresolvable target is Atlas' error-only result, not a failure of the campaign.
+  const json& unresolved = msm[1000002];
+  EXPECT_EQ(atlas_problems(unresolved), "") << unresolved.dump();
+  ASSERT_EQ(unresolved["result"].size(), 1U);
+  EXPECT_NE(unresolved["result"][0]["error"].get<std::string>().find("name resolution failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mtool::testing
