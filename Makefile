@@ -54,6 +54,7 @@ bench: setup
 	bash bench/correction_accuracy.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/traceroute_vs_debian.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
+	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
 
 demo: setup build
 	bash scripts/demo.sh $(BUILD)/tools/mtool

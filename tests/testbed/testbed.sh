@@ -25,7 +25,11 @@
 #   <p>-target, <p>-r<k>) and a resolv.conf pointing at its own loopback, so that traceroute
 #   without -n resolves names without asking the host's resolver.
 #
-# usage: testbed.sh up [--load N] [--routers N] | down | exec container|target|load<N>|r<k> CMD... | env
+# Targets (optional, --targets N, for campaigns): N more netns <p>-t1..<p>-tN behind the target
+# (which forwards), on a bridge there: 198.19.<128+i>.<10+k>/24, gateway 198.19.<128+i>.1. The
+# host routes 198.19.<128+i>.0/24 via the target, so their traffic crosses the uplink too.
+#
+# usage: testbed.sh up [--load N] [--routers N] [--targets N] | down | exec container|target|load<N>|r<k> CMD... | env
 #   MTOOL_TESTBED_INDEX (0..63) picks the instance, so several can coexist.
 set -euo pipefail
 
@@ -37,6 +41,7 @@ BRIDGE_NET6="fd00:6d74:b${INDEX}:"
 UPLINK_NET6="fd00:6d74:a${INDEX}:"
 CHAIN_NET="198.19.$((64 + INDEX))"
 CHAIN_NET6="fd00:6d74:c${INDEX}"
+TARGETS_NET="198.19.$((128 + INDEX))"
 FORWARDING6_SAVED=/run/mtool-testbed-${INDEX}.forwarding6
 RATELIMIT_SAVED=/run/mtool-testbed.icmp-ratelimit  # shared by the instances with routers
 NS_CONTAINER="${P}-container"
@@ -50,14 +55,16 @@ log() { printf 'testbed: %s\n' "$*" >&2; }
 load_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${P}-load[0-9]+$" || true; }
 router_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${P}-r[0-9]+$" || true; }
 router_count() { router_namespaces | wc -l; }
+target_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${P}-t[0-9]+$" || true; }
 
 down() {
   for ns in $(load_namespaces) $(router_namespaces); do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
   done
   ip route del "${CHAIN_NET}.0/24" 2>/dev/null || true
+  ip route del "${TARGETS_NET}.0/24" 2>/dev/null || true
   ip -6 route del "${CHAIN_NET6}::/48" 2>/dev/null || true
-  for ns in "$NS_CONTAINER" "$NS_TARGET" $(load_namespaces) $(router_namespaces); do
+  for ns in "$NS_CONTAINER" "$NS_TARGET" $(load_namespaces) $(router_namespaces) $(target_namespaces); do
     ip netns del "$ns" 2>/dev/null || true
   done
   rm -rf "/etc/netns/${NS_CONTAINER}"
@@ -131,6 +138,27 @@ add_routers() {
   ip -6 route add "${CHAIN_NET6}::/48" via "${UPLINK_NET6}:2"
 }
 
+# The target becomes a router with a bridge of N more targets behind it (see the header).
+add_targets() {
+  local n=$1 k ns
+  forwarding_on "$NS_TARGET"
+  ip -n "$NS_TARGET" link add tg type bridge
+  ip -n "$NS_TARGET" addr add "${TARGETS_NET}.1/24" dev tg
+  ip -n "$NS_TARGET" link set tg up
+  for ((k = 1; k <= n; k++)); do
+    ns="${P}-t${k}"
+    ip netns add "$ns"
+    ip -n "$NS_TARGET" link add "t${k}" type veth peer name eth0 netns "$ns"
+    ip -n "$NS_TARGET" link set "t${k}" master tg up
+    ip -n "$ns" link set lo up
+    ip -n "$ns" addr add "${TARGETS_NET}.$((10 + k))/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" route add default via "${TARGETS_NET}.1"
+    ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0
+  done
+  ip route add "${TARGETS_NET}.0/24" via "${UPLINK_NET}.2"
+}
+
 # A tool run without -n in the container names every hop from a hosts file and never reaches
 # a real resolver (the host's is not ours to query): `ip netns exec` mounts these over /etc.
 container_names() {
@@ -174,10 +202,14 @@ host_ratelimit_restore() {
 }
 
 up() {
-  local load=0 routers=0
+  local load=0 routers=0 targets=0
   while (($#)); do
     case $1 in
       --load) load=$2; shift 2 ;;
+      --targets)
+        targets=${2:-}
+        if ! [[ $targets =~ ^(0|[1-9][0-9]{0,2})$ ]] || ((targets > 200)); then log "--targets: 0..200"; exit 2; fi
+        shift 2 ;;
       --routers)
         routers=${2:-}
         if ! [[ $routers =~ ^(0|[1-9][0-9]?)$ ]] || ((routers > 30)); then log "--routers: 0..30"; exit 2; fi
@@ -222,6 +254,7 @@ up() {
   ip6tables -I FORWARD -i "$BRIDGE" -j ACCEPT
   ip6tables -I FORWARD -o "$BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
   ((routers == 0)) || add_routers "$routers"
+  ((targets == 0)) || add_targets "$targets"
   # Always: a tool run without -n in the container (ping, traceroute) must never reach the
   # host's resolver.
   container_names "$routers"
@@ -246,6 +279,12 @@ TESTBED_UPLINK_ADDR6=${UPLINK_NET6}:1
 TESTBED_TARGET6=${UPLINK_NET6}:2
 VARS
   local n k
+  n=$(target_namespaces | wc -l)
+  if ((n > 0)); then
+    echo "TESTBED_TARGETS=$n"
+    echo "TESTBED_TARGETS_FIRST=${TARGETS_NET}.11"
+    echo "TESTBED_TARGETS_LAST=${TARGETS_NET}.$((10 + n))"
+  fi
   n=$(router_count)
   ((n > 0)) || return 0
   echo "TESTBED_ROUTERS=$n"
@@ -276,5 +315,5 @@ case $cmd in
   down) down ;;
   env) env ;;
   exec) run_in "$@" ;;
-  *) echo "usage: $0 up [--load N] [--routers N] | down | exec container|target|loadN|rK CMD... | env" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--load N] [--routers N] [--targets N] | down | exec container|target|loadN|rK CMD... | env" >&2; exit 2 ;;
 esac
