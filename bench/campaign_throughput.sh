@@ -21,14 +21,12 @@ PIN_DIR=/sys/fs/bpf/mtool-bench-run
 SOCKET=/run/mtool-bench-run/correlator.sock
 
 [[ $(id -u) -eq 0 ]] || { echo "bench: needs root" >&2; exit 1; }
-CORRELATOR=""
+# shellcheck source=bench/lib/correlator.sh
+source "$HERE/bench/lib/correlator.sh"
 cleanup() {
-  if [[ -n $CORRELATOR ]]; then
-    kill "$CORRELATOR" 2>/dev/null || true
-    wait "$CORRELATOR" 2>/dev/null || true
-  fi
+  stop_bench_correlator
   bash "$TESTBED" down
-  rm -rf "$PIN_DIR" "$(dirname "$SOCKET")" "$WORK"
+  rm -rf "$WORK"
 }
 trap cleanup EXIT
 eval "$(bash "$TESTBED" up --targets "$TARGETS")"
@@ -37,15 +35,7 @@ for ((i = 0; i < DEFINITIONS; i++)); do
   printf '{"type": "ping", "af": 4, "target": "%s.%d"}\n' "$prefix" $((11 + i % TARGETS))
 done >"$WORK/list.jsonl"
 
-rm -rf "$PIN_DIR"
-"$MTOOL" correlator --uplink "$TESTBED_UPLINK" --pin-dir "$PIN_DIR" --socket "$SOCKET" 2>"$WORK/correlator.log" &
-CORRELATOR=$!
-for _ in $(seq 50); do "$MTOOL" correlator status --socket "$SOCKET" >/dev/null 2>&1 && break; sleep 0.1; done
-"$MTOOL" correlator status --socket "$SOCKET" >/dev/null 2>&1 || {
-  echo "bench: the correlator did not start:" >&2
-  cat "$WORK/correlator.log" >&2
-  exit 1
-}
+start_bench_correlator "$TESTBED_UPLINK"
 
 # One campaign in the container; prints "seconds peak-rss-kib exit-code".
 campaign() {  # off|on out-file

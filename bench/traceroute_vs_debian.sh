@@ -23,29 +23,19 @@ export MTOOL_BPF_PIN_DIR=$PIN_DIR MTOOL_CORRELATOR_SOCKET=$SOCKET
 
 [[ $(id -u) -eq 0 ]] || { echo "bench: needs root" >&2; exit 1; }
 [[ -x $DEBIAN ]] || { echo "bench: $DEBIAN missing (apt package traceroute)" >&2; exit 1; }
-CORRELATOR=""
+# shellcheck source=bench/lib/correlator.sh
+source "$HERE/bench/lib/correlator.sh"
 cleanup() {
-  if [[ -n $CORRELATOR ]]; then
-    kill "$CORRELATOR" 2>/dev/null || true
-    wait "$CORRELATOR" 2>/dev/null || true
-  fi
+  stop_bench_correlator
   bash "$TESTBED" down
-  rm -rf "$PIN_DIR" "$(dirname "$SOCKET")" "$WORK"
+  rm -rf "$WORK"
 }
 trap cleanup EXIT
 eval "$(bash "$TESTBED" up --routers "$ROUTERS")"
 for k in $SILENT; do
   bash "$TESTBED" exec "r$k" iptables -A OUTPUT -p icmp --icmp-type time-exceeded -j DROP
 done
-rm -rf "$PIN_DIR"
-"$MTOOL" correlator --uplink "$TESTBED_UPLINK" --pin-dir "$PIN_DIR" --socket "$SOCKET" 2>"$WORK/correlator.log" &
-CORRELATOR=$!
-for _ in $(seq 50); do "$MTOOL" correlator status --socket "$SOCKET" >/dev/null 2>&1 && break; sleep 0.1; done
-"$MTOOL" correlator status --socket "$SOCKET" >/dev/null 2>&1 || {
-  echo "bench: the correlator did not start:" >&2
-  cat "$WORK/correlator.log" >&2
-  exit 1
-}
+start_bench_correlator "$TESTBED_UPLINK"
 
 # One trace inside the container; its output to FILE, "microseconds exit-code" to FILE.time.
 # The clock runs inside the namespace around the tool alone (bash's EPOCHREALTIME, no fork), so
