@@ -14,6 +14,7 @@
 
 #include "campaign/ping_run.h"
 #include "campaign/probe_pacer.h"
+#include "campaign/run_schedule.h"
 #include "campaign/trace_run.h"
 #include "net/icmp_socket.h"
 #include "net/source_address.h"
@@ -101,7 +102,7 @@ class CampaignRunner::Loop {
   EchoChannel& channel(int family) { return family == AF_INET6 ? echo6_ : echo4_; }
 
   void plan_all();
-  void plan_next(std::size_t definition, std::int64_t nominal_wall_s);
+  void plan(std::size_t definition, std::int64_t nominal_wall_s);
   bool admit(MonoNs now);
   void start(const Planned& planned, MonoNs now);
   std::optional<std::string> resolve(const MeasurementDefinition& d, net::IpAddress& address);
@@ -159,23 +160,19 @@ void CampaignRunner::Loop::plan_all() {
   bool bounded = true;
   for (std::size_t i = 0; i < definitions_.size(); ++i) {
     const Schedule& s = definitions_[i].schedule;
-    if (s.is_oneoff) {
-      ++planned_total_;
-    } else if (s.stop_time) {
-      const std::int64_t first = std::max(now_s, s.start_time.value_or(now_s));
-      if (*s.stop_time >= first) planned_total_ += static_cast<std::size_t>((*s.stop_time - first) / s.interval_s + 1);
+    if (const auto runs = run_count(s, now_s)) {
+      planned_total_ += *runs;
     } else {
       bounded = false;
     }
-    plan_next(i, std::max(now_s, s.start_time.value_or(now_s)));
+    if (const auto first = first_run_at(s, now_s)) plan(i, *first);
   }
   if (!bounded) planned_total_ = 0;
 }
 
 // Schedules the run of `d` nominally due at `nominal_wall_s`, spread as asked.
-void CampaignRunner::Loop::plan_next(std::size_t definition, std::int64_t nominal_wall_s) {
+void CampaignRunner::Loop::plan(std::size_t definition, std::int64_t nominal_wall_s) {
   const MeasurementDefinition& d = definitions_[definition];
-  if (d.schedule.stop_time && nominal_wall_s > *d.schedule.stop_time) return;
   const std::int64_t now_wall = clock_.wall_now();
   std::int64_t offset_ns = nominal_wall_s * kNsPerSec - now_wall;
   if (d.schedule.spread_s > 0) {
@@ -263,7 +260,7 @@ void CampaignRunner::Loop::write_error_result(const MeasurementDefinition& d,
 
 void CampaignRunner::Loop::start(const Planned& planned, MonoNs now) {
   const MeasurementDefinition& d = definitions_[planned.definition];
-  if (!d.schedule.is_oneoff) plan_next(planned.definition, planned.wall_start_s + d.schedule.interval_s);
+  if (const auto next = next_run_at(d.schedule, planned.wall_start_s)) plan(planned.definition, *next);
 
   auto run = std::make_unique<Run>();
   run->definition = planned.definition;

@@ -17,6 +17,7 @@
 #include "campaign/campaign_runner.h"
 #include "campaign/measurement_list.h"
 #include "campaign/progress_line.h"
+#include "campaign/run_schedule.h"
 #include "correlate/overhead_source.h"
 #include "net/capabilities.h"
 #include "ping/run_control.h"
@@ -181,6 +182,15 @@ int run(const std::vector<std::string>& args) {
   if (o.validate_only) {
     std::fprintf(stderr, "mtool run: %zu definitions are valid\n", list.definitions.size());
     return list.problems.empty() ? 0 : 1;
+  }
+
+  // A periodic definition whose stop_time has passed has nothing left to run: say so.
+  const std::int64_t now_s = SystemClock().wall_now() / kNsPerSec;
+  for (const auto& d : list.definitions) {
+    if (!first_run_at(d.schedule, now_s)) {
+      std::fprintf(stderr, "mtool run: definition %zu: stop_time %lld has passed; it does not run\n",
+                   d.index, static_cast<long long>(*d.schedule.stop_time));
+    }
   }
 
   correlate::CorrelatorConnection correlator = pending.finish();

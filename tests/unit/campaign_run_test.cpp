@@ -5,6 +5,7 @@
 #include "campaign/ping_run.h"
 #include "campaign/probe_pacer.h"
 #include "campaign/progress_line.h"
+#include "campaign/run_schedule.h"
 
 namespace mtool::campaign {
 namespace {
@@ -135,6 +136,49 @@ TEST(ProgressLine, CountsRateAndEta) {
   EXPECT_EQ(progress_line(p), "250/1000 results, 40 running, 1000 probes/s, ETA 0:06");
   p.planned = 0;  // periodic without a stop time
   EXPECT_EQ(progress_line(p), "250 results, 40 running, 1000 probes/s");
+}
+
+}  // namespace
+}  // namespace mtool::campaign
+
+namespace mtool::campaign {
+namespace {
+
+Schedule periodic(std::int64_t interval, std::optional<std::int64_t> start,
+                  std::optional<std::int64_t> stop) {
+  Schedule s;
+  s.is_oneoff = false;
+  s.interval_s = interval;
+  s.start_time = start;
+  s.stop_time = stop;
+  return s;
+}
+
+TEST(RunSchedule, AOneOffRunsOnceAtItsStartOrNow) {
+  Schedule s;
+  EXPECT_EQ(first_run_at(s, 1000), 1000);
+  EXPECT_EQ(next_run_at(s, 1000), std::nullopt);
+  EXPECT_EQ(run_count(s, 1000), 1U);
+  s.start_time = 1500;
+  EXPECT_EQ(first_run_at(s, 1000), 1500);
+  s.start_time = 500;  // in the past: now
+  EXPECT_EQ(first_run_at(s, 1000), 1000);
+}
+
+TEST(RunSchedule, APeriodicOneRepeatsUntilItsStopTimeInclusive) {
+  const Schedule s = periodic(60, 1000, 1120);
+  EXPECT_EQ(first_run_at(s, 900), 1000);
+  EXPECT_EQ(next_run_at(s, 1000), 1060);
+  EXPECT_EQ(next_run_at(s, 1060), 1120);
+  EXPECT_EQ(next_run_at(s, 1120), std::nullopt);
+  EXPECT_EQ(run_count(s, 900), 3U);
+}
+
+TEST(RunSchedule, PastStopTimeMeansNoRunAndNoStopTimeMeansUnbounded) {
+  EXPECT_EQ(first_run_at(periodic(60, 100, 200), 1000), std::nullopt);
+  EXPECT_EQ(run_count(periodic(60, 100, 200), 1000), 0U);
+  EXPECT_EQ(run_count(periodic(60, std::nullopt, std::nullopt), 1000), std::nullopt);
+  EXPECT_EQ(next_run_at(periodic(60, std::nullopt, std::nullopt), 1000), 1060);
 }
 
 }  // namespace
