@@ -218,11 +218,14 @@ EchoChannel* CampaignRunner::Loop::open_channel(int family) {
     return nullptr;
   }
   ch.socket->enable_timestamps(false);
-  // The replies' TTL, for Atlas' "ttl" (a raw IPv4 socket reads it from the IP header).
+  // The replies' TTL, for Atlas' "ttl" (a raw IPv4 socket reads it from the IP header), and
+  // ICMP errors about our echoes in the error queue (unreachable: Atlas' per-packet "error").
   if (family == AF_INET6) {
     ch.socket->set_int_option(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
-  } else if (!ch.socket->is_raw()) {
-    ch.socket->set_int_option(IPPROTO_IP, IP_RECVTTL, 1);
+    ch.socket->set_int_option(IPPROTO_IPV6, IPV6_RECVERR, 1);
+  } else {
+    if (!ch.socket->is_raw()) ch.socket->set_int_option(IPPROTO_IP, IP_RECVTTL, 1);
+    ch.socket->set_int_option(IPPROTO_IP, IP_RECVERR, 1);
   }
   if (ch.socket->is_raw()) ch.socket->install_type_filter();
   // Many runs in flight: a deep receive queue rides out bursts of replies.

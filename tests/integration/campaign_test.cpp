@@ -105,6 +105,7 @@ class Campaign : public ::testing::Test {
     if (!running_as_root()) return;
     bed_ = testbed_up(kTestbedIndex, "--routers " + std::to_string(kRouters),
                       {"TESTBED_CONTAINER_NS", "TESTBED_GATEWAY", "TESTBED_TARGET", "TESTBED_TARGET6",
+                       "TESTBED_TARGET_NS", "TESTBED_UPLINK_ADDR",
                        "TESTBED_UPLINK", "TESTBED_CHAIN_END", "TESTBED_CHAIN_END6", "TESTBED_ROUTER_ADDR_1"},
                       setup_error_);
   }
@@ -120,7 +121,9 @@ class Campaign : public ::testing::Test {
     dir_ = dir;
   }
   void TearDown() override {
-    if (correlator_.running()) EXPECT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
+    if (correlator_.running()) {
+      EXPECT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
+    }
     if (correlator_started_) run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
     if (!dir_.empty()) run("rm -rf " + dir_);
   }
@@ -276,6 +279,56 @@ TEST_F(Campaign, SigintLosesNoCompletedResult) {
   }
   const std::string said = "stopped by SIGINT: " + std::to_string(results.size()) + " results written";
   EXPECT_NE(campaign.err().find(said), std::string::npos) << campaign.err();
+}
+
+TEST_F(Campaign, DuplicatesAndErrorsAreListedAsAtlasDoes) {
+  const std::string target = bed_["TESTBED_TARGET"];
+  const std::string list = write_list("two.json", R"([{"type": "ping", "target": ")" + target +
+                                                      R"(", "packets": 4, "packet_interval": 50}])");
+  {
+    // The target sends every reply twice: TEE clones it towards the host, which passes it on.
+    const ScopedRule tee(bed_["TESTBED_TARGET_NS"],
+                         "POSTROUTING -t mangle -p icmp --icmp-type echo-reply -j TEE --gateway " +
+                             bed_["TESTBED_UPLINK_ADDR"]);
+    ASSERT_TRUE(tee.added()) << tee.error();
+    const CommandResult r = run(in_container(list));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto results = parse_results(r.out);
+    ASSERT_EQ(results.size(), 1U);
+    const json& ping = results[0];
+    EXPECT_EQ(atlas_problems(ping), "") << ping.dump();
+    EXPECT_EQ(ping["rcvd"], 4) << ping.dump();
+    EXPECT_GE(ping["dup"].get<int>(), 1) << ping.dump();
+    // Each duplicate follows its original; statistics leave them out.
+    double max_original = 0;
+    for (std::size_t i = 0; i < ping["result"].size(); ++i) {
+      const json& p = ping["result"][i];
+      if (p.contains("dup")) {
+        EXPECT_EQ(p["dup"], 1);
+        ASSERT_GT(i, 0U);
+      } else {
+        max_original = std::max(max_original, p["rtt"].get<double>());
+      }
+    }
+    EXPECT_DOUBLE_EQ(ping["max"].get<double>(), max_original) << ping.dump();
+  }
+  {
+    const ScopedRule reject(bed_["TESTBED_TARGET_NS"],
+                            "INPUT -p icmp --icmp-type echo-request -j REJECT --reject-with icmp-host-unreachable");
+    ASSERT_TRUE(reject.added()) << reject.error();
+    const CommandResult r = run(in_container(list));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto results = parse_results(r.out);
+    ASSERT_EQ(results.size(), 1U);
+    const json& ping = results[0];
+    EXPECT_EQ(atlas_problems(ping), "") << ping.dump();
+    EXPECT_EQ(ping["sent"], 4);
+    EXPECT_EQ(ping["rcvd"], 0);
+    EXPECT_EQ(ping["min"], -1);
+    ASSERT_EQ(ping["result"].size(), 4U) << ping.dump();
+    for (const json& p : ping["result"])
+      EXPECT_EQ(p.value("error", ""), "Destination Host Unreachable from " + target) << ping.dump();
+  }
 }
 
 TEST_F(Campaign, MalformedListsGetOneLineErrorsAndRunNothing) {

@@ -44,6 +44,16 @@ std::map<std::string, std::string> testbed_up(int index, const std::string& args
   return bed;
 }
 
+ScopedRule::ScopedRule(std::string ns, std::string rule) : ns_(std::move(ns)), rule_(std::move(rule)) {
+  const CommandResult r = run("ip netns exec " + ns_ + " iptables -A " + rule_);
+  added_ = r.exit_code == 0;
+  error_ = r.err;
+}
+
+ScopedRule::~ScopedRule() {
+  if (added_) run("ip netns exec " + ns_ + " iptables -D " + rule_);
+}
+
 std::string correlator_env(const std::string& pin_dir, const std::string& socket) {
   return "env MTOOL_BPF_PIN_DIR=" + pin_dir + " MTOOL_CORRELATOR_SOCKET=" + socket + " ";
 }

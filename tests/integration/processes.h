@@ -59,6 +59,24 @@ class Background {
   std::string err_path_;
 };
 
+// An iptables rule ("CHAIN [-t TABLE] MATCH... -j TARGET") inside a namespace for the lifetime
+// of the object.
+class ScopedRule {
+ public:
+  ScopedRule(std::string ns, std::string rule);
+  ~ScopedRule();
+  ScopedRule(const ScopedRule&) = delete;
+  ScopedRule& operator=(const ScopedRule&) = delete;
+  [[nodiscard]] bool added() const { return added_; }
+  [[nodiscard]] const std::string& error() const { return error_; }
+
+ private:
+  std::string ns_;
+  std::string rule_;
+  bool added_ = false;
+  std::string error_;
+};
+
 // `mtool correlator status` on `socket` answers.
 ::testing::AssertionResult correlator_answers(const std::string& socket);
 

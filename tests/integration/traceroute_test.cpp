@@ -78,29 +78,6 @@ std::string expected_trace(const std::string& target, const std::vector<std::str
   return out;
 }
 
-// An iptables rule inside a namespace for the lifetime of the object.
-class ScopedRule {
- public:
-  ScopedRule(std::string ns, std::string rule) : ns_(std::move(ns)), rule_(std::move(rule)) {
-    const CommandResult r = run("ip netns exec " + ns_ + " iptables -A " + rule_);
-    added_ = r.exit_code == 0;
-    error_ = r.err;
-  }
-  ~ScopedRule() {
-    if (added_) run("ip netns exec " + ns_ + " iptables -D " + rule_);
-  }
-  ScopedRule(const ScopedRule&) = delete;
-  ScopedRule& operator=(const ScopedRule&) = delete;
-  [[nodiscard]] bool added() const { return added_; }
-  [[nodiscard]] const std::string& error() const { return error_; }
-
- private:
-  std::string ns_;
-  std::string rule_;
-  bool added_ = false;
-  std::string error_;
-};
-
 class Traceroute : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -80,8 +80,8 @@ TEST(AtlasResults, PingCorrectionsSitBesideAtlasFields) {
   r.header = header();
   r.sent = 2;
   r.packets = {reply(0.080, 63), reply(0.060, 63)};
-  r.packets[0].correction = AtlasCorrection{0.041, 0.039, false};
-  r.packets[1].correction = AtlasCorrection{0.030, 0.030, false};
+  r.packets[0].correction = AtlasCorrection{0.041, 0.039, false, nullptr};
+  r.packets[1].correction = AtlasCorrection{0.030, 0.030, false, nullptr};
   const json j = atlas_ping_json(r);
   EXPECT_EQ(j["result"][0], json::parse(R"({"rtt":0.08,"ttl":63,"rtt_corrected":0.041,"overhead":0.039})"));
   EXPECT_EQ(j["result"][1], json::parse(R"({"rtt":0.06,"rtt_corrected":0.03,"overhead":0.03})"));
@@ -108,8 +108,8 @@ TEST(AtlasResults, TracerouteHopsAsAtlas) {
   r.size = 40;
   r.paris_id = 9;
   r.endtime = 1395277730;
-  AtlasHopReply gateway{AtlasHopReply::Kind::kReply, "198.18.16.1", 0.0494, 64, 68, nullptr, "", AtlasCorrection{0, 0.0494, true}};
-  AtlasHopReply router{AtlasHopReply::Kind::kReply, "198.19.0.2", 0.0771, 63, 68, nullptr, "", AtlasCorrection{0.039, 0.038, false}};
+  AtlasHopReply gateway{AtlasHopReply::Kind::kReply, "198.18.16.1", 0.0494, 64, 68, nullptr, "", AtlasCorrection{0, 0.0494, true, nullptr}};
+  AtlasHopReply router{AtlasHopReply::Kind::kReply, "198.19.0.2", 0.0771, 63, 68, nullptr, "", AtlasCorrection{0.039, 0.038, false, nullptr}};
   AtlasHopReply unreachable{AtlasHopReply::Kind::kReply, "198.19.64.2", 0.5, 62, 68, "H", "", std::nullopt};
   r.hops = {{1, {gateway}}, {2, {router}}, {3, {AtlasHopReply{}}}, {4, {unreachable}}};
   const json j = atlas_traceroute_json(r);
