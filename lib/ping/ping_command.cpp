@@ -243,6 +243,11 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   if (o.correction && overheads == nullptr && !correlator.host_namespace && !correlator.unavailable.empty()) {
     warn("corrections unavailable: " + correlator.unavailable);
   }
+  if (o.require_correction && overheads == nullptr) {
+    die(!o.correction ? "--require-correction and --no-correction contradict each other"
+        : correlator.host_namespace ? "--require-correction: on the host itself there is nothing to correct"
+                                    : "--require-correction: no correlator");
+  }
 
   std::unique_ptr<report::PingSink> sink;
   if (o.json) {
@@ -300,7 +305,13 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   config.screen_width = screen_width();
   config.corrections = overheads != nullptr;
   PingSession session(config, transport, *sink, clock, namer, control);
-  return session.run();
+  const int code = session.run();
+  if (o.require_correction && code == 0 && session.corrected() < session.received()) {
+    warn(std::to_string(session.received() - session.corrected()) + " of " +
+         std::to_string(session.received()) + " replies were not corrected");
+    return 1;
+  }
+  return code;
 }
 
 const char* family_name(int family) {

@@ -216,7 +216,7 @@ po::options_description make_description() {
   for (const char c : kValueOptions) {
     d.add_options()((std::string(",") + c).c_str(), po::value<std::string>(), "");
   }
-  d.add_options()("json", "")("percentiles", "")("breakdown", "")("no-correction", "")("tx-timestamp", po::value<std::string>(), "")(
+  d.add_options()("json", "")("percentiles", "")("breakdown", "")("no-correction", "")("require-correction", "")("tx-timestamp", po::value<std::string>(), "")(
       "help", "")("destination", po::value<std::vector<std::string>>(), "");
   return d;
 }
@@ -230,6 +230,8 @@ void apply_long(const std::string& name, const std::string& value, PingOptions& 
     o.breakdown = true;
   } else if (name == "no-correction") {
     o.correction = false;
+  } else if (name == "require-correction") {
+    o.require_correction = true;
   } else if (name == "help") {
     throw FatalError("", 0, true);
   } else if (name == "tx-timestamp") {
@@ -350,6 +352,7 @@ const char* ping_extra_usage_text() {
          "  --percentiles      add p50/p90/p99/p99.9 to the summary\n"
          "  --breakdown        after each corrected reply, the devices it crossed in the host\n"
          "  --no-correction    do not ask the host correlator for corrections\n"
+         "  --require-correction  exit 1 unless every reply was corrected (health checks)\n"
          "  --tx-timestamp <user|kernel>\n"
          "                     start each RTT at the send call (user, as iputils) or at\n"
          "                     the kernel's software transmit timestamp (kernel)\n"

@@ -52,6 +52,7 @@ struct PingOptions {
   bool percentiles = false;          // --percentiles: p50/p90/p99/p99.9 in the summary
   bool breakdown = false;            // --breakdown: each reply's path through the host, in text
   bool correction = true;            // --no-correction: do not ask the correlator
+  bool require_correction = false;   // --require-correction: exit 1 unless all were corrected
   TxTimestampSource tx_timestamp = TxTimestampSource::kUser;  // --tx-timestamp
 
   std::string destination;

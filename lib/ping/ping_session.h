@@ -50,6 +50,9 @@ class PingSession {
   // Runs to completion and returns iputils' exit code (0: a reply came; 1: none, or fewer
   // than -c before the -w deadline).
   int run();
+  // After run(): replies received (duplicates not counted), and of those corrected.
+  [[nodiscard]] long received() const { return received_; }
+  [[nodiscard]] long corrected() const { return correction_stats_ ? correction_stats_->corrected : 0; }
 
  private:
   static constexpr int kMinIntervalMs = 10;      // iputils' MININTERVAL

@@ -557,6 +557,20 @@ TEST_F(CorrelatorTest, NoCorrelatorSaysSoOnce) {
   EXPECT_EQ(off.out.find("corrected="), std::string::npos) << off.out;
 }
 
+// --require-correction (the Helm chart's `helm test`): success only with every reply corrected,
+// a usage error when no correlator can correct anything.
+TEST_F(CorrelatorTest, RequireCorrectionIsAHealthCheck) {
+  const CommandResult ok = ping(container(), "--require-correction -c 3 -i 0.05", true);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err << ok.out;
+  EXPECT_EQ(ok.err, "");
+  const CommandResult none = run(ping_command(
+      container(), "--require-correction -c 1", target(), false,
+      "env MTOOL_CORRELATOR_SOCKET=/run/mtool-test-absent/correlator.sock MTOOL_BPF_PIN_DIR=/sys/fs/bpf/mtool-test-absent "));
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  EXPECT_NE(none.err.find("--require-correction: no correlator"), std::string::npos) << none.err;
+  EXPECT_EQ(none.out, "");
+}
+
 // The host's own pings cross no container path: nothing to correct, nothing to say.
 TEST_F(CorrelatorTest, HostPingIsNotCorrected) {
   const CommandResult r = run(correlator_env() + mtool_binary() + " ping -c 3 -i 0.05 " + target());

@@ -378,6 +378,8 @@ TEST(PingOptions, CorrectionSwitches) {
   const PingOptions o = parse({"--breakdown", "--no-correction", "host"}).options;
   EXPECT_TRUE(o.breakdown);
   EXPECT_FALSE(o.correction);
+  EXPECT_FALSE(defaults.require_correction);
+  EXPECT_TRUE(parse({"--require-correction", "host"}).options.require_correction);
 }
 
 TEST(PingOptions, TxTimestampSource) {
