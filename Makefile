@@ -10,7 +10,7 @@ BENCH_BUILD ?= build-release
 FUZZ_SECONDS ?= 20
 BENCH_REPS ?= 3
 
-.PHONY: all setup build test test-unit test-integration test-asan fuzz bench demo format tidy clean
+.PHONY: all setup build test test-unit test-integration test-asan fuzz bench demo image format tidy clean
 
 all: build
 
@@ -55,6 +55,15 @@ bench: setup
 	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/traceroute_vs_debian.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
+	bash bench/image.sh
+
+# The image (tools + correlator), tagged mtool:<version> and mtool:latest. Starts dockerd and
+# makes the debian:bookworm-slim base locally when needed (scripts/docker-env.sh).
+IMAGE_VERSION := $(shell grep -m1 -o 'mtool VERSION [0-9.]*' CMakeLists.txt | cut -d' ' -f3)
+image:
+	bash scripts/docker-env.sh
+	docker build --network host -f images/Dockerfile -t mtool:$(IMAGE_VERSION) -t mtool:latest .
+	docker image prune -f --filter label=mtool.stage=build >/dev/null
 
 demo: setup build
 	bash scripts/demo.sh $(BUILD)/tools/mtool
