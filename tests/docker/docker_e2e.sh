@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# End to end on Docker (root): the image built from this tree (images/Dockerfile), the
+# correlator run from it as the README says, a target namespace behind a host uplink, and a
+# measuring container on a Docker bridge network that pings, traceroutes and runs a list:
+# every reply must carry its raw and corrected RTT. Starts dockerd (address pools in
+# 198.18.0.0/15) and builds a local debian:bookworm-slim with debootstrap when absent
+# (scripts/docker-env.sh). Everything it creates goes away at the end, also on failure.
+#   usage: tests/docker/docker_e2e.sh          exit 0 pass, 1 fail, 77 skipped (not root)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
+[[ $(id -u) -eq 0 ]] || { echo "docker e2e: skipped: needs root (dockerd, namespaces, BPF)"; exit 77; }
+
+export MTOOL_TESTBED_INDEX=15            # clear of the other suites and benches
+TESTBED="$HERE/tests/testbed/testbed.sh"
+IMAGE=mtool:e2e
+NETWORK=mtool-e2e
+SUBNET=198.18.215.0/24                    # inside dockerd's pool, 198.18.128.0/17
+CORRELATOR=mtool-e2e-correlator
+PIN_DIR=/sys/fs/bpf/mtool-e2e
+SOCKET_DIR=/run/mtool-e2e
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+cleanup() {
+  docker rm -f "$CORRELATOR" >/dev/null 2>&1 || true
+  docker network rm "$NETWORK" >/dev/null 2>&1 || true
+  docker rmi "$IMAGE" >/dev/null 2>&1 || true
+  docker image prune -f --filter label=mtool.stage=build >/dev/null 2>&1 || true
+  bash "$TESTBED" down || true
+  rm -rf "$PIN_DIR" "$SOCKET_DIR"
+}
+trap cleanup EXIT
+
+bash "$HERE/scripts/docker-env.sh"
+cleanup
+docker build -q --network host -f "$HERE/images/Dockerfile" -t "$IMAGE" "$HERE" >/dev/null
+eval "$(bash "$TESTBED" up)"
+TARGET=$TESTBED_TARGET
+
+# The correlator, as README "Run it on Docker" runs it.
+mkdir -p "$SOCKET_DIR"
+docker run -d --name "$CORRELATOR" --user 0 --network host --pid host --read-only \
+  --cap-drop ALL --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add SYS_PTRACE \
+  -v /sys/fs/bpf:/sys/fs/bpf -v /sys/kernel/btf:/sys/kernel/btf:ro -v "$SOCKET_DIR":/run/mtool \
+  "$IMAGE" correlator --uplink "$TESTBED_UPLINK" --pin-dir "$PIN_DIR" >/dev/null
+for _ in $(seq 50); do
+  docker exec "$CORRELATOR" mtool correlator status >/dev/null 2>&1 && break
+  sleep 0.2
+done
+if docker exec "$CORRELATOR" mtool correlator status >/dev/null 2>&1; then
+  pass "correlator container answers"
+else
+  fail "correlator container does not answer:"; docker logs "$CORRELATOR" 2>&1 | tail -20
+  exit 1
+fi
+
+docker network create --subnet "$SUBNET" "$NETWORK" >/dev/null
+# A measuring container: default user (10001), default capabilities, no bpf(); only the
+# correlator's socket directory, read-only.
+measure() { docker run --rm --network "$NETWORK" -v "$SOCKET_DIR":/run/mtool:ro "$IMAGE" "$@"; }
+
+out=$(measure ping -c 5 -i 0.2 "$TARGET" 2>&1) || fail "ping exited $?: $out"
+replies=$(grep -c "bytes from $TARGET" <<<"$out" || true)
+corrected=$(grep "bytes from $TARGET" <<<"$out" | grep -c " corrected=.* ms overhead=" || true)
+if [[ $replies -eq 5 && $corrected -eq 5 ]]; then pass "ping: 5/5 replies with raw and corrected RTT"
+else fail "ping: $corrected of $replies replies corrected:"; echo "$out"; fi
+grep -q "^corrected rtt min/avg/max/mdev" <<<"$out" || fail "ping: no corrected summary"
+
+out=$(measure traceroute -n -q 2 "$TARGET" 2>&1) || fail "traceroute exited $?: $out"
+last=$(tail -1 <<<"$out")
+if grep -q "$TARGET .*(corrected [0-9.]*).*(corrected [0-9.]*)" <<<"$last" && grep -q "\[virtual\]" <<<"$out"; then
+  pass "traceroute: the target hop corrected, the Docker gateway hop [virtual]"
+else fail "traceroute:"; echo "$out"; fi
+
+list='{"type": "ping", "target": "'$TARGET'", "packets": 3, "packet_interval": 100}'
+out=$(echo "$list" | docker run --rm -i --network "$NETWORK" -v "$SOCKET_DIR":/run/mtool:ro "$IMAGE" run --prb-id 15 - 2>&1) ||
+  fail "run exited $?: $out"
+if python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+assert r["rcvd"] == 3 and r["prb_id"] == 15, r
+assert all("rtt_corrected" in p and p["rtt_corrected"] <= p["rtt"] for p in r["result"]), r
+' <<<"$out"; then pass "run: an Atlas result, 3/3 replies corrected"
+else fail "run:"; echo "$out"; fi
+
+# The image: non-root by default, small, and the tools work without the correlator.
+user=$(docker image inspect -f '{{.Config.User}}' "$IMAGE")
+[[ $user == 10001:10001 ]] && pass "image runs as $user" || fail "image user is '$user'"
+size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
+((size <= 40 * 1000 * 1000)) && pass "image size $((size / 1000)) kB (goal <= 40 MB)" || fail "image is $size bytes"
+out=$(docker run --rm --network "$NETWORK" "$IMAGE" ping -c 1 "$TARGET" 2>&1) || fail "ping without the correlator: $out"
+grep -q "corrections unavailable" <<<"$out" && pass "without the correlator: plain ping, said once" ||
+  fail "without the correlator:"$'\n'"$out"
+
+((failures == 0)) || { echo "docker e2e: $failures failed"; exit 1; }
+echo "docker e2e: all passed"
