@@ -9,10 +9,13 @@ std::string progress_line(const RunnerProgress& p) {
   const double rate = seconds > 0 ? static_cast<double>(p.probes_sent) / seconds : 0;
   std::string line = std::to_string(p.completed);
   if (p.planned != 0) line += "/" + std::to_string(p.planned);
-  line += " results, " + std::to_string(p.in_progress) + " running, ";
+  line += " results, " + std::to_string(p.in_progress) + " running";
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.0f probes/s", rate);
-  line += buffer;
+  // A rate over less than a second is mostly the first burst: say nothing yet.
+  if (seconds >= 1) {
+    std::snprintf(buffer, sizeof buffer, ", %.0f probes/s", rate);
+    line += buffer;
+  }
   if (p.planned != 0 && p.completed > 0 && p.completed <= p.planned) {
     const double per_result = seconds / static_cast<double>(p.completed);
     const auto eta = static_cast<long>(per_result * static_cast<double>(p.planned - p.completed) + 0.5);

@@ -7,7 +7,7 @@
 namespace mtool::campaign {
 
 // "1234/10000 results, 56 running, 2003 probes/s, ETA 0:04" (no total or ETA for an unbounded
-// periodic list).
+// periodic list, no rate in the first second).
 std::string progress_line(const RunnerProgress& progress);
 
 }  // namespace mtool::campaign

@@ -159,6 +159,22 @@ class Campaign : public ::testing::Test {
       {"type": "traceroute", "af": 6, "target": ")" + bed_["TESTBED_CHAIN_END6"] + R"(", "packets": 1}
     ]})");
   }
+  // The one result of running `list` in the container (null, with a failure, otherwise),
+  // checked against Atlas' format.
+  static json only_result(const std::string& list) {
+    const CommandResult r = run(in_container(list));
+    if (r.exit_code != 0) {
+      ADD_FAILURE() << "mtool run exited " << r.exit_code << ": " << r.err;
+      return nullptr;
+    }
+    const auto results = parse_results(r.out);
+    if (results.size() != 1) {
+      ADD_FAILURE() << results.size() << " results:\n" << r.out;
+      return nullptr;
+    }
+    EXPECT_EQ(atlas_problems(results[0]), "") << results[0].dump();
+    return results[0];
+  }
   static std::map<unsigned, json> by_msm(const std::vector<json>& results) {
     std::map<unsigned, json> out;
     for (const json& r : results) out[r["msm_id"].get<unsigned>()] = r;
@@ -291,12 +307,8 @@ TEST_F(Campaign, DuplicatesAndErrorsAreListedAsAtlasDoes) {
                          "POSTROUTING -t mangle -p icmp --icmp-type echo-reply -j TEE --gateway " +
                              bed_["TESTBED_UPLINK_ADDR"]);
     ASSERT_TRUE(tee.added()) << tee.error();
-    const CommandResult r = run(in_container(list));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto results = parse_results(r.out);
-    ASSERT_EQ(results.size(), 1U);
-    const json& ping = results[0];
-    EXPECT_EQ(atlas_problems(ping), "") << ping.dump();
+    const json ping = only_result(list);
+    ASSERT_TRUE(ping.is_object());
     EXPECT_EQ(ping["rcvd"], 4) << ping.dump();
     EXPECT_GE(ping["dup"].get<int>(), 1) << ping.dump();
     // Each duplicate follows its original; statistics leave them out.
@@ -316,12 +328,8 @@ TEST_F(Campaign, DuplicatesAndErrorsAreListedAsAtlasDoes) {
     const ScopedRule reject(bed_["TESTBED_TARGET_NS"],
                             "INPUT -p icmp --icmp-type echo-request -j REJECT --reject-with icmp-host-unreachable");
     ASSERT_TRUE(reject.added()) << reject.error();
-    const CommandResult r = run(in_container(list));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto results = parse_results(r.out);
-    ASSERT_EQ(results.size(), 1U);
-    const json& ping = results[0];
-    EXPECT_EQ(atlas_problems(ping), "") << ping.dump();
+    const json ping = only_result(list);
+    ASSERT_TRUE(ping.is_object());
     EXPECT_EQ(ping["sent"], 4);
     EXPECT_EQ(ping["rcvd"], 0);
     EXPECT_EQ(ping["min"], -1);

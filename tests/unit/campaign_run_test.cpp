@@ -136,6 +136,8 @@ TEST(ProgressLine, CountsRateAndEta) {
   EXPECT_EQ(progress_line(p), "250/1000 results, 40 running, 1000 probes/s, ETA 0:06");
   p.planned = 0;  // periodic without a stop time
   EXPECT_EQ(progress_line(p), "250 results, 40 running, 1000 probes/s");
+  p.elapsed_ns = kNsPerSec / 10;  // the first burst
+  EXPECT_EQ(progress_line(p), "250 results, 40 running");
 }
 
 }  // namespace
