@@ -1,6 +1,7 @@
 #include "campaign/ping_run.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace mtool::campaign {
 
@@ -64,7 +65,7 @@ void PingRun::replied(unsigned packet, double rtt_ms, int ttl,
   AtlasPingPacket answer;
   answer.rtt_ms = rtt_ms;
   answer.ttl = ttl;
-  answer.correction = correction;
+  answer.correction = std::move(correction);
   if (p.state == Packet::State::kWaiting) {
     answer.kind = AtlasPingPacket::Kind::kReply;
     p.answer = std::move(answer);

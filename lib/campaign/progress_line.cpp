@@ -1,5 +1,6 @@
 #include "campaign/progress_line.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace mtool::campaign {
@@ -18,7 +19,7 @@ std::string progress_line(const RunnerProgress& p) {
   }
   if (p.planned != 0 && p.completed > 0 && p.completed <= p.planned) {
     const double per_result = seconds / static_cast<double>(p.completed);
-    const auto eta = static_cast<long>(per_result * static_cast<double>(p.planned - p.completed) + 0.5);
+    const long eta = std::lround(per_result * static_cast<double>(p.planned - p.completed));
     std::snprintf(buffer, sizeof buffer, ", ETA %ld:%02ld", eta / 60, eta % 60);
     line += buffer;
   }

@@ -7,8 +7,8 @@ namespace mtool::campaign {
 // Turns each settled probe, in hop order, into an Atlas reply entry.
 class TraceRun::HopCollector final : public trace::ProbePrinter {
  public:
-  HopCollector(unsigned per_hop, net::IpAddress destination, bool breakdown)
-      : per_hop_(per_hop), destination_(std::move(destination)), breakdown_(breakdown) {}
+  HopCollector(unsigned per_hop, const net::IpAddress& destination, bool breakdown)
+      : per_hop_(per_hop), destination_(destination), breakdown_(breakdown) {}
 
   void print_probe(const std::vector<trace::HopProbe>& probes, std::size_t index) override {
     const trace::HopProbe& p = probes[index];
