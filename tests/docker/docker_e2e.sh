@@ -56,9 +56,13 @@ else
 fi
 
 docker network create --subnet "$SUBNET" "$NETWORK" >/dev/null
-# A measuring container: default user (10001), default capabilities, no bpf(); only the
-# correlator's socket directory, read-only.
-measure() { docker run --rm --network "$NETWORK" -v "$SOCKET_DIR":/run/mtool:ro "$IMAGE" "$@"; }
+# A measuring container: the image's user (10001), no capability but NET_RAW in its bounding
+# set (for the executable's file capability), no bpf(); only the correlator's socket
+# directory, read-only.
+measure() {
+  docker run --rm --network "$NETWORK" --cap-drop ALL --cap-add NET_RAW \
+    -v "$SOCKET_DIR":/run/mtool:ro "$IMAGE" "$@"
+}
 
 out=$(measure ping -c 5 -i 0.2 "$TARGET" 2>&1) || fail "ping exited $?: $out"
 replies=$(grep -c "bytes from $TARGET" <<<"$out" || true)
@@ -73,8 +77,15 @@ if grep -q "$TARGET .*(corrected [0-9.]*).*(corrected [0-9.]*)" <<<"$last" && gr
   pass "traceroute: the target hop corrected, the Docker gateway hop [virtual]"
 else fail "traceroute:"; echo "$out"; fi
 
+# TCP SYN probes need a raw socket: CAP_NET_RAW from the file capability, as uid 10001.
+out=$(measure traceroute -T -n -q 1 "$TARGET" 2>&1) || fail "traceroute -T exited $?: $out"
+if grep -q "$TARGET .*(corrected [0-9.]*)" <<<"$(tail -1 <<<"$out")"; then
+  pass "traceroute -T as uid 10001: the file capability works, the target hop corrected"
+else fail "traceroute -T:"; echo "$out"; fi
+
 list='{"type": "ping", "target": "'$TARGET'", "packets": 3, "packet_interval": 100}'
-out=$(echo "$list" | docker run --rm -i --network "$NETWORK" -v "$SOCKET_DIR":/run/mtool:ro "$IMAGE" run --prb-id 15 - 2>&1) ||
+out=$(echo "$list" | docker run --rm -i --network "$NETWORK" --cap-drop ALL --cap-add NET_RAW \
+  -v "$SOCKET_DIR":/run/mtool:ro "$IMAGE" run --prb-id 15 - 2>&1) ||
   fail "run exited $?: $out"
 if python3 -c '
 import json, sys
