@@ -30,6 +30,13 @@ constexpr std::size_t kSequences = 65536;
 constexpr std::size_t kMaxEchoData = 2048;  // Atlas' largest ping size
 constexpr std::int64_t kProgressEveryNs = 250 * kNsPerMs;
 
+// A trace method's runtime error as one line (Butskoy's start with a newline).
+std::string error_text(const FatalError& e) {
+  std::string text = e.what();
+  text.erase(0, text.find_first_not_of('\n'));
+  return text;
+}
+
 // Where an ICMP echo sequence number points: a run (slot + generation) and its packet.
 struct SequenceOwner {
   std::uint32_t slot = 0;  // slot index + 1; 0: free
@@ -123,7 +130,6 @@ class CampaignRunner::Loop {
   MonoNs next_wake(MonoNs now) const;
   void wait(MonoNs until);
   void report_progress(MonoNs now, bool force);
-  [[nodiscard]] std::size_t traces_active() const { return traces_active_; }
 
   std::vector<MeasurementDefinition> definitions_;
   RunnerOptions options_;
@@ -303,9 +309,7 @@ void CampaignRunner::Loop::start(const Planned& planned, MonoNs now) {
     try {
       run->trace = std::make_unique<TraceRun>(d.traceroute, setup, clock_);
     } catch (const FatalError& e) {
-      std::string text = e.what();
-      text.erase(0, text.find_first_not_of('\n'));
-      write_error_result(d, h, text);
+      write_error_result(d, h, error_text(e));
       return;
     }
     ++traces_active_;
@@ -401,10 +405,8 @@ void CampaignRunner::Loop::step_trace(std::uint32_t slot, Run& run) {
   try {
     next = run.trace->advance();
   } catch (const FatalError& e) {
-    std::string text = e.what();
-    text.erase(0, text.find_first_not_of('\n'));
     totals_.probes_sent += pacer_.granted() - granted_before;
-    complete(slot, text);
+    complete(slot, error_text(e));
     return;
   }
   totals_.probes_sent += pacer_.granted() - granted_before;
@@ -531,7 +533,11 @@ void CampaignRunner::Loop::read_echo(EchoChannel& ch) {
 MonoNs CampaignRunner::Loop::next_wake(MonoNs now) const {
   MonoNs next = now + kProgressEveryNs;
   if (!timers_.empty()) next = std::min(next, timers_.top().at);
-  const bool may_admit = !planned_.empty() && active_ < options_.concurrency;
+  // Admission can go on only with room for the next planned run: a traceroute waiting for a
+  // trace slot wakes nobody (a finishing trace does), or the loop would spin until then.
+  const bool may_admit = !planned_.empty() && active_ < options_.concurrency &&
+                         !(definitions_[planned_.top().definition].type == MeasurementType::kTraceroute &&
+                           traces_active_ >= options_.trace_concurrency);
   if (may_admit) next = std::min(next, std::max(now, planned_.top().at));
   if (!token_waiters_.empty() || may_admit) {
     next = std::min(next, std::max(now, pacer_.next_available()));
@@ -575,7 +581,12 @@ void CampaignRunner::Loop::wait(MonoNs until) {
     last_trace = slot;
     const auto& run = slots_[slot - 1];
     if (!run || !run->trace) continue;
-    run->trace->read_input();
+    try {
+      run->trace->read_input();
+    } catch (const FatalError& e) {  // a local error the trace cannot go on after
+      complete(slot, error_text(e));
+      continue;
+    }
     step_trace(slot, *run);
   }
 }
