@@ -21,6 +21,7 @@
 #include "correlate/overhead_source.h"
 #include "net/capabilities.h"
 #include "ping/run_control.h"
+#include "util/command_line.h"
 #include "util/error.h"
 
 namespace mtool::campaign {
@@ -76,21 +77,14 @@ std::optional<RunOptions> parse(const std::vector<std::string>& args) {
       ("breakdown", po::bool_switch(&o.runner.breakdown), "add the devices each reply crossed")
       ("no-correction", po::bool_switch(&o.no_correction), "do not ask the correlator")
       ("help,h", "show this help");
-  po::options_description hidden;
-  hidden.add_options()("list", po::value<std::string>(&o.list));
-  po::options_description all;
-  all.add(described).add(hidden);
-  po::positional_options_description positional;
-  positional.add("list", 1);
-  po::variables_map vm;
+  SubcommandLine line;
   try {
-    const std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
-    po::store(po::command_line_parser(rest).options(all).positional(positional).run(), vm);
-    po::notify(vm);
+    line = parse_subcommand_line(args, described);
   } catch (const po::error& e) {
     usage_error(e.what());
   }
-  if (vm.count("help") != 0) {
+  o.list = line.positional.value_or("");
+  if (line.options.count("help") != 0) {
     std::cout << kUsage << '\n' << described;
     return std::nullopt;
   }

@@ -13,6 +13,7 @@
 #include "correlate/overhead_source.h"
 #include "correlator/correlator_daemon.h"
 #include "correlator_abi.h"
+#include "util/command_line.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -85,27 +86,18 @@ int run_correlator_command(const std::vector<std::string>& args) {
       "Unix socket answering containers that cannot read the maps")(
       "stats", po::bool_switch(&options.enable_stats),
       "measure the programs' run time while running (what kernel.bpf_stats_enabled=1 does)");
-  po::options_description hidden;
-  hidden.add_options()("command", po::value<std::string>());
-  po::options_description all;
-  all.add(described).add(hidden);
-  po::positional_options_description positional;
-  positional.add("command", 1);
-
-  po::variables_map vm;
+  SubcommandLine line;
   try {
-    const std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
-    po::store(po::command_line_parser(rest).options(all).positional(positional).run(), vm);
-    po::notify(vm);
+    line = parse_subcommand_line(args, described);
   } catch (const po::error& e) {
     std::fprintf(stderr, "mtool correlator: %s\n%s", e.what(), kUsage);
     return kExitUsage;
   }
-  if (vm.count("help") != 0) {
+  if (line.options.count("help") != 0) {
     std::cout << kUsage << described;
     return 0;
   }
-  const std::string command = vm.count("command") != 0 ? vm["command"].as<std::string>() : "run";
+  const std::string command = line.positional.value_or("run");
   try {
     if (command == "status") return status(options.socket_path);
     if (command != "run") {
