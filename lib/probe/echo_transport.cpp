@@ -170,8 +170,8 @@ std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
   }
   if (m.kind == IcmpKind::kNotice && m.quoted && to_destination(m.quoted->destination) &&
       (!socket_.is_raw() || m.quoted->ident == config_.ident)) {
-    return IcmpNoticeEvent{m.quoted->sequence, datagram.from, m.quoted->destination,
-                           socket_.family(), m.type, m.code, m.rest, m.checksum_ok};
+    return IcmpNoticeEvent{m.quoted->sequence, datagram.from, socket_.family(), m.type, m.code,
+                           m.rest, m.checksum_ok};
   }
   // Errors arrive through the error queue too (IP_RECVERR); that copy is the one reported.
   return std::nullopt;

@@ -55,7 +55,6 @@ struct IcmpErrorEvent {
 struct IcmpNoticeEvent {
   std::uint16_t sequence = 0;
   net::IpAddress from;
-  net::IpAddress original_destination;
   int family = 0;
   std::uint8_t type = 0;
   std::uint8_t code = 0;
