@@ -126,6 +126,7 @@ class CampaignRunner::Loop {
   void serve_token_waiters(MonoNs now);
   void read_echo(EchoChannel& ch);
   void handle(EchoChannel& ch, const probe::EchoEvent& event);
+  void settle_replies();
   Run* owner_run(EchoChannel& ch, std::uint16_t sequence, unsigned& packet, std::uint32_t& slot);
   MonoNs next_wake(MonoNs now) const;
   void wait(MonoNs until);
@@ -148,6 +149,17 @@ class CampaignRunner::Loop {
   std::size_t traces_active_ = 0;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::deque<std::pair<std::uint32_t, std::uint32_t>> token_waiters_;  // (slot, generation)
+  // Ping replies read in this wake-up, whose overheads are asked for together, and the runs
+  // they answered (each checked for completion once its corrections are in).
+  struct AwaitingCorrection {
+    std::uint32_t slot = 0;
+    std::uint32_t generation = 0;
+    unsigned packet = 0;
+    std::int64_t rtt_ns = 0;
+  };
+  std::vector<AwaitingCorrection> awaiting_;
+  std::vector<correlate::OverheadSource::Request> requests_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> answered_;  // (slot, generation)
   EchoChannel echo4_;
   EchoChannel echo6_;
   std::vector<pollfd> fds_;
@@ -242,7 +254,7 @@ EchoChannel* CampaignRunner::Loop::open_channel(int family) {
   config.payload.resize(kMaxEchoData);
   for (std::size_t i = 0; i < kMaxEchoData; ++i) config.payload[i] = static_cast<std::uint8_t>(i);
   config.max_in_flight = static_cast<int>(kSequences);
-  config.overheads = options_.overheads;
+  // No overhead per reply from the transport: settle_replies() asks for a burst's at once.
   ch.transport = std::make_unique<probe::SocketEchoTransport>(*ch.socket, std::move(config), clock_);
   return &ch;
 }
@@ -505,9 +517,15 @@ void CampaignRunner::Loop::handle(EchoChannel& ch, const probe::EchoEvent& event
       return;
     }
     const std::int64_t rtt_ns = reply->rx_time - reply->sent->user_tx;
-    std::optional<report::AtlasCorrection> correction;
-    if (reply->overhead) correction = report::atlas_correction(rtt_ns, *reply->overhead, options_.breakdown);
-    run->ping->replied(packet, static_cast<double>(rtt_ns) / 1e6, reply->ttl, std::move(correction));
+    if (options_.overheads != nullptr && run->ping->awaiting(packet)) {
+      // The correlator keeps one record per probe: only the first reply can be corrected.
+      const int family = run->destination.family();
+      const correlate::ProbeIdentity probe{family, family == AF_INET6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP},
+                                           ch.transport->wire_ident(), reply->sequence};
+      awaiting_.push_back({slot, run->generation, packet, rtt_ns});
+      requests_.push_back({probe, reply->sent->user_tx_mono});
+    }
+    run->ping->replied(packet, static_cast<double>(rtt_ns) / 1e6, reply->ttl);
   } else if (const auto* error = std::get_if<probe::IcmpErrorEvent>(&event)) {
     Run* run = owner_run(ch, error->sequence, packet, slot);
     if (run == nullptr || !error->original_destination.same_host(run->destination)) {
@@ -519,13 +537,36 @@ void CampaignRunner::Loop::handle(EchoChannel& ch, const probe::EchoEvent& event
   } else {
     return;  // notices and local errors name no probe of a run
   }
-  const MonoNs now = clock_.mono_now();
-  Run& run = *slots_[slot - 1];
-  if (!run.waiting_for_token && run.ping->finished(now)) complete(slot);
+  answered_.emplace_back(slot, slots_[slot - 1]->generation);
 }
 
+// Everything the socket holds now, then one batch of correlator queries for it (one wake-up
+// of the daemon, not one round trip per reply), then the runs those replies completed.
 void CampaignRunner::Loop::read_echo(EchoChannel& ch) {
   while (auto event = ch.transport->next_event()) handle(ch, *event);
+  settle_replies();
+}
+
+void CampaignRunner::Loop::settle_replies() {
+  if (!awaiting_.empty()) {
+    const auto overheads = options_.overheads->take_many(requests_);
+    for (std::size_t i = 0; i < awaiting_.size() && i < overheads.size(); ++i) {
+      const AwaitingCorrection& a = awaiting_[i];
+      const auto& run = slots_[a.slot - 1];
+      if (!overheads[i] || !run || run->generation != a.generation) continue;
+      if (auto correction = report::atlas_correction(a.rtt_ns, *overheads[i], options_.breakdown))
+        run->ping->correct(a.packet, std::move(*correction));
+    }
+    awaiting_.clear();
+    requests_.clear();
+  }
+  const MonoNs now = clock_.mono_now();
+  for (const auto& [slot, generation] : answered_) {
+    const auto& run = slots_[slot - 1];
+    if (run && run->generation == generation && !run->waiting_for_token && run->ping->finished(now))
+      complete(slot);
+  }
+  answered_.clear();
 }
 
 // ---- waiting -----------------------------------------------------------------------------------

@@ -58,14 +58,12 @@ bool PingRun::awaiting(unsigned packet) const {
   return packet < packets_.size() && packets_[packet].state == Packet::State::kWaiting;
 }
 
-void PingRun::replied(unsigned packet, double rtt_ms, int ttl,
-                      std::optional<report::AtlasCorrection> correction) {
+void PingRun::replied(unsigned packet, double rtt_ms, int ttl) {
   if (packet >= packets_.size()) return;
   Packet& p = packets_[packet];
   AtlasPingPacket answer;
   answer.rtt_ms = rtt_ms;
   answer.ttl = ttl;
-  answer.correction = std::move(correction);
   if (p.state == Packet::State::kWaiting) {
     answer.kind = AtlasPingPacket::Kind::kReply;
     p.answer = std::move(answer);
@@ -74,6 +72,14 @@ void PingRun::replied(unsigned packet, double rtt_ms, int ttl,
   } else if (p.state == Packet::State::kAnswered) {
     answer.kind = AtlasPingPacket::Kind::kDuplicate;
     p.duplicates.push_back(std::move(answer));
+  }
+}
+
+void PingRun::correct(unsigned packet, report::AtlasCorrection correction) {
+  if (packet >= packets_.size()) return;
+  Packet& p = packets_[packet];
+  if (p.state == Packet::State::kAnswered && p.answer.kind == AtlasPingPacket::Kind::kReply) {
+    p.answer.correction = std::move(correction);
   }
 }
 

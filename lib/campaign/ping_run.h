@@ -31,8 +31,10 @@ class PingRun {
   // The send failed for good: Atlas' {"error": "sendto failed: ..."} for that packet.
   void send_failed(unsigned packet, MonoNs at, const std::string& error);
   // A reply to `packet` (a second one is a duplicate).
-  void replied(unsigned packet, double rtt_ms, int ttl,
-               std::optional<report::AtlasCorrection> correction);
+  void replied(unsigned packet, double rtt_ms, int ttl);
+  // The correlator's correction of `packet`'s (first) reply, which comes after the reply: the
+  // campaign asks for a whole burst of replies' overheads at once.
+  void correct(unsigned packet, report::AtlasCorrection correction);
   // An ICMP error about `packet` ("Destination Host Unreachable from 198.18.0.1"). Counts as
   // its answer: the request will not be answered otherwise.
   void refused(unsigned packet, const std::string& error);

@@ -37,8 +37,8 @@ TEST(PingRun, SendsEachPacketAnIntervalAfterTheLastSend) {
 TEST(PingRun, EndsWhenAllAnsweredOrTheLastWaitEnds) {
   PingRun run(three_at(10), kStart);
   for (unsigned i = 0; i < 3; ++i) run.sent(i, kStart + ms(10 * i));
-  run.replied(0, 0.5, 64, std::nullopt);
-  run.replied(2, 0.7, 64, std::nullopt);
+  run.replied(0, 0.5, 64);
+  run.replied(2, 0.7, 64);
   EXPECT_FALSE(run.finished(kStart + ms(20)));
   EXPECT_EQ(run.next_wake(), kStart + ms(20) + PingRun::kReplyTimeoutNs);
   EXPECT_TRUE(run.finished(kStart + ms(20) + PingRun::kReplyTimeoutNs));
@@ -51,7 +51,7 @@ TEST(PingRun, EndsWhenAllAnsweredOrTheLastWaitEnds) {
   PingRun answered(three_at(10), kStart);
   for (unsigned i = 0; i < 3; ++i) {
     answered.sent(i, kStart + ms(10 * i));
-    answered.replied(i, 0.1, 64, std::nullopt);
+    answered.replied(i, 0.1, 64);
   }
   EXPECT_TRUE(answered.finished(kStart + ms(20)));
 }
@@ -59,12 +59,12 @@ TEST(PingRun, EndsWhenAllAnsweredOrTheLastWaitEnds) {
 TEST(PingRun, ASecondReplyIsADuplicateListedAfterItsOriginal) {
   PingRun run(three_at(10), kStart);
   run.sent(0, kStart);
-  run.replied(0, 0.5, 64, std::nullopt);
-  run.replied(0, 0.9, 63, std::nullopt);
+  run.replied(0, 0.5, 64);
+  run.replied(0, 0.9, 63);
   run.sent(1, kStart + ms(10));
-  run.replied(1, 0.4, 64, std::nullopt);
+  run.replied(1, 0.4, 64);
   run.sent(2, kStart + ms(20));
-  run.replied(2, 0.4, 64, std::nullopt);
+  run.replied(2, 0.4, 64);
   const auto packets = run.packets();
   ASSERT_EQ(packets.size(), 4U);
   EXPECT_EQ(packets[0].kind, Kind::kReply);
@@ -74,14 +74,28 @@ TEST(PingRun, ASecondReplyIsADuplicateListedAfterItsOriginal) {
   EXPECT_EQ(run.sent_count(), 3U);
 }
 
+TEST(PingRun, ACorrectionArrivesAfterItsReplyAndOnlyForTheFirst) {
+  PingRun run(three_at(10), kStart);
+  run.sent(0, kStart);
+  run.replied(0, 0.5, 64);
+  run.replied(0, 0.9, 64);  // a duplicate: the correlator's one record is the first reply's
+  run.correct(0, report::AtlasCorrection{0.3, 0.2, false, nullptr});
+  run.correct(1, report::AtlasCorrection{0.3, 0.2, false, nullptr});  // never sent: ignored
+  const auto packets = run.packets();
+  ASSERT_EQ(packets.size(), 2U);
+  ASSERT_TRUE(packets[0].correction);
+  EXPECT_DOUBLE_EQ(packets[0].correction->corrected_ms, 0.3);
+  EXPECT_FALSE(packets[1].correction);
+}
+
 TEST(PingRun, ErrorsAnswerAPacketAndFailedSendsAreNotCounted) {
   PingRun run(three_at(10), kStart);
   run.sent(0, kStart);
   run.refused(0, "Destination Host Unreachable from 198.18.0.1");
-  run.replied(0, 0.2, 64, std::nullopt);  // after the error: kept, as a duplicate
+  run.replied(0, 0.2, 64);  // after the error: kept, as a duplicate
   run.send_failed(1, kStart + ms(10), "sendto failed: Network is unreachable");
   run.sent(2, kStart + ms(20));
-  run.replied(2, 0.3, 64, std::nullopt);
+  run.replied(2, 0.3, 64);
   EXPECT_TRUE(run.finished(kStart + ms(20)));
   EXPECT_EQ(run.sent_count(), 2U);
   const auto packets = run.packets();
