@@ -1,5 +1,6 @@
 #include "campaign/trace_run.h"
 
+#include "probe/icmp_codec.h"
 #include "trace/method_factory.h"
 
 namespace mtool::campaign {
@@ -71,7 +72,7 @@ TraceRun::TraceRun(const TracerouteParameters& parameters, const TraceRunSetup& 
   // Atlas' size is the probe's payload; a TCP SYN carries none.
   // ICMP counts its header as data (Butskoy's length accounting); UDP does not.
   m.data_length = parameters.protocol == TraceProtocol::kTcp    ? 0
-                  : parameters.protocol == TraceProtocol::kIcmp ? parameters.size + 8
+                  : parameters.protocol == TraceProtocol::kIcmp ? parameters.size + probe::kIcmpHeaderLength
                                                                 : parameters.size;
   m.identify = setup.overheads != nullptr;
   m.icmp_ident = setup.icmp_ident;
