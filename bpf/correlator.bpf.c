@@ -61,8 +61,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * lower HZ, which only costs a few lookups). */
 #define WAITING_WINDOW_JIFFIES (MTOOL_FLIGHT_TTL_S * 1000ULL)
 
-/* Set by the loader: the host's network namespace; everything else is a container. */
-const volatile __u32 host_netns = 0;
+/* Set by the loader: the host's network namespace (cookie); everything else is a container. */
+const volatile __u64 host_netns = 0;
+/* Set by the loader: each namespace's followed probes are spaced by this on average, with
+ * bursts of up to probe_burst_ns ahead of that pace (MTOOL_NAMESPACE_PROBE_*). */
+const volatile __u64 probe_interval_ns = 1000000000ULL / MTOOL_NAMESPACE_PROBE_RATE_DEFAULT;
+const volatile __u64 probe_burst_ns =
+	MTOOL_NAMESPACE_PROBE_BURST * (1000000000ULL / MTOOL_NAMESPACE_PROBE_RATE_DEFAULT);
 
 /* When a followed probe last started or moved (jiffies). While it is older than
  * RECENT_PROBE_JIFFIES, nothing can be in flight or waiting, so the programs skip all packets
@@ -105,8 +110,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MTOOL_SUBSCRIBERS_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
+	__type(key, __u64);
+	__type(value, struct mtool_subscriber);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } subscribers SEC(".maps");
 
@@ -129,9 +134,12 @@ struct {
 	__type(value, __u64);
 } waiting_flows SEC(".maps");
 
-/* Probes gone out of the uplink, awaiting their reply, by what the uplink saw. */
+/* Probes gone out of the uplink, awaiting their reply, by what the uplink saw. A plain hash,
+ * not an LRU: a tenant sending probes nobody answers must not evict the others' entries. Each
+ * namespace holds at most MTOOL_WAITING_PER_NAMESPACE; the daemon deletes what waited longer
+ * than MTOOL_FLIGHT_TTL_S. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MTOOL_WAITING_MAX);
 	__type(key, struct mtool_wire_key);
 	__type(value, struct mtool_flight);
@@ -146,7 +154,8 @@ struct {
 struct mtool_outbound {
 	struct mtool_wire_key key;
 	__u32 slot;   /* in `flights` */
-	__u32 netns;  /* the sender's */
+	__u32 pad;
+	__u64 netns;  /* the sender's */
 };
 
 struct {
@@ -367,7 +376,7 @@ static __noinline int parse_probe(const void *l3, __u16 ethertype, struct probe_
 	return KIND_NONE;
 }
 
-static __always_inline void remember_device_name(__u32 netns, __u32 ifindex,
+static __always_inline void remember_device_name(__u64 netns, __u32 ifindex,
 						 struct net_device *dev)
 {
 	if (!dev)
@@ -381,7 +390,7 @@ static __always_inline void remember_device_name(__u32 netns, __u32 ifindex,
 }
 
 static __always_inline void append_crossing(struct mtool_flight *f, __u64 now, __u32 ifindex,
-					    __u32 netns, __u32 hook)
+					    __u64 netns, __u32 hook)
 {
 	struct mtool_crossing *slot;
 	__u8 n;
@@ -409,7 +418,7 @@ static __always_inline void append_crossing(struct mtool_flight *f, __u64 now, _
 	f->last_seen_ns = now;
 }
 
-static __always_inline bool is_uplink(__u32 netns, __u32 ifindex)
+static __always_inline bool is_uplink(__u64 netns, __u32 ifindex)
 {
 	if (netns != host_netns)
 		return false;
@@ -474,13 +483,29 @@ static __always_inline bool may_be_waiting(__u16 flow)
 	return since && *since != 0 && bpf_jiffies64() - *since < WAITING_WINDOW_JIFFIES;
 }
 
+/* Whether namespace `s` may have one more probe followed now (GCRA; racing CPUs may let a
+ * few more through, which only loosens the bound). */
+static __always_inline bool within_rate(struct mtool_subscriber *s, __u64 now)
+{
+	__u64 next = s->next_probe_ns;
+	if (next < now)
+		next = now;
+	if (next - now > probe_burst_ns) {
+		count(MTOOL_CTR_RATE_LIMITED);
+		return false;
+	}
+	s->next_probe_ns = next + probe_interval_ns;
+	return true;
+}
+
 static __always_inline void start_egress(struct mtool_flight *f, __u64 skb_id,
 					 const struct probe_packet *p, __u64 now, __u32 ifindex,
-					 __u32 netns, __u32 hook)
+					 __u64 netns, __u32 hook, __u32 sender_pid)
 {
 	claim(f, skb_id, now);
 	__builtin_memset(&f->record, 0, sizeof(f->record));
 	f->record.key.netns = netns;
+	f->record.sender_pid = sender_pid;
 	f->record.key.family = p->family;
 	f->record.key.protocol = p->protocol;
 	f->record.key.flow = p->flow;
@@ -504,7 +529,7 @@ static __always_inline void start_egress(struct mtool_flight *f, __u64 skb_id,
 
 static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
 					  const struct probe_packet *p, __u64 now, __u32 ifindex,
-					  __u32 netns, __u32 hook)
+					  __u64 netns, __u32 hook)
 {
 	struct mtool_wire_key k;
 	wire_key_of(p, true, &k);
@@ -515,7 +540,11 @@ static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
 	}
 	claim(f, skb_id, now);
 	__builtin_memcpy(&f->record, &w->record, sizeof(f->record));
-	bpf_map_delete_elem(&waiting, &k);
+	if (bpf_map_delete_elem(&waiting, &k) == 0) {
+		struct mtool_subscriber *s = bpf_map_lookup_elem(&subscribers, &f->record.key.netns);
+		if (s)
+			__sync_fetch_and_add(&s->waiting, -1);
+	}
 	f->direction = 1;
 	f->current_flow = p->flow;
 	f->record.uplink_rx_ns = now;
@@ -527,7 +556,7 @@ static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
  * container's gateway, or a host address as the target): the reply starts its way in here, on
  * a host device, and is joined to the probe's flight by the probe's pre-NAT identity. */
 static __always_inline bool start_inside(__u64 skb_id, const struct probe_packet *p,
-					 __u32 ifindex, __u32 netns, __u32 hook)
+					 __u32 ifindex, __u64 netns, __u32 hook, __u32 input_ifindex)
 {
 	__u32 at = outbound_slot(p->flow, p->sequence);
 	struct mtool_outbound *o = bpf_map_lookup_elem(&outbound, &at);
@@ -538,9 +567,15 @@ static __always_inline bool start_inside(__u64 skb_id, const struct probe_packet
 	wire_key_of(p, true, &k);
 	if (!same_wire_key(&o->key, &k))
 		return false;
+	/* Made by the host, not forwarded: a neighbour on the bridge forging the answer arrived
+	 * through a device (skb_iif), a reply the host's own stack makes did not. */
+	if (input_ifindex != 0) {
+		count(MTOOL_CTR_FOREIGN_CROSSINGS);
+		return false;
+	}
 	__u64 now = bpf_ktime_get_ns();
 	__u32 slot = o->slot;
-	__u32 sender_netns = o->netns;
+	__u64 sender_netns = o->netns;
 	struct mtool_flight *f = bpf_map_lookup_elem(&flights, &slot);
 	/* The flight must still be this probe's, on its way out, and never have left the host. */
 	if (!f || f->direction != 0 || f->record.uplink_tx_ns != 0 ||
@@ -589,9 +624,30 @@ static __always_inline __u64 receive_time(__u64 now, __u64 rx_stamp)
 	return now - age;
 }
 
+/* Puts a probe that left through the uplink into `waiting`, within its namespace's quota. */
+static __always_inline bool enter_waiting(const struct mtool_wire_key *k, struct mtool_flight *f)
+{
+	struct mtool_subscriber *s = bpf_map_lookup_elem(&subscribers, &f->record.key.netns);
+	if (s && s->waiting >= MTOOL_WAITING_PER_NAMESPACE) {
+		count(MTOOL_CTR_QUOTA_FULL);
+		return false;
+	}
+	/* The same identity again (a retransmission, a wrapped sequence) replaces its entry and
+	 * is counted once. */
+	if (bpf_map_update_elem(&waiting, k, f, BPF_NOEXIST) == 0) {
+		if (s)
+			__sync_fetch_and_add(&s->waiting, 1);
+		return true;
+	}
+	if (bpf_map_update_elem(&waiting, k, f, BPF_EXIST) == 0)
+		return true;
+	count(MTOOL_CTR_MAP_FULL);
+	return false;
+}
+
 /* One step of a probe already in flight. */
 static __always_inline void follow(struct mtool_flight *f, const struct probe_packet *p,
-				   __u64 now, __u64 rx_stamp, __u32 ifindex, __u32 netns, __u32 hook)
+				   __u64 now, __u64 rx_stamp, __u32 ifindex, __u64 netns, __u32 hook)
 {
 	f->current_flow = p->flow;
 	append_crossing(f, now, ifindex, netns, hook);
@@ -603,9 +659,7 @@ static __always_inline void follow(struct mtool_flight *f, const struct probe_pa
 		f->record.wire_flow = p->flow;
 		struct mtool_wire_key k;
 		wire_key_of(p, false, &k);
-		if (bpf_map_update_elem(&waiting, &k, f, BPF_ANY)) {
-			count(MTOOL_CTR_MAP_FULL);
-		} else {
+		if (enter_waiting(&k, f)) {
 			__u32 flow = p->flow;
 			__u64 *since = bpf_map_lookup_elem(&waiting_flows, &flow);
 			if (since)
@@ -630,8 +684,9 @@ static __always_inline void follow(struct mtool_flight *f, const struct probe_pa
 
 /* A probe that left through the uplink reached a target in another namespace of this host (or
  * that target's reply is leaving): note it on the waiting probe. */
-static __always_inline void at_local_target(const struct probe_packet *p, __u32 ifindex,
-					    __u32 netns, __u32 hook, struct net_device *dev)
+static __always_inline void at_local_target(__u64 skb_id, const struct probe_packet *p,
+					    __u32 ifindex, __u64 netns, __u32 hook,
+					    struct net_device *dev)
 {
 	if (!may_be_waiting(p->flow))
 		return;
@@ -643,6 +698,14 @@ static __always_inline void at_local_target(const struct probe_packet *p, __u32 
 	__u8 n = f->record.target_count;
 	if (n >= MTOOL_MAX_TARGET_CROSSINGS)
 		return;
+	/* Only where the probe went: the request in the very buffer that left the uplink (a
+	 * forged copy is another buffer), the reply from the namespace that request reached (a
+	 * neighbour forging it sends from its own). Anything else would skew the give-back. */
+	if (p->kind == KIND_REQUEST ? skb_id != f->skb
+				    : n == 0 || f->record.target[0].netns != netns) {
+		count(MTOOL_CTR_FOREIGN_CROSSINGS);
+		return;
+	}
 	struct mtool_crossing *slot = &f->record.target[n & (MTOOL_MAX_TARGET_CROSSINGS - 1)];
 	slot->time_ns = bpf_ktime_get_ns();
 	slot->ifindex = ifindex;
@@ -665,7 +728,8 @@ static __always_inline bool same_packet(const struct mtool_flight *f, const stru
 /* The state machine: what one crossing of one probe packet means. `dev` may be NULL (tests).
  * Only the packets it acts on pay for a clock read or a hash lookup. */
 static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, __u64 rx_stamp,
-				    __u32 ifindex, __u32 netns, __u32 hook, struct net_device *dev)
+				    __u32 ifindex, __u64 netns, __u32 hook, struct net_device *dev,
+				    __u32 input_ifindex, __u32 sender_pid)
 {
 	__u32 slot = slot_of(skb_id);
 	struct mtool_flight *f = bpf_map_lookup_elem(&flights, &slot);
@@ -688,12 +752,16 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 		if (netns == host_netns)
 			return;
 		if (sending) {
-			if (!bpf_map_lookup_elem(&subscribers, &netns))
+			struct mtool_subscriber *s = bpf_map_lookup_elem(&subscribers, &netns);
+			if (!s)
 				return; /* nobody in that namespace asked for corrections */
+			__u64 now = bpf_ktime_get_ns();
+			if (!within_rate(s, now))
+				return;
 			remember_device_name(netns, ifindex, dev);
-			start_egress(f, skb_id, p, bpf_ktime_get_ns(), ifindex, netns, hook);
+			start_egress(f, skb_id, p, now, ifindex, netns, hook, sender_pid);
 		} else {
-			at_local_target(p, ifindex, netns, hook, dev);
+			at_local_target(skb_id, p, ifindex, netns, hook, dev);
 		}
 	} else if (!sending && is_uplink(netns, ifindex)) {
 		if (!may_be_waiting(p->flow))
@@ -701,10 +769,10 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 		remember_device_name(netns, ifindex, dev);
 		start_ingress(f, skb_id, p, bpf_ktime_get_ns(), ifindex, netns, hook);
 	} else if (sending && netns != host_netns) {
-		at_local_target(p, ifindex, netns, hook, dev);
+		at_local_target(skb_id, p, ifindex, netns, hook, dev);
 	} else if (sending && !is_uplink(netns, ifindex)) {
 		/* The host sending a reply toward a container: maybe one it made itself. */
-		if (start_inside(skb_id, p, ifindex, netns, hook))
+		if (start_inside(skb_id, p, ifindex, netns, hook, input_ifindex))
 			remember_device_name(netns, ifindex, dev);
 	}
 }
@@ -721,7 +789,7 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 	struct net_device *dev = btf ? skb->dev : BPF_CORE_READ(skb, dev);
 	if (!dev)
 		return 0;
-	__u32 netns = btf ? dev->nd_net.net->ns.inum : BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	__u64 netns = btf ? dev->nd_net.net->net_cookie : BPF_CORE_READ(dev, nd_net.net, net_cookie);
 	/* Without a probe in the host lately, only a container's transmission can matter (it may
 	 * start one): everything else leaves here, before any packet read. */
 	if (netns == host_netns || hook != MTOOL_HOOK_DEV_QUEUE) {
@@ -745,17 +813,6 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 	if (parse_probe(l3, ethertype, &p) == KIND_NONE)
 		return 0;
 
-	__u32 ifindex = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
-	if (netns != host_netns && hook == MTOOL_HOOK_DEV_QUEUE) {
-		/* A namespace sending: no flight can be on this packet yet (flights start here or at
-		 * the uplink), so settle it without looking one up. */
-		if (p.kind == KIND_REPLY) {
-			at_local_target(&p, ifindex, netns, hook, dev); /* a local target answering */
-			return 0;
-		}
-		if (!bpf_map_lookup_elem(&subscribers, &netns))
-			return 0; /* nobody in that namespace asked for corrections */
-	}
 	/* The skb's address identifies the packet. A BTF-typed pointer allows no arithmetic, so
 	 * take the tracepoint's raw argument as a number (only probe packets get this far). */
 	__u64 skb_id = 0;
@@ -763,6 +820,17 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 		bpf_probe_read_kernel(&skb_id, sizeof(skb_id), ctx);
 	else
 		skb_id = (__u64)skb;
+	__u32 ifindex = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
+	if (netns != host_netns && hook == MTOOL_HOOK_DEV_QUEUE) {
+		/* A namespace sending: no flight can be on this packet yet (flights start here or at
+		 * the uplink), so settle it without looking one up. */
+		if (p.kind == KIND_REPLY) {
+			at_local_target(skb_id, &p, ifindex, netns, hook, dev); /* a local target answering */
+			return 0;
+		}
+		if (!bpf_map_lookup_elem(&subscribers, &netns))
+			return 0; /* nobody in that namespace asked for corrections */
+	}
 	/* The receive timestamp the kernel gave the packet, if any (realtime stamps only). */
 	__u64 rx_stamp = 0;
 	if (btf && hook != MTOOL_HOOK_DEV_QUEUE) {
@@ -775,7 +843,21 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 			rx_stamp = skb->tstamp;
 		}
 	}
-	observe(skb_id, &p, rx_stamp, ifindex, netns, hook, dev);
+	/* Who sent it, when a namespace starts a probe in its sender's own context (the usual
+	 * case: the send call runs down to the device); 0 when the kernel sends it later from
+	 * elsewhere (a softirq, a neighbour resolution), where the current task is unrelated. */
+	__u32 sender_pid = 0;
+	if (netns != host_netns && hook == MTOOL_HOOK_DEV_QUEUE) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		if (BPF_CORE_READ(task, nsproxy, net_ns, net_cookie) == netns)
+			sender_pid = bpf_get_current_pid_tgid() >> 32;
+	}
+	/* Where it came in (0: the host made it), for telling the host's own answers from a
+	 * neighbour's forgeries; only sends toward a container need it. */
+	__u32 input_ifindex = 0;
+	if (netns == host_netns && hook == MTOOL_HOOK_DEV_QUEUE)
+		input_ifindex = btf ? skb->skb_iif : BPF_CORE_READ(skb, skb_iif);
+	observe(skb_id, &p, rx_stamp, ifindex, netns, hook, dev, input_ifindex, sender_pid);
 	return 0;
 }
 
@@ -831,6 +913,7 @@ int test_crossing(struct xdp_md *ctx)
 	struct probe_packet p;
 	if (parse_probe((void *)(c + 1), bpf_htons(c->ethertype), &p) == KIND_NONE)
 		return XDP_PASS;
-	observe(c->skb_id, &p, 0, c->ifindex, c->netns, c->hook, NULL);
+	observe(c->skb_id, &p, 0, c->ifindex, c->netns, c->hook, NULL, c->input_ifindex,
+		c->sender_pid);
 	return XDP_DROP;
 }

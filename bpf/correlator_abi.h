@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define MTOOL_ABI_VERSION 2
+#define MTOOL_ABI_VERSION 3
 #define MTOOL_MAX_CROSSINGS 8  /* per direction */
 #define MTOOL_MAX_TARGET_CROSSINGS 4
 /* Device names travel with a record in this order: egress, ingress, target crossings. */
@@ -23,7 +23,10 @@
  * A reply carries the same identity: an echo reply its own header, a TCP SYN-ACK or reset its
  * ports and acknowledgement (ISN + 1), an ICMP error the probe it quotes. */
 struct mtool_probe_key {
-	__u32 netns;    /* inode number of the sender's network namespace */
+	/* The sender's network namespace by its cookie (the kernel's net->net_cookie, what
+	 * SO_NETNS_COOKIE returns): unlike the inode number, never reused while the machine runs,
+	 * so a new container cannot inherit a dead one's records. */
+	__u64 netns;
 	__u8 family;    /* AF_INET or AF_INET6 */
 	__u8 protocol;  /* IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP, IPPROTO_TCP */
 	__u16 flow;
@@ -52,10 +55,9 @@ enum mtool_hook {
 /* One crossing of a device: when, where, and at which hook. */
 struct mtool_crossing {
 	__u64 time_ns;
+	__u64 netns;  /* cookie of the device's network namespace */
 	__u32 ifindex;
-	__u32 netns;
 	__u32 hook;
-	__u32 pad;
 };
 
 /* Everything the correlator knows about one answered probe. */
@@ -76,7 +78,11 @@ struct mtool_record {
 	 * request arriving and the reply leaving. Empty for a target out on the network. */
 	__u8 target_count;
 	__u8 flags;             /* MTOOL_RECORD_* */
-	__u8 pad[6];
+	__u16 pad;
+	/* The process that sent the probe (its thread group id in the initial pid namespace), when
+	 * the kernel sent it in that process's context; 0 when unknown. Only that process may take
+	 * the record through the correlator's socket. */
+	__u32 sender_pid;
 	struct mtool_crossing target[MTOOL_MAX_TARGET_CROSSINGS];
 };
 
@@ -101,8 +107,9 @@ struct mtool_flight {
 
 /* Device names, for the breakdown. Keyed by (netns, ifindex). */
 struct mtool_device_key {
-	__u32 netns;
+	__u64 netns;
 	__u32 ifindex;
+	__u32 pad;
 };
 struct mtool_device_name {
 	char name[MTOOL_IFNAMSIZ];
@@ -119,6 +126,9 @@ enum mtool_counter {
 	MTOOL_CTR_TOO_MANY_CROSSINGS,  /* crossings beyond MTOOL_MAX_CROSSINGS (not recorded) */
 	MTOOL_CTR_MAP_FULL,            /* a map refused an update */
 	MTOOL_CTR_SLOT_COLLISIONS,     /* a flight displaced another one still in the host */
+	MTOOL_CTR_RATE_LIMITED,        /* probes not followed: their namespace exceeded its rate */
+	MTOOL_CTR_QUOTA_FULL,          /* probes not followed: their namespace's waiting quota full */
+	MTOOL_CTR_FOREIGN_CROSSINGS,   /* packets posing as a probe's target side or host answer */
 	MTOOL_CTR_COUNT,
 };
 
@@ -128,18 +138,26 @@ enum mtool_counter {
 #define MTOOL_MAP_DEVICES "devices"
 #define MTOOL_MAP_COUNTERS "counters"
 #define MTOOL_MAP_INFO "info_map"
-/* Namespaces whose probes are followed: netns inode -> last refresh (CLOCK_MONOTONIC ns).
+/* Namespaces whose probes are followed: netns cookie -> struct mtool_subscriber.
  * A tool subscribes its namespace when it connects (directly, or the daemon does it for a
  * socket client) and refreshes it while it runs; echoes from other namespaces (a co-located
  * flood, an application's pings) are not followed and cost one lookup. */
 #define MTOOL_MAP_SUBSCRIBERS "subscribers"
 
+/* One subscribed namespace's share of the host: no namespace may crowd the others out of the
+ * maps every tenant shares. Written by the daemon (refreshed_ns, the waiting count it
+ * recounts every second) and by the programs (the rate state, the waiting count). */
+struct mtool_subscriber {
+	__u64 refreshed_ns;    /* last subscription (CLOCK_MONOTONIC ns) */
+	__u64 next_probe_ns;   /* the rate limit (GCRA): the theoretical time of the next probe */
+	__s64 waiting;         /* its probes in `waiting` (at most MTOOL_WAITING_PER_NAMESPACE) */
+};
+
 /* The single entry of the `info` map, written by the daemon. */
 struct mtool_info {
 	__u32 version;     /* MTOOL_ABI_VERSION */
-	__u32 host_netns;  /* probes from this namespace are not corrected: nothing to correct */
 	__s32 tai_offset_s;  /* CLOCK_TAI - CLOCK_REALTIME (adjtimex), to read skb receive stamps */
-	__u32 pad;
+	__u64 host_netns;  /* cookie; probes from this namespace are not corrected: nothing to */
 };
 
 /* Sizes: bounded, and evicted least-recently-used when full (records also by the daemon's
@@ -147,6 +165,14 @@ struct mtool_info {
 #define MTOOL_RECORDS_MAX 16384
 #define MTOOL_FLIGHT_SLOTS 4096     /* direct-mapped by skb address: a lookup is an array index */
 #define MTOOL_WAITING_MAX 16384
+/* One namespace's probes waiting for their reply at once: a quarter of the map, so one tenant
+ * (or three) sending probes nobody answers cannot leave the others without room. */
+#define MTOOL_WAITING_PER_NAMESPACE 4096
+/* Probes per second one namespace may have followed (a burst of that many at once), unless the
+ * daemon is told otherwise (--namespace-probe-rate). Bounds how often one tenant's probes can
+ * take a direct-mapped slot (`flights`, `outbound`) that another's is using. */
+#define MTOOL_NAMESPACE_PROBE_RATE_DEFAULT 10000
+#define MTOOL_NAMESPACE_PROBE_BURST 1000
 #define MTOOL_OUTBOUND_SLOTS 4096  /* probes that left a container, by pre-NAT identity */
 #define MTOOL_DEVICES_MAX 4096
 #define MTOOL_UPLINK_SLOTS 4096  /* uplinks whose ifindexes collide modulo this: one is used */
@@ -186,8 +212,9 @@ enum mtool_answer_status {
 struct mtool_answer {
 	__u32 version;
 	__u32 status;  /* enum mtool_answer_status */
-	__u32 caller_netns;           /* the namespace the correlator found the caller in */
 	__u32 caller_in_host_netns;   /* 1: the caller runs on the host itself */
+	__u32 pad;
+	__u64 caller_netns;           /* the namespace (cookie) the correlator found the caller in */
 	struct mtool_record record;
 	/* Names of the devices crossed, as far as known (order: MTOOL_NAMED_CROSSINGS). */
 	struct mtool_device_name names[MTOOL_NAMED_CROSSINGS];
@@ -197,11 +224,13 @@ struct mtool_answer {
  * packet, is what the test program receives. */
 struct mtool_test_crossing {
 	__u64 skb_id;
+	__u64 netns;
 	__u32 ifindex;
-	__u32 netns;
 	__u32 hook;
-	__u16 ethertype;  /* host byte order */
-	__u16 pad;
+	__u32 input_ifindex;  /* skb->skb_iif: 0 for a packet the host itself made */
+	__u32 sender_pid;     /* the sending process, as the tracepoint would find it */
+	__u16 ethertype;      /* host byte order */
+	__u16 pad[3];
 };
 
 #endif /* MTOOL_CORRELATOR_ABI_H */

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "correlate/record_maps.h"
+#include "net/netns_cookie.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -23,7 +24,7 @@ constexpr int kSocketTimeoutMs = 200;
 
 MonoNs mono_now() { return SystemClock{}.mono_now(); }
 
-mtool_probe_key key_of(const ProbeIdentity& probe, std::uint32_t netns) {
+mtool_probe_key key_of(const ProbeIdentity& probe, std::uint64_t netns) {
   mtool_probe_key key{};
   key.netns = netns;
   key.family = static_cast<std::uint8_t>(probe.family);
@@ -42,7 +43,7 @@ bool fresh(const mtool_record& record, MonoNs sent_mono) {
 
 class PinnedMapSource final : public OverheadSource {
  public:
-  PinnedMapSource(UniqueFd records, UniqueFd devices, UniqueFd subscribers, std::uint32_t netns)
+  PinnedMapSource(UniqueFd records, UniqueFd devices, UniqueFd subscribers, std::uint64_t netns)
       : records_(std::move(records)),
         devices_(std::move(devices)),
         subscribers_(std::move(subscribers)),
@@ -66,15 +67,17 @@ class PinnedMapSource final : public OverheadSource {
   // MTOOL_SUBSCRIPTION_TTL_S without a refresh).
   void subscribe() {
     subscribed_at_ = mono_now();
-    const auto stamp = static_cast<std::uint64_t>(subscribed_at_);
-    bpf_map_update_elem(subscribers_.get(), &netns_, &stamp, BPF_ANY);
+    mtool_subscriber subscriber{};
+    if (bpf_map_lookup_elem(subscribers_.get(), &netns_, &subscriber) != 0) subscriber = {};
+    subscriber.refreshed_ns = static_cast<std::uint64_t>(subscribed_at_);
+    bpf_map_update_elem(subscribers_.get(), &netns_, &subscriber, BPF_ANY);
   }
 
   UniqueFd records_;
   UniqueFd devices_;
   UniqueFd subscribers_;
   RecordReader reader_;
-  std::uint32_t netns_;
+  std::uint64_t netns_;
   MonoNs subscribed_at_ = 0;
 };
 
@@ -199,11 +202,6 @@ class SocketSource final : public OverheadSource {
 
 }  // namespace
 
-std::uint32_t own_netns() {
-  struct stat st {};
-  if (stat("/proc/self/ns/net", &st) != 0) return 0;
-  return static_cast<std::uint32_t>(st.st_ino);
-}
 
 CorrelatorLocation correlator_location_from_env() {
   CorrelatorLocation where;
@@ -222,7 +220,7 @@ PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where) {
   CorrelatorConnection& c = pending.ready_;
   pending.socket_path_ = where.socket_path;
   if (where.disabled) return pending;
-  const std::uint32_t netns = own_netns();
+  const std::uint64_t netns = net::own_netns_cookie();
 
   // 1. Pinned maps, if this process may use bpf().
   UniqueFd records(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_RECORDS).c_str()));

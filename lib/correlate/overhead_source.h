@@ -88,7 +88,4 @@ class PendingCorrelator {
 };
 PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where);
 
-// Inode number of the calling thread's network namespace (0 if unknown).
-std::uint32_t own_netns();
-
 }  // namespace mtool::correlate

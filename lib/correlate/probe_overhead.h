@@ -17,7 +17,7 @@ namespace mtool::correlate {
 struct DeviceCrossing {
   std::string device;  // interface name as the correlator saw it ("" if unknown)
   std::uint32_t ifindex = 0;
-  std::uint32_t netns = 0;     // inode of the device's network namespace
+  std::uint64_t netns = 0;     // cookie of the device's network namespace
   std::uint32_t hook = 0;      // enum mtool_hook; hook_name() for text
   std::int64_t offset_ns = 0;  // since the direction's first crossing (target: since uplink_tx)
 };

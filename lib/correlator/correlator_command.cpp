@@ -75,6 +75,7 @@ int status(const std::string& socket_path) {
 
 int run_correlator_command(const std::vector<std::string>& args) {
   DaemonOptions options;
+  unsigned idle_timeout_s = 300;
   po::options_description described("Options");
   described.add_options()("help,h", "print this help")(
       "uplink", po::value<std::vector<std::string>>(&options.uplinks)->composing(),
@@ -85,7 +86,19 @@ int run_correlator_command(const std::vector<std::string>& args) {
       "socket", po::value<std::string>(&options.socket_path)->default_value(MTOOL_SOCKET_DEFAULT),
       "Unix socket answering containers that cannot read the maps")(
       "stats", po::bool_switch(&options.enable_stats),
-      "measure the programs' run time while running (what kernel.bpf_stats_enabled=1 does)");
+      "measure the programs' run time while running (what kernel.bpf_stats_enabled=1 does)")(
+      "namespace-probe-rate", po::value<std::uint32_t>(&options.namespace_probe_rate)
+                                  ->default_value(MTOOL_NAMESPACE_PROBE_RATE_DEFAULT),
+      "probes per second followed for each network namespace (bursts of "
+      "1000 allowed); more are not corrected, so one tenant cannot crowd out the others")(
+      "max-connections-per-namespace", po::value<std::size_t>(&options.limits.per_namespace)
+                                           ->default_value(options.limits.per_namespace),
+      "socket connections one network namespace may hold")(
+      "max-connections-per-process", po::value<std::size_t>(&options.limits.per_process)
+                                         ->default_value(options.limits.per_process),
+      "socket connections one process may hold")(
+      "idle-timeout", po::value<unsigned>(&idle_timeout_s)->default_value(300),
+      "close socket connections idle for this many seconds");
   SubcommandLine line;
   try {
     line = parse_subcommand_line(args, described);
@@ -97,6 +110,13 @@ int run_correlator_command(const std::vector<std::string>& args) {
     std::cout << kUsage << described;
     return 0;
   }
+  if (options.namespace_probe_rate == 0 || options.limits.per_namespace == 0 ||
+      options.limits.per_process == 0 || idle_timeout_s == 0) {
+    std::fprintf(stderr, "mtool correlator: rates, limits and timeouts must be at least 1\n%s",
+                 kUsage);
+    return kExitUsage;
+  }
+  options.limits.idle_timeout = static_cast<MonoNs>(idle_timeout_s) * kNsPerSec;
   const std::string command = line.positional.value_or("run");
   try {
     if (command == "status") return status(options.socket_path);

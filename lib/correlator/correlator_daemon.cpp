@@ -3,7 +3,9 @@
 #include <bpf/bpf.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -14,7 +16,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "correlate/overhead_source.h"
+#include "net/capabilities.h"
+#include "net/netns_cookie.h"
 #include "correlator/kernel_programs.h"
 #include "correlator/query_server.h"
 #include "correlator/uplink_tracker.h"
@@ -51,24 +54,57 @@ bool stats_sysctl_on() {
 const char* const kCounterNames[MTOOL_CTR_COUNT] = {
     "egress started",         "egress completed",  "replies matched",
     "records written",        "unmatched replies", "stale flights",
-    "crossings not recorded", "map full",          "slot collisions"};
+    "crossings not recorded", "map full",          "slot collisions",
+    "over namespace rate",    "over namespace quota", "foreign crossings"};
+
+// The initial pid namespace has a fixed inode number (PROC_PID_INIT_INO). Only there are the
+// pids the programs record (in that namespace) the ones our socket's peers show.
+bool in_initial_pid_namespace() {
+  struct stat st {};
+  return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCU;
+}
+
+// As many descriptors as the hard limit allows (systemd's soft default is 1,024), and the
+// connection total to match, with room for the daemon's own descriptors.
+std::size_t raise_descriptor_limit(std::size_t wanted) {
+  constexpr rlim_t kOwnDescriptors = 64;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+  getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur <= kOwnDescriptors) return 1;
+  return std::min<std::size_t>(wanted, limit.rlim_cur - kOwnDescriptors);
+}
 
 class Daemon {
  public:
   explicit Daemon(const DaemonOptions& o)
       : options_(o),
-        host_netns_(correlate::own_netns()),
-        programs_(o.pin_dir, host_netns_),
+        host_netns_(net::own_netns_cookie()),
+        programs_(o.pin_dir, host_netns_, KernelPrograms::Purpose::kTrace, o.namespace_probe_rate),
         tracker_(o.uplinks),
         started_(SystemClock{}.mono_now()) {
+    if (host_netns_ == 0) throw FatalError("cannot tell the host's network namespace", kExitFailure);
     if (o.enable_stats) {
       stats_fd_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
       if (!stats_fd_) log_line(with_errno("cannot enable BPF run-time statistics", errno));
     }
+    QueryServer::Setup setup;
+    setup.path = o.socket_path;
+    setup.records_fd = programs_.records_fd();
+    setup.devices_fd = programs_.devices_fd();
+    setup.host_netns = host_netns_;
+    setup.match_sender_pid = in_initial_pid_namespace();
+    setup.limits = o.limits;
+    setup.limits.total = raise_descriptor_limit(o.limits.total);
+    setup.limits.host_reserve = std::min(setup.limits.host_reserve, setup.limits.total / 2);
     server_ = std::make_unique<QueryServer>(
-        o.socket_path, programs_.records_fd(), programs_.devices_fd(), host_netns_,
-        [this] { return status_text(); },
-        [this](std::uint32_t netns) { programs_.subscribe(netns, SystemClock{}.mono_now()); });
+        std::move(setup), [this](bool full) { return status_text(full); },
+        [this](std::uint64_t netns) { programs_.subscribe(netns, SystemClock{}.mono_now()); });
+    // Loaded and attached: from here on only bpf() (CAP_BPF, or CAP_SYS_ADMIN where the runtime
+    // knows no CAP_BPF) is needed; the rest goes.
+    net::Capabilities::keep_only({CAP_BPF, CAP_SYS_ADMIN});
     refresh_uplinks(true);
     log_line("started: " + programs_.hook_kind() +
              " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
@@ -114,9 +150,10 @@ class Daemon {
         } else if (fd == tracker_.fd()) {
           if (tracker_.drain()) refresh_uplinks(false);
         } else if (fd == server_->listen_fd()) {
-          for (int client; (client = server_->accept_one()) >= 0;) watch(epoll.get(), client);
+          const MonoNs now = SystemClock{}.mono_now();
+          for (int client; (client = server_->accept_one(now)) >= 0;) watch(epoll.get(), client);
         } else {
-          server_->serve(fd);  // closes (and so unregisters) a departed client itself
+          server_->serve(fd, SystemClock{}.mono_now());  // closes a departed client itself
         }
       }
     }
@@ -151,6 +188,7 @@ class Daemon {
   void on_tick() {
     ++ticks_;
     programs_.publish_info();
+    server_->close_idle(SystemClock{}.mono_now());
     if (ticks_ % MTOOL_SUBSCRIPTION_REFRESH_S == 0) server_->refresh();
     // Flights and unanswered probes every second; the larger records map every 10 s.
     const SweepResult r = programs_.sweep(SystemClock{}.mono_now(), ticks_ % 10 == 0);
@@ -159,8 +197,13 @@ class Daemon {
     swept_.subscriptions += r.subscriptions;
   }
 
-  std::string status_text() const {
+  std::string status_text(bool full) const {
     std::ostringstream out;
+    if (!full) {
+      // Containers share this daemon: they learn that it runs, not what others do.
+      out << "correlator: running (details for root on the host only)\n";
+      return out.str();
+    }
     const auto up_s = (SystemClock{}.mono_now() - started_) / kNsPerSec;
     out << "correlator: running, pid " << getpid() << ", up " << up_s << " s, "
         << programs_.hook_kind() << " programs, maps in " << options_.pin_dir << ", socket "
@@ -175,8 +218,15 @@ class Daemon {
     out << "evicted by age: unanswered " << swept_.waiting << ", records " << swept_.records
         << ", subscriptions " << swept_.subscriptions << "\n";
     const auto& q = server_->counters();
-    out << "socket: " << server_->clients() - 1 << " clients besides this status query, " << q.connections << " connections, "
-        << q.refused << " refused, " << q.queries << " queries, " << q.found << " records served\n";
+    const auto& l = server_->limits();
+    out << "socket: " << server_->clients() - 1 << " clients besides this status query, "
+        << q.connections << " connections, " << q.queries << " queries, " << q.found
+        << " records served\n";
+    out << "socket refused: " << q.refused_per_process << " over " << l.per_process
+        << " per process, " << q.refused_per_namespace << " over " << l.per_namespace
+        << " per namespace, " << q.refused_total << " over " << l.total << " in all, "
+        << q.refused_unknown_peer << " unknown peers; " << q.closed_idle << " closed idle after "
+        << l.idle_timeout / kNsPerSec << " s\n";
     const bool stats = stats_fd_.valid() || stats_sysctl_on();
     if (!stats) {
       out << "cost per event: not measured (run with --stats, or sysctl "
@@ -203,7 +253,7 @@ class Daemon {
   }
 
   DaemonOptions options_;
-  std::uint32_t host_netns_;
+  std::uint64_t host_netns_;
   KernelPrograms programs_;
   UplinkTracker tracker_;
   std::unique_ptr<QueryServer> server_;

@@ -2,8 +2,12 @@
 // The correlator daemon: kernel programs + uplink tracking + the query socket, in one
 // single-threaded event loop. Logs one line per event that matters (start, uplink change,
 // stop), nothing per packet.
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "correlator/query_server.h"
+#include "correlator_abi.h"
 
 namespace mtool::correlator {
 
@@ -12,6 +16,8 @@ struct DaemonOptions {
   std::string socket_path;
   std::vector<std::string> uplinks;  // empty: follow the default routes
   bool enable_stats = false;         // hold kernel.bpf_stats_enabled on while running
+  std::uint32_t namespace_probe_rate = MTOOL_NAMESPACE_PROBE_RATE_DEFAULT;  // probes/s followed
+  ConnectionLimits limits;           // of the socket
 };
 
 // Runs until SIGTERM or SIGINT. Returns the exit code; throws FatalError on setup failure.

@@ -12,9 +12,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
+#include <unordered_map>
 
 #include "correlator.skel.h"
+#include "correlator/private_paths.h"
 #include "util/error.h"
 
 namespace mtool::correlator {
@@ -49,11 +52,15 @@ std::vector<TracepointProgram> programs_of(correlator_bpf* s, bool btf) {
           {s->progs.raw_receive_skb, "netif_receive_skb"}};
 }
 
-correlator_bpf* open_skeleton(const std::string& pin_dir, std::uint32_t host_netns) {
+correlator_bpf* open_skeleton(const std::string& pin_dir, std::uint64_t host_netns,
+                              std::uint32_t namespace_probe_rate) {
   LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir.c_str());
   correlator_bpf* s = correlator_bpf__open_opts(&opts);
   if (s == nullptr) fail("cannot open the BPF object", errno);
   s->rodata->host_netns = host_netns;
+  const std::uint64_t interval = kNsPerSec / std::max<std::uint32_t>(namespace_probe_rate, 1);
+  s->rodata->probe_interval_ns = interval;
+  s->rodata->probe_burst_ns = MTOOL_NAMESPACE_PROBE_BURST * interval;
   return s;
 }
 
@@ -88,19 +95,36 @@ std::uint64_t delete_where(int fd, Fn expired) {
   return deleted;
 }
 
+// Sets each subscriber's count of waiting probes to what the sweep found in the map.
+void recount_waiting(int subscribers_fd,
+                     const std::unordered_map<std::uint64_t, std::int64_t>& counted) {
+  std::uint64_t key = 0;
+  std::uint64_t next = 0;
+  bool first = true;
+  while (bpf_map_get_next_key(subscribers_fd, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    mtool_subscriber subscriber{};
+    if (bpf_map_lookup_elem(subscribers_fd, &key, &subscriber) != 0) continue;
+    const auto found = counted.find(key);
+    const std::int64_t now_waiting = found == counted.end() ? 0 : found->second;
+    if (subscriber.waiting == now_waiting) continue;
+    subscriber.waiting = now_waiting;
+    bpf_map_update_elem(subscribers_fd, &key, &subscriber, BPF_EXIST);
+  }
+}
+
 }  // namespace
 
-KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_netns,
-                               Purpose purpose) {
+KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_netns,
+                               Purpose purpose, std::uint32_t namespace_probe_rate) {
   // libbpf's own chatter (verifier logs) only on request; failures are reported below.
   if (std::getenv("MTOOL_BPF_DEBUG") == nullptr) libbpf_set_print(nullptr);
   if (!on_bpffs(pin_dir)) {
     throw FatalError(pin_dir + " is not on a BPF filesystem (mount -t bpf bpf /sys/fs/bpf)",
                      kExitFailure);
   }
-  std::error_code ec;
-  std::filesystem::create_directories(pin_dir, ec);
-  if (ec) fail("cannot create " + pin_dir, ec.value());
+  prepare_pin_dir(pin_dir);
   // One correlator per pin directory: two would attach twice to the same maps and count
   // every probe twice. The lock goes with the process, however it ends.
   if (purpose == Purpose::kTrace) {
@@ -114,7 +138,7 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_ne
 
   int err = 0;
   if (purpose == Purpose::kTest) {
-    skeleton_ = open_skeleton(pin_dir, host_netns);
+    skeleton_ = open_skeleton(pin_dir, host_netns, namespace_probe_rate);
     load_only(skeleton_, {skeleton_->progs.test_crossing});
     if ((err = correlator_bpf__load(skeleton_)) != 0)
       fail("cannot load the BPF test program", -err);
@@ -122,7 +146,7 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_ne
   } else {
     // BTF tracepoints first (cheapest typed access); raw tracepoints where they do not load.
     for (const bool btf : {true, false}) {
-      skeleton_ = open_skeleton(pin_dir, host_netns);
+      skeleton_ = open_skeleton(pin_dir, host_netns, namespace_probe_rate);
       std::vector<bpf_program*> wanted;
       for (const auto& tp : programs_of(skeleton_, btf)) wanted.push_back(tp.program);
       load_only(skeleton_, wanted);
@@ -165,7 +189,7 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint32_t host_ne
 void KernelPrograms::publish_info() {
   timex clock{};
   adjtimex(&clock);  // read-only (modes 0): the kernel's TAI offset
-  const mtool_info info{MTOOL_ABI_VERSION, host_netns_, clock.tai, 0};
+  const mtool_info info{MTOOL_ABI_VERSION, clock.tai, host_netns_};
   const std::uint32_t zero = 0;
   bpf_map__update_elem(skeleton_->maps.info_map, &zero, sizeof zero, &info, sizeof info, BPF_ANY);
 }
@@ -187,9 +211,12 @@ void KernelPrograms::set_uplinks(const std::vector<std::uint32_t>& ifindexes) {
   }
 }
 
-void KernelPrograms::subscribe(std::uint32_t netns, MonoNs now) {
-  const auto stamp = static_cast<std::uint64_t>(now);
-  bpf_map_update_elem(bpf_map__fd(skeleton_->maps.subscribers), &netns, &stamp, BPF_ANY);
+void KernelPrograms::subscribe(std::uint64_t netns, MonoNs now) {
+  const int fd = bpf_map__fd(skeleton_->maps.subscribers);
+  mtool_subscriber subscriber{};
+  if (bpf_map_lookup_elem(fd, &netns, &subscriber) != 0) subscriber = {};
+  subscriber.refreshed_ns = static_cast<std::uint64_t>(now);
+  bpf_map_update_elem(fd, &netns, &subscriber, BPF_ANY);
 }
 
 Counters KernelPrograms::counters() const {
@@ -222,18 +249,22 @@ SweepResult KernelPrograms::sweep(MonoNs now, bool records) {
     return stamp != 0 && now - static_cast<MonoNs>(stamp) > ttl_s * kNsPerSec;
   };
   SweepResult r;
+  std::unordered_map<std::uint64_t, std::int64_t> waiting_per_netns;
   r.waiting = delete_where<mtool_wire_key>(bpf_map__fd(skeleton_->maps.waiting),
                                            [&](int fd, const mtool_wire_key& k) {
                                              mtool_flight f{};
-                                             return bpf_map_lookup_elem(fd, &k, &f) == 0 &&
-                                                    older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S);
+                                             if (bpf_map_lookup_elem(fd, &k, &f) != 0) return false;
+                                             if (older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S)) return true;
+                                             ++waiting_per_netns[f.record.key.netns];
+                                             return false;
                                            });
+  recount_waiting(bpf_map__fd(skeleton_->maps.subscribers), waiting_per_netns);
   if (!records) return r;
-  r.subscriptions = delete_where<std::uint32_t>(
-      bpf_map__fd(skeleton_->maps.subscribers), [&](int fd, const std::uint32_t& k) {
-        std::uint64_t refreshed = 0;
-        return bpf_map_lookup_elem(fd, &k, &refreshed) == 0 &&
-               older_than(refreshed, MTOOL_SUBSCRIPTION_TTL_S);
+  r.subscriptions = delete_where<std::uint64_t>(
+      bpf_map__fd(skeleton_->maps.subscribers), [&](int fd, const std::uint64_t& k) {
+        mtool_subscriber subscriber{};
+        return bpf_map_lookup_elem(fd, &k, &subscriber) == 0 &&
+               older_than(subscriber.refreshed_ns, MTOOL_SUBSCRIPTION_TTL_S);
       });
   r.records = delete_where<mtool_probe_key>(records_fd(), [&](int fd, const mtool_probe_key& k) {
     mtool_record rec{};

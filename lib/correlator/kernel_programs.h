@@ -37,8 +37,11 @@ class KernelPrograms {
   enum class Purpose { kTrace, kTest };
 
   // Throws FatalError with a one-line reason (bpffs missing, no privilege, incompatible pins).
-  KernelPrograms(const std::string& pin_dir, std::uint32_t host_netns,
-                 Purpose purpose = Purpose::kTrace);
+  // `host_netns` is the host's network namespace cookie; each other namespace may have
+  // `namespace_probe_rate` probes a second followed.
+  KernelPrograms(const std::string& pin_dir, std::uint64_t host_netns,
+                 Purpose purpose = Purpose::kTrace,
+                 std::uint32_t namespace_probe_rate = MTOOL_NAMESPACE_PROBE_RATE_DEFAULT);
   ~KernelPrograms();
   KernelPrograms(const KernelPrograms&) = delete;
   KernelPrograms& operator=(const KernelPrograms&) = delete;
@@ -50,13 +53,15 @@ class KernelPrograms {
   // (Re)writes the info map: ABI version, host namespace, the kernel's TAI offset (which a
   // leap second or a time daemon may change; the daemon calls this every second).
   void publish_info();
-  // Follow probes from `netns` (refreshes the subscription's time).
-  void subscribe(std::uint32_t netns, MonoNs now);
+  // Follow probes from `netns` (refreshes the subscription's time, keeps its quota state).
+  void subscribe(std::uint64_t netns, MonoNs now);
   [[nodiscard]] Counters counters() const;
   [[nodiscard]] std::vector<ProgramCost> costs() const;
   // Deletes what has waited too long: probes gone out unanswered after MTOOL_FLIGHT_TTL_S,
   // and, if `records`, records after MTOOL_RECORD_TTL_S (the larger map, swept less often)
-  // and subscriptions after MTOOL_SUBSCRIPTION_TTL_S.
+  // and subscriptions after MTOOL_SUBSCRIPTION_TTL_S. Recounts each namespace's waiting
+  // probes, so its quota follows what is really there (entries the programs added and the
+  // sweep removed, or replaced, drift otherwise).
   SweepResult sweep(MonoNs now, bool records);
 
   [[nodiscard]] int records_fd() const;
@@ -67,7 +72,7 @@ class KernelPrograms {
   correlator_bpf* skeleton_ = nullptr;
   std::vector<::bpf_link*> links_;
   std::string hook_kind_;
-  std::uint32_t host_netns_ = 0;
+  std::uint64_t host_netns_ = 0;
   UniqueFd pin_lock_;  // flock on the pin directory: one correlator per directory
   bool reused_pins_ = false;
 };

@@ -1,56 +1,96 @@
 #pragma once
 // The correlator's socket: answers queries from tools that cannot read the pinned maps
-// (bpf/correlator_abi.h, struct mtool_query). Each connection's namespace is established once,
-// from the peer, and every record lookup is keyed with it.
+// (bpf/correlator_abi.h, struct mtool_query). Each connection's peer (namespace, process,
+// user) is established once, from the kernel, and every record lookup is keyed with it.
+//
+// Every tenant shares this daemon, so none may exhaust it: connections are bounded per
+// process, per namespace and in all (with room kept for the host's administrator), idle ones
+// are closed, and each refusal is counted by its reason.
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <unordered_map>
 
 #include "correlate/record_maps.h"
+#include "correlator/peer_namespace.h"
+#include "util/clock.h"
 #include "util/fd.h"
 
 namespace mtool::correlator {
 
 struct QueryCounters {
   std::uint64_t connections = 0;
-  std::uint64_t refused = 0;  // peers whose namespace could not be established
+  std::uint64_t refused_unknown_peer = 0;  // the kernel could not say who connected
+  std::uint64_t refused_per_process = 0;
+  std::uint64_t refused_per_namespace = 0;
+  std::uint64_t refused_total = 0;
+  std::uint64_t closed_idle = 0;
   std::uint64_t queries = 0;
   std::uint64_t found = 0;
+  std::uint64_t withheld = 0;  // records of another process of the caller's namespace
+};
+
+struct ConnectionLimits {
+  std::size_t per_process = 16;     // a tool needs one or two
+  std::size_t per_namespace = 64;   // a container's or pod's processes together
+  std::size_t total = 4096;         // lowered to what the descriptor limit allows
+  std::size_t host_reserve = 16;    // of `total`, kept for root on the host (status, probes)
+  MonoNs idle_timeout = 300 * kNsPerSec;
 };
 
 class QueryServer {
  public:
-  // Binds `path` (replacing a stale socket file), mode 0666: any local user, or any container
-  // that has the socket mounted, may ask for its own records. Throws FatalError.
+  struct Setup {
+    std::string path;
+    int records_fd = -1;
+    int devices_fd = -1;
+    std::uint64_t host_netns = 0;
+    bool match_sender_pid = false;  // records name their sender in our pid namespace
+    ConnectionLimits limits;
+  };
+  // Binds `setup.path`, mode 0666: any local user, or any container that has the socket
+  // mounted, may ask for its own records. Throws FatalError.
+  // `status_text(full)` is the status (full: for root on the host; else the short form).
   // `subscribe` is called with a client's namespace when it connects and by refresh().
-  QueryServer(std::string path, int records_fd, int devices_fd, std::uint32_t host_netns,
-              std::function<std::string()> status_text,
-              std::function<void(std::uint32_t)> subscribe);
+  QueryServer(Setup setup, std::function<std::string(bool full)> status_text,
+              std::function<void(std::uint64_t)> subscribe);
   ~QueryServer();
   QueryServer(const QueryServer&) = delete;
   QueryServer& operator=(const QueryServer&) = delete;
 
   [[nodiscard]] int listen_fd() const { return listener_.get(); }
-  // Accepts one connection; returns its fd (owned by the server) or -1.
-  int accept_one();
+  // Accepts one connection; returns its fd (owned by the server), or -1 when none is waiting.
+  // A refused connection is closed at once and accept_one() goes on to the next.
+  int accept_one(MonoNs now);
   // Answers what the client sent. False when the client is gone (the fd is then closed).
-  bool serve(int client_fd);
+  bool serve(int client_fd, MonoNs now);
+  // Closes connections idle for longer than the limit; returns how many.
+  std::size_t close_idle(MonoNs now);
 
   // Renews the subscriptions of every connected client's namespace.
   void refresh() const;
 
   [[nodiscard]] const QueryCounters& counters() const { return counters_; }
   [[nodiscard]] std::size_t clients() const { return clients_.size(); }
+  [[nodiscard]] const ConnectionLimits& limits() const { return setup_.limits; }
 
  private:
-  std::string path_;
+  struct Client {
+    Peer peer;
+    MonoNs last_active = 0;
+  };
+  [[nodiscard]] bool trusted(const Peer& peer) const;
+  [[nodiscard]] bool admit(const Peer& peer);
+  void drop(int fd);
+
+  Setup setup_;
   UniqueFd listener_;
   correlate::RecordReader reader_;
-  std::uint32_t host_netns_;
-  std::function<std::string()> status_text_;
-  std::function<void(std::uint32_t)> subscribe_;
-  std::unordered_map<int, std::uint32_t> clients_;  // fd -> netns
+  std::function<std::string(bool)> status_text_;
+  std::function<void(std::uint64_t)> subscribe_;
+  std::unordered_map<int, Client> clients_;
+  std::unordered_map<std::uint64_t, std::size_t> per_namespace_;
+  std::unordered_map<pid_t, std::size_t> per_process_;
   QueryCounters counters_;
 };
 

@@ -55,6 +55,18 @@ void Capabilities::drop_all() {
   if (cap_set_proc(none.get()) < 0) throw FatalError(with_errno("cap_set_proc", errno), 2);
 }
 
+void Capabilities::keep_only(std::initializer_list<cap_value_t> caps) {
+  const CapPtr now = current();
+  const CapPtr kept(cap_init());
+  for (cap_value_t cap : caps) {
+    if (!has(now.get(), cap, CAP_PERMITTED)) continue;
+    cap_set_flag(kept.get(), CAP_PERMITTED, 1, &cap, CAP_SET);
+    cap_set_flag(kept.get(), CAP_EFFECTIVE, 1, &cap, CAP_SET);
+  }
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (cap_set_proc(kept.get()) < 0) throw FatalError(with_errno("cap_set_proc", errno), 2);
+}
+
 bool Capabilities::permitted(cap_value_t cap) { return has(current().get(), cap, CAP_PERMITTED); }
 
 }  // namespace mtool::net

@@ -5,6 +5,8 @@
 // probe loop.
 #include <sys/capability.h>
 
+#include <initializer_list>
+
 namespace mtool::net {
 
 class Capabilities {
@@ -16,6 +18,9 @@ class Capabilities {
   static bool set_effective(cap_value_t cap, bool on);
   // Drop every capability for good.
   static void drop_all();
+  // Keep only `caps` (those of them the process has), permitted and effective; drop the rest
+  // for good, ambient ones too. Throws FatalError if the kernel refuses.
+  static void keep_only(std::initializer_list<cap_value_t> caps);
   // Whether `cap` is in the permitted set now.
   static bool permitted(cap_value_t cap);
 };

@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "correlate/record_maps.h"
 #include "correlator/kernel_programs.h"
 #include "correlator_abi.h"
 #include "harness.h"
@@ -26,10 +27,11 @@ namespace {
 
 using correlator::KernelPrograms;
 
-constexpr std::uint32_t kHostNs = 1000;
-constexpr std::uint32_t kContainerNs = 2000;
-constexpr std::uint32_t kOtherContainerNs = 3000;
-constexpr std::uint32_t kTargetNs = 4000;
+// Namespace cookies (the kernel's start at 1 and count up; these only need to differ).
+constexpr std::uint64_t kHostNs = 1000;
+constexpr std::uint64_t kContainerNs = 2000;
+constexpr std::uint64_t kOtherContainerNs = 3000;
+constexpr std::uint64_t kTargetNs = 4000;
 constexpr std::uint32_t kContainerEth0 = 2;
 constexpr std::uint32_t kVethPeer = 10;
 constexpr std::uint32_t kBridge = 11;
@@ -163,9 +165,17 @@ class BpfStateMachine : public ::testing::Test {
   }
 
   // One crossing; returns the program's verdict (XDP_DROP: seen as a probe, XDP_PASS: not).
-  int cross(std::uint64_t skb, std::uint32_t ifindex, std::uint32_t netns, std::uint32_t hook,
-            const std::vector<std::uint8_t>& packet, std::uint16_t ethertype = 0x0800) {
-    mtool_test_crossing c{skb, ifindex, netns, hook, ethertype, 0};
+  int cross(std::uint64_t skb, std::uint32_t ifindex, std::uint64_t netns, std::uint32_t hook,
+            const std::vector<std::uint8_t>& packet, std::uint16_t ethertype = 0x0800,
+            std::uint32_t input_ifindex = 0, std::uint32_t sender_pid = 0) {
+    mtool_test_crossing c{};
+    c.skb_id = skb;
+    c.netns = netns;
+    c.ifindex = ifindex;
+    c.hook = hook;
+    c.input_ifindex = input_ifindex;
+    c.sender_pid = sender_pid;
+    c.ethertype = ethertype;
     std::vector<std::uint8_t> data(sizeof c);
     std::memcpy(data.data(), &c, sizeof c);
     data.insert(data.end(), packet.begin(), packet.end());
@@ -175,7 +185,7 @@ class BpfStateMachine : public ::testing::Test {
     return static_cast<int>(opts.retval);
   }
 
-  std::optional<mtool_record> record(std::uint32_t netns, std::uint16_t ident, std::uint16_t seq,
+  std::optional<mtool_record> record(std::uint64_t netns, std::uint16_t ident, std::uint16_t seq,
                                      int family = AF_INET, int protocol = IPPROTO_ICMP) {
     mtool_probe_key key{};
     key.netns = netns;
@@ -190,7 +200,7 @@ class BpfStateMachine : public ::testing::Test {
 
   // A full round trip of container `netns` through veth `peer`, the bridge, MASQUERADE (ident
   // rewritten to `wire_ident`) and the uplink to 198.19.0.2 and back.
-  void round_trip(std::uint32_t netns, std::uint32_t peer, const char* container_addr,
+  void round_trip(std::uint64_t netns, std::uint32_t peer, const char* container_addr,
                   std::uint16_t ident, std::uint16_t wire_ident, std::uint16_t seq,
                   std::uint64_t request_skb, std::uint64_t reply_skb) {
     const auto request = ipv4_packet({container_addr, "198.19.0.2", ident, seq});
@@ -291,7 +301,7 @@ TEST_F(BpfStateMachine, ReusedBufferStartsAFreshFlight) {
 }
 
 TEST_F(BpfStateMachine, UnsubscribedNamespaceIsNotFollowed) {
-  constexpr std::uint32_t kStranger = 5000;
+  constexpr std::uint64_t kStranger = 5000;
   round_trip(kStranger, kVethPeer, "198.18.16.20", 9, 9, 1, skb(0xF0), skb(0xF1));
   EXPECT_FALSE(record(kStranger, 9, 1).has_value());
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_EGRESS_STARTED], 0u);
@@ -465,6 +475,127 @@ TEST_F(BpfStateMachine, OrdinaryUdpAndTcpAreNotFollowed) {
                   tcp_segment("198.18.16.2", "198.19.0.2", 43000, 443, 7, 9, kAck, 3)),
             XDP_PASS);  // a plain ACK is neither a probe nor an answer
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_EGRESS_STARTED], 0u);
+}
+
+// A neighbour on the bridge (a container with NET_RAW) forges the local target's reply to a
+// waiting probe, and a copy of its request: neither may enter the probe's target side (which
+// the correction gives back), only the real request's buffer and the namespace it reached.
+TEST_F(BpfStateMachine, ForgedTargetSideIsIgnored) {
+  const auto natted = ipv4_packet({"198.19.0.1", "198.19.0.2", 31, 4});
+  const auto reply = ipv4_packet({"198.19.0.2", "198.19.0.1", 31, 4, true});
+  cross(skb(0x71), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.18.16.2", "198.19.0.2", 31, 4}));
+  cross(skb(0x71), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, natted);
+  // Forgeries, before and after the real request arrives.
+  cross(skb(0x90), kContainerEth0, kOtherContainerNs, MTOOL_HOOK_DEV_QUEUE, reply);
+  cross(skb(0x91), kTargetEth0, kTargetNs, MTOOL_HOOK_NETIF_RX, natted);
+  cross(skb(0x71), kTargetEth0, kTargetNs, MTOOL_HOOK_NETIF_RX, natted);
+  cross(skb(0x92), kContainerEth0, kOtherContainerNs, MTOOL_HOOK_DEV_QUEUE, reply);
+  cross(skb(0x72), kTargetEth0, kTargetNs, MTOOL_HOOK_DEV_QUEUE, reply);
+  cross(skb(0x72), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reply);
+  cross(skb(0x72), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.18.16.2", 31, 4, true}));
+  const auto r = record(kContainerNs, 31, 4);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->target_count, 2);
+  EXPECT_EQ(r->target[0].netns, kTargetNs);
+  EXPECT_EQ(r->target[0].hook, static_cast<std::uint32_t>(MTOOL_HOOK_NETIF_RX));
+  EXPECT_EQ(r->target[1].netns, kTargetNs);
+  EXPECT_EQ(r->target[1].hook, static_cast<std::uint32_t>(MTOOL_HOOK_DEV_QUEUE));
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_FOREIGN_CROSSINGS], 3u);
+}
+
+// A neighbour forges the gateway's time exceeded for another container's TTL-1 probe: the
+// bridge forwards it toward the victim, but the host did not make it (it came in on a device),
+// so it is not joined to the probe as an answer from inside the host.
+TEST_F(BpfStateMachine, ForgedInsideAnswerIsIgnored) {
+  const auto probe = udp_probe("198.18.16.2", "198.19.64.10", 40001, 33434, 1);
+  cross(skb(0xB0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, probe);
+  cross(skb(0xB0), kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, probe);
+  const auto forged = icmp_error("198.18.16.1", "198.18.16.2", 11, 0, probe);
+  EXPECT_EQ(cross(skb(0xB1), kVethPeer, kHostNs, MTOOL_HOOK_DEV_QUEUE, forged, 0x0800,
+                  kOtherVethPeer),
+            XDP_DROP);
+  cross(skb(0xB1), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, forged);
+  EXPECT_FALSE(record(kContainerNs, 40001, 33434, AF_INET, IPPROTO_UDP).has_value());
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_FOREIGN_CROSSINGS], 1u);
+}
+
+// The record names the process that sent the probe, so that only it can take the record
+// through the socket; a neighbour of the same namespace asking for it gets nothing and leaves
+// it in place.
+TEST_F(BpfStateMachine, RecordNamesItsSenderAndOnlyItTakesIt) {
+  const auto request = ipv4_packet({"198.18.16.2", "198.19.0.2", 61, 1});
+  cross(skb(0x61), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, request, 0x0800, 0, 4321);
+  cross(skb(0x61), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.19.0.1", "198.19.0.2", 61, 1}));
+  cross(skb(0x62), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.19.0.1", 61, 1, true}));
+  cross(skb(0x62), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.18.16.2", 61, 1, true}));
+  const auto r = record(kContainerNs, 61, 1);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->sender_pid, 4321u);
+  correlate::RecordReader reader(programs_->records_fd(), programs_->devices_fd());
+  mtool_record taken{};
+  std::array<mtool_device_name, MTOOL_NAMED_CROSSINGS> names{};
+  EXPECT_FALSE(reader.take(r->key, taken, names.data(), 999));
+  EXPECT_TRUE(record(kContainerNs, 61, 1).has_value());
+  EXPECT_TRUE(reader.take(r->key, taken, names.data(), 4321));
+  EXPECT_FALSE(record(kContainerNs, 61, 1).has_value());
+}
+
+// One namespace may have only so many probes a second followed: a flood beyond the burst is
+// not followed (and costs the others nothing), while another namespace's probe still is.
+TEST_F(BpfStateMachine, NamespaceRateLimitsItsOwnProbesOnly) {
+  programs_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(pin_dir_, ec);
+  programs_ = std::make_unique<KernelPrograms>(pin_dir_, kHostNs, KernelPrograms::Purpose::kTest,
+                                               /*namespace_probe_rate=*/10);
+  programs_->set_uplinks({kUplink});
+  programs_->subscribe(kContainerNs, 1);
+  programs_->subscribe(kOtherContainerNs, 1);
+  const int flood = MTOOL_NAMESPACE_PROBE_BURST + 100;
+  for (int i = 0; i < flood; ++i) {
+    cross(skb(0x10000 + static_cast<std::uint64_t>(i)), kContainerEth0, kContainerNs,
+          MTOOL_HOOK_DEV_QUEUE, udp_probe("198.18.16.2", "198.19.0.2", 40000, 33434 + i % 30));
+  }
+  auto c = programs_->counters();
+  EXPECT_GE(c[MTOOL_CTR_RATE_LIMITED], 90u);
+  EXPECT_LE(c[MTOOL_CTR_EGRESS_STARTED], static_cast<std::uint64_t>(MTOOL_NAMESPACE_PROBE_BURST + 10));
+  round_trip(kOtherContainerNs, kOtherVethPeer, "198.18.16.11", 77, 77, 1, skb(0x9A00),
+             skb(0x9B00));
+  EXPECT_TRUE(record(kOtherContainerNs, 77, 1).has_value());
+}
+
+// Probes nobody answers wait in a map every tenant shares; one namespace may fill only its
+// quota of it, so another's probe still finds room and is corrected.
+TEST_F(BpfStateMachine, NamespaceWaitingQuotaLeavesRoomForOthers) {
+  programs_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(pin_dir_, ec);
+  programs_ = std::make_unique<KernelPrograms>(pin_dir_, kHostNs, KernelPrograms::Purpose::kTest,
+                                               /*namespace_probe_rate=*/100000000);
+  programs_->set_uplinks({kUplink});
+  programs_->subscribe(kContainerNs, 1);
+  programs_->subscribe(kOtherContainerNs, 1);
+  const int unanswered = MTOOL_WAITING_PER_NAMESPACE + 50;
+  for (int i = 0; i < unanswered; ++i) {
+    const std::uint64_t id = skb(0x20000 + static_cast<std::uint64_t>(i));
+    const auto sport = static_cast<std::uint16_t>(20000 + i / 60);
+    const auto dport = static_cast<std::uint16_t>(33434 + i % 60);
+    cross(id, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE,
+          udp_probe("198.18.16.2", "198.19.64.10", sport, dport));
+    cross(id, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE,
+          udp_probe("198.19.0.1", "198.19.64.10", sport, dport, 2));
+  }
+  const auto c = programs_->counters();
+  EXPECT_EQ(c[MTOOL_CTR_QUOTA_FULL], 50u);
+  EXPECT_EQ(c[MTOOL_CTR_EGRESS_COMPLETED], static_cast<std::uint64_t>(MTOOL_WAITING_PER_NAMESPACE));
+  round_trip(kOtherContainerNs, kOtherVethPeer, "198.18.16.11", 78, 78, 1, skb(0x9C00),
+             skb(0x9D00));
+  EXPECT_TRUE(record(kOtherContainerNs, 78, 1).has_value());
 }
 
 // The tracing programs load and attach on this kernel's BTF tracepoints, the cheap typed hook

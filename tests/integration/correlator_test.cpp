@@ -34,7 +34,11 @@
 #include <thread>
 #include <vector>
 
+#include <bpf/bpf.h>
+
 #include "correlator_abi.h"
+#include "net/netns_cookie.h"
+#include "util/fd.h"
 #include "harness.h"
 #include "processes.h"
 
@@ -64,9 +68,16 @@ std::string as_nobody() {
          " --clear-groups ";
 }
 
-std::uint32_t netns_inode(const std::string& name) {
-  struct stat st {};
-  return stat(("/run/netns/" + name).c_str(), &st) == 0 ? static_cast<std::uint32_t>(st.st_ino) : 0;
+// The cookie of a named network namespace (what the correlator keys records by), read from a
+// thread that enters it: setns moves only the calling thread.
+std::uint64_t netns_cookie(const std::string& name) {
+  std::uint64_t cookie = 0;
+  std::thread([&] {
+    const int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && setns(fd, CLONE_NEWNET) == 0) cookie = net::own_netns_cookie();
+    if (fd >= 0) close(fd);
+  }).join();
+  return cookie;
 }
 
 // One ping's --json output, split by record type.
@@ -122,11 +133,11 @@ void expect_every_reply_corrected(const PingJson& p, const std::string& who) {
 }
 
 // The namespace of the sender's own device, as the correlator recorded it, for every reply.
-std::set<std::uint32_t> sender_namespaces(const PingJson& p) {
-  std::set<std::uint32_t> out;
+std::set<std::uint64_t> sender_namespaces(const PingJson& p) {
+  std::set<std::uint64_t> out;
   for (const json& r : p.replies) {
     if (r.contains("correction") && !r["correction"]["egress_path"].empty()) {
-      out.insert(r["correction"]["egress_path"][0]["netns"].get<std::uint32_t>());
+      out.insert(r["correction"]["egress_path"][0]["netns"].get<std::uint64_t>());
     }
   }
   return out;
@@ -303,7 +314,7 @@ TEST_F(CorrelatorTest, Ipv6RepliesCorrected) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const PingJson p = parse_ping_json(r.out);
   expect_every_reply_corrected(p, "IPv6 container ping");
-  EXPECT_EQ(sender_namespaces(p), std::set<std::uint32_t>{netns_inode(container())});
+  EXPECT_EQ(sender_namespaces(p), std::set<std::uint64_t>{netns_cookie(container())});
 }
 
 // Two co-located containers flood the same target; every probe of the measuring container is
@@ -331,7 +342,7 @@ TEST_F(CorrelatorTest, CoverageUnderFloodLoad) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const PingJson p = parse_ping_json(r.out);
   expect_every_reply_corrected(p, "container under flood");
-  EXPECT_EQ(sender_namespaces(p), std::set<std::uint32_t>{netns_inode(container())});
+  EXPECT_EQ(sender_namespaces(p), std::set<std::uint64_t>{netns_cookie(container())});
 }
 
 // --breakdown names the devices crossed, in order, and the reply line stays iputils' up to the
@@ -414,8 +425,8 @@ TEST_F(CorrelatorTest, SameIdentifierInTwoContainers) {
   // They really ran at the same time.
   EXPECT_LT(a.replies.front()["time"].get<double>(), b.replies.back()["time"].get<double>());
 
-  EXPECT_EQ(sender_namespaces(a), std::set<std::uint32_t>{netns_inode(container())});
-  EXPECT_EQ(sender_namespaces(b), std::set<std::uint32_t>{netns_inode(load(1))});
+  EXPECT_EQ(sender_namespaces(a), std::set<std::uint64_t>{netns_cookie(container())});
+  EXPECT_EQ(sender_namespaces(b), std::set<std::uint64_t>{netns_cookie(load(1))});
   const auto wire_a = wire_idents(a);
   const auto wire_b = wire_idents(b);
   std::set<std::uint32_t> on_the_wire = wire_a;
@@ -457,23 +468,32 @@ TEST_F(CorrelatorTest, UnprivilegedGetsOwnCorrections) {
     const mtool_answer& a = stranger.answers[i];
     EXPECT_EQ(a.status, static_cast<std::uint32_t>(MTOOL_ANSWER_NOT_FOUND))
         << "load1 got seq " << sequences[i];
-    EXPECT_EQ(a.caller_netns, netns_inode(load(1)));
+    EXPECT_EQ(a.caller_netns, netns_cookie(load(1)));
     EXPECT_EQ(a.caller_in_host_netns, 0U);
   }
 
-  // The container itself finds every one of them.
-  const QueryOutcome owner = query_records_from(container(), 777, sequences);
-  ASSERT_EQ(owner.error, "");
+  // Another process of the same container: nothing either, for the records name the ping
+  // that sent them; and asking took nothing away.
+  const QueryOutcome neighbour = query_records_from(container(), 777, sequences);
+  ASSERT_EQ(neighbour.error, "");
+  const UniqueFd records(bpf_obj_get((std::string(kPinDir) + "/" MTOOL_MAP_RECORDS).c_str()));
+  ASSERT_TRUE(records) << "cannot open the pinned records map";
   for (std::size_t i = 0; i < sequences.size(); ++i) {
-    const mtool_answer& a = owner.answers[i];
-    EXPECT_EQ(a.status, static_cast<std::uint32_t>(MTOOL_ANSWER_FOUND))
-        << "container lacks seq " << sequences[i];
-    EXPECT_EQ(a.caller_netns, netns_inode(container()));
-    EXPECT_EQ(a.record.key.netns, netns_inode(container()));
-    EXPECT_EQ(a.record.key.flow, 777);
-    EXPECT_EQ(a.record.key.sequence, sequences[i]);
-    EXPECT_GT(a.record.egress_count, 0);
-    EXPECT_GT(a.record.ingress_count, 0);
+    const mtool_answer& a = neighbour.answers[i];
+    EXPECT_EQ(a.status, static_cast<std::uint32_t>(MTOOL_ANSWER_NOT_FOUND))
+        << "a neighbour process got seq " << sequences[i];
+    EXPECT_EQ(a.caller_netns, netns_cookie(container()));
+    mtool_probe_key key{};
+    key.netns = netns_cookie(container());
+    key.family = AF_INET;
+    key.protocol = IPPROTO_ICMP;
+    key.flow = 777;
+    key.sequence = sequences[i];
+    mtool_record r{};
+    ASSERT_EQ(bpf_map_lookup_elem(records.get(), &key, &r), 0) << "seq " << sequences[i] << " gone";
+    EXPECT_NE(r.sender_pid, 0U);
+    EXPECT_GT(r.egress_count, 0);
+    EXPECT_GT(r.ingress_count, 0);
   }
 }
 

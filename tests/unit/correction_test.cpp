@@ -91,10 +91,10 @@ mtool_record sample_record() {
   r.sender_rx_ns = 58000;
   r.wire_flow = 27071;
   r.egress_count = 2;
-  r.egress[0] = {1000, 2, 20, MTOOL_HOOK_DEV_QUEUE, 0};
-  r.egress[1] = {31000, 12, 1, MTOOL_HOOK_DEV_QUEUE, 0};
+  r.egress[0] = {1000, 20, 2, MTOOL_HOOK_DEV_QUEUE};
+  r.egress[1] = {31000, 1, 12, MTOOL_HOOK_DEV_QUEUE};
   r.ingress_count = 1;
-  r.ingress[0] = {51000, 12, 1, MTOOL_HOOK_NETIF_RX, 0};
+  r.ingress[0] = {51000, 1, 12, MTOOL_HOOK_NETIF_RX};
   return r;
 }
 
