@@ -33,6 +33,6 @@ fi
 
 # bpffs is where the correlator pins its maps; mount it if it is not there yet.
 if [[ $(id -u) -eq 0 ]] && ! mountpoint -q /sys/fs/bpf; then
-  mount -t bpf bpf /sys/fs/bpf
+  mount -t bpf -o mode=0700 bpf /sys/fs/bpf
 fi
 echo "setup: ok"

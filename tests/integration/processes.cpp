@@ -141,12 +141,13 @@ void Background::reap(int flags) {
   return ::testing::AssertionFailure() << r.err;
 }
 
-::testing::AssertionResult CorrelatorProcess::start(const std::string& uplink) {
+::testing::AssertionResult CorrelatorProcess::start(const std::string& uplink,
+                                                   const std::string& extra_options) {
   ++starts_;
-  process_ =
-      std::make_unique<Background>("exec " + mtool_binary() + " correlator --uplink " + uplink +
-                                       " --pin-dir " + pin_dir_ + " --socket " + socket_,
-                                   "correlator" + std::to_string(starts_));
+  process_ = std::make_unique<Background>(
+      "exec " + mtool_binary() + " correlator --uplink " + uplink + " --pin-dir " + pin_dir_ +
+          " --socket " + socket_ + (extra_options.empty() ? "" : " " + extra_options),
+      "correlator" + std::to_string(starts_));
   if (!process_->started()) return ::testing::AssertionFailure() << "cannot spawn the correlator";
   bool exited = false;
   const bool up = wait_until(

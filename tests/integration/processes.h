@@ -85,8 +85,9 @@ class CorrelatorProcess {
  public:
   CorrelatorProcess(std::string pin_dir, std::string socket)
       : pin_dir_(std::move(pin_dir)), socket_(std::move(socket)) {}
-  // Starts it and waits (up to 5 s) until it answers on its socket.
-  ::testing::AssertionResult start(const std::string& uplink);
+  // Starts it (with `extra_options` for `mtool correlator`) and waits (up to 5 s) until it
+  // answers on its socket.
+  ::testing::AssertionResult start(const std::string& uplink, const std::string& extra_options = "");
   // SIGTERM; the exit code, or nullopt if it had to be killed (or never ran).
   std::optional<int> stop();
   [[nodiscard]] bool running() const { return process_ != nullptr; }
