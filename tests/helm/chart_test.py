@@ -2,7 +2,9 @@
 """Renders helm/mtool with tests/helm/render (Helm's template engine and schema validator,
 built here with Debian's Go packages) under several value sets and checks the manifests: what
 the correlator DaemonSet may do and mount, what a campaign Job runs and where its results go,
-the CronJob, the `helm test` hook, and that the schema refuses bad values.
+the CronJob, the `helm test` hook, every pod against the Pod Security Standards (a rule table
+written from the Kubernetes document), the campaign's distinct vantage points, and that the
+schema refuses bad values.
 
     usage: tests/helm/chart_test.py [path/to/render]   (builds the renderer when not given)
 """
@@ -28,12 +30,18 @@ def build_renderer(directory):
     return out
 
 
-def render(*sets, expect_failure=False):
+def render(*sets, values=None, expect_failure=False):
+    """`helm template` with --set assignments and, when given, a values file made of `values`."""
     args = [RENDER]
-    for s in sets:
-        args += ["--set", s]
-    args.append(CHART)
-    r = subprocess.run(args, capture_output=True, text=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        if values is not None:
+            yaml.safe_dump(values, f)
+            f.flush()
+            args += ["-f", f.name]
+        for s in sets:
+            args += ["--set", s]
+        args.append(CHART)
+        r = subprocess.run(args, capture_output=True, text=True)
     if expect_failure:
         assert r.returncode != 0, "rendering should have failed:\n" + r.stdout
         return r.stderr
@@ -120,13 +128,27 @@ class Campaign(unittest.TestCase):
         self.assertEqual(c["args"][0], "run")
         self.assertIn("--pps=250", c["args"])
         self.assertEqual(c["args"][-1], "/etc/mtool/measurements.json")
-        self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"], "add": ["NET_RAW"]})
+        self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"]})
+        self.assertFalse(c["securityContext"]["allowPrivilegeEscalation"])
         env = {e["name"]: e for e in c["env"]}
         self.assertIn("job-completion-index", env["MTOOL_PRB_ID"]["valueFrom"]["fieldRef"]["fieldPath"])
-        self.assertEqual(env["MTOOL_CORRELATOR_SOCKET"]["value"], "/run/mtool/correlator.sock")
-        mounts = {m["name"]: m for m in c["volumeMounts"]}
-        self.assertTrue(mounts["mtool-socket"]["readOnly"])
+        # Corrections need no volume: the correlator listens inside the pod's network namespace.
+        self.assertNotIn("MTOOL_CORRELATOR_SOCKET", env)
+        self.assertEqual([m["name"] for m in c["volumeMounts"]], ["measurements"])
+        self.assertEqual([v["name"] for v in pod["volumes"]], ["measurements"])
         self.assertFalse(any(a.startswith("--out") for a in c["args"]))  # stdout
+
+    def test_the_host_socket_only_on_request(self):
+        docs = render("campaign.enabled=true", "tests.target=198.18.0.1", "correlatorSocketFromHost=true")
+        for pod in (by_kind(docs, "Job")["spec"]["template"]["spec"], by_kind(docs, "Pod")["spec"]):
+            c = pod["containers"][0]
+            env = {e["name"]: e for e in c["env"]}
+            self.assertEqual(env["MTOOL_CORRELATOR_SOCKET"]["value"], "/run/mtool/correlator.sock")
+            mounts = {m["name"]: m for m in c["volumeMounts"]}
+            self.assertEqual(mounts["mtool-socket"]["mountPath"], "/run/mtool")
+            self.assertTrue(mounts["mtool-socket"]["readOnly"])
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            self.assertEqual(volumes["mtool-socket"]["hostPath"]["path"], "/run/mtool")
 
     def test_fixed_probe_id_and_results_on_a_volume(self):
         docs = render("campaign.enabled=true", "campaign.prbId=6001", "campaign.output.type=volume",
@@ -161,6 +183,18 @@ class HelmTest(unittest.TestCase):
 
     def test_no_target_no_hook(self):
         self.assertNotIn("Pod", [d["kind"] for d in render()])
+
+    def test_no_volume_and_no_capability(self):
+        spec = by_kind(render("tests.target=198.18.0.1"), "Pod")["spec"]
+        self.assertNotIn("volumes", spec)
+        c = spec["containers"][0]
+        self.assertNotIn("volumeMounts", c)
+        self.assertNotIn("env", c)
+        self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"]})
+        self.assertIn({"name": "net.ipv4.ping_group_range", "value": "0 2147483647"}, spec["securityContext"]["sysctls"])
+        # campaign.tcpTraceroute is the campaign's alone: the test only pings.
+        c = by_kind(render("tests.target=198.18.0.1", "campaign.tcpTraceroute=true"), "Pod")["spec"]["containers"][0]
+        self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"]})
 
 
 class Schema(unittest.TestCase):
