@@ -2,7 +2,9 @@
 """Renders helm/mtool with tests/helm/render (Helm's template engine and schema validator,
 built here with Debian's Go packages) under several value sets and checks the manifests: what
 the correlator DaemonSet may do and mount, what a campaign Job runs and where its results go,
-the CronJob, the `helm test` hook, and that the schema refuses bad values.
+the CronJob, the `helm test` hook, every pod against the Pod Security Standards (a rule table
+written from the Kubernetes document), the campaign's distinct vantage points, and that the
+schema refuses bad values.
 
     usage: tests/helm/chart_test.py [path/to/render]   (builds the renderer when not given)
 """
@@ -28,12 +30,18 @@ def build_renderer(directory):
     return out
 
 
-def render(*sets, expect_failure=False):
+def render(*sets, values=None, expect_failure=False):
+    """`helm template` with --set assignments and, when given, a values file made of `values`."""
     args = [RENDER]
-    for s in sets:
-        args += ["--set", s]
-    args.append(CHART)
-    r = subprocess.run(args, capture_output=True, text=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        if values is not None:
+            yaml.safe_dump(values, f)
+            f.flush()
+            args += ["-f", f.name]
+        for s in sets:
+            args += ["--set", s]
+        args.append(CHART)
+        r = subprocess.run(args, capture_output=True, text=True)
     if expect_failure:
         assert r.returncode != 0, "rendering should have failed:\n" + r.stdout
         return r.stderr
@@ -45,6 +53,140 @@ def by_kind(docs, kind):
     found = [d for d in docs if d["kind"] == kind]
     assert len(found) == 1, f"{len(found)} {kind}s in {[d['kind'] for d in docs]}"
     return found[0]
+
+
+# --- Pod Security Standards -------------------------------------------------------------------
+# The controls of https://kubernetes.io/docs/concepts/security/pod-security-standards/ (Baseline,
+# then what Restricted adds), each by its name in that document, with its restricted fields and
+# allowed values; the Privileged level is the absence of these rules. Windows-only nuances
+# (spec.os.name) do not apply to these Linux pods.
+
+BASELINE_CAPABILITIES = {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+                         "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+                "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
+                "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",  # 1.27+
+                "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",  # 1.29+
+                "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"}  # 1.29+
+SELINUX_TYPES = {None, "", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
+PROFILE_TYPES = {"RuntimeDefault", "Localhost"}
+RESTRICTED_VOLUME_TYPES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                           "persistentVolumeClaim", "projected", "secret"}
+
+
+def _containers(spec):
+    """spec.containers[*], spec.initContainers[*], spec.ephemeralContainers[*]."""
+    return spec.get("containers", []) + spec.get("initContainers", []) + spec.get("ephemeralContainers", [])
+
+
+def _pod_sc(spec):
+    return spec.get("securityContext") or {}
+
+
+def _scs(spec):
+    """Every container's securityContext (an empty one where it has none)."""
+    return [c.get("securityContext") or {} for c in _containers(spec)]
+
+
+def _caps(sc, field):
+    return set((sc.get("capabilities") or {}).get(field) or [])
+
+
+def _host_fields(c):
+    """The host of every probe and lifecycle hook handler of a container."""
+    handlers = [c.get(p) or {} for p in ("livenessProbe", "readinessProbe", "startupProbe")]
+    handlers += [(c.get("lifecycle") or {}).get(h) or {} for h in ("postStart", "preStop")]
+    return [(h.get(kind) or {}).get("host") for h in handlers for kind in ("httpGet", "tcpSocket")]
+
+
+def _non_root(spec):
+    pod, containers = _pod_sc(spec).get("runAsNonRoot"), [sc.get("runAsNonRoot") for sc in _scs(spec)]
+    if pod is True:  # the container fields may then be undefined, not false
+        return all(v in (None, True) for v in containers)
+    return all(v is True for v in containers)
+
+
+def _restricted_seccomp(spec):
+    pod, containers = _profile(_pod_sc(spec)), [_profile(sc) for sc in _scs(spec)]
+    if pod in PROFILE_TYPES:  # the container fields may then be undefined
+        return all(t is None or t in PROFILE_TYPES for t in containers)
+    return pod is None and all(t in PROFILE_TYPES for t in containers)
+
+
+def _profile(sc, field="seccompProfile"):
+    return (sc.get(field) or {}).get("type")
+
+
+def _apparmor_annotations_ok(meta):
+    values = [v for k, v in (meta.get("annotations") or {}).items()
+              if k.startswith("container.apparmor.security.beta.kubernetes.io/")]
+    return all(v == "runtime/default" or v.startswith("localhost/") for v in values)
+
+
+# (level, control, check(metadata, spec) -> the pod complies)
+PSS_RULES = [
+    # Baseline
+    ("Baseline", "HostProcess", lambda m, s: all(
+        (sc.get("windowsOptions") or {}).get("hostProcess") in (None, False) for sc in [_pod_sc(s)] + _scs(s))),
+    ("Baseline", "Host Namespaces", lambda m, s: all(
+        s.get(f) in (None, False) for f in ("hostNetwork", "hostPID", "hostIPC"))),
+    ("Baseline", "Privileged Containers", lambda m, s: all(sc.get("privileged") in (None, False) for sc in _scs(s))),
+    ("Baseline", "Capabilities", lambda m, s: all(_caps(sc, "add") <= BASELINE_CAPABILITIES for sc in _scs(s))),
+    ("Baseline", "HostPath Volumes", lambda m, s: all(v.get("hostPath") is None for v in s.get("volumes", []))),
+    ("Baseline", "Host Ports", lambda m, s: all(
+        p.get("hostPort") in (None, 0) for c in _containers(s) for p in c.get("ports", []))),
+    ("Baseline", "Host Probes / Lifecycle Hooks", lambda m, s: all(
+        h in (None, "") for c in _containers(s) for h in _host_fields(c))),
+    ("Baseline", "AppArmor", lambda m, s: _apparmor_annotations_ok(m) and all(
+        _profile(sc, "appArmorProfile") in {None} | PROFILE_TYPES for sc in [_pod_sc(s)] + _scs(s))),
+    ("Baseline", "SELinux", lambda m, s: all(
+        (sc.get("seLinuxOptions") or {}).get("type") in SELINUX_TYPES
+        and (sc.get("seLinuxOptions") or {}).get("user") in (None, "")
+        and (sc.get("seLinuxOptions") or {}).get("role") in (None, "") for sc in [_pod_sc(s)] + _scs(s))),
+    ("Baseline", "/proc Mount Type", lambda m, s: all(sc.get("procMount") in (None, "Default") for sc in _scs(s))),
+    ("Baseline", "Seccomp", lambda m, s: all(
+        _profile(sc) in {None} | PROFILE_TYPES for sc in [_pod_sc(s)] + _scs(s))),
+    ("Baseline", "Sysctls", lambda m, s: all(
+        x["name"] in SAFE_SYSCTLS for x in _pod_sc(s).get("sysctls") or [])),
+    # Restricted: everything from Baseline, and
+    ("Restricted", "Volume Types", lambda m, s: all(
+        any(v.get(t) is not None for t in RESTRICTED_VOLUME_TYPES) for v in s.get("volumes", []))),
+    ("Restricted", "Privilege Escalation", lambda m, s: all(sc.get("allowPrivilegeEscalation") is False for sc in _scs(s))),
+    ("Restricted", "Running as Non-root", lambda m, s: _non_root(s)),
+    ("Restricted", "Running as Non-root user", lambda m, s: all(
+        sc.get("runAsUser") != 0 for sc in [_pod_sc(s)] + _scs(s))),
+    ("Restricted", "Seccomp", lambda m, s: _restricted_seccomp(s)),
+    ("Restricted", "Capabilities", lambda m, s: all(
+        "ALL" in _caps(sc, "drop") and _caps(sc, "add") <= {"NET_BIND_SERVICE"} for sc in _scs(s))),
+]
+
+
+def pss_violations(pod, level):
+    """The controls `pod` (a Pod or a pod template: metadata + spec) breaks at `level`
+    ("baseline" or "restricted"), as "Level/Control"."""
+    levels = {"baseline": ["Baseline"], "restricted": ["Baseline", "Restricted"]}[level]
+    meta, spec = pod.get("metadata") or {}, pod["spec"]
+    return sorted(f"{lv}/{name}" for lv, name, ok in PSS_RULES if lv in levels and not ok(meta, spec))
+
+
+def pss_level(pod):
+    """The most restrictive Pod Security level that admits `pod`."""
+    if not pss_violations(pod, "restricted"):
+        return "restricted"
+    return "baseline" if not pss_violations(pod, "baseline") else "privileged"
+
+
+def pods_of(docs):
+    """{kind: pod template or Pod} for every pod-making manifest rendered."""
+    pods = {}
+    for d in docs:
+        if d["kind"] in ("Job", "DaemonSet"):
+            pods[d["kind"]] = d["spec"]["template"]
+        elif d["kind"] == "CronJob":
+            pods[d["kind"]] = d["spec"]["jobTemplate"]["spec"]["template"]
+        elif d["kind"] == "Pod":
+            pods[d["kind"]] = d
+    return pods
 
 
 class Correlator(unittest.TestCase):
@@ -120,13 +262,27 @@ class Campaign(unittest.TestCase):
         self.assertEqual(c["args"][0], "run")
         self.assertIn("--pps=250", c["args"])
         self.assertEqual(c["args"][-1], "/etc/mtool/measurements.json")
-        self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"], "add": ["NET_RAW"]})
+        self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"]})
+        self.assertFalse(c["securityContext"]["allowPrivilegeEscalation"])
         env = {e["name"]: e for e in c["env"]}
         self.assertIn("job-completion-index", env["MTOOL_PRB_ID"]["valueFrom"]["fieldRef"]["fieldPath"])
-        self.assertEqual(env["MTOOL_CORRELATOR_SOCKET"]["value"], "/run/mtool/correlator.sock")
-        mounts = {m["name"]: m for m in c["volumeMounts"]}
-        self.assertTrue(mounts["mtool-socket"]["readOnly"])
+        # Corrections need no volume: the correlator listens inside the pod's network namespace.
+        self.assertNotIn("MTOOL_CORRELATOR_SOCKET", env)
+        self.assertEqual([m["name"] for m in c["volumeMounts"]], ["measurements"])
+        self.assertEqual([v["name"] for v in pod["volumes"]], ["measurements"])
         self.assertFalse(any(a.startswith("--out") for a in c["args"]))  # stdout
+
+    def test_the_host_socket_only_on_request(self):
+        docs = render("campaign.enabled=true", "tests.target=198.18.0.1", "correlatorSocketFromHost=true")
+        for pod in (by_kind(docs, "Job")["spec"]["template"]["spec"], by_kind(docs, "Pod")["spec"]):
+            c = pod["containers"][0]
+            env = {e["name"]: e for e in c["env"]}
+            self.assertEqual(env["MTOOL_CORRELATOR_SOCKET"]["value"], "/run/mtool/correlator.sock")
+            mounts = {m["name"]: m for m in c["volumeMounts"]}
+            self.assertEqual(mounts["mtool-socket"]["mountPath"], "/run/mtool")
+            self.assertTrue(mounts["mtool-socket"]["readOnly"])
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            self.assertEqual(volumes["mtool-socket"]["hostPath"]["path"], "/run/mtool")
 
     def test_fixed_probe_id_and_results_on_a_volume(self):
         docs = render("campaign.enabled=true", "campaign.prbId=6001", "campaign.output.type=volume",
@@ -162,6 +318,234 @@ class HelmTest(unittest.TestCase):
     def test_no_target_no_hook(self):
         self.assertNotIn("Pod", [d["kind"] for d in render()])
 
+    def test_no_volume_and_no_capability(self):
+        spec = by_kind(render("tests.target=198.18.0.1"), "Pod")["spec"]
+        self.assertNotIn("volumes", spec)
+        c = spec["containers"][0]
+        self.assertNotIn("volumeMounts", c)
+        self.assertNotIn("env", c)
+        self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"]})
+        self.assertIn({"name": "net.ipv4.ping_group_range", "value": "0 2147483647"}, spec["securityContext"]["sysctls"])
+        # campaign.tcpTraceroute is the campaign's alone: the test only pings.
+        c = by_kind(render("tests.target=198.18.0.1", "campaign.tcpTraceroute=true"), "Pod")["spec"]["containers"][0]
+        self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"]})
+
+
+class PodSecurityRules(unittest.TestCase):
+    """The rule table itself: a restricted pod, broken one field at a time, fails exactly the
+    controls the document names for that field."""
+
+    @staticmethod
+    def restricted_pod():
+        return {"metadata": {}, "spec": {
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"},
+                                "sysctls": [{"name": "net.ipv4.ping_group_range", "value": "0 1"}]},
+            "containers": [{"name": "c", "securityContext": {
+                "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}],
+            "volumes": [{"name": "v", "configMap": {"name": "x"}}]}}
+
+    def test_each_control_by_name(self):
+        def container(pod):
+            return pod["spec"]["containers"][0]
+
+        def sc(pod):
+            return container(pod)["securityContext"]
+
+        cases = [
+            ("hostProcess", lambda p: sc(p).update(windowsOptions={"hostProcess": True}), ["Baseline/HostProcess"]),
+            ("hostNetwork", lambda p: p["spec"].update(hostNetwork=True), ["Baseline/Host Namespaces"]),
+            ("hostPID", lambda p: p["spec"].update(hostPID=True), ["Baseline/Host Namespaces"]),
+            ("hostIPC", lambda p: p["spec"].update(hostIPC=True), ["Baseline/Host Namespaces"]),
+            ("privileged", lambda p: sc(p).update(privileged=True), ["Baseline/Privileged Containers"]),
+            ("add NET_RAW", lambda p: sc(p)["capabilities"].update(add=["NET_RAW"]),
+             ["Baseline/Capabilities", "Restricted/Capabilities"]),
+            ("add CHOWN", lambda p: sc(p)["capabilities"].update(add=["CHOWN"]), ["Restricted/Capabilities"]),
+            ("add NET_BIND_SERVICE", lambda p: sc(p)["capabilities"].update(add=["NET_BIND_SERVICE"]), []),
+            ("no drop ALL", lambda p: sc(p)["capabilities"].update(drop=["NET_RAW"]), ["Restricted/Capabilities"]),
+            ("hostPath", lambda p: p["spec"]["volumes"].append({"name": "h", "hostPath": {"path": "/"}}),
+             ["Baseline/HostPath Volumes", "Restricted/Volume Types"]),
+            ("nfs", lambda p: p["spec"]["volumes"].append({"name": "n", "nfs": {"server": "s", "path": "/"}}),
+             ["Restricted/Volume Types"]),
+            ("hostPort", lambda p: container(p).update(ports=[{"containerPort": 80, "hostPort": 80}]),
+             ["Baseline/Host Ports"]),
+            ("probe host", lambda p: container(p).update(readinessProbe={"httpGet": {"host": "10.0.0.1", "port": 80}}),
+             ["Baseline/Host Probes / Lifecycle Hooks"]),
+            ("hook host", lambda p: container(p).update(lifecycle={"preStop": {"tcpSocket": {"host": "h", "port": 1}}}),
+             ["Baseline/Host Probes / Lifecycle Hooks"]),
+            ("AppArmor field", lambda p: sc(p).update(appArmorProfile={"type": "Unconfined"}), ["Baseline/AppArmor"]),
+            ("AppArmor annotation", lambda p: p["metadata"].update(
+                annotations={"container.apparmor.security.beta.kubernetes.io/c": "unconfined"}), ["Baseline/AppArmor"]),
+            ("SELinux type", lambda p: sc(p).update(seLinuxOptions={"type": "spc_t"}), ["Baseline/SELinux"]),
+            ("SELinux user", lambda p: sc(p).update(seLinuxOptions={"user": "system_u"}), ["Baseline/SELinux"]),
+            ("procMount", lambda p: sc(p).update(procMount="Unmasked"), ["Baseline//proc Mount Type"]),
+            ("Unconfined", lambda p: sc(p).update(seccompProfile={"type": "Unconfined"}),
+             ["Baseline/Seccomp", "Restricted/Seccomp"]),
+            ("no seccomp", lambda p: p["spec"]["securityContext"].pop("seccompProfile"), ["Restricted/Seccomp"]),
+            ("unsafe sysctl", lambda p: p["spec"]["securityContext"]["sysctls"].append(
+                {"name": "net.ipv4.ip_forward", "value": "1"}), ["Baseline/Sysctls"]),
+            ("escalation unset", lambda p: sc(p).pop("allowPrivilegeEscalation"), ["Restricted/Privilege Escalation"]),
+            ("escalation true", lambda p: sc(p).update(allowPrivilegeEscalation=True), ["Restricted/Privilege Escalation"]),
+            ("runAsNonRoot unset", lambda p: p["spec"]["securityContext"].pop("runAsNonRoot"),
+             ["Restricted/Running as Non-root"]),
+            ("container runAsNonRoot false", lambda p: sc(p).update(runAsNonRoot=False),
+             ["Restricted/Running as Non-root"]),
+            ("runAsUser 0", lambda p: sc(p).update(runAsUser=0), ["Restricted/Running as Non-root user"]),
+        ]
+        self.assertEqual(pss_violations(self.restricted_pod(), "restricted"), [])
+        for what, change, expected in cases:
+            pod = self.restricted_pod()
+            change(pod)
+            self.assertEqual(pss_violations(pod, "restricted"), expected, what)
+            self.assertEqual(pss_violations(pod, "baseline"), [v for v in expected if v.startswith("Baseline/")], what)
+
+
+class PodSecurity(unittest.TestCase):
+    """Every rendered pod against the Pod Security Standards, by control name."""
+
+    # Value sets under which the measuring pods must stay `restricted`.
+    VALUE_SETS = [
+        (),
+        ("campaign.schedule=*/30 * * * *",),
+        ("campaign.completions=5", "campaign.parallelism=5", "campaign.breakdown=true"),
+        ("campaign.prbId=6001", "campaign.output.type=volume", "campaign.output.persistentVolumeClaim=results"),
+        ("campaign.spread=preferred", "campaign.spreadBy=topology.kubernetes.io/zone"),
+        ("campaign.spread=none", "campaign.nodeSelector.mtool/vantage-point=yes"),
+        ("correlator.leastPrivilege=true",),
+        ("correlator.enabled=false", "podSecurityContext.fsGroup=10001"),
+    ]
+
+    def test_measuring_pods_are_restricted_by_default_and_under_value_sets(self):
+        for sets in self.VALUE_SETS:
+            sets = ("campaign.enabled=true", "tests.target=198.18.0.1") + sets
+            pods = pods_of(render(*sets))
+            kinds = sorted(k for k in pods if k != "DaemonSet")
+            self.assertEqual(kinds, ["CronJob", "Pod"] if "schedule" in str(sets) else ["Job", "Pod"], sets)
+            for kind in kinds:
+                self.assertEqual(pss_violations(pods[kind], "restricted"), [], (kind, sets))
+                self.assertEqual(pss_level(pods[kind]), "restricted")
+
+    def test_the_host_socket_needs_privileged_as_documented(self):
+        for sets in [(), ("campaign.schedule=@hourly",)]:
+            pods = pods_of(render("campaign.enabled=true", "tests.target=198.18.0.1", "correlatorSocketFromHost=true", *sets))
+            for kind in ("CronJob" if sets else "Job", "Pod"):
+                self.assertEqual(pss_violations(pods[kind], "baseline"), ["Baseline/HostPath Volumes"], kind)
+                self.assertEqual(pss_violations(pods[kind], "restricted"),
+                                 ["Baseline/HostPath Volumes", "Restricted/Volume Types"], kind)
+                self.assertEqual(pss_level(pods[kind]), "privileged")
+
+    def test_tcp_traceroute_fails_baseline_and_restricted_by_capabilities(self):
+        for sets in [(), ("campaign.schedule=@hourly",)]:
+            pods = pods_of(render("campaign.enabled=true", "tests.target=198.18.0.1", "campaign.tcpTraceroute=true", *sets))
+            campaign = pods["CronJob" if sets else "Job"]
+            self.assertEqual(pss_violations(campaign, "baseline"), ["Baseline/Capabilities"])
+            self.assertEqual(pss_violations(campaign, "restricted"),
+                             ["Baseline/Capabilities", "Restricted/Capabilities", "Restricted/Privilege Escalation"])
+            self.assertEqual(pss_level(campaign), "privileged")
+            sc = campaign["spec"]["containers"][0]["securityContext"]
+            self.assertEqual(sc["capabilities"], {"drop": ["ALL"], "add": ["NET_RAW"]})
+            # uid 10001 gets NET_RAW only from the image's file capability, which execve grants
+            # only without no_new_privs.
+            self.assertTrue(sc["allowPrivilegeEscalation"])
+            self.assertTrue(sc["runAsNonRoot"])
+            self.assertEqual(pss_level(pods["Pod"]), "restricted")  # the helm test pod only pings
+
+    def test_the_correlator_is_privileged_level(self):
+        # Expected: the node's namespaces, its bpffs/BTF/socket, root and bpf()-class capabilities.
+        common = ["Baseline/Capabilities", "Baseline/Host Namespaces", "Baseline/HostPath Volumes"]
+        restricted = common + ["Restricted/Capabilities", "Restricted/Running as Non-root",
+                               "Restricted/Running as Non-root user", "Restricted/Seccomp", "Restricted/Volume Types"]
+        for sets, extra_baseline, extra_restricted in [
+            ((), [], []),
+            (("correlator.leastPrivilege=true",), [], []),
+            (("correlator.bpffsMountPropagation=Bidirectional",), ["Baseline/Privileged Containers"],
+             ["Baseline/Privileged Containers", "Restricted/Privilege Escalation"]),
+        ]:
+            ds = pods_of(render(*sets))["DaemonSet"]
+            self.assertEqual(pss_violations(ds, "baseline"), sorted(common + extra_baseline), sets)
+            self.assertEqual(pss_violations(ds, "restricted"), sorted(restricted + extra_restricted), sets)
+            self.assertEqual(pss_level(ds), "privileged")
+
+
+def schedule(pod, nodes, replicas):
+    """Where `replicas` copies of `pod`, all running at once, land on `nodes` (label maps) under
+    the pod's required pod anti-affinity, as kube-scheduler filters: a node is feasible unless a
+    pod the term selects already runs in the node's topology domain. None: Pending."""
+    spec = pod["spec"]
+    labels = pod["metadata"]["labels"]
+    terms = ((spec.get("affinity") or {}).get("podAntiAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution", [])
+    placed = []
+    for _ in range(replicas):
+        def feasible(node):
+            for t in terms:
+                if not all(labels.get(k) == v for k, v in t["labelSelector"]["matchLabels"].items()):
+                    continue
+                if any(n.get(t["topologyKey"]) == node.get(t["topologyKey"]) for n in placed if n):
+                    return False
+            return True
+        candidates = [n for n in nodes if feasible(n)]
+        placed.append(candidates[0] if candidates else None)
+    return placed
+
+
+class VantagePoints(unittest.TestCase):
+    NODES = [{"kubernetes.io/hostname": f"node{i}", "topology.kubernetes.io/zone": f"zone{i % 2}"} for i in range(4)]
+
+    def job_pod(self, *sets, values=None):
+        return by_kind(render("campaign.enabled=true", *sets, values=values), "Job")["spec"]["template"]
+
+    def test_an_indexed_campaign_runs_each_index_on_its_own_node(self):
+        pod = self.job_pod("campaign.completions=4", "campaign.parallelism=4")
+        terms = pod["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        self.assertEqual(len(terms), 1)
+        self.assertEqual(terms[0]["topologyKey"], "kubernetes.io/hostname")
+        # The term selects this campaign's pods (by its own labels), nothing else of the release.
+        selector = terms[0]["labelSelector"]["matchLabels"]
+        self.assertEqual(selector, {"app.kubernetes.io/instance": "mtool", "app.kubernetes.io/component": "campaign"})
+        self.assertLessEqual(selector.items(), pod["metadata"]["labels"].items())
+        hosts = [n["kubernetes.io/hostname"] for n in schedule(pod, self.NODES, 4)]
+        self.assertEqual(len(set(hosts)), 4)
+        # More pods at once than nodes: the fifth stays Pending (values.yaml says so).
+        self.assertEqual(schedule(pod, self.NODES, 5)[4], None)
+
+    def test_distinct_zones_preferred_or_none(self):
+        pod = self.job_pod("campaign.spreadBy=topology.kubernetes.io/zone")
+        placed = schedule(pod, self.NODES, 3)
+        self.assertEqual(sorted(n["topology.kubernetes.io/zone"] for n in placed[:2]), ["zone0", "zone1"])
+        self.assertIsNone(placed[2])
+        anti = self.job_pod("campaign.spread=preferred")["spec"]["affinity"]["podAntiAffinity"]
+        self.assertEqual(list(anti), ["preferredDuringSchedulingIgnoredDuringExecution"])
+        weighted = anti["preferredDuringSchedulingIgnoredDuringExecution"][0]
+        self.assertEqual(weighted["weight"], 100)
+        self.assertEqual(weighted["podAffinityTerm"]["topologyKey"], "kubernetes.io/hostname")
+        self.assertNotIn("affinity", self.job_pod("campaign.spread=none")["spec"])
+
+    def test_a_cronjob_spreads_its_runs_too(self):
+        cron = by_kind(render("campaign.enabled=true", "campaign.schedule=@hourly"), "CronJob")
+        affinity = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["affinity"]
+        self.assertIn("requiredDuringSchedulingIgnoredDuringExecution", affinity["podAntiAffinity"])
+
+    def test_the_users_affinity_wins(self):
+        node_affinity = {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "mtool/vantage-point", "operator": "In", "values": ["yes"]}]}]}}
+        # A nodeAffinity of the user's is kept alongside the distinct-nodes rule...
+        affinity = self.job_pod(values={"campaign": {"affinity": {"nodeAffinity": node_affinity}}})["spec"]["affinity"]
+        self.assertEqual(affinity["nodeAffinity"], node_affinity)
+        self.assertEqual(affinity["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]["topologyKey"],
+                         "kubernetes.io/hostname")
+        # ...and a podAntiAffinity of the user's replaces it.
+        mine = {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": {
+            "topologyKey": "topology.kubernetes.io/region", "labelSelector": {"matchLabels": {"a": "b"}}}}]}
+        affinity = self.job_pod(values={"campaign": {"affinity": {"podAntiAffinity": mine}}})["spec"]["affinity"]
+        self.assertEqual(affinity, {"podAntiAffinity": mine})
+
+    def test_topology_spread_constraints_pass_through(self):
+        constraint = {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
+                      "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "campaign"}}}
+        spec = self.job_pod(values={"campaign": {"topologySpreadConstraints": [constraint]}})["spec"]
+        self.assertEqual(spec["topologySpreadConstraints"], [constraint])
+        self.assertNotIn("topologySpreadConstraints", self.job_pod()["spec"])
+
 
 class Schema(unittest.TestCase):
     def test_refuses_bad_values_by_name(self):
@@ -172,6 +556,12 @@ class Schema(unittest.TestCase):
             ("correlator.bpffsMountPropagation=None", "bpffsMountPropagation"),
             ("hostPaths.socketDir=relative", "socketDir"),
             ("campaign.output.type=s3", "campaign.output.type"),
+            ("correlatorSocketFromHost=sometimes", "correlatorSocketFromHost"),
+            ("campaign.tcpTraceroute=1", "campaign.tcpTraceroute"),
+            ("campaign.spread=always", "campaign.spread"),
+            ("campaign.spreadBy=node name", "campaign.spreadBy"),
+            ("campaign.affinity.nodeAfinity.x=y", "nodeAfinity"),
+            ("campaign.topologySpreadConstraints={zone}", "campaign.topologySpreadConstraints"),
         ]:
             err = render(assignment, expect_failure=True)
             self.assertIn("don't meet the specifications", err, assignment)

@@ -12,10 +12,7 @@ spec:
   {{- end }}
   securityContext:
     {{- toYaml .Values.podSecurityContext | nindent 4 }}
-    # Unprivileged ICMP sockets for ping (a safe sysctl): no capability needed for it.
-    sysctls:
-      - name: net.ipv4.ping_group_range
-        value: "0 2147483647"
+    {{- include "mtool.measuringSysctls" . | nindent 4 }}
   containers:
     - name: campaign
       image: {{ include "mtool.image" . }}
@@ -40,19 +37,22 @@ spec:
           valueFrom: {fieldRef: {fieldPath: status.hostIP}}
         - name: POD_NAME
           valueFrom: {fieldRef: {fieldPath: metadata.name}}
-        - name: MTOOL_CORRELATOR_SOCKET
-          value: {{ .Values.hostPaths.socketDir }}/correlator.sock
+        {{- if .Values.correlatorSocketFromHost }}
+        {{- include "mtool.measuringEnv" . | nindent 8 }}
+        {{- end }}
         {{- if not .Values.campaign.prbId }}
         # Each vantage point's own prb_id: its index in the (indexed) Job.
         - name: MTOOL_PRB_ID
           valueFrom: {fieldRef: {fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}
         {{- end }}
       securityContext:
-        {{- include "mtool.measuringSecurityContext" . | nindent 8 }}
+        {{- include "mtool.measuringSecurityContext" (dict "netRaw" .Values.campaign.tcpTraceroute) | nindent 8 }}
       resources:
         {{- toYaml .Values.campaign.resources | nindent 8 }}
       volumeMounts:
+        {{- if .Values.correlatorSocketFromHost }}
         {{- include "mtool.measuringVolumeMounts" . | nindent 8 }}
+        {{- end }}
         - name: measurements
           mountPath: /etc/mtool
           readOnly: true
@@ -61,7 +61,9 @@ spec:
           mountPath: {{ .Values.campaign.output.path }}
         {{- end }}
   volumes:
+    {{- if .Values.correlatorSocketFromHost }}
     {{- include "mtool.measuringVolumes" . | nindent 4 }}
+    {{- end }}
     - name: measurements
       configMap:
         name: {{ include "mtool.fullname" . }}-campaign
@@ -74,8 +76,12 @@ spec:
   nodeSelector:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- with .Values.campaign.affinity }}
+  {{- with include "mtool.campaignAffinity" . }}
   affinity:
+    {{- . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.campaign.topologySpreadConstraints }}
+  topologySpreadConstraints:
     {{- toYaml . | nindent 4 }}
   {{- end }}
   {{- with .Values.campaign.tolerations }}
