@@ -497,6 +497,49 @@ TEST_F(CorrelatorTest, UnprivilegedGetsOwnCorrections) {
   }
 }
 
+// A second container with NET_RAW (load1, as root) subscribes through the correlator, then
+// floods probes nobody answers and forges the target's echo replies for the measuring
+// container's identifier. The measuring container's corrections stay whole: every reply
+// corrected, its target side only from the target's namespace; the correlator counts what it
+// refused (the neighbour's share of the maps, the foreign crossings).
+TEST_F(CorrelatorTest, HostileNeighbourCannotSkewOrCrowdOut) {
+  const ScopedRule drop(bed_["TESTBED_TARGET_NS"], "INPUT -p udp --dport 40000:40999 -j DROP");
+  ASSERT_TRUE(drop.added()) << drop.error();
+  const std::string host_uplink_address = target().substr(0, target().rfind('.')) + ".1";
+  background("ip netns exec " + load(1) + " " + correlator_env() + mtool_binary() +
+                 " ping -q -i 0.2 -c 100 " + target(),
+             "hostile-subscriber");
+  // Subscribed once the daemon counts its connection (the status query is the other one).
+  ASSERT_TRUE(wait_until(
+      [] {
+        return std::string(correlator_answers(kSocket).message()).find("socket: 1 clients") !=
+               std::string::npos;
+      },
+      milliseconds(3000)));
+  background("ip netns exec " + load(1) + " /usr/bin/python3 " + MTOOL_SOURCE_DIR +
+                 "/tests/integration/hostile_neighbour.py " + target() + " " +
+                 host_uplink_address + " 777 12",
+             "hostile");
+  std::this_thread::sleep_for(milliseconds(1000));  // the maps under attack before we start
+
+  const CommandResult r = ping(container(), "-e 777 --json -c 200 -i 0.01");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const PingJson p = parse_ping_json(r.out);
+  expect_every_reply_corrected(p, "the measuring container under attack");
+  const std::uint64_t target_ns = netns_cookie(bed_["TESTBED_TARGET_NS"]);
+  for (const json& reply : p.replies) {
+    for (const json& crossing : reply["correction"]["target_path"]) {
+      ASSERT_EQ(crossing["netns"].get<std::uint64_t>(), target_ns)
+          << "a crossing outside the target entered the target side: " << reply.dump();
+    }
+  }
+  const std::string status = std::string(correlator_answers(kSocket).message());
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(status, m, std::regex(R"(over namespace rate ([0-9]+), over namespace quota ([0-9]+), foreign crossings ([0-9]+))")))
+      << status;
+  EXPECT_GT(std::stoull(m[1]) + std::stoull(m[2]), 0U) << "the flood never reached a limit:\n" << status;
+}
+
 // Restarting the correlator under a running ping: the new one reuses the pinned maps, a root
 // ping keeps its map descriptors, an unprivileged one reconnects to the new socket.
 TEST_F(CorrelatorTest, RestartKeepsCorrecting) {
