@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define MTOOL_ABI_VERSION 2
+#define MTOOL_ABI_VERSION 3
 #define MTOOL_MAX_CROSSINGS 8  /* per direction */
 #define MTOOL_MAX_TARGET_CROSSINGS 4
 /* Device names travel with a record in this order: egress, ingress, target crossings. */
@@ -140,7 +140,11 @@ struct mtool_info {
 	__u32 host_netns;  /* probes from this namespace are not corrected: nothing to correct */
 	__s32 tai_offset_s;  /* CLOCK_TAI - CLOCK_REALTIME (adjtimex), to read skb receive stamps */
 	__u32 pad;
+	/* CLOCK_MONOTONIC ns of the daemon's last publish (every second); 0 once it stopped. The
+	 * maps stay pinned when the daemon stops: a tool trusts them only while this is recent. */
+	__u64 heartbeat_ns;
 };
+#define MTOOL_HEARTBEAT_FRESH_S 3  /* a tool ignores pins whose heartbeat is older than this */
 
 /* Sizes: bounded, and evicted least-recently-used when full (records also by the daemon's
  * sweep after MTOOL_RECORD_TTL_S). */
