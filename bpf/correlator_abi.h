@@ -158,7 +158,11 @@ struct mtool_info {
 	__u32 version;     /* MTOOL_ABI_VERSION */
 	__s32 tai_offset_s;  /* CLOCK_TAI - CLOCK_REALTIME (adjtimex), to read skb receive stamps */
 	__u64 host_netns;  /* cookie; probes from this namespace are not corrected: nothing to */
+	/* CLOCK_MONOTONIC ns of the daemon's last publish (every second); 0 once it stopped. The
+	 * maps stay pinned when the daemon stops: a tool trusts them only while this is recent. */
+	__u64 heartbeat_ns;
 };
+#define MTOOL_HEARTBEAT_FRESH_S 3  /* a tool ignores pins whose heartbeat is older than this */
 
 /* Sizes: bounded, and evicted least-recently-used when full (records also by the daemon's
  * sweep after MTOOL_RECORD_TTL_S). */

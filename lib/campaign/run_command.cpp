@@ -18,8 +18,7 @@
 #include "campaign/measurement_list.h"
 #include "campaign/progress_line.h"
 #include "campaign/run_schedule.h"
-#include "correlate/overhead_source.h"
-#include "net/capabilities.h"
+#include "correlate/tool_connection.h"
 #include "ping/run_control.h"
 #include "util/command_line.h"
 #include "util/error.h"
@@ -153,10 +152,9 @@ class LineWriter {
 };
 
 int run(const std::vector<std::string>& args) {
-  correlate::PendingCorrelator pending =
-      correlate::begin_correlator_connection(correlate::correlator_location_from_env());
-  // Sockets for pings and traces may need CAP_NET_RAW; nothing else is kept.
-  net::Capabilities::limit_to_network();
+  // Sockets for pings and traces may need CAP_NET_RAW; nothing else is kept (the correlator
+  // is connected in a safe order around that).
+  correlate::PendingCorrelator pending = correlate::settle_privileges_and_connect();
 
   auto options = parse(args);
   if (!options) return 0;
@@ -189,9 +187,8 @@ int run(const std::vector<std::string>& args) {
 
   correlate::CorrelatorConnection correlator = pending.finish();
   if (!o.no_correction) o.runner.overheads = correlator.source.get();
-  if (!o.no_correction && o.runner.overheads == nullptr && !correlator.host_namespace &&
-      !correlator.unavailable.empty()) {
-    std::fprintf(stderr, "mtool run: corrections unavailable: %s\n", correlator.unavailable.c_str());
+  if (const auto notice = correlate::unavailable_notice(correlator); !o.no_correction && notice) {
+    std::fprintf(stderr, "mtool run: %s\n", notice->c_str());
   }
   o.runner.trace_concurrency = std::min(o.runner.concurrency, trace_slots());
 

@@ -95,6 +95,10 @@ class SocketSource final : public OverheadSource {
     return {};
   }
 
+  // Whether connect() ever succeeded: a correlator listens there (a dead one's socket file
+  // refuses connections).
+  [[nodiscard]] bool reached() const { return reached_; }
+
   std::string finish_hello(bool& host_namespace) {
     mtool_answer answer{};
     if (!receive_answer(answer)) return with_errno("no answer from " + path_, last_error_);
@@ -159,6 +163,7 @@ class SocketSource final : public OverheadSource {
     setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     fd_ = std::move(fd);
+    reached_ = true;
     return true;
   }
 
@@ -198,21 +203,32 @@ class SocketSource final : public OverheadSource {
   UniqueFd fd_;
   MonoNs last_attempt_ = 0;
   int last_error_ = 0;
+  bool reached_ = false;
 };
 
 }  // namespace
 
 
-CorrelatorLocation correlator_location_from_env() {
+CorrelatorLocation correlator_location_from_env(bool honour_paths) {
   CorrelatorLocation where;
   if (const char* v = std::getenv("MTOOL_CORRELATOR"); v != nullptr && std::strcmp(v, "off") == 0) {
     where.disabled = true;
   }
-  if (const char* v = std::getenv("MTOOL_CORRELATOR_SOCKET"); v != nullptr && *v != '\0')
+  if (!honour_paths) return where;
+  if (const char* v = std::getenv("MTOOL_CORRELATOR_SOCKET"); v != nullptr && *v != '\0') {
     where.socket_path = v;
-  if (const char* v = std::getenv("MTOOL_BPF_PIN_DIR"); v != nullptr && *v != '\0')
+    where.socket_configured = true;
+  }
+  if (const char* v = std::getenv("MTOOL_BPF_PIN_DIR"); v != nullptr && *v != '\0') {
     where.pin_dir = v;
+    where.pin_dir_configured = true;
+  }
   return where;
+}
+
+bool heartbeat_fresh(std::uint64_t heartbeat_ns, MonoNs now) {
+  const auto beat = static_cast<MonoNs>(heartbeat_ns);
+  return heartbeat_ns != 0 && beat <= now && now - beat <= MTOOL_HEARTBEAT_FRESH_S * kNsPerSec;
 }
 
 PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where) {
@@ -220,11 +236,13 @@ PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where) {
   CorrelatorConnection& c = pending.ready_;
   pending.socket_path_ = where.socket_path;
   if (where.disabled) return pending;
-  const std::uint64_t netns = net::own_netns_cookie();
+  c.expected = where.pin_dir_configured || where.socket_configured;
+  std::string stale_pins;  // why pins that are there were not used
 
-  // 1. Pinned maps, if this process may use bpf().
-  UniqueFd records(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_RECORDS).c_str()));
-  if (records && netns != 0) {
+  // 1. Pinned maps, if this process may use bpf() and a correlator still runs behind them.
+  const std::uint64_t netns = where.pinned_maps ? net::own_netns_cookie() : 0;
+  UniqueFd records(netns != 0 ? bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_RECORDS).c_str()) : -1);
+  if (records) {
     UniqueFd devices(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_DEVICES).c_str()));
     UniqueFd info_map(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_INFO).c_str()));
     UniqueFd subscribers(bpf_obj_get((where.pin_dir + "/" MTOOL_MAP_SUBSCRIBERS).c_str()));
@@ -233,22 +251,28 @@ PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where) {
     if (devices && info_map && subscribers &&
         bpf_map_lookup_elem(info_map.get(), &zero, &info) == 0 &&
         info.version == MTOOL_ABI_VERSION) {
-      if (info.host_netns == netns) {
+      if (!heartbeat_fresh(info.heartbeat_ns, mono_now())) {
+        stale_pins = "no correlator runs behind the maps pinned in " + where.pin_dir + "; ";
+      } else if (info.host_netns == netns) {
+        c.expected = true;
         c.host_namespace = true;
         return pending;
+      } else {
+        c.expected = true;
+        c.source = std::make_unique<PinnedMapSource>(std::move(records), std::move(devices),
+                                                     std::move(subscribers), netns);
+        c.via = "pinned maps in " + where.pin_dir;
+        return pending;
       }
-      c.source = std::make_unique<PinnedMapSource>(std::move(records), std::move(devices),
-                                                   std::move(subscribers), netns);
-      c.via = "pinned maps in " + where.pin_dir;
-      return pending;
     }
   }
 
   // 2. The correlator's socket: the question goes out now, the answer is read in finish().
   auto socket = std::make_unique<SocketSource>(where.socket_path);
   const std::string failure = socket->send_hello();
+  c.expected = c.expected || socket->reached();
   if (!failure.empty()) {
-    c.unavailable = "no correlator (" + failure + ")";
+    c.unavailable = "no correlator (" + stale_pins + failure + ")";
     return pending;
   }
   pending.socket_ = std::move(socket);

@@ -8,7 +8,9 @@
 //     bpf()). The correlator finds the caller's namespace itself from the socket's peer, so a
 //     container reads only its own records.
 // A tool in the host's own namespace needs no correction; one with neither way in runs as a
-// plain drop-in and says so once.
+// plain drop-in, and says so once only if a correlator was expected (see `expected`). Pins
+// are trusted only while the daemon's heartbeat in them is fresh: it leaves them behind when it
+// stops. How a tool orders this with its privileges: correlate/tool_connection.h.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -54,20 +56,34 @@ struct CorrelatorLocation {
   std::string pin_dir = MTOOL_PIN_DIR_DEFAULT;
   std::string socket_path = MTOOL_SOCKET_DEFAULT;
   bool disabled = false;
+  bool pin_dir_configured = false;  // set by the caller's environment, not the default
+  bool socket_configured = false;
+  bool pinned_maps = true;          // false: the socket only (a setuid or setgid install)
 };
 
-// MTOOL_CORRELATOR=off disables; MTOOL_CORRELATOR_SOCKET and MTOOL_BPF_PIN_DIR relocate.
-CorrelatorLocation correlator_location_from_env();
+// MTOOL_CORRELATOR=off disables (always); MTOOL_CORRELATOR_SOCKET and MTOOL_BPF_PIN_DIR
+// relocate, unless `honour_paths` is false (a setuid or setgid install: the caller's
+// environment must not choose what the tool opens).
+CorrelatorLocation correlator_location_from_env(bool honour_paths = true);
+
+// Whether pins whose info carries `heartbeat_ns` belong to a running correlator at `now`: it
+// publishes every second and writes 0 when it stops; older than MTOOL_HEARTBEAT_FRESH_S, it died.
+bool heartbeat_fresh(std::uint64_t heartbeat_ns, MonoNs now);
 
 struct CorrelatorConnection {
   std::unique_ptr<OverheadSource> source;  // null: no corrections
   bool host_namespace = false;             // the tool runs on the host itself: nothing to correct
+  // A correlator was to be expected (an endpoint set in the environment, live pins, a socket
+  // that accepted the connection): its absence is worth a line. Otherwise a tool without one
+  // is its plain drop-in, silent.
+  bool expected = false;
   std::string via;                         // "pinned maps" or "socket PATH"
-  std::string unavailable;                 // why there is no source, when it matters
+  std::string unavailable;                 // why there is no source (said only if `expected`)
 };
 
-// Call while the process still holds its capabilities (before dropping them), so a privileged
-// tool can open the pinned maps; the descriptors stay usable afterwards.
+// Opens what `where` allows with the process's rights of the moment (the pinned maps need
+// bpf(); their descriptors stay usable after the capabilities are dropped). Tools go through
+// correlate/tool_connection.h, which decides when that is safe.
 CorrelatorConnection connect_correlator(const CorrelatorLocation& where);
 
 // The same in two steps, so a tool's own setup overlaps the daemon's answer to the socket's

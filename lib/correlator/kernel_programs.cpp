@@ -186,15 +186,19 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_ne
   publish_info();
 }
 
-void KernelPrograms::publish_info() {
+void KernelPrograms::publish_info() { write_info(static_cast<std::uint64_t>(SystemClock{}.mono_now())); }
+
+void KernelPrograms::write_info(std::uint64_t heartbeat_ns) {
   timex clock{};
   adjtimex(&clock);  // read-only (modes 0): the kernel's TAI offset
-  const mtool_info info{MTOOL_ABI_VERSION, clock.tai, host_netns_};
+  const mtool_info info{MTOOL_ABI_VERSION, clock.tai, host_netns_, heartbeat_ns};
   const std::uint32_t zero = 0;
   bpf_map__update_elem(skeleton_->maps.info_map, &zero, sizeof zero, &info, sizeof info, BPF_ANY);
 }
 
 KernelPrograms::~KernelPrograms() {
+  // The maps stay pinned for the next start; tools must not take them for a running correlator.
+  if (skeleton_ != nullptr && pin_lock_) write_info(0);
   for (auto* l : links_) bpf_link__destroy(l);
   if (skeleton_ != nullptr) correlator_bpf__destroy(skeleton_);
 }

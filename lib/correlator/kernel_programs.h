@@ -51,7 +51,8 @@ class KernelPrograms {
 
   void set_uplinks(const std::vector<std::uint32_t>& ifindexes);
   // (Re)writes the info map: ABI version, host namespace, the kernel's TAI offset (which a
-  // leap second or a time daemon may change; the daemon calls this every second).
+  // leap second or a time daemon may change; the daemon calls this every second) and the
+  // heartbeat by which tools tell a running correlator's pins from a stopped one's.
   void publish_info();
   // Follow probes from `netns` (refreshes the subscription's time, keeps its quota state).
   void subscribe(std::uint64_t netns, MonoNs now);
@@ -69,6 +70,8 @@ class KernelPrograms {
   [[nodiscard]] int test_program_fd() const;  // Purpose::kTest only
 
  private:
+  void write_info(std::uint64_t heartbeat_ns);
+
   correlator_bpf* skeleton_ = nullptr;
   std::vector<::bpf_link*> links_;
   std::string hook_kind_;

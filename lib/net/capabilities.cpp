@@ -36,11 +36,22 @@ void Capabilities::limit_to_network() {
   for (cap_value_t cap : {CAP_NET_ADMIN, CAP_NET_RAW}) {
     if (has(now.get(), cap, CAP_PERMITTED)) cap_set_flag(wanted.get(), CAP_PERMITTED, 1, &cap, CAP_SET);
   }
-  if (cap_set_proc(wanted.get()) < 0) throw FatalError(with_errno("cap_set_proc", errno), 2);
-  // Keep the permitted set across the switch to the real uid (a setuid-root install).
+  // Become the real user and group for good: real, effective and saved ids, so a setuid or
+  // setgid install cannot switch back (setuid() without CAP_SETUID would leave the saved uid
+  // 0). Done while CAP_SETUID/CAP_SETGID are still there; the permitted set is kept across the
+  // switch (a setuid-root install) and reduced after it.
   if (prctl(PR_SET_KEEPCAPS, 1) < 0) throw FatalError(with_errno("prctl", errno), 2);
-  if (setuid(getuid()) < 0) throw FatalError(with_errno("setuid", errno), 2);
+  gid_t rgid = 0;
+  gid_t egid = 0;
+  gid_t sgid = 0;
+  if (getresgid(&rgid, &egid, &sgid) < 0) throw FatalError(with_errno("getresgid", errno), 2);
+  if ((egid != rgid || sgid != rgid) && setresgid(rgid, rgid, rgid) < 0) {
+    throw FatalError(with_errno("setresgid", errno), 2);
+  }
+  const uid_t uid = getuid();
+  if (setresuid(uid, uid, uid) < 0) throw FatalError(with_errno("setresuid", errno), 2);
   if (prctl(PR_SET_KEEPCAPS, 0) < 0) throw FatalError(with_errno("prctl", errno), 2);
+  if (cap_set_proc(wanted.get()) < 0) throw FatalError(with_errno("cap_set_proc", errno), 2);
 }
 
 bool Capabilities::set_effective(cap_value_t cap, bool on) {

@@ -12,7 +12,7 @@ namespace mtool::net {
 class Capabilities {
  public:
   // Reduce the process to permitted {NET_RAW, NET_ADMIN} ∩ what it had, and become the real
-  // user. Throws FatalError if the kernel refuses.
+  // user and group (real, effective and saved ids). Throws FatalError if the kernel refuses.
   static void limit_to_network();
   // Make `cap` effective (true) or not. Returns false when it is not permitted.
   static bool set_effective(cap_value_t cap, bool on);

@@ -14,7 +14,7 @@
 #include <new>
 #include <random>
 
-#include "correlate/overhead_source.h"
+#include "correlate/tool_connection.h"
 #include "mtool/version.h"
 #include "net/address.h"
 #include "net/capabilities.h"
@@ -237,11 +237,11 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   header.ip_packet_size = o.datalen + 8 + 20;
   header.socket_kind = socket.is_raw() ? "raw" : "dgram";
 
-  // Corrections: from the correlator when there is one; said once when there is none (a tool
-  // on the host itself has nothing to correct and says nothing).
+  // Corrections: from the correlator when there is one; said once when one was expected and
+  // is not there (on the host itself, or with no correlator anywhere, nothing is said).
   correlate::OverheadSource* overheads = o.correction ? correlator.source.get() : nullptr;
-  if (o.correction && overheads == nullptr && !correlator.host_namespace && !correlator.unavailable.empty()) {
-    warn("corrections unavailable: " + correlator.unavailable);
+  if (const auto notice = correlate::unavailable_notice(correlator); o.correction && notice) {
+    warn(*notice);
   }
   if (o.require_correction && overheads == nullptr) {
     die(!o.correction ? "--require-correction and --no-correction contradict each other"
@@ -319,11 +319,9 @@ const char* family_name(int family) {
 }
 
 int run(const std::vector<std::string>& args) {
-  // The correlator's pinned maps need bpf(), which only capabilities about to be dropped allow:
-  // open them first. Nothing is sent or printed here.
-  correlate::CorrelatorConnection correlator =
-      correlate::connect_correlator(correlate::correlator_location_from_env());
-  net::Capabilities::limit_to_network();
+  // The real user, NET_RAW/NET_ADMIN at most, and the correlator, in a safe order. Nothing is
+  // sent or printed here.
+  correlate::CorrelatorConnection correlator = correlate::settle_privileges_and_connect().finish();
   ParseResult parsed = parse_ping_options(args, getuid());
   for (const auto& w : parsed.warnings) warn(w);
   if (parsed.outcome == ParseOutcome::kPrintVersion) {

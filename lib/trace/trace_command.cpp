@@ -9,7 +9,7 @@
 #include <memory>
 #include <new>
 
-#include "correlate/overhead_source.h"
+#include "correlate/tool_connection.h"
 #include "mtool/version.h"
 #include "net/address.h"
 #include "net/capabilities.h"
@@ -65,11 +65,9 @@ std::optional<net::IpAddress> resolve(const std::string& name, int family) {
 [[noreturn]] void usage_error(const std::string& message) { throw FatalError(message, kExitUsage); }
 
 int run(const std::vector<std::string>& args) {
-  // The correlator's pinned maps need bpf(), which only capabilities about to be dropped allow:
-  // open them first. Nothing is sent or printed here.
-  correlate::PendingCorrelator pending_correlator =
-      correlate::begin_correlator_connection(correlate::correlator_location_from_env());
-  net::Capabilities::limit_to_network();
+  // The real user, NET_RAW/NET_ADMIN at most, and the correlator, in a safe order. Nothing is
+  // sent or printed here.
+  correlate::PendingCorrelator pending_correlator = correlate::settle_privileges_and_connect();
 
   ParseResult parsed = parse_trace_options(args);
   switch (parsed.outcome) {
@@ -140,10 +138,8 @@ int run(const std::vector<std::string>& args) {
   // otherwise nothing is raised again.
   if (o.device.empty() && o.fwmark == 0) net::Capabilities::drop_all();
 
-  if (o.correction && overheads == nullptr && !correlator.host_namespace &&
-      !correlator.unavailable.empty()) {
-    print_diagnostic(stdout, stderr, args.empty() ? "traceroute" : args[0],
-                     "corrections unavailable: " + correlator.unavailable);
+  if (const auto notice = correlate::unavailable_notice(correlator); o.correction && notice) {
+    print_diagnostic(stdout, stderr, args.empty() ? "traceroute" : args[0], *notice);
   }
 
   net::AddressNamer namer(o.numeric, true);

@@ -101,8 +101,8 @@ user=$(docker image inspect -f '{{.Config.User}}' "$IMAGE")
 size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
 ((size <= 40 * 1000 * 1000)) && pass "image size $((size / 1000)) kB (goal <= 40 MB)" || fail "image is $size bytes"
 out=$(docker run --rm --network "$NETWORK" "$IMAGE" ping -c 1 "$TARGET" 2>&1) || fail "ping without the correlator: $out"
-grep -q "corrections unavailable" <<<"$out" && pass "without the correlator: plain ping, said once" ||
-  fail "without the correlator:"$'\n'"$out"
+! grep -q "corrections" <<<"$out" && pass "without the correlator: plain ping, nothing said" ||
+  fail "without the correlator (nothing configured, so nothing to say):"$'\n'"$out"
 
 ((failures == 0)) || { echo "docker e2e: $failures failed"; exit 1; }
 echo "docker e2e: all passed"

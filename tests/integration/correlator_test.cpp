@@ -3,6 +3,7 @@
 // `mtool ping` in the container, as root (pinned maps) and as nobody (the socket). Root only.
 // Every test builds its own testbed and correlator and removes them (namespaces, NAT rules,
 // background processes, pins, socket) in TearDown, also when it fails.
+#include <bpf/bpf.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
@@ -244,6 +245,76 @@ QueryOutcome query_records_from(const std::string& ns, std::uint16_t flow,
   return outcome;
 }
 
+// `command` in network namespace `ns` (the root one if empty), without `ip netns exec`'s fresh
+// /sys (which hides the bpffs), in a private mount namespace where the correlator's default
+// locations are `pin_dir` (/sys/fs/bpf/mtool) and `socket_dir` (/run/mtool), or absent when
+// empty: a tool there sees exactly what a host with that correlator installed would offer it,
+// and nothing of any other correlator on this host.
+constexpr const char* kViewDir = "/run/mtool-test-view";
+std::string in_default_view(const std::string& ns, const std::string& pin_dir,
+                            const std::string& socket_dir, const std::string& command) {
+  const std::string v = kViewDir;
+  std::string script = "set -e; ";
+  if (!pin_dir.empty()) script += "mkdir -p " + v + "/pins; mount --bind " + pin_dir + " " + v + "/pins; ";
+  if (!socket_dir.empty()) script += "mkdir -p " + v + "/run; mount --bind " + socket_dir + " " + v + "/run; ";
+  script += "mount -t tmpfs mtool-view /sys/fs/bpf; ";
+  if (!pin_dir.empty()) script += "mkdir /sys/fs/bpf/mtool; mount --bind " + v + "/pins /sys/fs/bpf/mtool; ";
+  if (!socket_dir.empty()) script += "mkdir /sys/fs/bpf/run; mount --bind " + v + "/run /sys/fs/bpf/run; ";
+  script += "mount -t tmpfs mtool-view /run; ";
+  if (!socket_dir.empty()) script += "mkdir /run/mtool; mount --bind /sys/fs/bpf/run /run/mtool; ";
+  script += "exec " + command;
+  return (ns.empty() ? std::string() : "nsenter --net=/run/netns/" + ns + " ") +
+         "unshare -m --propagation private sh -c '" + script + "'";
+}
+
+// Copies of the built mtool installed as a distribution would, named `ping`, in a directory
+// uid 10001 can reach: the image's (cap_net_raw+p) and a setuid-root one. Removed afterwards.
+constexpr uid_t kImageUser = 10001;
+struct InstalledCopies {
+  std::string dir = "/tmp/mtool-test-installs";
+  std::string file_capability = dir + "/filecap/ping";
+  std::string setuid_root = dir + "/setuid/ping";
+  InstalledCopies() {
+    run("rm -rf " + dir);
+    must("mkdir -p -m 0755 " + dir + "/filecap " + dir + "/setuid");
+    must("cp " + mtool_binary() + " " + file_capability + " && setcap cap_net_raw+p " + file_capability);
+    must("cp " + mtool_binary() + " " + setuid_root + " && chown root:root " + setuid_root +
+         " && chmod 4755 " + setuid_root);
+  }
+  ~InstalledCopies() { run("rm -rf " + dir); }
+  InstalledCopies(const InstalledCopies&) = delete;
+  InstalledCopies& operator=(const InstalledCopies&) = delete;
+};
+
+std::string as_image_user() {
+  return "setpriv --reuid=" + std::to_string(kImageUser) + " --regid=" + std::to_string(kImageUser) +
+         " --clear-groups ";
+}
+
+// Whether the correlator at `pin_dir` follows namespace `netns` (its subscribers map).
+std::optional<bool> subscribed(const std::string& pin_dir, std::uint64_t netns) {
+  const int fd = bpf_obj_get((pin_dir + "/" MTOOL_MAP_SUBSCRIBERS).c_str());
+  if (fd < 0) return std::nullopt;
+  mtool_subscriber subscriber{};
+  const bool found = bpf_map_lookup_elem(fd, &netns, &subscriber) == 0;
+  close(fd);
+  return found;
+}
+
+// A /proc/PID/status line's value ("Uid", "CapEff").
+std::string status_field(pid_t pid, const std::string& field) {
+  std::istringstream in(slurp("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) {
+      std::string value = line.substr(field.size() + 1);
+      value.erase(0, value.find_first_not_of(" \t"));
+      return value;
+    }
+  }
+  return "";
+}
+
 class CorrelatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -276,7 +347,7 @@ class CorrelatorTest : public ::testing::Test {
 
   static void clean_up() {
     run(testbed_command() + " down");
-    run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
+    run(std::string("rm -rf ") + kPinDir + " " + kSocketDir + " " + kViewDir);
   }
 
   const std::string& container() { return bed_["TESTBED_CONTAINER_NS"]; }
@@ -620,6 +691,95 @@ TEST_F(CorrelatorTest, NoCorrelatorSaysSoOnce) {
   EXPECT_EQ(off.out.find("corrected="), std::string::npos) << off.out;
 }
 
+// The correlator leaves its maps pinned when it stops (its next start reuses them). A tool that
+// finds them with nobody behind them is iputils' ping, byte for byte: no summary line about
+// corrections, nothing on stderr. Stopped, the daemon says so in the pins; killed, its
+// heartbeat ages out after MTOOL_HEARTBEAT_FRESH_S.
+TEST_F(CorrelatorTest, StoppedCorrelatorsPinsAreNotTrusted) {
+  const std::string args = " -c 3 -i 0.05 " + target();
+  const auto view_ping = [&] {
+    return run(in_default_view(container(), kPinDir, kSocketDir, mtool_binary() + " ping" + args));
+  };
+  const CommandResult iputils = run("ip netns exec " + container() + " " + kIputils + args);
+  ASSERT_EQ(iputils.exit_code, 0) << iputils.err;
+
+  // Running, where a tool looks by default: found without any configuration.
+  const CommandResult live = view_ping();
+  ASSERT_EQ(live.exit_code, 0) << live.err;
+  EXPECT_NE(live.out.find(", 3/3 replies corrected"), std::string::npos) << live.out << live.err;
+  EXPECT_EQ(live.err, "");
+
+  ASSERT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
+  ASSERT_EQ(access((std::string(kPinDir) + "/" MTOOL_MAP_RECORDS).c_str(), F_OK), 0)
+      << "the stopped correlator removed its pins: nothing stale to test";
+  const CommandResult stopped = view_ping();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_EQ(mask_numbers(stopped.out), mask_numbers(iputils.out));
+  EXPECT_EQ(stopped.err, "");
+
+  ASSERT_TRUE(correlator_.start(uplink()));
+  ASSERT_EQ(kill(correlator_.pid(), SIGKILL), 0);
+  correlator_.stop();  // reaps it
+  std::this_thread::sleep_for(std::chrono::seconds(MTOOL_HEARTBEAT_FRESH_S) + milliseconds(1100));
+  const CommandResult killed = view_ping();
+  EXPECT_EQ(killed.exit_code, 0) << killed.err;
+  EXPECT_EQ(mask_numbers(killed.out), mask_numbers(iputils.out));
+  EXPECT_EQ(killed.err, "");
+}
+
+// A setuid-root install (some distributions ship ping so) run by uid 10001: the caller's
+// MTOOL_BPF_PIN_DIR and MTOOL_CORRELATOR_SOCKET are ignored, so a pin directory of the caller's
+// own with links to the correlator's maps gets nothing written through it, and the process is
+// the real user for good (saved ids too) before it opens anything. The image's install
+// (cap_net_raw+p, no id changes) honours the same variables.
+TEST_F(CorrelatorTest, SetuidInstallIgnoresTheCallersPaths) {
+  if (access("/run/mtool/correlator.sock", F_OK) == 0 || access("/sys/fs/bpf/mtool", F_OK) == 0)
+    GTEST_SKIP() << "a correlator is installed at the default paths on this host";
+  const InstalledCopies copies;
+  const std::string evil = copies.dir + "/evil";
+  must("mkdir -m 0755 " + evil);
+  for (const char* map : {MTOOL_MAP_RECORDS, MTOOL_MAP_DEVICES, MTOOL_MAP_INFO, MTOOL_MAP_SUBSCRIBERS})
+    must("ln -s " + std::string(kPinDir) + "/" + map + " " + evil + "/" + map);
+  must("chown -R " + std::to_string(kImageUser) + ":" + std::to_string(kImageUser) + " " + evil);
+  const std::string env = "env MTOOL_BPF_PIN_DIR=" + evil + " MTOOL_CORRELATOR_SOCKET=" + kSocket + " ";
+  const std::string in_container = "nsenter --net=/run/netns/" + container() + " ";
+  const std::uint64_t netns = netns_cookie(container());
+  ASSERT_EQ(subscribed(kPinDir, netns), std::optional<bool>(false));
+
+  const CommandResult setuid =
+      run(in_container + as_image_user() + env + copies.setuid_root + " -c 3 -i 0.05 " + target());
+  ASSERT_EQ(setuid.exit_code, 0) << setuid.err;
+  EXPECT_NE(setuid.out.find("3 received"), std::string::npos) << setuid.out;
+  EXPECT_EQ(setuid.out.find("corrected"), std::string::npos) << "the variables were honoured:\n"
+                                                             << setuid.out;
+  EXPECT_EQ(setuid.err, "") << "nothing was expected where the variables are ignored";
+  EXPECT_EQ(subscribed(kPinDir, netns), std::optional<bool>(false))
+      << "the setuid tool wrote the subscribers map through the caller's pin directory";
+
+  // While it runs: the real user (real, effective, saved, filesystem ids) and no capability.
+  Background& running = background("exec " + in_container + as_image_user() + copies.setuid_root +
+                                       " -c 40 -i 0.05 " + target(),
+                                   "setuid-ping");
+  ASSERT_TRUE(wait_until([&] { return running.out().find("icmp_seq=2 ") != std::string::npos; },
+                         kStartTimeout))
+      << running.err();
+  const std::string ids = std::to_string(kImageUser) + "\t" + std::to_string(kImageUser) + "\t" +
+                          std::to_string(kImageUser) + "\t" + std::to_string(kImageUser);
+  EXPECT_EQ(status_field(running.pid(), "Uid"), ids);
+  EXPECT_EQ(status_field(running.pid(), "Gid"), ids);
+  EXPECT_EQ(status_field(running.pid(), "CapEff"), "0000000000000000");
+  EXPECT_EQ(status_field(running.pid(), "CapPrm"), "0000000000000000");
+
+  // The image's install: the same variables are the caller's to set (the Helm chart does).
+  const CommandResult image =
+      run(in_container + as_image_user() + env + copies.file_capability + " -c 3 -i 0.05 " + target());
+  ASSERT_EQ(image.exit_code, 0) << image.err;
+  EXPECT_NE(image.out.find(", 3/3 replies corrected"), std::string::npos) << image.out << image.err;
+  EXPECT_EQ(image.err, "");
+  EXPECT_EQ(subscribed(kPinDir, netns), std::optional<bool>(true))
+      << "the correlator subscribed the image's tool (the check above can see a subscription)";
+}
+
 // --require-correction (the Helm chart's `helm test`): success only with every reply corrected,
 // a usage error when no correlator can correct anything.
 TEST_F(CorrelatorTest, RequireCorrectionIsAHealthCheck) {
@@ -672,6 +832,57 @@ TEST_F(CorrelatorTest, StatusCounters) {
   const CommandResult gone = run(mtool_binary() + " correlator status --socket " + kSocket);
   EXPECT_EQ(gone.exit_code, 1);
   EXPECT_NE(gone.err.find("not running"), std::string::npos) << gone.err;
+}
+
+// No correlator anywhere and nothing configured (a plain host or container): ping and traceroute
+// are iputils' and Butskoy's, stdout and stderr alike. With an endpoint configured and nobody
+// there, one line says so, the program named as iputils names itself (its argv[0]).
+TEST(CorrelatorAbsent, ToolsAreTheirDropIns) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root: private mount namespaces";
+  const std::string names = "/tmp/mtool-test-names";
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { run("rm -rf " + dir + " " + kViewDir); }
+  } cleanup{names};
+  run("rm -rf " + names);
+  must("mkdir -p " + names + " && ln -s " + mtool_binary() + " " + names + "/ping && ln -s " +
+       mtool_binary() + " " + names + "/traceroute");
+  const auto nothing_installed = [](const std::string& command) {
+    return run(in_default_view("", "", "", command));
+  };
+  const auto mask_trace = [](const std::string& text) {
+    return std::regex_replace(text, std::regex(R"([0-9]+\.[0-9]+ ms)"), "T ms");
+  };
+
+  const std::string ping_args = " -c 2 -i 0.2 127.0.0.1";
+  const CommandResult ours = nothing_installed(names + "/ping" + ping_args);
+  const CommandResult theirs = run(std::string(kIputils) + ping_args);
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  EXPECT_EQ(mask_numbers(ours.out), mask_numbers(theirs.out));
+  EXPECT_EQ(ours.err, theirs.err);
+  EXPECT_EQ(ours.err, "");
+
+  const std::string trace_args = " -n -q 1 -m 2 127.0.0.1";
+  const CommandResult our_trace = nothing_installed(names + "/traceroute" + trace_args);
+  const CommandResult butskoy = run("/usr/sbin/traceroute" + trace_args);
+  ASSERT_EQ(our_trace.exit_code, 0) << our_trace.err;
+  EXPECT_EQ(mask_trace(our_trace.out), mask_trace(butskoy.out));
+  EXPECT_EQ(our_trace.err, butskoy.err);
+  EXPECT_EQ(our_trace.err, "");
+
+  // Configured, absent: one line, named by argv[0] as iputils names itself in its own errors.
+  const CommandResult iputils_error = run(std::string(kIputils) + " -c 0 127.0.0.1");
+  ASSERT_EQ(iputils_error.err.rfind(std::string(kIputils) + ": ", 0), 0U) << iputils_error.err;
+  const std::string nowhere = "env MTOOL_CORRELATOR_SOCKET=/run/mtool-test-absent/correlator.sock ";
+  for (const std::string& tool : {std::string("ping -c 1"), std::string("traceroute -n -q 1 -m 1")}) {
+    const std::string program = names + "/" + tool.substr(0, tool.find(' '));
+    const CommandResult r =
+        nothing_installed(nowhere + names + "/" + tool + " 127.0.0.1");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, program + ": corrections unavailable: no correlator (cannot connect to "
+                               "/run/mtool-test-absent/correlator.sock: No such file or directory)\n");
+    EXPECT_EQ(r.out.find("corrected"), std::string::npos) << r.out;
+  }
 }
 
 // Without --uplink the correlator follows the default routes as they change. A veth pair with
