@@ -390,5 +390,43 @@ TEST_F(Campaign, KeepGoingRunsTheValidDefinitionsAndSaysSo) {
   EXPECT_NE(unresolved["result"][0]["error"].get<std::string>().find("name resolution failed"), std::string::npos);
 }
 
+TEST_F(Campaign, HostileListsGetOneLineErrorsNotCrashes) {
+  const std::string target = bed_["TESTBED_TARGET"];
+  const std::string ping = R"({"type": "ping", "target": ")" + target + R"(", "packets": 1})";
+  std::string nul = "[" + ping + "]";
+  nul += '\0';
+  nul += "[" + ping + "]";
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      // One object with a field nested 100,000 deep: a stack overflow (SIGSEGV) before.
+      {R"({"type":"ping","af":4,"target":")" + target + R"(","tags":)" + std::string(100000, '[') +
+           std::string(100000, ']') + "}",
+       "list: nested deeper than 64 levels at line 1 (offset "},
+      // A NUL byte ended the list silently.
+      {nul, "list: a NUL byte at line 1 (offset "},
+      // ... and inside a string it cut the target short: this pinged 127.0.0.1.
+      {R"([{"type": "ping", "target": "127.0.0.1\u0000evil", "packets": 1}])",
+       R"(definition 0: field 'target': contains a control character (\x00))"},
+      {R"([{"type": "ping", "target": ")" + target + R"(", "packets": 1, "packets": 16}])",
+       "definition 0: field 'packets': appears more than once"},
+      // Control characters quoted from the list reach the terminal escaped.
+      {R"([{"type": "ping", "target": ")" + target + R"(", "\u001b[2J\u001b]0;owned\u0007": 1}])",
+       R"(definition 0: field '\x1b[2J\x1b]0;owned\x07': is not a ping definition field)"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string path = write_list("hostile" + std::to_string(i) + ".json", cases[i].text);
+    const CommandResult r = run(in_container(path));
+    EXPECT_EQ(r.exit_code, 2) << i << "\n" << r.err;
+    EXPECT_EQ(r.out, "") << i;
+    EXPECT_NE(r.err.find(cases[i].message), std::string::npos) << i << "\n" << r.err;
+    for (const std::string& line : lines_of(r.err)) EXPECT_EQ(line.rfind("mtool run: ", 0), 0U) << line;
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << i;
+    EXPECT_EQ(r.err.find('\x07'), std::string::npos) << i;
+  }
+}
+
 }  // namespace
 }  // namespace mtool::testing
