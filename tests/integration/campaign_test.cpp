@@ -428,5 +428,54 @@ TEST_F(Campaign, HostileListsGetOneLineErrorsNotCrashes) {
   }
 }
 
+TEST_F(Campaign, ListsAreBoundedInSize) {
+  // 17 MiB of valid JSON lines: beyond the 16 MiB default, refused before it is parsed.
+  const std::string line = R"({"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] + R"(", "packets": 1})" + "\n";
+  std::string big;
+  while (big.size() <= (17U << 20)) big += line;
+  const std::string path = write_list("big.jsonl", big);
+  CommandResult r = run(in_container("--validate " + path));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: " + path + " is larger than 16 MiB (--max-list-size)\n");
+  r = run(in_container("--validate --max-list-size 32 " + path));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run(in_container("--validate --max-list-size 0 " + path));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // An endless input ends at the bound too, from a file or from standard input.
+  r = run(in_container("/dev/zero"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: /dev/zero is larger than 16 MiB (--max-list-size)\n");
+  r = run(in_container("- < /dev/zero"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: standard input is larger than 16 MiB (--max-list-size)\n");
+}
+
+TEST_F(Campaign, BadArgumentsAreRefusedNotWrapped) {
+  const std::string two = write_list("two.json", R"([{"type": "ping", "target": "a"}, {"type": "ping", "target": "b"}])");
+  // A directory used to be an empty list.
+  CommandResult r = run(in_container(dir_));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: " + dir_ + " is a directory, not a measurement list\n");
+  // -1 used to become 4294967295, as MTOOL_PRB_ID=-1 never did.
+  for (const char* id : {"-1", "4294967296", "12x", ""}) {
+    r = run(in_container(std::string("--validate --prb-id '") + id + "' " + two));
+    EXPECT_EQ(r.exit_code, 2) << id << ": " << r.err;
+    EXPECT_EQ(r.err, std::string("mtool run: --prb-id is not a probe id: ") + id + "\n");
+    r = run("MTOOL_PRB_ID='" + std::string(id) + "' " + in_container("--validate " + two));
+    EXPECT_EQ(r.exit_code, 2) << id << ": " << r.err;
+  }
+  r = run(in_container("--validate --prb-id 4294967295 " + two));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // msm_id = --first-msm-id + index: 4294967295 + 1 used to wrap to 0.
+  r = run(in_container("--validate --first-msm-id 4294967295 " + two));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: --first-msm-id 4294967295 leaves no room for definition 1 (msm_ids end at 4294967295)\n");
+  r = run(in_container("--validate --first-msm-id 4294967294 " + two));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run(in_container("--validate --first-msm-id -1 " + two));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: --first-msm-id is not a measurement id: -1\n");
+}
+
 }  // namespace
 }  // namespace mtool::testing
