@@ -205,7 +205,8 @@ class LineWriter {
 int run(const std::vector<std::string>& args) {
   correlate::PendingCorrelator pending =
       correlate::begin_correlator_connection(correlate::correlator_location_from_env());
-  // Sockets for pings and traces may need CAP_NET_RAW; nothing else is kept.
+  // Sockets for pings and traces may need CAP_NET_RAW; nothing else is kept (and the runner
+  // drops what later runs do not need once the shared sockets are open).
   net::Capabilities::limit_to_network();
 
   auto options = parse(args);
@@ -219,6 +220,17 @@ int run(const std::vector<std::string>& args) {
       usage_error("--first-msm-id " + std::to_string(o.runner.first_msm_id) + " leaves no room for definition " +
                   std::to_string(d.index) + " (msm_ids end at 4294967295)");
     }
+  }
+  // A TCP traceroute sends through a raw socket: without CAP_NET_RAW it could only fail, so it
+  // is refused up front like any other definition mtool cannot run.
+  if (!o.validate_only && !net::Capabilities::permitted(CAP_NET_RAW)) {
+    std::erase_if(list.definitions, [&list](const MeasurementDefinition& d) {
+      if (d.type != MeasurementType::kTraceroute || d.traceroute.protocol != TraceProtocol::kTcp) return false;
+      list.problems.push_back({"definition " + std::to_string(d.index) +
+                               ": field 'protocol': TCP needs a raw socket (CAP_NET_RAW), which mtool run does "
+                               "not have"});
+      return true;
+    });
   }
   for (const auto& problem : list.problems) std::fprintf(stderr, "mtool run: %s\n", problem.text.c_str());
   if (list.definitions.empty()) {
@@ -251,6 +263,7 @@ int run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "mtool run: corrections unavailable: %s\n", correlator.unavailable.c_str());
   }
   o.runner.trace_concurrency = std::min(o.runner.concurrency, trace_slots());
+  o.runner.drop_capabilities = true;
 
   ping::SignalRunControl control({SIGINT, SIGTERM});
   o.runner.wait_sigmask = control.wait_mask();
