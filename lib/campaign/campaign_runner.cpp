@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/capability.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "campaign/probe_pacer.h"
 #include "campaign/run_schedule.h"
 #include "campaign/trace_run.h"
+#include "net/capabilities.h"
 #include "net/icmp_socket.h"
 #include "net/source_address.h"
 #include "probe/echo_transport.h"
@@ -71,6 +73,26 @@ struct Timer {
   bool operator>(const Timer& other) const { return at > other.at; }
 };
 
+// Whether a run of `d` may open a raw socket after the start: a TCP traceroute always does, an
+// ICMP traceroute tries one first (its datagram fallback needs net.ipv4.ping_group_range).
+bool may_open_raw_socket(const MeasurementDefinition& d) {
+  return d.type == MeasurementType::kTraceroute && d.traceroute.protocol != TraceProtocol::kUdp;
+}
+
+// Keeps CAP_NET_RAW permitted but not effective (raised around socket() by the trace methods)
+// when `keep_raw` and it is permitted now; drops every other capability.
+void keep_only_raw(bool keep_raw) {
+  if (!keep_raw || !net::Capabilities::permitted(CAP_NET_RAW)) {
+    net::Capabilities::drop_all();
+    return;
+  }
+  std::unique_ptr<_cap_struct, int (*)(void*)> caps(cap_init(), cap_free);
+  const cap_value_t raw = CAP_NET_RAW;
+  if (!caps || cap_set_flag(caps.get(), CAP_PERMITTED, 1, &raw, CAP_SET) != 0 || cap_set_proc(caps.get()) != 0) {
+    throw FatalError(with_errno("cap_set_proc", errno), 2);
+  }
+}
+
 }  // namespace
 
 class CampaignRunner::Loop {
@@ -109,6 +131,7 @@ class CampaignRunner::Loop {
   EchoChannel& channel(int family) { return family == AF_INET6 ? echo6_ : echo4_; }
 
   void plan_all();
+  void open_shared_sockets_and_drop_capabilities();
   void plan(std::size_t definition, std::int64_t nominal_wall_s);
   bool admit(MonoNs now);
   void start(const Planned& planned, MonoNs now);
@@ -199,6 +222,16 @@ void CampaignRunner::Loop::plan(std::size_t definition, std::int64_t nominal_wal
   }
   planned_.push(Planned{clock_.mono_now() + std::max<std::int64_t>(0, offset_ns), nominal_wall_s,
                         definition});
+}
+
+// Everything that needs a privilege at the start is done here, then the privileges go.
+void CampaignRunner::Loop::open_shared_sockets_and_drop_capabilities() {
+  bool raw_later = false;
+  for (const MeasurementDefinition& d : definitions_) {
+    if (d.type == MeasurementType::kPing) open_channel(d.af == 6 ? AF_INET6 : AF_INET);
+    raw_later = raw_later || may_open_raw_socket(d);
+  }
+  keep_only_raw(raw_later);
 }
 
 // ---- starting a run -----------------------------------------------------------------------
@@ -639,6 +672,7 @@ void CampaignRunner::Loop::report_progress(MonoNs now, bool force) {
 }
 
 RunnerTotals CampaignRunner::Loop::run() {
+  if (options_.drop_capabilities) open_shared_sockets_and_drop_capabilities();
   started_ = clock_.mono_now();
   plan_all();
   for (;;) {

@@ -34,6 +34,10 @@ struct RunnerOptions {
   correlate::OverheadSource* overheads = nullptr;
   const sigset_t* wait_sigmask = nullptr;  // signals to let in while waiting
   std::function<bool()> stop_requested;    // polled each turn of the loop
+  // Open the pings' shared sockets first, then keep only the capability later runs still
+  // need: CAP_NET_RAW (permitted, not effective) while a TCP or ICMP traceroute may open a raw
+  // socket, else none. Off for tests that run the loop inside their own process.
+  bool drop_capabilities = false;
 };
 
 struct RunnerProgress {

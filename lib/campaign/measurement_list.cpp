@@ -6,16 +6,96 @@
 #include <set>
 #include <sstream>
 
+#include "util/printable.h"
+
 namespace mtool::campaign {
 namespace {
 
 using nlohmann::json;
+
+// The deepest nesting of arrays and objects a list may have (a definition is one level, a
+// creation body's definitions three). Deeper input is refused before any of it is built:
+// nlohmann-json copies, compares and dumps values recursively.
+constexpr int kMaxDepth = 64;
+
+// An object that had a key twice gets this key, whose value is a binary value (which no JSON
+// text can produce) holding the first repeated key.
+const std::string kRepeatedKeyMarker("\0mtool-repeated-key", 20);
+constexpr std::uint8_t kRepeatedKeySubtype = 0x44;
+
+// The key `v` (an object) had more than once, if any.
+std::optional<std::string> repeated_key(const json& v) {
+  if (!v.is_object()) return std::nullopt;
+  const auto marker = v.find(kRepeatedKeyMarker);
+  if (marker == v.end() || !marker->is_binary()) return std::nullopt;
+  const auto& bytes = marker->get_binary();
+  if (!bytes.has_subtype() || bytes.subtype() != kRepeatedKeySubtype) return std::nullopt;
+  return std::string(bytes.begin(), bytes.end());
+}
 
 // The first thing wrong with a definition.
 struct FieldError {
   std::string field;
   std::string what;
 };
+
+struct TooDeep {};
+
+// Parses one JSON text (discarded: not JSON). An object with a repeated key is marked (see
+// repeated_key: nlohmann-json keeps the last value silently); nesting beyond kMaxDepth throws TooDeep (the scan in
+// parse_measurement_list refuses it first; this is the parser's own guard).
+json parse_json(std::string_view text) {
+  std::vector<std::pair<std::set<std::string>, std::optional<std::string>>> objects;  // open ones
+  const json::parser_callback_t guard = [&objects](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (depth >= kMaxDepth) throw TooDeep{};
+        if (event == json::parse_event_t::object_start) objects.emplace_back();
+        break;
+      case json::parse_event_t::key: {
+        auto& [keys, repeated] = objects.back();
+        if (!keys.insert(parsed.get<std::string>()).second && !repeated) repeated = parsed.get<std::string>();
+        break;
+      }
+      case json::parse_event_t::object_end: {
+        const std::optional<std::string> repeated = std::move(objects.back().second);
+        objects.pop_back();
+        if (repeated) {
+          parsed[kRepeatedKeyMarker] =
+              json::binary(json::binary_t::container_type(repeated->begin(), repeated->end()), kRepeatedKeySubtype);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return true;
+  };
+  return json::parse(text.begin(), text.end(), guard, false);
+}
+
+// A field's value must hold no control character and no object with a repeated key, at any
+// depth (at most kMaxDepth).
+void check_value(const std::string& field, const json& v) {
+  if (const auto key = repeated_key(v)) {
+    throw FieldError{field, "has the key '" + printable(*key) + "' more than once"};
+  }
+  if (v.is_string()) {
+    if (const auto control = first_control_character(v.get_ref<const std::string&>())) {
+      throw FieldError{field, "contains a control character (" + *control + ")"};
+    }
+  } else if (v.is_structured()) {
+    for (const auto& [key, element] : v.items()) {
+      if (v.is_object()) {
+        if (const auto control = first_control_character(key)) {
+          throw FieldError{field, "contains a control character (" + *control + ")"};
+        }
+      }
+      check_value(field, element);
+    }
+  }
+}
 
 // Atlas fields that change nothing when the measurement runs here: accepted, not used.
 const std::set<std::string>& ignored_fields() {
@@ -85,6 +165,9 @@ class Reader {
     if (!v.is_string()) throw FieldError{field, "must be a string, not " + describe(v)};
     auto text = v.get<std::string>();
     if (required && text.empty()) throw FieldError{field, "must not be empty"};
+    if (const auto control = first_control_character(text)) {
+      throw FieldError{field, "contains a control character (" + *control + ")"};
+    }
     if (text.size() > max_length) {
       throw FieldError{field, "is longer than " + std::to_string(max_length) + " characters"};
     }
@@ -115,6 +198,7 @@ struct ListDefaults {
 constexpr std::int64_t kMaxTime = 4102444800;  // 2100-01-01: a Unix time, not a typo
 
 MeasurementDefinition read_definition(const json& object, std::size_t index, const ListDefaults& list) {
+  if (const auto key = repeated_key(object)) throw FieldError{*key, "appears more than once"};
   if (!object.is_object()) throw FieldError{"", "must be a JSON object, not " + Reader::describe(object)};
   const Reader r(object);
   MeasurementDefinition d;
@@ -126,13 +210,14 @@ MeasurementDefinition read_definition(const json& object, std::size_t index, con
   } else if (type == "traceroute") {
     d.type = MeasurementType::kTraceroute;
   } else {
-    throw FieldError{"type", "'" + type + "' is not supported by mtool run (ping, traceroute)"};
+    throw FieldError{"type", "'" + printable(type) + "' is not supported by mtool run (ping, traceroute)"};
   }
   // Every field must be known for this type: a typo must not silently become a default.
   for (const auto& [key, value] : object.items()) {
     const bool known = common_fields().contains(key) || ignored_fields().contains(key) ||
                        (d.type == MeasurementType::kPing ? ping_fields() : traceroute_fields()).contains(key);
     if (!known) throw FieldError{key, "is not a " + type + " definition field"};
+    check_value(key, value);
   }
 
   const std::int64_t af = r.integer("af", 4, 6, 4);
@@ -177,7 +262,7 @@ MeasurementDefinition read_definition(const json& object, std::size_t index, con
   if (protocol == "ICMP") t.protocol = TraceProtocol::kIcmp;
   else if (protocol == "UDP") t.protocol = TraceProtocol::kUdp;
   else if (protocol == "TCP") t.protocol = TraceProtocol::kTcp;
-  else throw FieldError{"protocol", "'" + protocol + "' is not ICMP, UDP or TCP"};
+  else throw FieldError{"protocol", "'" + printable(protocol) + "' is not ICMP, UDP or TCP"};
   t.packets = static_cast<unsigned>(r.integer("packets", 1, 16, 3));
   t.size = static_cast<unsigned>(r.integer("size", 0, 2048, 48));
   t.first_hop = static_cast<unsigned>(r.integer("first_hop", 1, 255, 1));
@@ -202,28 +287,35 @@ MeasurementDefinition read_definition(const json& object, std::size_t index, con
 std::string problem_text(std::size_t index, const std::optional<std::size_t>& line, const FieldError& e) {
   std::string text = "definition " + std::to_string(index);
   if (line) text += " (line " + std::to_string(*line) + ")";
-  if (!e.field.empty()) text += ": field '" + e.field + "'";
+  if (!e.field.empty()) text += ": field '" + printable(e.field) + "'";
   return text + ": " + e.what;
 }
 
-void add_definitions(const json& array, const ListDefaults& defaults, MeasurementList& out) {
-  for (std::size_t i = 0; i < array.size(); ++i) {
-    ++out.total;
-    try {
-      out.definitions.push_back(read_definition(array[i], i, defaults));
-    } catch (const FieldError& e) {
-      out.problems.push_back({problem_text(i, std::nullopt, e)});
-    }
+void add_definition(const json& object, const std::optional<std::size_t>& line, const ListDefaults& defaults,
+                    MeasurementList& out) {
+  const std::size_t index = out.total++;
+  try {
+    out.definitions.push_back(read_definition(object, index, defaults));
+  } catch (const FieldError& e) {
+    out.problems.push_back({problem_text(index, line, e)});
   }
+}
+
+void add_definitions(const json& array, const ListDefaults& defaults, MeasurementList& out) {
+  for (const json& object : array) add_definition(object, std::nullopt, defaults, out);
 }
 
 // A creation body: {"definitions": [...], "probes": ..., "is_oneoff": ..., ...}.
 void read_creation_body(const json& body, MeasurementList& out) {
   static const std::set<std::string> known = {"definitions", "probes", "is_oneoff", "start_time",
                                               "stop_time",   "bill_to"};
+  if (const auto key = repeated_key(body)) {
+    out.problems.push_back({"list: field '" + printable(*key) + "' appears more than once"});
+    return;
+  }
   for (const auto& [key, value] : body.items()) {
     if (!known.contains(key)) {
-      out.problems.push_back({"list: field '" + key + "' is not a measurement creation field"});
+      out.problems.push_back({"list: field '" + printable(key) + "' is not a measurement creation field"});
       return;
     }
   }
@@ -234,7 +326,7 @@ void read_creation_body(const json& body, MeasurementList& out) {
     if (r.has("start_time")) defaults.start_time = r.integer("start_time", 0, kMaxTime, 0);
     if (r.has("stop_time")) defaults.stop_time = r.integer("stop_time", 0, kMaxTime, 0);
   } catch (const FieldError& e) {
-    out.problems.push_back({"list: field '" + e.field + "': " + e.what});
+    out.problems.push_back({"list: field '" + printable(e.field) + "': " + e.what});
     return;
   }
   const json& definitions = body.at("definitions");
@@ -260,44 +352,89 @@ const char* protocol_name(TraceProtocol protocol) {
   return "ICMP";
 }
 
+namespace {
+
+// What no parser may see: a NUL byte (nlohmann-json takes it for the end of the input, so what
+// follows was silently lost) and nesting beyond kMaxDepth. Brackets inside strings do not count;
+// a string ends at the latest with its line (JSON allows no raw newline in one), so each JSON
+// line is scanned as it will be parsed.
+std::optional<std::string> scan_problem(std::string_view text) {
+  std::size_t line = 1;
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const auto place = [&] { return " at line " + std::to_string(line) + " (offset " + std::to_string(i) + ")"; };
+    if (c == '\0') return "list: a NUL byte" + place();
+    if (c == '\n') {
+      ++line;
+      in_string = false;
+    } else if (in_string) {
+      if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n' && text[i + 1] != '\0') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return "list: nested deeper than " + std::to_string(kMaxDepth) + " levels" + place();
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+void read_json_lines(std::string_view text, MeasurementList& out) {
+  std::size_t line_number = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_number;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    json object;
+    try {
+      object = parse_json(line);
+    } catch (const TooDeep&) {
+      object = json(json::value_t::discarded);
+    }
+    if (object.is_discarded()) {
+      if (line_number == 1 && text.find('\n') == std::string_view::npos) return;  // a list-level error
+      out.problems.push_back({problem_text(out.total++, line_number, {"", "is not valid JSON"})});
+      continue;
+    }
+    add_definition(object, line_number, {}, out);
+  }
+}
+
+}  // namespace
+
 MeasurementList parse_measurement_list(std::string_view text) {
   MeasurementList out;
-  json whole = json::parse(text.begin(), text.end(), nullptr, false);
+  if (auto problem = scan_problem(text)) {
+    out.problems.push_back({std::move(*problem)});
+    return out;
+  }
+  json whole;
+  try {
+    whole = parse_json(text);
+  } catch (const TooDeep&) {
+    out.problems.push_back({"list: nested deeper than " + std::to_string(kMaxDepth) + " levels"});
+    return out;
+  }
   if (!whole.is_discarded()) {
     if (whole.is_object() && whole.contains("definitions")) {
       read_creation_body(whole, out);
     } else if (whole.is_array()) {
       add_definitions(whole, {}, out);
     } else if (whole.is_object()) {
-      add_definitions(json::array({whole}), {}, out);  // JSON lines with one line
+      add_definition(whole, std::nullopt, {}, out);  // JSON lines with one line
     } else {
       out.problems.push_back({"list: expected a creation body, an array of definitions or JSON lines, not " +
                               Reader::describe(whole)});
     }
   } else {
     // JSON lines: one definition per non-empty line.
-    std::istringstream lines{std::string(text)};
-    std::size_t line_number = 0;
-    std::string line;
-    while (std::getline(lines, line)) {
-      ++line_number;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const std::size_t index = out.total++;
-      const json object = json::parse(line, nullptr, false);
-      if (object.is_discarded()) {
-        if (line_number == 1 && !text.empty() && text.find('\n') == std::string_view::npos) {
-          out.total = 0;
-          break;  // a single line that is not JSON: a list-level error below
-        }
-        out.problems.push_back({problem_text(index, line_number, {"", "is not valid JSON"})});
-        continue;
-      }
-      try {
-        out.definitions.push_back(read_definition(object, index, {}));
-      } catch (const FieldError& e) {
-        out.problems.push_back({problem_text(index, line_number, e)});
-      }
-    }
+    read_json_lines(text, out);
     if (out.total == 0 && out.problems.empty()) {
       out.problems.push_back({text.find_first_not_of(" \t\r\n") == std::string_view::npos
                                   ? "list: empty (no definitions)"

@@ -1,6 +1,8 @@
 #include "campaign/run_command.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -9,19 +11,20 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
+#include <vector>
 
 #include "campaign/campaign_runner.h"
 #include "campaign/measurement_list.h"
 #include "campaign/progress_line.h"
 #include "campaign/run_schedule.h"
 #include "correlate/tool_connection.h"
+#include "net/capabilities.h"
 #include "ping/run_control.h"
 #include "util/command_line.h"
 #include "util/error.h"
+#include "util/fd.h"
+#include "util/printable.h"
 
 namespace mtool::campaign {
 namespace {
@@ -31,10 +34,15 @@ namespace po = boost::program_options;
 constexpr int kExitUsage = 2;
 constexpr std::size_t kMaxConcurrency = 4000;  // x 16 packets: within 65536 sequence numbers
 constexpr std::size_t kFdsPerTrace = 20;       // up to 16 probe sockets, and some room
+// The largest list read, in MiB: about 100,000 definitions; parsing takes up to ~15 times as
+// much memory. --max-list-size changes it.
+constexpr std::size_t kDefaultMaxListMiB = 16;
+constexpr std::size_t kMaxMaxListMiB = 4096;
 
 struct RunOptions {
   std::string list;
   std::string out;
+  std::size_t max_list_mib = kDefaultMaxListMiB;
   bool keep_going = false;
   bool validate_only = false;
   bool no_correction = false;
@@ -50,15 +58,26 @@ const char* kUsage =
 
 [[noreturn]] void usage_error(const std::string& text) { throw FatalError(text, kExitUsage); }
 
+// A decimal 32-bit unsigned id: digits only (no sign, no space), at most 4294967295.
+std::optional<std::uint32_t> parse_id(const std::string& text) {
+  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const unsigned long long value = std::stoull(text);
+  if (value > 0xFFFFFFFFULL) return std::nullopt;
+  return static_cast<std::uint32_t>(value);
+}
+
 std::optional<RunOptions> parse(const std::vector<std::string>& args) {
   RunOptions o;
   std::uint32_t prb_id = 0;
   if (const char* env = std::getenv("MTOOL_PRB_ID")) {
-    char* end = nullptr;
-    const unsigned long value = std::strtoul(env, &end, 10);
-    if (*env == '\0' || *end != '\0' || value > 0xFFFFFFFFUL) usage_error("MTOOL_PRB_ID is not a probe id: " + std::string(env));
-    prb_id = static_cast<std::uint32_t>(value);
+    const auto value = parse_id(env);
+    if (!value) usage_error("MTOOL_PRB_ID is not a probe id: " + printable(env));
+    prb_id = *value;
   }
+  std::string prb_id_text;
+  std::string first_msm_id_text;
   po::options_description described("Options");
   described.add_options()
       ("out,o", po::value<std::string>(&o.out), "write results to FILE (default: standard output)")
@@ -68,11 +87,13 @@ std::optional<RunOptions> parse(const std::vector<std::string>& args) {
        "probes per second, campaign-wide")
       ("concurrency", po::value<std::size_t>(&o.runner.concurrency)->default_value(1000),
        "measurements in progress at once (1..4000)")
-      ("prb-id", po::value<std::uint32_t>(&o.runner.prb_id)->default_value(prb_id),
+      ("prb-id", po::value<std::string>(&prb_id_text),
        "this vantage point's probe id in results (default: $MTOOL_PRB_ID, else 0)")
       ("from", po::value<std::string>(&o.runner.from), "this vantage point's public address, for results' \"from\"")
-      ("first-msm-id", po::value<std::uint32_t>(&o.runner.first_msm_id)->default_value(1000000),
+      ("first-msm-id", po::value<std::string>(&first_msm_id_text)->default_value("1000000"),
        "msm_id of a definition without one: this plus its index in the list")
+      ("max-list-size", po::value<std::size_t>(&o.max_list_mib)->default_value(kDefaultMaxListMiB),
+       "refuse a list larger than this many MiB (1..4096)")
       ("breakdown", po::bool_switch(&o.runner.breakdown), "add the devices each reply crossed")
       ("no-correction", po::bool_switch(&o.no_correction), "do not ask the correlator")
       ("help,h", "show this help");
@@ -88,6 +109,17 @@ std::optional<RunOptions> parse(const std::vector<std::string>& args) {
     return std::nullopt;
   }
   if (o.list.empty()) usage_error("no measurement list given (see mtool run --help)");
+  if (line.options.count("prb-id") != 0) {
+    const auto value = parse_id(prb_id_text);
+    if (!value) usage_error("--prb-id is not a probe id: " + printable(prb_id_text));
+    prb_id = *value;
+  }
+  o.runner.prb_id = prb_id;
+  const auto first_msm_id = parse_id(first_msm_id_text);
+  if (!first_msm_id) usage_error("--first-msm-id is not a measurement id: " + printable(first_msm_id_text));
+  o.runner.first_msm_id = *first_msm_id;
+  if (o.max_list_mib < 1 || o.max_list_mib > kMaxMaxListMiB)
+    usage_error("--max-list-size must be between 1 and " + std::to_string(kMaxMaxListMiB) + " (MiB)");
   if (!(o.runner.probes_per_second >= 1 && o.runner.probes_per_second <= 1e6))
     usage_error("--pps must be between 1 and 1000000");
   if (o.runner.concurrency < 1 || o.runner.concurrency > kMaxConcurrency)
@@ -96,16 +128,35 @@ std::optional<RunOptions> parse(const std::vector<std::string>& args) {
   return o;
 }
 
-std::string read_list(const std::string& path) {
-  if (path == "-") {
-    return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+// The whole list, read piece by piece and refused as soon as it passes `max_mib` MiB (an endless
+// or huge input must not take all memory).
+std::string read_list(const std::string& path, std::size_t max_mib) {
+  const std::string name = path == "-" ? "standard input" : printable(path);
+  UniqueFd opened;
+  int fd = STDIN_FILENO;
+  if (path != "-") {
+    opened = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!opened) usage_error("cannot read " + name + ": " + std::strerror(errno));
+    fd = opened.get();
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) usage_error("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) usage_error("cannot read " + path + ": " + std::strerror(errno));
-  return text.str();
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) usage_error(name + " is a directory, not a measurement list");
+  const std::size_t max_bytes = max_mib << 20;
+  std::string text;
+  std::vector<char> buffer(1 << 16);
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      usage_error("cannot read " + name + ": " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    if (static_cast<std::size_t>(n) > max_bytes - text.size()) {
+      usage_error(name + " is larger than " + std::to_string(max_mib) + " MiB (--max-list-size)");
+    }
+    text.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  return text;
 }
 
 // Traceroutes hold sockets: fit their number to the descriptors this process may open.
@@ -153,17 +204,36 @@ class LineWriter {
 
 int run(const std::vector<std::string>& args) {
   // Sockets for pings and traces may need CAP_NET_RAW; nothing else is kept (the correlator
-  // is connected in a safe order around that).
+  // is connected in a safe order around that, and the runner drops what later runs do not
+  // need once the shared sockets are open).
   correlate::PendingCorrelator pending = correlate::settle_privileges_and_connect();
 
   auto options = parse(args);
   if (!options) return 0;
   RunOptions& o = *options;
 
-  const MeasurementList list = parse_measurement_list(read_list(o.list));
+  MeasurementList list = parse_measurement_list(read_list(o.list, o.max_list_mib));
+  // Assigned msm_ids (the first plus the index) must not wrap around.
+  for (const auto& d : list.definitions) {
+    if (!d.msm_id && d.index > 0xFFFFFFFFULL - o.runner.first_msm_id) {
+      usage_error("--first-msm-id " + std::to_string(o.runner.first_msm_id) + " leaves no room for definition " +
+                  std::to_string(d.index) + " (msm_ids end at 4294967295)");
+    }
+  }
+  // A TCP traceroute sends through a raw socket: without CAP_NET_RAW it could only fail, so it
+  // is refused up front like any other definition mtool cannot run.
+  if (!o.validate_only && !net::Capabilities::permitted(CAP_NET_RAW)) {
+    std::erase_if(list.definitions, [&list](const MeasurementDefinition& d) {
+      if (d.type != MeasurementType::kTraceroute || d.traceroute.protocol != TraceProtocol::kTcp) return false;
+      list.problems.push_back({"definition " + std::to_string(d.index) +
+                               ": field 'protocol': TCP needs a raw socket (CAP_NET_RAW), which mtool run does "
+                               "not have"});
+      return true;
+    });
+  }
   for (const auto& problem : list.problems) std::fprintf(stderr, "mtool run: %s\n", problem.text.c_str());
   if (list.definitions.empty()) {
-    if (list.problems.empty()) std::fprintf(stderr, "mtool run: %s has no definitions\n", o.list.c_str());
+    if (list.problems.empty()) std::fprintf(stderr, "mtool run: %s has no definitions\n", printable(o.list).c_str());
     return kExitUsage;
   }
   if (!list.problems.empty() && !o.keep_going) {
@@ -191,6 +261,7 @@ int run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "mtool run: %s\n", notice->c_str());
   }
   o.runner.trace_concurrency = std::min(o.runner.concurrency, trace_slots());
+  o.runner.drop_capabilities = true;
 
   ping::SignalRunControl control({SIGINT, SIGTERM});
   o.runner.wait_sigmask = control.wait_mask();

@@ -390,5 +390,165 @@ TEST_F(Campaign, KeepGoingRunsTheValidDefinitionsAndSaysSo) {
   EXPECT_NE(unresolved["result"][0]["error"].get<std::string>().find("name resolution failed"), std::string::npos);
 }
 
+// The capability sets of a running process, from /proc (CapPrm, CapEff), or "" when it is gone.
+std::string capability_sets(pid_t pid) {
+  std::string sets;
+  for (const std::string& line : lines_of(slurp("/proc/" + std::to_string(pid) + "/status"))) {
+    if (line.rfind("CapPrm:", 0) == 0 || line.rfind("CapEff:", 0) == 0) sets += line + " ";
+  }
+  return sets;
+}
+
+TEST_F(Campaign, HostileListsGetOneLineErrorsNotCrashes) {
+  const std::string target = bed_["TESTBED_TARGET"];
+  const std::string ping = R"({"type": "ping", "target": ")" + target + R"(", "packets": 1})";
+  std::string nul = "[" + ping + "]";
+  nul += '\0';
+  nul += "[" + ping + "]";
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      // One object with a field nested 100,000 deep: a stack overflow (SIGSEGV) before.
+      {R"({"type":"ping","af":4,"target":")" + target + R"(","tags":)" + std::string(100000, '[') +
+           std::string(100000, ']') + "}",
+       "list: nested deeper than 64 levels at line 1 (offset "},
+      // A NUL byte ended the list silently.
+      {nul, "list: a NUL byte at line 1 (offset "},
+      // ... and inside a string it cut the target short: this pinged 127.0.0.1.
+      {R"([{"type": "ping", "target": "127.0.0.1\u0000evil", "packets": 1}])",
+       R"(definition 0: field 'target': contains a control character (\x00))"},
+      {R"([{"type": "ping", "target": ")" + target + R"(", "packets": 1, "packets": 16}])",
+       "definition 0: field 'packets': appears more than once"},
+      // Control characters quoted from the list reach the terminal escaped.
+      {R"([{"type": "ping", "target": ")" + target + R"(", "\u001b[2J\u001b]0;owned\u0007": 1}])",
+       R"(definition 0: field '\x1b[2J\x1b]0;owned\x07': is not a ping definition field)"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string path = write_list("hostile" + std::to_string(i) + ".json", cases[i].text);
+    const CommandResult r = run(in_container(path));
+    EXPECT_EQ(r.exit_code, 2) << i << "\n" << r.err;
+    EXPECT_EQ(r.out, "") << i;
+    EXPECT_NE(r.err.find(cases[i].message), std::string::npos) << i << "\n" << r.err;
+    for (const std::string& line : lines_of(r.err)) EXPECT_EQ(line.rfind("mtool run: ", 0), 0U) << line;
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << i;
+    EXPECT_EQ(r.err.find('\x07'), std::string::npos) << i;
+  }
+}
+
+TEST_F(Campaign, ListsAreBoundedInSize) {
+  // 17 MiB of valid JSON lines: beyond the 16 MiB default, refused before it is parsed.
+  const std::string line = R"({"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] + R"(", "packets": 1})" + "\n";
+  std::string big;
+  while (big.size() <= (17U << 20)) big += line;
+  const std::string path = write_list("big.jsonl", big);
+  CommandResult r = run(in_container("--validate " + path));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: " + path + " is larger than 16 MiB (--max-list-size)\n");
+  r = run(in_container("--validate --max-list-size 32 " + path));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run(in_container("--validate --max-list-size 0 " + path));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // An endless input ends at the bound too, from a file or from standard input.
+  r = run(in_container("/dev/zero"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: /dev/zero is larger than 16 MiB (--max-list-size)\n");
+  r = run(in_container("- < /dev/zero"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: standard input is larger than 16 MiB (--max-list-size)\n");
+}
+
+TEST_F(Campaign, BadArgumentsAreRefusedNotWrapped) {
+  const std::string two = write_list("two.json", R"([{"type": "ping", "target": "a"}, {"type": "ping", "target": "b"}])");
+  // A directory used to be an empty list.
+  CommandResult r = run(in_container(dir_));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: " + dir_ + " is a directory, not a measurement list\n");
+  // -1 used to become 4294967295, as MTOOL_PRB_ID=-1 never did.
+  for (const char* id : {"-1", "4294967296", "12x", ""}) {
+    r = run(in_container(std::string("--validate --prb-id '") + id + "' " + two));
+    EXPECT_EQ(r.exit_code, 2) << id << ": " << r.err;
+    EXPECT_EQ(r.err, std::string("mtool run: --prb-id is not a probe id: ") + id + "\n");
+    r = run("MTOOL_PRB_ID='" + std::string(id) + "' " + in_container("--validate " + two));
+    EXPECT_EQ(r.exit_code, 2) << id << ": " << r.err;
+  }
+  r = run(in_container("--validate --prb-id 4294967295 " + two));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // msm_id = --first-msm-id + index: 4294967295 + 1 used to wrap to 0.
+  r = run(in_container("--validate --first-msm-id 4294967295 " + two));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: --first-msm-id 4294967295 leaves no room for definition 1 (msm_ids end at 4294967295)\n");
+  r = run(in_container("--validate --first-msm-id 4294967294 " + two));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run(in_container("--validate --first-msm-id -1 " + two));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "mtool run: --first-msm-id is not a measurement id: -1\n");
+}
+
+TEST_F(Campaign, CapabilitiesAreDroppedOnceTheSharedSocketsAreOpen) {
+  const std::string target = bed_["TESTBED_TARGET"];
+  const std::string ping1 = R"({"type": "ping", "target": ")" + target + R"(", "packets": 1})" + "\n";
+  const std::string ping16 = R"({"type": "ping", "target": ")" + target + R"(", "packets": 16, "packet_interval": 100})" + "\n";
+  const std::string tcp = R"({"type": "traceroute", "target": ")" + bed_["TESTBED_CHAIN_END"] + R"(", "protocol": "TCP", "packets": 1})" + "\n";
+  struct Case {
+    std::string list;
+    std::string sets;  // while the second ping runs
+  };
+  // Root has every capability; a campaign keeps none, or CAP_NET_RAW (bit 13) permitted but not
+  // effective while a TCP traceroute still has to open its raw socket.
+  const std::vector<Case> cases{
+      {ping1 + ping16, "CapPrm:\t0000000000000000 CapEff:\t0000000000000000 "},
+      {ping1 + ping16 + tcp, "CapPrm:\t0000000000002000 CapEff:\t0000000000000000 "},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string path = write_list("caps" + std::to_string(i) + ".jsonl", cases[i].list);
+    const std::string out = dir_ + "/caps" + std::to_string(i) + ".out";
+    Background campaign("exec " + in_container("--concurrency 1 --out " + out + " " + path), "caps");
+    ASSERT_TRUE(campaign.started());
+    ASSERT_TRUE(wait_until([&] { return !lines_of(slurp(out)).empty(); }, milliseconds(10000))) << campaign.err();
+    EXPECT_EQ(capability_sets(campaign.pid()), cases[i].sets) << i;
+    ASSERT_EQ(campaign.wait(milliseconds(20000)), std::optional<int>(0)) << campaign.err();
+    const auto results = parse_results(slurp(out));
+    ASSERT_EQ(results.size(), i == 0 ? 2U : 3U);
+    if (i == 1) {  // the raw socket opened after the drop, and the trace reached its end
+      const json& trace = results[2];
+      EXPECT_EQ(atlas_problems(trace), "") << trace.dump();
+      ASSERT_FALSE(trace["result"].empty()) << trace.dump();
+      EXPECT_EQ(trace["result"].back()["result"][0].value("from", ""), bed_["TESTBED_CHAIN_END"]) << trace.dump();
+    }
+  }
+}
+
+TEST_F(Campaign, WithoutCapNetRawTcpTracesAreRefusedUpFront) {
+  const std::string end = bed_["TESTBED_CHAIN_END"];
+  const std::string path = write_list("traces.json", R"([
+    {"type": "traceroute", "target": ")" + end + R"(", "protocol": "UDP", "packets": 1},
+    {"type": "traceroute", "target": ")" + end + R"(", "protocol": "TCP", "packets": 1}
+  ])");
+  // As the image's uid 10001 without its file capability: no capability at all.
+  const std::string unprivileged = "ip netns exec " + bed_["TESTBED_CONTAINER_NS"] +
+                                   " setpriv --reuid 10001 --regid 10001 --clear-groups --inh-caps=-all"
+                                   " env MTOOL_CORRELATOR=off " + mtool_binary() + " run ";
+  const std::string refused =
+      "mtool run: definition 1: field 'protocol': TCP needs a raw socket (CAP_NET_RAW), which mtool run does not have\n";
+  CommandResult r = run(unprivileged + "- < " + path);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, refused + "mtool run: 1 of 2 definitions are invalid; nothing was run (--keep-going runs the rest)\n");
+  r = run(unprivileged + "--keep-going - < " + path);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err, refused);
+  const auto results = parse_results(r.out);
+  ASSERT_EQ(results.size(), 1U) << r.out;
+  EXPECT_EQ(results[0]["proto"], "UDP");
+  EXPECT_EQ(atlas_problems(results[0]), "") << results[0].dump();
+  ASSERT_FALSE(results[0]["result"].empty());
+  EXPECT_EQ(results[0]["result"].back()["result"][0].value("from", ""), end) << results[0].dump();
+  // Validating the list needs no capability.
+  r = run(unprivileged + "--validate - < " + path);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 }  // namespace
 }  // namespace mtool::testing

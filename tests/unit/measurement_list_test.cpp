@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace mtool::campaign {
 namespace {
@@ -186,6 +187,117 @@ TEST(MeasurementList, ListLevelErrors) {
             "list: field 'definitions' must be an array, not an object");
   EXPECT_EQ(parse(R"({"definitions":[],"probe":[]})").problems.at(0).text,
             "list: field 'probe' is not a measurement creation field");
+}
+
+// True when `text` holds a byte a terminal could take for a command (C0 controls, DEL).
+bool has_control(const std::string& text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+TEST(MeasurementList, DeepNestingIsRefusedWithoutBuildingIt) {
+  // One object whose field opens 100,000 arrays: refused by its place, not a stack overflow.
+  const std::string head = R"({"type":"ping","af":4,"target":"198.18.0.1","tags":)";
+  auto list = parse(head + std::string(100000, '[') + std::string(100000, ']') + "}");
+  ASSERT_EQ(list.problems.size(), 1U);
+  EXPECT_TRUE(list.definitions.empty());
+  EXPECT_EQ(list.problems[0].text,
+            "list: nested deeper than 64 levels at line 1 (offset " + std::to_string(head.size() + 63) + ")");
+  list = parse(head + std::string(100000, '['));  // never closed
+  ASSERT_EQ(list.problems.size(), 1U);
+  EXPECT_TRUE(list.definitions.empty());
+  EXPECT_EQ(list.problems[0].text,
+            "list: nested deeper than 64 levels at line 1 (offset " + std::to_string(head.size() + 63) + ")");
+  // The same in an array, a creation body and on the third of three JSON lines.
+  list = parse("[" + head + std::string(100000, '[') + std::string(100000, ']') + "}]");
+  ASSERT_EQ(list.problems.size(), 1U);
+  EXPECT_EQ(list.problems[0].text.rfind("list: nested deeper than 64 levels at line 1 (offset ", 0), 0U);
+  list = parse(R"({"definitions":[)" + head + std::string(5000, '[') + std::string(5000, ']') + "}]}");
+  EXPECT_EQ(list.problems.at(0).text.rfind("list: nested deeper than 64 levels at line 1 ", 0), 0U);
+  list = parse("{\"type\":\"ping\",\"target\":\"a\"}\n\n" + head + std::string(100000, '[') + "\n");
+  EXPECT_EQ(list.problems.at(0).text.rfind("list: nested deeper than 64 levels at line 3 ", 0), 0U);
+  // Brackets inside strings do not count; 64 levels are allowed (the definition is one).
+  list = parse(R"({"type":"ping","target":"a","description":")" + std::string(1000, '[') + "\"}");
+  EXPECT_TRUE(list.problems.empty()) << list.problems.front().text;
+  list = parse(head + std::string(63, '[') + std::string(63, ']') + "}");
+  EXPECT_TRUE(list.problems.empty()) << list.problems.front().text;
+  list = parse(head + std::string(64, '[') + std::string(64, ']') + "}");
+  EXPECT_EQ(list.problems.at(0).text,
+            "list: nested deeper than 64 levels at line 1 (offset " + std::to_string(head.size() + 63) + ")");
+}
+
+TEST(MeasurementList, NulBytesAreRefusedWhereTheyAre) {
+  // A NUL byte used to end the list silently: the definitions after it were lost.
+  const std::string ping = R"({"type":"ping","target":"a"})";
+  std::string text = "[" + ping + "]";
+  text += '\0';
+  text += "[" + ping + "]";
+  auto list = parse(text);
+  EXPECT_TRUE(list.definitions.empty());
+  ASSERT_EQ(list.problems.size(), 1U);
+  EXPECT_EQ(list.problems[0].text, "list: a NUL byte at line 1 (offset " + std::to_string(ping.size() + 2) + ")");
+  text = ping + "\n" + ping + "\n" + ping;
+  text[2 * ping.size() + 2 + 5] = '\0';
+  list = parse(text);
+  EXPECT_TRUE(list.definitions.empty());
+  ASSERT_EQ(list.problems.size(), 1U);
+  EXPECT_EQ(list.problems[0].text, "list: a NUL byte at line 3 (offset " + std::to_string(2 * ping.size() + 7) + ")");
+}
+
+TEST(MeasurementList, ControlCharactersInStringsAreRefusedByField) {
+  // "127.0.0.1\u0000evil" used to ping 127.0.0.1.
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":"127.0.0.1\u0000evil"})"),
+            R"(definition 0: field 'target': contains a control character (\x00))");
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","description":"x\u001b[2Jy"})"),
+            R"(definition 0: field 'description': contains a control character (\x1b))");
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","tags":["ok","bell\u0007"]})"),
+            R"(definition 0: field 'tags': contains a control character (\x07))");
+  EXPECT_EQ(problem_of(R"({"type":"traceroute","target":"a\nb"})"),
+            R"(definition 0: field 'target': contains a control character (\x0a))");
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","description":"del\u007f"})"),
+            R"(definition 0: field 'description': contains a control character (\x7f))");
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","description":"csi\u009b"})"),
+            R"(definition 0: field 'description': contains a control character (\u009b))");
+  // Other text is fine.
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","description":"caf\u00e9 \u2603 tab-free","tags":["x"]})"), "");
+}
+
+TEST(MeasurementList, ProblemsQuoteListContentEscaped) {
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","\u001b[2J":1})"),
+            R"(definition 0: field '\x1b[2J': is not a ping definition field)");
+  EXPECT_EQ(parse(R"({"definitions":[],"\u001b]0;title\u0007":1})").problems.at(0).text,
+            R"(list: field '\x1b]0;title\x07' is not a measurement creation field)");
+  const std::vector<std::string> hostile = {
+      R"([{"type":"\u001b[31mdns","target":"a"}])",
+      R"([{"type":"traceroute","target":"a","protocol":"\u001bc"}])",
+      R"([{"type":"ping","target":"a","\r\u001b[K":1}])",
+      "{\"type\":\"ping\",\"target\":\"a\"}\n{\"type\":\"ping\",\"\\u001b[2J\":1}\n",
+  };
+  for (const std::string& text : hostile) {
+    const auto list = parse(text);
+    ASSERT_FALSE(list.problems.empty()) << text;
+    for (const auto& problem : list.problems) EXPECT_FALSE(has_control(problem.text)) << problem.text;
+  }
+}
+
+TEST(MeasurementList, DuplicateKeysAreRefusedByName) {
+  // The last one used to win silently.
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","target":"b"})"),
+            "definition 0: field 'target': appears more than once");
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","tags":[{"k":1,"k":2}]})"),
+            "definition 0: field 'tags': has the key 'k' more than once");
+  const auto list = parse(R"([{"type":"ping","target":"a"},{"type":"ping","packets":3,"target":"b","packets":16}])");
+  EXPECT_EQ(list.total, 2U);
+  ASSERT_EQ(list.definitions.size(), 1U);
+  ASSERT_EQ(list.problems.size(), 1U);
+  EXPECT_EQ(list.problems[0].text, "definition 1: field 'packets': appears more than once");
+  const auto lines = parse("{\"type\":\"ping\",\"target\":\"a\"}\n{\"type\":\"ping\",\"type\":\"ping\",\"target\":\"b\"}\n");
+  ASSERT_EQ(lines.problems.size(), 1U);
+  EXPECT_EQ(lines.problems[0].text, "definition 1 (line 2): field 'type': appears more than once");
+  EXPECT_EQ(parse(R"({"definitions":[{"type":"ping","target":"a"}],"definitions":[]})").problems.at(0).text,
+            "list: field 'definitions' appears more than once");
 }
 
 }  // namespace
