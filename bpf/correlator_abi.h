@@ -190,6 +190,10 @@ struct mtool_info {
  * The caller names only its probe; the correlator supplies the namespace itself, from the
  * peer's credentials, so a container can read its own records and nobody else's. */
 #define MTOOL_SOCKET_DEFAULT "/run/mtool/correlator.sock"
+/* The same socket, without any volume: the correlator also listens on this abstract name
+ * inside every network namespace that has a process (Unix abstract names are scoped by network
+ * namespace). A tool that finds it checks that the correlator, not a neighbour, answers. */
+#define MTOOL_SOCKET_ABSTRACT_NAME "mtool-correlator"
 
 enum mtool_query_kind {
 	MTOOL_QUERY_RECORD = 1,  /* take the record of one probe */

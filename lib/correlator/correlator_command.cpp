@@ -76,6 +76,7 @@ int status(const std::string& socket_path) {
 int run_correlator_command(const std::vector<std::string>& args) {
   DaemonOptions options;
   unsigned idle_timeout_s = 300;
+  bool no_listeners = false;
   po::options_description described("Options");
   described.add_options()("help,h", "print this help")(
       "uplink", po::value<std::vector<std::string>>(&options.uplinks)->composing(),
@@ -98,7 +99,10 @@ int run_correlator_command(const std::vector<std::string>& args) {
                                          ->default_value(options.limits.per_process),
       "socket connections one process may hold")(
       "idle-timeout", po::value<unsigned>(&idle_timeout_s)->default_value(300),
-      "close socket connections idle for this many seconds");
+      "close socket connections idle for this many seconds")(
+      "no-namespace-listeners", po::bool_switch(&no_listeners),
+      "do not listen inside containers' network namespaces (on the abstract name "
+      MTOOL_SOCKET_ABSTRACT_NAME "); then only tools with the socket mounted get corrections");
   SubcommandLine line;
   try {
     line = parse_subcommand_line(args, described);
@@ -117,6 +121,7 @@ int run_correlator_command(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   options.limits.idle_timeout = static_cast<MonoNs>(idle_timeout_s) * kNsPerSec;
+  options.namespace_listeners = !no_listeners;
   const std::string command = line.positional.value_or("run");
   try {
     if (command == "status") return status(options.socket_path);

@@ -19,6 +19,7 @@
 #include "net/capabilities.h"
 #include "net/netns_cookie.h"
 #include "correlator/kernel_programs.h"
+#include "correlator/namespace_listeners.h"
 #include "correlator/query_server.h"
 #include "correlator/uplink_tracker.h"
 #include "util/clock.h"
@@ -29,6 +30,9 @@ namespace mtool::correlator {
 namespace {
 
 constexpr int kExitFailure = 1;
+constexpr MonoNs kScanEvery = kNsPerSec;
+constexpr MonoNs kFastScanEvery = 50 * kNsPerMs;
+constexpr MonoNs kFastScanFor = 3 * kNsPerSec;
 
 void log_line(const std::string& text) {
   std::fprintf(stderr, "mtool correlator: %s\n", text.c_str());
@@ -103,8 +107,17 @@ class Daemon {
         std::move(setup), [this](bool full) { return status_text(full); },
         [this](std::uint64_t netns) { programs_.subscribe(netns, SystemClock{}.mono_now()); });
     // Loaded and attached: from here on only bpf() (CAP_BPF, or CAP_SYS_ADMIN where the runtime
-    // knows no CAP_BPF) is needed; the rest goes.
-    net::Capabilities::keep_only({CAP_BPF, CAP_SYS_ADMIN});
+    // knows no CAP_BPF) and, for the per-namespace listeners, setns (CAP_SYS_ADMIN) into the
+    // namespaces of other users' processes (CAP_SYS_PTRACE to open /proc/PID/ns/net); the rest
+    // goes.
+    net::Capabilities::keep_only({CAP_BPF, CAP_SYS_ADMIN, CAP_SYS_PTRACE});
+    if (o.namespace_listeners) {
+      listeners_ = std::make_unique<NamespaceListeners>();
+      if (!listeners_->disabled_reason().empty()) {
+        log_line("no listeners in containers' namespaces: " + listeners_->disabled_reason() +
+                 "; only tools that have " + o.socket_path + " mounted get corrections");
+      }
+    }
     refresh_uplinks(true);
     log_line("started: " + programs_.hook_kind() +
              " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
@@ -126,8 +139,14 @@ class Daemon {
     UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
     if (!signals || !timer || !epoll)
       throw FatalError(with_errno("event loop setup", errno), kExitFailure);
-    for (const int fd : {signals.get(), timer.get(), tracker_.fd(), server_->listen_fd()})
+    UniqueFd scan_timer(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (!scan_timer) throw FatalError(with_errno("event loop setup", errno), kExitFailure);
+    for (const int fd : {signals.get(), timer.get(), tracker_.fd(), server_->listen_fd(),
+                         scan_timer.get()})
       watch(epoll.get(), fd);
+    epoll_fd_ = epoll.get();
+    scan_timer_fd_ = scan_timer.get();
+    scan_namespaces();
 
     for (;;) {
       epoll_event events[32];
@@ -149,9 +168,16 @@ class Daemon {
           on_tick();
         } else if (fd == tracker_.fd()) {
           if (tracker_.drain()) refresh_uplinks(false);
-        } else if (fd == server_->listen_fd()) {
+          // A device came or went: maybe a container starting, whose first process follows.
+          scan_fast_until_ = SystemClock{}.mono_now() + kFastScanFor;
+          arm_scan(kFastScanEvery);
+        } else if (fd == scan_timer.get()) {
+          std::uint64_t expirations = 0;
+          (void)!read(fd, &expirations, sizeof expirations);
+          scan_namespaces();
+        } else if (fd == server_->listen_fd() || (listeners_ && listeners_->is_listener(fd))) {
           const MonoNs now = SystemClock{}.mono_now();
-          for (int client; (client = server_->accept_one(now)) >= 0;) watch(epoll.get(), client);
+          for (int client; (client = server_->accept_one(fd, now)) >= 0;) watch(epoll.get(), client);
         } else {
           server_->serve(fd, SystemClock{}.mono_now());  // closes a departed client itself
         }
@@ -165,6 +191,24 @@ class Daemon {
     ev.events = EPOLLIN;
     ev.data.fd = fd;
     epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  // New containers' namespaces get a listener, and those whose processes are gone lose theirs.
+  // Every second; every 50 ms for a while after a device appears (a container starting).
+  void scan_namespaces() {
+    const MonoNs now = SystemClock{}.mono_now();
+    if (listeners_) {
+      const auto changes = listeners_->rescan(now);
+      for (const int fd : changes.opened) watch(epoll_fd_, fd);
+      for (const auto& note : changes.notes) log_line(note);
+    }
+    arm_scan(now < scan_fast_until_ ? kFastScanEvery : kScanEvery);
+  }
+
+  void arm_scan(MonoNs after) const {
+    const itimerspec once{{0, 0}, {static_cast<time_t>(after / kNsPerSec),
+                                   static_cast<long>(after % kNsPerSec)}};
+    timerfd_settime(scan_timer_fd_, 0, &once, nullptr);
   }
 
   void refresh_uplinks(bool first) {
@@ -227,6 +271,22 @@ class Daemon {
         << " per namespace, " << q.refused_total << " over " << l.total << " in all, "
         << q.refused_unknown_peer << " unknown peers; " << q.closed_idle << " closed idle after "
         << l.idle_timeout / kNsPerSec << " s\n";
+    if (listeners_) {
+      const auto& lc = listeners_->counters();
+      out << "namespace listeners: ";
+      if (!listeners_->disabled_reason().empty()) {
+        out << "off (" << listeners_->disabled_reason() << ")\n";
+      } else {
+        out << listeners_->count() << " open, " << lc.opened << " opened, " << lc.closed
+            << " closed, " << lc.failed << " failed, " << lc.taken << " names found taken";
+        const auto taken = listeners_->taken_namespaces();
+        for (std::size_t i = 0; i < taken.size(); ++i)
+          out << (i == 0 ? " (taken now in netns " : ", ") << taken[i];
+        out << (taken.empty() ? "\n" : ")\n");
+      }
+    } else {
+      out << "namespace listeners: off (--no-namespace-listeners)\n";
+    }
     const bool stats = stats_fd_.valid() || stats_sysctl_on();
     if (!stats) {
       out << "cost per event: not measured (run with --stats, or sysctl "
@@ -257,6 +317,10 @@ class Daemon {
   KernelPrograms programs_;
   UplinkTracker tracker_;
   std::unique_ptr<QueryServer> server_;
+  std::unique_ptr<NamespaceListeners> listeners_;
+  int epoll_fd_ = -1;
+  int scan_timer_fd_ = -1;
+  MonoNs scan_fast_until_ = 0;
   std::vector<Uplink> uplinks_;
   SweepResult swept_;
   UniqueFd stats_fd_;

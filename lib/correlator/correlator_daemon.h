@@ -18,6 +18,7 @@ struct DaemonOptions {
   bool enable_stats = false;         // hold kernel.bpf_stats_enabled on while running
   std::uint32_t namespace_probe_rate = MTOOL_NAMESPACE_PROBE_RATE_DEFAULT;  // probes/s followed
   ConnectionLimits limits;           // of the socket
+  bool namespace_listeners = true;   // the socket also inside every container's namespace
 };
 
 // Runs until SIGTERM or SIGINT. Returns the exit code; throws FatalError on setup failure.

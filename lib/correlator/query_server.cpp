@@ -78,9 +78,9 @@ bool QueryServer::admit(const Peer& peer) {
   return true;
 }
 
-int QueryServer::accept_one(MonoNs now) {
+int QueryServer::accept_one(int listener, MonoNs now) {
   for (;;) {
-    const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) return -1;
     const auto peer = identify_peer(fd);
     if (!peer) {

@@ -59,9 +59,10 @@ class QueryServer {
   QueryServer& operator=(const QueryServer&) = delete;
 
   [[nodiscard]] int listen_fd() const { return listener_.get(); }
-  // Accepts one connection; returns its fd (owned by the server), or -1 when none is waiting.
-  // A refused connection is closed at once and accept_one() goes on to the next.
-  int accept_one(MonoNs now);
+  // Accepts one connection on `listener` (the path socket, or a namespace's listener); returns
+  // its fd (owned by the server), or -1 when none is waiting. A refused connection is closed
+  // at once and accept_one() goes on to the next.
+  int accept_one(int listener, MonoNs now);
   // Answers what the client sent. False when the client is gone (the fd is then closed).
   bool serve(int client_fd, MonoNs now);
   // Closes connections idle for longer than the limit; returns how many.

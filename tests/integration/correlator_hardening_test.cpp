@@ -144,7 +144,8 @@ TEST_F(CorrelatorHardening, KeepsOnlyTheCapabilitiesItStillNeeds) {
     if (line.rfind("CapEff:", 0) == 0) effective = std::stoull(line.substr(7), nullptr, 16);
     if (line.rfind("CapPrm:", 0) == 0) permitted = std::stoull(line.substr(7), nullptr, 16);
   }
-  const unsigned long long allowed = (1ULL << 39 /* CAP_BPF */) | (1ULL << 21 /* SYS_ADMIN */);
+  const unsigned long long allowed =
+      (1ULL << 39 /* CAP_BPF */) | (1ULL << 21 /* SYS_ADMIN */) | (1ULL << 19 /* SYS_PTRACE */);
   EXPECT_EQ(effective & ~allowed, 0ULL) << std::hex << effective;
   EXPECT_EQ(permitted & ~allowed, 0ULL) << std::hex << permitted;
   EXPECT_TRUE(correlator_answers(kSocket));
