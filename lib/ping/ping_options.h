@@ -33,7 +33,7 @@ struct PingOptions {
   bool interval_given = false;       // -i seen
   std::optional<std::uint16_t> ident;  // -e
   long count = 0;                    // -c; 0 = unlimited
-  int interval_ms = 1000;            // -i, in milliseconds as iputils keeps it
+  int interval_ms = 1000;            // -i, in milliseconds as iputils keeps it (may be < 0)
   std::string device;                // -I name
   std::string source_address;        // -I address
   int preload = 1;                   // -l

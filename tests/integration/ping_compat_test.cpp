@@ -187,6 +187,41 @@ TEST(PingErrors, SameMessagesAndExitCodes) {
   }
 }
 
+// Option values at the edges (empty, NaN, inf, subnormal, huge, negative, hex, garbage), on
+// loopback: stdout with times masked, the whole stderr and
+// the exit code are iputils'. The suite's name keeps it under PingCompat*.
+TEST(PingCompatArgs, EdgeValuesOnLoopback) {
+  const std::vector<std::string> cases = {
+      // -i and -W (iputils' ping_strtod).
+      "-c 1 -W '' 127.0.0.1", "-c 1 -i '' 127.0.0.1", "-c 1 -i 1e-320 127.0.0.1",
+      "-c 1 -i 1e-400 127.0.0.1", "-c 1 -i 1e-400 -W '' 127.0.0.1",
+      "-c 1 -i 1e-400 -c 1 -W '' 127.0.0.1", "-c 1 -i nan 127.0.0.1", "-c 1 -i inf 127.0.0.1",
+      "-c 1 -i -inf 127.0.0.1", "-c 1 -i 1e308 127.0.0.1", "-c 1 -i 1e400 127.0.0.1",
+      "-c 1 -W nan 127.0.0.1", "-c 1 -W inf 127.0.0.1", "-c 1 -W -inf 127.0.0.1",
+      "-c 1 -W 1e308 127.0.0.1", "-c 1 -W -0.5 127.0.0.1", "-c 1 -W -0 127.0.0.1",
+      "-c 1 -W abc 127.0.0.1", "-c 1 -i abc 127.0.0.1", "-c 1 -i 0x1 127.0.0.1",
+      "-c 1 -W 0x1p-1 127.0.0.1", "-c 1 -i '1 ' 127.0.0.1", "-c 1 -i 0,5 127.0.0.1",
+      "-c 3 -i -1 127.0.0.1", "-c 3 -i -1e300 127.0.0.1", "-c 1 -i 1x -c 0 127.0.0.1",
+      "-i 1x -W 2x",
+      // Integer options (strtol_or_err).
+      "-c 1 -c '' 127.0.0.1", "-c 1 -s 5x 127.0.0.1", "-c 1 -w 0x10 127.0.0.1",
+      "-c 1 -l -0 127.0.0.1", "-c 1 -S ' 5' 127.0.0.1", "-c 1 -t 99999999999999999999 127.0.0.1",
+      "-c 1 -Q '' 127.0.0.1", "-c 1 -M '' 127.0.0.1",
+      "-c 1 -p '' 127.0.0.1"};
+  // How many probes were in flight at once depends on timing; that there is a pipe does not.
+  const auto mask = [](const std::string& out) {
+    static const std::regex pipe(R"(, pipe [0-9]+)");
+    return std::regex_replace(mask_numbers(out), pipe, ", pipe P");
+  };
+  for (const auto& args : cases) {
+    const CommandResult theirs = run(std::string(kIputils) + " " + args);
+    const CommandResult ours = run("env MTOOL_CORRELATOR=off " + mtool_binary() + " ping " + args);
+    EXPECT_EQ(mask(ours.out), mask(theirs.out)) << "args: " << args;
+    EXPECT_EQ(ours.err, theirs.err) << "args: " << args;
+    EXPECT_EQ(ours.exit_code, theirs.exit_code) << "args: " << args;
+  }
+}
+
 TEST(PingErrors, UsageTextIsIputils) {
   const CommandResult theirs = run(std::string(kIputils) + " -h");
   const CommandResult ours = run(mtool_binary() + " ping -h");

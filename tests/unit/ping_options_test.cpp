@@ -97,6 +97,20 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{{"-s", "-1", "host"}, "invalid argument: '-1': out of range: 0 <= value <= 2147483647", 1, false},
         ErrorCase{{"-S", "0", "host"}, "invalid argument: '0': out of range: 1 <= value <= 2147483647", 1, false},
         ErrorCase{{"-w", "-1", "host"}, "invalid argument: '-1': out of range: 0 <= value <= 2147483647", 1, false},
+        // ping_strtod (-i, -W): empty, NaN, infinite, subnormal and overflowing values.
+        ErrorCase{{"-W", "", "host"}, "bad linger time: ", 2, false},
+        ErrorCase{{"-i", "", "host"}, "bad timing interval: ", 2, false},
+        ErrorCase{{"-i", "nan", "host"}, "bad timing interval: nan: Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "inf", "host"}, "bad timing interval: inf: Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "-inf", "host"}, "bad timing interval: -inf: Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "1e-320", "host"}, "bad timing interval: 1e-320: Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "1e400", "host"}, "bad timing interval: 1e400: Numerical result out of range", 2, false},
+        ErrorCase{{"-W", "nan", "host"}, "bad linger time: nan: Numerical result out of range", 2, false},
+        ErrorCase{{"-W", "inf", "host"}, "bad linger time: inf: Numerical result out of range", 2, false},
+        ErrorCase{{"-W", "1e308", "host"}, "bad linger time: 1e308", 2, false},
+        // The errno an underflow (1e-400 is 0 with ERANGE) leaves, until an integer option.
+        ErrorCase{{"-i", "1e-400", "-W", "", "host"}, "bad linger time: : Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "1e-400", "-c", "1", "-W", "", "host"}, "bad linger time: ", 2, false},
         // error(2, ...) messages.
         ErrorCase{{"-W", "-1", "host"}, "bad linger time: -1", 2, false},
         ErrorCase{{"-W", "3000000", "host"}, "bad linger time: 3000000", 2, false},
@@ -213,6 +227,39 @@ TEST(PingOptions, IntervalInMilliseconds) {
   EXPECT_EQ(parse({"-i", "2", "host"}).options.interval_ms, 2000);
   EXPECT_EQ(parse({"-i", "0", "host"}).options.interval_ms, 0);
   EXPECT_EQ(parse({"-i", "0.0015", "host"}).options.interval_ms, 1);  // truncated, as (int)(x*1000)
+}
+
+// iputils keeps a negative interval ((int)(x * 1000)): root then sends without pacing, and the
+// summary has "pipe N" and no ipg/ewma. Beyond INT_MIN it is INT_MIN on x86-64; mtool holds
+// it where interval x preload still fits an int.
+TEST(PingOptions, NegativeIntervalKept) {
+  EXPECT_EQ(parse({"-i", "-1", "host"}).options.interval_ms, -1000);
+  EXPECT_EQ(parse({"-i", "-0.0001", "host"}).options.interval_ms, 0);
+  EXPECT_EQ(parse({"-i", "-1e300", "host"}).options.interval_ms, -INT_MAX);
+  EXPECT_EQ(parse({"-l", "4", "-i", "-1e300", "host"}).options.interval_ms, -(INT_MAX / 4));
+  EXPECT_EQ(parse({"-i", "-3000000", "-l", "65536", "host"}).options.interval_ms, -(INT_MAX / 65536));
+}
+
+// An underflow is zero with a warning (strtod's ERANGE), not an error.
+TEST(PingOptions, IntervalUnderflowIsZeroWithAWarning) {
+  const ParseResult r = parse({"-i", "1e-400", "host"});
+  EXPECT_EQ(r.options.interval_ms, 0);
+  ASSERT_EQ(r.warnings.size(), 2U);
+  EXPECT_EQ(r.warnings[0], "option argument contains garbage: ");
+}
+
+// iputils prints a warning as it reads the option; a later fatal error comes after it.
+TEST(PingOptions, WarningsPrecedeALaterFatalError) {
+  ::testing::internal::CaptureStderr();
+  const Failure f = failure_of({"-i", "1x", "-c", "0", "host"});
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(f.message, "invalid argument: '0': out of range: 1 <= value <= " + kLongMax);
+  EXPECT_EQ(err, "ping: option argument contains garbage: x\nping: this will become fatal error in the future\n");
+  ::testing::internal::CaptureStderr();
+  const Failure g = failure_of({"-W", "2x"});
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "ping: option argument contains garbage: x\nping: this will become fatal error in the future\n");
+  EXPECT_EQ(g.message, "usage error: Destination address required");
 }
 
 TEST(PingOptions, IntervalGarbageIsOnlyAWarning) {
