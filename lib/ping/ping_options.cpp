@@ -29,7 +29,7 @@ constexpr int kMaxTos = 255;
 // Short options that take a value, and the switches, exactly as iputils' getopt string.
 constexpr std::string_view kValueOptions = "ceiIlmMpQsStwWFNT";
 constexpr std::string_view kSwitchOptions = "46aAbBCdDfhLnOqrRUvV?";
-// Options read by strtol_or_err, which sets errno to 0 before converting.
+// Options read by strtol_or_err / strtoul_or_err, which set errno to 0 before converting.
 constexpr std::string_view kIntegerOptions = "celmsStw";
 
 [[noreturn]] void fail(const std::string& message, int code = kExitUsage, bool usage = false) {
@@ -49,6 +49,24 @@ long long parse_integer(const std::string& text, long long min, long long max) {
   if (value < min || value > max) {
     fail(prefix + ": '" + text + "': out of range: " + std::to_string(min) +
              " <= value <= " + std::to_string(max),
+         kExitBadNumber);
+  }
+  return value;
+}
+
+// iputils' strtoul_or_err (-e, -m): strtoul, so "-1" wraps to ULONG_MAX (out of range) and
+// "-18446744073709551615" to 1 (accepted); only a magnitude beyond ULONG_MAX is ERANGE.
+unsigned long parse_unsigned(const std::string& text, unsigned long max) {
+  const std::string prefix = "invalid argument";
+  if (text.empty()) fail(prefix + ": '" + text + "'", kExitBadNumber);
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(text.c_str(), &end, 10);
+  if (errno != 0 || end == text.c_str() || *end != '\0') {
+    fail(with_errno(prefix + ": '" + text + "'", errno), kExitBadNumber);
+  }
+  if (value > max) {
+    fail(prefix + ": '" + text + "': out of range: 0 <= value <= " + std::to_string(max),
          kExitBadNumber);
   }
   return value;
@@ -171,7 +189,7 @@ void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& 
     case 'h':
     case '?': fail("", kExitUsage, true);
     case 'c': o.count = static_cast<long>(parse_integer(value, 1, LONG_MAX)); break;
-    case 'e': o.ident = static_cast<std::uint16_t>(parse_integer(value, 0, 0xFFFF)); break;
+    case 'e': o.ident = static_cast<std::uint16_t>(parse_unsigned(value, 0xFFFF)); break;
     case 'i': {
       const double seconds = parse_iputils_double(value, "bad timing interval", errno_left, result.warnings);
       if (seconds > static_cast<double>(INT_MAX / 1000)) fail("bad timing interval: " + value);
@@ -186,7 +204,7 @@ void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& 
         fail("cannot set preload to value greater than 3: " + std::to_string(o.preload));
       }
       break;
-    case 'm': o.mark = static_cast<std::uint32_t>(parse_integer(value, 0, UINT32_MAX)); break;
+    case 'm': o.mark = static_cast<std::uint32_t>(parse_unsigned(value, UINT32_MAX)); break;
     case 'M':
       if (value == "do") {
         o.pmtu = PmtuDiscovery::kDo;

@@ -203,10 +203,12 @@ TEST(PingCompatArgs, EdgeValuesOnLoopback) {
       "-c 1 -W 0x1p-1 127.0.0.1", "-c 1 -i '1 ' 127.0.0.1", "-c 1 -i 0,5 127.0.0.1",
       "-c 3 -i -1 127.0.0.1", "-c 3 -i -1e300 127.0.0.1", "-c 1 -i 1x -c 0 127.0.0.1",
       "-i 1x -W 2x",
-      // Integer options (strtol_or_err).
+      // Integer options (strtol_or_err, strtoul_or_err for -e and -m).
       "-c 1 -c '' 127.0.0.1", "-c 1 -s 5x 127.0.0.1", "-c 1 -w 0x10 127.0.0.1",
       "-c 1 -l -0 127.0.0.1", "-c 1 -S ' 5' 127.0.0.1", "-c 1 -t 99999999999999999999 127.0.0.1",
-      "-c 1 -Q '' 127.0.0.1", "-c 1 -M '' 127.0.0.1",
+      "-c 1 -m -18446744073709551615 127.0.0.1", "-c 1 -m 9999999999999999999 127.0.0.1",
+      "-c 1 -m -1 127.0.0.1", "-c 1 -e 18446744073709551615 127.0.0.1",
+      "-c 1 -e -9999999999999999999 127.0.0.1", "-c 1 -Q '' 127.0.0.1", "-c 1 -M '' 127.0.0.1",
       "-c 1 -p '' 127.0.0.1"};
   // How many probes were in flight at once depends on timing; that there is a pipe does not.
   const auto mask = [](const std::string& out) {

@@ -97,6 +97,16 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{{"-s", "-1", "host"}, "invalid argument: '-1': out of range: 0 <= value <= 2147483647", 1, false},
         ErrorCase{{"-S", "0", "host"}, "invalid argument: '0': out of range: 1 <= value <= 2147483647", 1, false},
         ErrorCase{{"-w", "-1", "host"}, "invalid argument: '-1': out of range: 0 <= value <= 2147483647", 1, false},
+        // strtoul_or_err (-e, -m): "-1" wraps to ULONG_MAX; ERANGE only beyond ULONG_MAX.
+        ErrorCase{{"-m", "9999999999999999999", "host"},
+                  "invalid argument: '9999999999999999999': out of range: 0 <= value <= 4294967295", 1, false},
+        ErrorCase{{"-e", "18446744073709551615", "host"},
+                  "invalid argument: '18446744073709551615': out of range: 0 <= value <= 65535", 1, false},
+        ErrorCase{{"-e", "-9999999999999999999", "host"},
+                  "invalid argument: '-9999999999999999999': out of range: 0 <= value <= 65535", 1, false},
+        ErrorCase{{"-m", "18446744073709551616", "host"},
+                  "invalid argument: '18446744073709551616': Numerical result out of range", 1, false},
+        ErrorCase{{"-m", "", "host"}, "invalid argument: ''", 1, false},
         // ping_strtod (-i, -W): empty, NaN, infinite, subnormal and overflowing values.
         ErrorCase{{"-W", "", "host"}, "bad linger time: ", 2, false},
         ErrorCase{{"-i", "", "host"}, "bad timing interval: ", 2, false},
@@ -238,6 +248,12 @@ TEST(PingOptions, NegativeIntervalKept) {
   EXPECT_EQ(parse({"-i", "-1e300", "host"}).options.interval_ms, -INT_MAX);
   EXPECT_EQ(parse({"-l", "4", "-i", "-1e300", "host"}).options.interval_ms, -(INT_MAX / 4));
   EXPECT_EQ(parse({"-i", "-3000000", "-l", "65536", "host"}).options.interval_ms, -(INT_MAX / 65536));
+}
+
+TEST(PingOptions, StrtoulOptionsWrapNegativeValues) {
+  EXPECT_EQ(parse({"-m", "-18446744073709551615", "host"}).options.mark, 1U);
+  EXPECT_EQ(parse({"-e", "-18446744073709551615", "host"}).options.ident, 1U);
+  EXPECT_EQ(parse({"-m", "-0", "host"}).options.mark, 0U);
 }
 
 // An underflow is zero with a warning (strtod's ERANGE), not an error.
