@@ -129,6 +129,8 @@ std::vector<std::uint8_t> parse_pattern(const std::string& text) {
   return bytes;
 }
 
+// -I: an address with ':' is IPv6 (its %scope names the device, even an empty one); then an
+// IPv4 address; anything else is a device name, "" included.
 void parse_interface(const std::string& value, PingOptions& o) {
   if (value.find(':') != std::string::npos) {
     std::string address = value;
@@ -138,13 +140,13 @@ void parse_interface(const std::string& value, PingOptions& o) {
     }
     in6_addr a6{};
     if (inet_pton(AF_INET6, address.c_str(), &a6) <= 0) fail("invalid source address: " + value);
-    o.source_address = address;
+    o.source_v6 = address;
     o.strict_source = true;
     return;
   }
   in_addr a4{};
   if (inet_pton(AF_INET, value.c_str(), &a4) > 0) {
-    o.source_address = value;
+    o.source_v4 = value;
     o.strict_source = true;
   } else {
     o.device = value;

@@ -187,8 +187,8 @@ TEST(PingErrors, SameMessagesAndExitCodes) {
   }
 }
 
-// Option values at the edges (empty, NaN, inf, subnormal, huge, negative, hex, garbage), on
-// loopback: stdout with times masked, the whole stderr and
+// Option values at the edges (empty, NaN, inf, subnormal, huge, negative, hex, garbage) and -I
+// sources of the other family, on loopback: stdout with times masked, the whole stderr and
 // the exit code are iputils'. The suite's name keeps it under PingCompat*.
 TEST(PingCompatArgs, EdgeValuesOnLoopback) {
   const std::vector<std::string> cases = {
@@ -209,7 +209,14 @@ TEST(PingCompatArgs, EdgeValuesOnLoopback) {
       "-c 1 -m -18446744073709551615 127.0.0.1", "-c 1 -m 9999999999999999999 127.0.0.1",
       "-c 1 -m -1 127.0.0.1", "-c 1 -e 18446744073709551615 127.0.0.1",
       "-c 1 -e -9999999999999999999 127.0.0.1", "-c 1 -Q '' 127.0.0.1", "-c 1 -M '' 127.0.0.1",
-      "-c 1 -p '' 127.0.0.1"};
+      "-c 1 -p '' 127.0.0.1",
+      // -I: one source per family, an unspecified one looked up, empty and unknown devices.
+      "-c 1 -I ::1 127.0.0.1", "-c 1 -I 127.0.0.1 ::1", "-c 1 -I ::1%lo 127.0.0.1",
+      "-c 1 -I ::1%bogus 127.0.0.1", "-c 1 -I ::1%bogus ::1", "-c 1 -I '' 127.0.0.1",
+      "-c 1 -I '' ::1", "-c 1 -I ::1% ::1", "-c 1 -I :: ::1", "-c 1 -I 0.0.0.0 127.0.0.1",
+      "-c 1 -I zz:zz ::1", "-c 1 -I ::1 -I 127.0.0.1 127.0.0.1",
+      // A source that is not ours: nothing is sent, bind() fails.
+      "-c 1 -I 2001:db8::1 ::1", "-c 1 -I 198.18.250.1 127.0.0.1"};
   // How many probes were in flight at once depends on timing; that there is a pipe does not.
   const auto mask = [](const std::string& out) {
     static const std::regex pipe(R"(, pipe [0-9]+)");

@@ -177,8 +177,9 @@ TEST(PingOptions, DefaultsAreIputilsDefaults) {
   EXPECT_FALSE(o.json);
   EXPECT_FALSE(o.percentiles);
   EXPECT_EQ(o.tx_timestamp, TxTimestampSource::kUser);
-  EXPECT_TRUE(o.device.empty());
-  EXPECT_TRUE(o.source_address.empty());
+  EXPECT_FALSE(o.device.has_value());
+  EXPECT_TRUE(o.source_v4.empty());
+  EXPECT_TRUE(o.source_v6.empty());
 }
 
 TEST(PingOptions, ArgvZeroIsNotTheDestination) {
@@ -336,22 +337,48 @@ TEST(PingOptions, FamilySelection) {
 TEST(PingOptions, InterfaceName) {
   const PingOptions o = parse({"-I", "lo", "host"}).options;
   EXPECT_EQ(o.device, "lo");
-  EXPECT_TRUE(o.source_address.empty());
+  EXPECT_TRUE(o.source_v4.empty());
+  EXPECT_TRUE(o.source_v6.empty());
   EXPECT_FALSE(o.strict_source);
 }
 
 TEST(PingOptions, InterfaceIpv4Address) {
   const PingOptions o = parse({"-I", "127.0.0.1", "host"}).options;
-  EXPECT_EQ(o.source_address, "127.0.0.1");
+  EXPECT_EQ(o.source_v4, "127.0.0.1");
+  EXPECT_TRUE(o.source_v6.empty());
   EXPECT_TRUE(o.strict_source);
-  EXPECT_TRUE(o.device.empty());
+  EXPECT_FALSE(o.device.has_value());
 }
 
 TEST(PingOptions, InterfaceIpv6AddressWithScope) {
   const PingOptions o = parse({"-I", "fe80::1%eth0", "host"}).options;
-  EXPECT_EQ(o.source_address, "fe80::1");
+  EXPECT_EQ(o.source_v6, "fe80::1");
+  EXPECT_TRUE(o.source_v4.empty());
   EXPECT_EQ(o.device, "eth0");
   EXPECT_TRUE(o.strict_source);
+}
+
+// iputils keeps one source per family: both stay, and each family's target uses its own.
+TEST(PingOptions, InterfaceSourcePerFamily) {
+  const PingOptions o = parse({"-I", "::1", "-I", "127.0.0.1", "host"}).options;
+  EXPECT_EQ(o.source_v6, "::1");
+  EXPECT_EQ(o.source_v4, "127.0.0.1");
+  EXPECT_TRUE(o.strict_source);
+  EXPECT_FALSE(o.device.has_value());
+}
+
+// An empty device still is one (iputils' device is "" rather than NULL): -I '' and -I ::1%.
+TEST(PingOptions, InterfaceEmptyDeviceIsGiven) {
+  PingOptions o = parse({"-I", "", "host"}).options;
+  ASSERT_TRUE(o.device.has_value());
+  EXPECT_EQ(*o.device, "");
+  EXPECT_FALSE(o.strict_source);
+  o = parse({"-I", "::1%", "host"}).options;
+  ASSERT_TRUE(o.device.has_value());
+  EXPECT_EQ(*o.device, "");
+  EXPECT_EQ(o.source_v6, "::1");
+  o = parse({"-I", "::1%bogus", "host"}).options;
+  EXPECT_EQ(o.device, "bogus");
 }
 
 TEST(PingOptions, InterfaceInvalidIpv6Address) {
