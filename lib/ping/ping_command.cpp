@@ -205,14 +205,18 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   if (const auto given = net::IpAddress::parse(given_source); given && !is_unspecified(*given)) {
     source = *given;
   } else {
-    const auto selection = net::select_source_address(target, device, o.broadcast);
+    // As iputils: connect without SO_BROADCAST; refused (a broadcast address), -b allows it
+    // with a warning on stderr (no "ping:" prefix) and a second connect.
+    auto selection = net::select_source_address(target, device, false);
+    if (selection.failed_at == "connect" && selection.error == EACCES) {
+      if (!o.broadcast) die("Do you want to ping broadcast? Then -b. If not, check your local firewall rules");
+      std::fflush(stdout);
+      std::fputs("WARNING: pinging broadcast address\n", stderr);
+      selection = net::select_source_address(target, device, true);
+    }
     if (selection.error != 0) {
       if (selection.failed_at == "SO_BINDTODEVICE") die("SO_BINDTODEVICE " + device, selection.error);
-      if (selection.failed_at == "connect" && selection.error == EACCES) {
-        if (!o.broadcast) die("Do you want to ping broadcast? Then -b. If not, check your local firewall rules");
-      } else {
-        die(selection.failed_at, selection.error);
-      }
+      die(selection.failed_at, selection.error);
     }
     source = selection.source;
     if (o.device && !source.empty() && !net::address_on_device(source, device)) {

@@ -111,6 +111,24 @@ TEST_F(PingCompat, Duplicates) {
   EXPECT_TRUE(std::regex_search(ours.out, std::regex(R"(3 received, \+[12] duplicates, 0% packet loss)"))) << ours.out;
 }
 
+// A broadcast address: refused without -b; with -b iputils warns on stderr, before the header.
+// Pinged from inside the target's namespace, towards the broadcast of its /30 (the host side
+// ignores broadcast echoes).
+TEST_F(PingCompat, BroadcastNeedsDashBAndWarns) {
+  target_->exec("ip addr change " + target_->v4() + "/30 brd + dev eth0");
+  const std::string inside = "ip netns exec " + target_->ns() + " env MTOOL_CORRELATOR=off";
+  const std::string broadcast = target_->v4().substr(0, target_->v4().rfind('.')) + ".3";
+  for (const std::string args : {"-c 1 -W 1 ", "-b -c 1 -W 1 "}) {
+    expect_same(args + broadcast, inside);
+    EXPECT_EQ(last_ours_.err, last_theirs_.err) << args;
+  }
+  EXPECT_EQ(last_ours_.err, "WARNING: pinging broadcast address\n");
+  expect_same("-b -c 1 -W 1 -I eth0 " + broadcast, inside);
+  EXPECT_EQ(last_ours_.err, last_theirs_.err);
+  expect_same("-b -c 1 TARGET", inside);  // not a broadcast: no warning
+  EXPECT_EQ(last_ours_.err, "");
+}
+
 TEST_F(PingCompat, DeadlineAndCount) {
   expect_same("-w 1 -i 0.3 TARGET");
   expect_same("-c 2 -w 5 -i 0.2 TARGET");
