@@ -25,6 +25,8 @@ constexpr int kExitBadNumber = 1;  // iputils' strtol_or_err exits with EXIT_FAI
 constexpr long kMaxDupCheck = 0x10000;
 constexpr int kMaxUserPreload = 3;
 constexpr int kMaxTos = 255;
+// iputils' upper bound for -i and -W: (double)INT_MAX / 1000, so 2147483.647 is still accepted.
+constexpr double kMaxSeconds = static_cast<double>(INT_MAX) / 1000;
 
 // Short options that take a value, and the switches, exactly as iputils' getopt string.
 constexpr std::string_view kValueOptions = "ceiIlmMpQsStwWFNT";
@@ -194,7 +196,7 @@ void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& 
     case 'e': o.ident = static_cast<std::uint16_t>(parse_unsigned(value, 0xFFFF)); break;
     case 'i': {
       const double seconds = parse_iputils_double(value, "bad timing interval", errno_left, result.warnings);
-      if (seconds > static_cast<double>(INT_MAX / 1000)) fail("bad timing interval: " + value);
+      if (seconds > kMaxSeconds) fail("bad timing interval: " + value);
       o.interval_ms = to_milliseconds(seconds);  // negative stays negative, as in iputils
       o.interval_given = true;
       break;
@@ -226,7 +228,7 @@ void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& 
     case 'w': o.deadline_s = static_cast<int>(parse_integer(value, 0, INT_MAX)); break;
     case 'W': {
       const double seconds = parse_iputils_double(value, "bad linger time", errno_left, result.warnings);
-      if (seconds < 0 || seconds > static_cast<double>(INT_MAX / 1000)) {
+      if (seconds < 0 || seconds > kMaxSeconds) {
         fail("bad linger time: " + value);
       }
       o.linger_ms = to_milliseconds(seconds);

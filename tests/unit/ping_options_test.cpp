@@ -251,6 +251,14 @@ TEST(PingOptions, NegativeIntervalKept) {
   EXPECT_EQ(parse({"-i", "-3000000", "-l", "65536", "host"}).options.interval_ms, -(INT_MAX / 65536));
 }
 
+// The bound is (double)INT_MAX / 1000, not INT_MAX / 1000 in integers.
+TEST(PingOptions, LargestIntervalAndLinger) {
+  EXPECT_EQ(parse({"-W", "2147483.647", "host"}).options.linger_ms, INT_MAX);
+  EXPECT_EQ(parse({"-i", "2147483.647", "host"}).options.interval_ms, INT_MAX);
+  EXPECT_EQ(failure_of({"-W", "2147483.648", "host"}).message, "bad linger time: 2147483.648");
+  EXPECT_EQ(failure_of({"-i", "2147483.648", "host"}).message, "bad timing interval: 2147483.648");
+}
+
 TEST(PingOptions, StrtoulOptionsWrapNegativeValues) {
   EXPECT_EQ(parse({"-m", "-18446744073709551615", "host"}).options.mark, 1U);
   EXPECT_EQ(parse({"-e", "-18446744073709551615", "host"}).options.ident, 1U);
