@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/icmp6.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -78,9 +79,9 @@ int sndbuf_estimate(const PingOptions& o) {
 void configure_socket(net::IcmpSocket& socket, const PingOptions& o, const net::IpAddress& target,
                       const net::IpAddress& source, bool multicast) {
   const bool v6 = socket.family() == AF_INET6;
-  if (!o.device.empty()) {
-    if (const int err = net::bind_to_device(socket.fd(), o.device); err != 0 && !multicast) {
-      die("SO_BINDTODEVICE " + o.device, err);
+  if (o.device) {
+    if (const int err = net::bind_to_device(socket.fd(), *o.device); err != 0 && !multicast) {
+      die("SO_BINDTODEVICE " + *o.device, err);
     }
   }
   if (o.pmtu != PmtuDiscovery::kDefault || (multicast && !v6)) {
@@ -96,7 +97,10 @@ void configure_socket(net::IcmpSocket& socket, const PingOptions& o, const net::
     }
   }
   if (o.strict_source) {
-    if (::bind(socket.fd(), source.sockaddr_ptr(), source.sockaddr_len()) != 0) die("bind", errno);
+    // iputils' ping6 names the socket in its message.
+    if (::bind(socket.fd(), source.sockaddr_ptr(), source.sockaddr_len()) != 0) {
+      die(v6 ? "bind icmp socket" : "bind", errno);
+    }
   } else if (socket.kind() == net::SocketKind::kDatagram && o.ident && *o.ident != 0) {
     // A ping socket's identifier is its local port.
     net::IpAddress any = v6 ? net::IpAddress::v6(in6addr_any) : net::IpAddress::v4({INADDR_ANY});
@@ -175,6 +179,11 @@ int screen_width() {
   return INT_MAX;
 }
 
+// 0.0.0.0 or ::, which iputils takes for "no source given".
+bool is_unspecified(const net::IpAddress& a) {
+  return a.is_v4() ? a.in4().s_addr == htonl(INADDR_ANY) : IN6_IS_ADDR_UNSPECIFIED(&a.in6());
+}
+
 int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarget& resolved,
                correlate::CorrelatorConnection& correlator) {
   const bool v6 = socket.family() == AF_INET6;
@@ -186,24 +195,32 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   if (numeric_literal) o.numeric = true;
   net::AddressNamer namer(o.numeric);
 
-  // Source address: -I ADDRESS binds it; else ask the routing table (and honour -I DEVICE).
+  // ping6 first looks the device up by name (iputils' if_name2index()).
+  const std::string device = o.device.value_or("");
+  if (v6 && o.device && if_nametoindex(device.c_str()) == 0) die("unknown iface: " + device);
+  // Source address: this family's -I ADDRESS binds it; else (also for 0.0.0.0 or ::) ask the
+  // routing table, honouring -I DEVICE.
   net::IpAddress source;
-  if (!o.source_address.empty()) {
-    source = *net::IpAddress::parse(o.source_address);
-    if (source.family() != socket.family()) die("invalid source address: " + o.source_address);
+  const std::string& given_source = v6 ? o.source_v6 : o.source_v4;
+  if (const auto given = net::IpAddress::parse(given_source); given && !is_unspecified(*given)) {
+    source = *given;
   } else {
-    const auto selection = net::select_source_address(target, o.device, o.broadcast);
+    // As iputils: connect without SO_BROADCAST; refused (a broadcast address), -b allows it
+    // with a warning on stderr (no "ping:" prefix) and a second connect.
+    auto selection = net::select_source_address(target, device, false);
+    if (selection.failed_at == "connect" && selection.error == EACCES) {
+      if (!o.broadcast) die("Do you want to ping broadcast? Then -b. If not, check your local firewall rules");
+      std::fflush(stdout);
+      std::fputs("WARNING: pinging broadcast address\n", stderr);
+      selection = net::select_source_address(target, device, true);
+    }
     if (selection.error != 0) {
-      if (selection.failed_at == "SO_BINDTODEVICE") die("SO_BINDTODEVICE " + o.device, selection.error);
-      if (selection.failed_at == "connect" && selection.error == EACCES) {
-        if (!o.broadcast) die("Do you want to ping broadcast? Then -b. If not, check your local firewall rules");
-      } else {
-        die(selection.failed_at, selection.error);
-      }
+      if (selection.failed_at == "SO_BINDTODEVICE") die("SO_BINDTODEVICE " + device, selection.error);
+      die(selection.failed_at, selection.error);
     }
     source = selection.source;
-    if (!o.device.empty() && !source.empty() && !net::address_on_device(source, o.device)) {
-      warn("Warning: source address might be selected on device other than: " + o.device);
+    if (o.device && !source.empty() && !net::address_on_device(source, device)) {
+      warn("Warning: source address might be selected on device other than: " + device);
     }
   }
   const bool multicast = o.broadcast || target.is_multicast();
@@ -230,9 +247,9 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   header.hostname = hostname;
   header.family = socket.family();
   header.address_text = v6 ? namer.describe(target) : target.to_string();
-  header.show_source = !o.device.empty() || o.strict_source;
+  header.show_source = o.device.has_value() || o.strict_source;
   header.source_text = source.to_string();
-  header.device = o.device;
+  header.device = device;
   header.datalen = o.datalen;
   header.ip_packet_size = o.datalen + 8 + 20;
   header.socket_kind = socket.is_raw() ? "raw" : "dgram";

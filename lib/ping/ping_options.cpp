@@ -25,10 +25,14 @@ constexpr int kExitBadNumber = 1;  // iputils' strtol_or_err exits with EXIT_FAI
 constexpr long kMaxDupCheck = 0x10000;
 constexpr int kMaxUserPreload = 3;
 constexpr int kMaxTos = 255;
+// iputils' upper bound for -i and -W: (double)INT_MAX / 1000, so 2147483.647 is still accepted.
+constexpr double kMaxSeconds = static_cast<double>(INT_MAX) / 1000;
 
 // Short options that take a value, and the switches, exactly as iputils' getopt string.
 constexpr std::string_view kValueOptions = "ceiIlmMpQsStwWFNT";
 constexpr std::string_view kSwitchOptions = "46aAbBCdDfhLnOqrRUvV?";
+// Options read by strtol_or_err / strtoul_or_err, which set errno to 0 before converting.
+constexpr std::string_view kIntegerOptions = "celmsStw";
 
 [[noreturn]] void fail(const std::string& message, int code = kExitUsage, bool usage = false) {
   throw FatalError(message, code, usage);
@@ -52,17 +56,55 @@ long long parse_integer(const std::string& text, long long min, long long max) {
   return value;
 }
 
-// iputils 20221126 parses -i and -W leniently: a trailing remainder is only warned about.
-double parse_lenient_double(const std::string& text, std::vector<std::string>& warnings) {
+// iputils' strtoul_or_err (-e, -m): strtoul, so "-1" wraps to ULONG_MAX (out of range) and
+// "-18446744073709551615" to 1 (accepted); only a magnitude beyond ULONG_MAX is ERANGE.
+unsigned long parse_unsigned(const std::string& text, unsigned long max) {
+  const std::string prefix = "invalid argument";
+  if (text.empty()) fail(prefix + ": '" + text + "'", kExitBadNumber);
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(text.c_str(), &end, 10);
+  if (errno != 0 || end == text.c_str() || *end != '\0') {
+    fail(with_errno(prefix + ": '" + text + "'", errno), kExitBadNumber);
+  }
+  if (value > max) {
+    fail(prefix + ": '" + text + "': out of range: 0 <= value <= " + std::to_string(max),
+         kExitBadNumber);
+  }
+  return value;
+}
+
+// iputils 20221126's ping_strtod() for -i and -W, quirks included:
+//  - an empty value fails with the errno the previous strtod() left (ERANGE after an
+//    underflow like 1e-400, else none);
+//  - strtod's ERANGE, no number at all, or a remainder only warn ("garbage: " + the rest);
+//  - then anything but a normal number or zero (NaN, inf, subnormal) fails with ERANGE.
+// `errno_left` carries that errno from one option to the next (strtol_or_err clears it).
+double parse_iputils_double(const std::string& text, const std::string& what, int& errno_left,
+                            std::vector<std::string>& warnings) {
+  if (text.empty()) fail(with_errno(what + ": " + text, errno_left));
   char* end = nullptr;
   errno = 0;
-  double value = std::strtod(text.c_str(), &end);
-  if (end != nullptr && *end != '\0') {
+  const double value = std::strtod(text.c_str(), &end);
+  errno_left = errno;
+  if (errno_left != 0 || end == text.c_str() || *end != '\0') {
     warnings.emplace_back(std::string("option argument contains garbage: ") + end);
     warnings.emplace_back("this will become fatal error in the future");
   }
-  if (!std::isfinite(value)) value = HUGE_VAL;
-  return value;
+  switch (std::fpclassify(value)) {
+    case FP_NORMAL:
+    case FP_ZERO:
+      return value;
+    default:
+      fail(with_errno(what + ": " + text, ERANGE));
+  }
+}
+
+// (int)(x * 1000) as iputils computes it on x86-64, where a value below INT_MIN becomes INT_MIN
+// (in C that conversion is undefined; here it is not). Callers have refused values too large.
+int to_milliseconds(double seconds) {
+  const double ms = seconds * 1000;
+  return ms <= static_cast<double>(INT_MIN) ? INT_MIN : static_cast<int>(ms);
 }
 
 int parse_tos(const std::string& text) {
@@ -89,6 +131,8 @@ std::vector<std::uint8_t> parse_pattern(const std::string& text) {
   return bytes;
 }
 
+// -I: an address with ':' is IPv6 (its %scope names the device, even an empty one); then an
+// IPv4 address; anything else is a device name, "" included.
 void parse_interface(const std::string& value, PingOptions& o) {
   if (value.find(':') != std::string::npos) {
     std::string address = value;
@@ -98,13 +142,13 @@ void parse_interface(const std::string& value, PingOptions& o) {
     }
     in6_addr a6{};
     if (inet_pton(AF_INET6, address.c_str(), &a6) <= 0) fail("invalid source address: " + value);
-    o.source_address = address;
+    o.source_v6 = address;
     o.strict_source = true;
     return;
   }
   in_addr a4{};
   if (inet_pton(AF_INET, value.c_str(), &a4) > 0) {
-    o.source_address = value;
+    o.source_v4 = value;
     o.strict_source = true;
   } else {
     o.device = value;
@@ -115,7 +159,8 @@ void parse_interface(const std::string& value, PingOptions& o) {
   fail(std::string("option -") + letter + " (" + what + ") is not supported by mtool ping");
 }
 
-void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& result) {
+void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& result,
+                 int& errno_left) {
   PingOptions& o = result.options;
   switch (letter) {
     case '4':
@@ -148,11 +193,11 @@ void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& 
     case 'h':
     case '?': fail("", kExitUsage, true);
     case 'c': o.count = static_cast<long>(parse_integer(value, 1, LONG_MAX)); break;
-    case 'e': o.ident = static_cast<std::uint16_t>(parse_integer(value, 0, 0xFFFF)); break;
+    case 'e': o.ident = static_cast<std::uint16_t>(parse_unsigned(value, 0xFFFF)); break;
     case 'i': {
-      const double seconds = parse_lenient_double(value, result.warnings);
-      if (seconds > static_cast<double>(INT_MAX / 1000)) fail("bad timing interval: " + value);
-      o.interval_ms = std::max(0, static_cast<int>(seconds * 1000));
+      const double seconds = parse_iputils_double(value, "bad timing interval", errno_left, result.warnings);
+      if (seconds > kMaxSeconds) fail("bad timing interval: " + value);
+      o.interval_ms = to_milliseconds(seconds);  // negative stays negative, as in iputils
       o.interval_given = true;
       break;
     }
@@ -163,7 +208,7 @@ void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& 
         fail("cannot set preload to value greater than 3: " + std::to_string(o.preload));
       }
       break;
-    case 'm': o.mark = static_cast<std::uint32_t>(parse_integer(value, 0, UINT32_MAX)); break;
+    case 'm': o.mark = static_cast<std::uint32_t>(parse_unsigned(value, UINT32_MAX)); break;
     case 'M':
       if (value == "do") {
         o.pmtu = PmtuDiscovery::kDo;
@@ -182,11 +227,11 @@ void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& 
     case 't': o.ttl = static_cast<int>(parse_integer(value, 0, 255)); break;
     case 'w': o.deadline_s = static_cast<int>(parse_integer(value, 0, INT_MAX)); break;
     case 'W': {
-      const double seconds = parse_lenient_double(value, result.warnings);
-      if (seconds < 0 || seconds > static_cast<double>(INT_MAX / 1000)) {
+      const double seconds = parse_iputils_double(value, "bad linger time", errno_left, result.warnings);
+      if (seconds < 0 || seconds > kMaxSeconds) {
         fail("bad linger time: " + value);
       }
-      o.linger_ms = static_cast<int>(seconds * 1000);
+      o.linger_ms = to_milliseconds(seconds);
       break;
     }
     case 'R': unsupported(letter, "record route");
@@ -245,6 +290,33 @@ void apply_long(const std::string& name, const std::string& value, PingOptions& 
   }
 }
 
+// The options in their order, then the destination.
+void finish_parse(const po::parsed_options& parsed, uid_t real_uid, ParseResult& result) {
+  std::vector<std::string> destinations;
+  int errno_left = 0;  // what iputils' errno holds between options (see parse_iputils_double)
+  for (const po::option& opt : parsed.options) {
+    const std::string value = opt.value.empty() ? std::string() : opt.value.front();
+    if (opt.string_key == "destination") {
+      destinations.insert(destinations.end(), opt.value.begin(), opt.value.end());
+    } else if (opt.string_key.size() == 2 && opt.string_key[0] == '-') {
+      if (kIntegerOptions.find(opt.string_key[1]) != std::string_view::npos) errno_left = 0;
+      apply_short(opt.string_key[1], value, real_uid, result, errno_left);
+    } else {
+      apply_long(opt.string_key, value, result.options);
+    }
+  }
+  // iputils' token bucket multiplies the interval by the preload; a negative interval that
+  // large would overflow it (iputils then wraps). Keep the product within an int.
+  PingOptions& o = result.options;
+  o.interval_ms = std::max(o.interval_ms, -(INT_MAX / o.preload));
+  if (result.outcome == ParseOutcome::kPrintVersion) return;
+  if (destinations.empty()) fail(with_errno("usage error", EDESTADDRREQ), kExitBadNumber);
+  if (destinations.size() > 1) {
+    fail("several destinations (IPv4 source routing) are not supported by mtool ping");
+  }
+  o.destination = destinations.back();
+}
+
 }  // namespace
 
 ParseResult parse_ping_options(const std::vector<std::string>& args, uid_t real_uid) {
@@ -272,23 +344,14 @@ ParseResult parse_ping_options(const std::vector<std::string>& args, uid_t real_
   }
 
   ParseResult result;
-  std::vector<std::string> destinations;
-  for (const po::option& opt : parsed.options) {
-    const std::string value = opt.value.empty() ? std::string() : opt.value.front();
-    if (opt.string_key == "destination") {
-      destinations.insert(destinations.end(), opt.value.begin(), opt.value.end());
-    } else if (opt.string_key.size() == 2 && opt.string_key[0] == '-') {
-      apply_short(opt.string_key[1], value, real_uid, result);
-    } else {
-      apply_long(opt.string_key, value, result.options);
-    }
+  try {
+    finish_parse(parsed, real_uid, result);
+  } catch (const FatalError&) {
+    // iputils printed the warnings of earlier options as it met them, then died.
+    const std::string program = args.empty() ? "ping" : args.front();
+    for (const auto& w : result.warnings) print_diagnostic(stdout, stderr, program, w);
+    throw;
   }
-  if (result.outcome == ParseOutcome::kPrintVersion) return result;
-  if (destinations.empty()) fail(with_errno("usage error", EDESTADDRREQ), kExitBadNumber);
-  if (destinations.size() > 1) {
-    fail("several destinations (IPv4 source routing) are not supported by mtool ping");
-  }
-  result.options.destination = destinations.back();
   return result;
 }
 

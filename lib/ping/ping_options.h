@@ -33,9 +33,14 @@ struct PingOptions {
   bool interval_given = false;       // -i seen
   std::optional<std::uint16_t> ident;  // -e
   long count = 0;                    // -c; 0 = unlimited
-  int interval_ms = 1000;            // -i, in milliseconds as iputils keeps it
-  std::string device;                // -I name
-  std::string source_address;        // -I address
+  int interval_ms = 1000;            // -i, in milliseconds as iputils keeps it (may be < 0)
+  // -I NAME, or the scope of -I ADDRESS%NAME. Given empty (-I '') it still counts, as in
+  // iputils: SO_BINDTODEVICE with "" and the checks that follow.
+  std::optional<std::string> device;
+  // -I ADDRESS: iputils keeps one source per family, so an IPv6 source leaves an IPv4
+  // target's source to the routing table (and the other way round). 0.0.0.0 and :: do too.
+  std::string source_v4;
+  std::string source_v6;
   int preload = 1;                   // -l
   std::optional<std::uint32_t> mark; // -m
   PmtuDiscovery pmtu = PmtuDiscovery::kDefault;  // -M

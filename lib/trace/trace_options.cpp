@@ -3,12 +3,20 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 
 namespace mtool::trace {
 namespace {
+
+// A wait mtool treats as Butskoy's endless one (about 31 years; 1e18 ns fits an int64 clock).
+constexpr double kForeverSeconds = 1e9;
+// The largest HERE / NEAR factor kept: a scaled wait (RTT + 1 ms) x factor stays below 2^63 ns
+// for any RTT under 2.5 hours.
+constexpr double kMaxWaitFactor = 1e6;
 
 // How Butskoy's option table (its CLIF library) describes an option.
 struct OptionSpec {
@@ -342,6 +350,27 @@ struct Parser {
   }
 };
 
+// Butskoy keeps -w and -z as doubles and waits in poll() for `timeout * 1000` ms as an int: a
+// wait past INT_MAX ms (or infinite) never times out, and NaN (every comparison false) makes
+// the first poll after a send wait for ever too. The scheduler counts in 64-bit nanoseconds,
+// so such waits become kForeverSeconds instead of an overflow. A HERE or NEAR factor that
+// makes every scaled wait reach MAX (inf, NaN: Butskoy's `value < wait_secs ? value :
+// wait_secs` then picks MAX) is the same as a factor of MAX in milliseconds, the precision
+// added to every RTT; it is also held to kMaxWaitFactor so a scaled wait stays in range.
+// -z NaN never delays a send (Butskoy's `next > now_time` is false).
+void bound_waits(TraceOptions& o) {
+  const auto forever_if_beyond = [](double& seconds) {
+    if (std::isnan(seconds) || seconds > kForeverSeconds) seconds = kForeverSeconds;
+  };
+  forever_if_beyond(o.wait_max_s);
+  const double factor_limit = std::min(o.wait_max_s * 1000, kMaxWaitFactor);
+  for (double* factor : {&o.wait_here, &o.wait_near}) {
+    if (std::isnan(*factor) || *factor > factor_limit) *factor = factor_limit;
+  }
+  if (std::isnan(o.send_wait_s)) o.send_wait_s = 0;
+  forever_if_beyond(o.send_wait_s);
+}
+
 }  // namespace
 
 const char* method_name(TraceMethod method) {
@@ -406,6 +435,7 @@ std::optional<std::string> validate_trace_options(TraceOptions& o) {
     return std::string(text);
   }
   if (o.send_wait_s >= 10) o.send_wait_s /= 1000;  // it was milliseconds
+  bound_waits(o);
   if (o.source_port != 0) {                        // a fixed source port: one probe at a time
     o.sim_probes = 1;
     o.wait_here = o.wait_near = 0;

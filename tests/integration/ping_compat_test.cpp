@@ -111,6 +111,24 @@ TEST_F(PingCompat, Duplicates) {
   EXPECT_TRUE(std::regex_search(ours.out, std::regex(R"(3 received, \+[12] duplicates, 0% packet loss)"))) << ours.out;
 }
 
+// A broadcast address: refused without -b; with -b iputils warns on stderr, before the header.
+// Pinged from inside the target's namespace, towards the broadcast of its /30 (the host side
+// ignores broadcast echoes).
+TEST_F(PingCompat, BroadcastNeedsDashBAndWarns) {
+  target_->exec("ip addr change " + target_->v4() + "/30 brd + dev eth0");
+  const std::string inside = "ip netns exec " + target_->ns() + " env MTOOL_CORRELATOR=off";
+  const std::string broadcast = target_->v4().substr(0, target_->v4().rfind('.')) + ".3";
+  for (const std::string args : {"-c 1 -W 1 ", "-b -c 1 -W 1 "}) {
+    expect_same(args + broadcast, inside);
+    EXPECT_EQ(last_ours_.err, last_theirs_.err) << args;
+  }
+  EXPECT_EQ(last_ours_.err, "WARNING: pinging broadcast address\n");
+  expect_same("-b -c 1 -W 1 -I eth0 " + broadcast, inside);
+  EXPECT_EQ(last_ours_.err, last_theirs_.err);
+  expect_same("-b -c 1 TARGET", inside);  // not a broadcast: no warning
+  EXPECT_EQ(last_ours_.err, "");
+}
+
 TEST_F(PingCompat, DeadlineAndCount) {
   expect_same("-w 1 -i 0.3 TARGET");
   expect_same("-c 2 -w 5 -i 0.2 TARGET");
@@ -184,6 +202,52 @@ TEST(PingErrors, SameMessagesAndExitCodes) {
     EXPECT_EQ(first_line(ours.err), first_line(theirs.err)) << "args: " << args;
     EXPECT_EQ(ours.exit_code, theirs.exit_code) << "args: " << args;
     EXPECT_EQ(ours.out, theirs.out) << "args: " << args;
+  }
+}
+
+// Option values at the edges (empty, NaN, inf, subnormal, huge, negative, hex, garbage) and -I
+// sources of the other family, on loopback: stdout with times masked, the whole stderr and
+// the exit code are iputils'. The suite's name keeps it under PingCompat*.
+TEST(PingCompatArgs, EdgeValuesOnLoopback) {
+  const std::vector<std::string> cases = {
+      // -i and -W (iputils' ping_strtod).
+      "-c 1 -W '' 127.0.0.1", "-c 1 -i '' 127.0.0.1", "-c 1 -i 1e-320 127.0.0.1",
+      "-c 1 -i 1e-400 127.0.0.1", "-c 1 -i 1e-400 -W '' 127.0.0.1",
+      "-c 1 -i 1e-400 -c 1 -W '' 127.0.0.1", "-c 1 -i nan 127.0.0.1", "-c 1 -i inf 127.0.0.1",
+      "-c 1 -i -inf 127.0.0.1", "-c 1 -i 1e308 127.0.0.1", "-c 1 -i 1e400 127.0.0.1",
+      "-c 1 -W nan 127.0.0.1", "-c 1 -W inf 127.0.0.1", "-c 1 -W -inf 127.0.0.1",
+      "-c 1 -W 1e308 127.0.0.1", "-c 1 -W -0.5 127.0.0.1", "-c 1 -W -0 127.0.0.1",
+      "-c 1 -W 2147483.647 127.0.0.1", "-c 1 -W 2147483.648 127.0.0.1",
+      "-c 1 -i 2147483.647 127.0.0.1", "-c 1 -i 2147483.648 127.0.0.1",
+      "-c 1 -W abc 127.0.0.1", "-c 1 -i abc 127.0.0.1", "-c 1 -i 0x1 127.0.0.1",
+      "-c 1 -W 0x1p-1 127.0.0.1", "-c 1 -i '1 ' 127.0.0.1", "-c 1 -i 0,5 127.0.0.1",
+      "-c 3 -i -1 127.0.0.1", "-c 3 -i -1e300 127.0.0.1", "-c 1 -i 1x -c 0 127.0.0.1",
+      "-i 1x -W 2x",
+      // Integer options (strtol_or_err, strtoul_or_err for -e and -m).
+      "-c 1 -c '' 127.0.0.1", "-c 1 -s 5x 127.0.0.1", "-c 1 -w 0x10 127.0.0.1",
+      "-c 1 -l -0 127.0.0.1", "-c 1 -S ' 5' 127.0.0.1", "-c 1 -t 99999999999999999999 127.0.0.1",
+      "-c 1 -m -18446744073709551615 127.0.0.1", "-c 1 -m 9999999999999999999 127.0.0.1",
+      "-c 1 -m -1 127.0.0.1", "-c 1 -e 18446744073709551615 127.0.0.1",
+      "-c 1 -e -9999999999999999999 127.0.0.1", "-c 1 -Q '' 127.0.0.1", "-c 1 -M '' 127.0.0.1",
+      "-c 1 -p '' 127.0.0.1",
+      // -I: one source per family, an unspecified one looked up, empty and unknown devices.
+      "-c 1 -I ::1 127.0.0.1", "-c 1 -I 127.0.0.1 ::1", "-c 1 -I ::1%lo 127.0.0.1",
+      "-c 1 -I ::1%bogus 127.0.0.1", "-c 1 -I ::1%bogus ::1", "-c 1 -I '' 127.0.0.1",
+      "-c 1 -I '' ::1", "-c 1 -I ::1% ::1", "-c 1 -I :: ::1", "-c 1 -I 0.0.0.0 127.0.0.1",
+      "-c 1 -I zz:zz ::1", "-c 1 -I ::1 -I 127.0.0.1 127.0.0.1",
+      // A source that is not ours: nothing is sent, bind() fails.
+      "-c 1 -I 2001:db8::1 ::1", "-c 1 -I 198.18.250.1 127.0.0.1"};
+  // How many probes were in flight at once depends on timing; that there is a pipe does not.
+  const auto mask = [](const std::string& out) {
+    static const std::regex pipe(R"(, pipe [0-9]+)");
+    return std::regex_replace(mask_numbers(out), pipe, ", pipe P");
+  };
+  for (const auto& args : cases) {
+    const CommandResult theirs = run(std::string(kIputils) + " " + args);
+    const CommandResult ours = run("env MTOOL_CORRELATOR=off " + mtool_binary() + " ping " + args);
+    EXPECT_EQ(mask(ours.out), mask(theirs.out)) << "args: " << args;
+    EXPECT_EQ(ours.err, theirs.err) << "args: " << args;
+    EXPECT_EQ(ours.exit_code, theirs.exit_code) << "args: " << args;
   }
 }
 

@@ -97,6 +97,30 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{{"-s", "-1", "host"}, "invalid argument: '-1': out of range: 0 <= value <= 2147483647", 1, false},
         ErrorCase{{"-S", "0", "host"}, "invalid argument: '0': out of range: 1 <= value <= 2147483647", 1, false},
         ErrorCase{{"-w", "-1", "host"}, "invalid argument: '-1': out of range: 0 <= value <= 2147483647", 1, false},
+        // strtoul_or_err (-e, -m): "-1" wraps to ULONG_MAX; ERANGE only beyond ULONG_MAX.
+        ErrorCase{{"-m", "9999999999999999999", "host"},
+                  "invalid argument: '9999999999999999999': out of range: 0 <= value <= 4294967295", 1, false},
+        ErrorCase{{"-e", "18446744073709551615", "host"},
+                  "invalid argument: '18446744073709551615': out of range: 0 <= value <= 65535", 1, false},
+        ErrorCase{{"-e", "-9999999999999999999", "host"},
+                  "invalid argument: '-9999999999999999999': out of range: 0 <= value <= 65535", 1, false},
+        ErrorCase{{"-m", "18446744073709551616", "host"},
+                  "invalid argument: '18446744073709551616': Numerical result out of range", 1, false},
+        ErrorCase{{"-m", "", "host"}, "invalid argument: ''", 1, false},
+        // ping_strtod (-i, -W): empty, NaN, infinite, subnormal and overflowing values.
+        ErrorCase{{"-W", "", "host"}, "bad linger time: ", 2, false},
+        ErrorCase{{"-i", "", "host"}, "bad timing interval: ", 2, false},
+        ErrorCase{{"-i", "nan", "host"}, "bad timing interval: nan: Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "inf", "host"}, "bad timing interval: inf: Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "-inf", "host"}, "bad timing interval: -inf: Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "1e-320", "host"}, "bad timing interval: 1e-320: Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "1e400", "host"}, "bad timing interval: 1e400: Numerical result out of range", 2, false},
+        ErrorCase{{"-W", "nan", "host"}, "bad linger time: nan: Numerical result out of range", 2, false},
+        ErrorCase{{"-W", "inf", "host"}, "bad linger time: inf: Numerical result out of range", 2, false},
+        ErrorCase{{"-W", "1e308", "host"}, "bad linger time: 1e308", 2, false},
+        // The errno an underflow (1e-400 is 0 with ERANGE) leaves, until an integer option.
+        ErrorCase{{"-i", "1e-400", "-W", "", "host"}, "bad linger time: : Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "1e-400", "-c", "1", "-W", "", "host"}, "bad linger time: ", 2, false},
         // error(2, ...) messages.
         ErrorCase{{"-W", "-1", "host"}, "bad linger time: -1", 2, false},
         ErrorCase{{"-W", "3000000", "host"}, "bad linger time: 3000000", 2, false},
@@ -153,8 +177,9 @@ TEST(PingOptions, DefaultsAreIputilsDefaults) {
   EXPECT_FALSE(o.json);
   EXPECT_FALSE(o.percentiles);
   EXPECT_EQ(o.tx_timestamp, TxTimestampSource::kUser);
-  EXPECT_TRUE(o.device.empty());
-  EXPECT_TRUE(o.source_address.empty());
+  EXPECT_FALSE(o.device.has_value());
+  EXPECT_TRUE(o.source_v4.empty());
+  EXPECT_TRUE(o.source_v6.empty());
 }
 
 TEST(PingOptions, ArgvZeroIsNotTheDestination) {
@@ -215,6 +240,53 @@ TEST(PingOptions, IntervalInMilliseconds) {
   EXPECT_EQ(parse({"-i", "0.0015", "host"}).options.interval_ms, 1);  // truncated, as (int)(x*1000)
 }
 
+// iputils keeps a negative interval ((int)(x * 1000)): root then sends without pacing, and the
+// summary has "pipe N" and no ipg/ewma. Beyond INT_MIN it is INT_MIN on x86-64; mtool holds
+// it where interval x preload still fits an int.
+TEST(PingOptions, NegativeIntervalKept) {
+  EXPECT_EQ(parse({"-i", "-1", "host"}).options.interval_ms, -1000);
+  EXPECT_EQ(parse({"-i", "-0.0001", "host"}).options.interval_ms, 0);
+  EXPECT_EQ(parse({"-i", "-1e300", "host"}).options.interval_ms, -INT_MAX);
+  EXPECT_EQ(parse({"-l", "4", "-i", "-1e300", "host"}).options.interval_ms, -(INT_MAX / 4));
+  EXPECT_EQ(parse({"-i", "-3000000", "-l", "65536", "host"}).options.interval_ms, -(INT_MAX / 65536));
+}
+
+// The bound is (double)INT_MAX / 1000, not INT_MAX / 1000 in integers.
+TEST(PingOptions, LargestIntervalAndLinger) {
+  EXPECT_EQ(parse({"-W", "2147483.647", "host"}).options.linger_ms, INT_MAX);
+  EXPECT_EQ(parse({"-i", "2147483.647", "host"}).options.interval_ms, INT_MAX);
+  EXPECT_EQ(failure_of({"-W", "2147483.648", "host"}).message, "bad linger time: 2147483.648");
+  EXPECT_EQ(failure_of({"-i", "2147483.648", "host"}).message, "bad timing interval: 2147483.648");
+}
+
+TEST(PingOptions, StrtoulOptionsWrapNegativeValues) {
+  EXPECT_EQ(parse({"-m", "-18446744073709551615", "host"}).options.mark, 1U);
+  EXPECT_EQ(parse({"-e", "-18446744073709551615", "host"}).options.ident, 1U);
+  EXPECT_EQ(parse({"-m", "-0", "host"}).options.mark, 0U);
+}
+
+// An underflow is zero with a warning (strtod's ERANGE), not an error.
+TEST(PingOptions, IntervalUnderflowIsZeroWithAWarning) {
+  const ParseResult r = parse({"-i", "1e-400", "host"});
+  EXPECT_EQ(r.options.interval_ms, 0);
+  ASSERT_EQ(r.warnings.size(), 2U);
+  EXPECT_EQ(r.warnings[0], "option argument contains garbage: ");
+}
+
+// iputils prints a warning as it reads the option; a later fatal error comes after it.
+TEST(PingOptions, WarningsPrecedeALaterFatalError) {
+  ::testing::internal::CaptureStderr();
+  const Failure f = failure_of({"-i", "1x", "-c", "0", "host"});
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(f.message, "invalid argument: '0': out of range: 1 <= value <= " + kLongMax);
+  EXPECT_EQ(err, "ping: option argument contains garbage: x\nping: this will become fatal error in the future\n");
+  ::testing::internal::CaptureStderr();
+  const Failure g = failure_of({"-W", "2x"});
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "ping: option argument contains garbage: x\nping: this will become fatal error in the future\n");
+  EXPECT_EQ(g.message, "usage error: Destination address required");
+}
+
 TEST(PingOptions, IntervalGarbageIsOnlyAWarning) {
   const ParseResult r = parse({"-i", "abc", "host"});
   EXPECT_EQ(r.options.interval_ms, 0);
@@ -273,22 +345,48 @@ TEST(PingOptions, FamilySelection) {
 TEST(PingOptions, InterfaceName) {
   const PingOptions o = parse({"-I", "lo", "host"}).options;
   EXPECT_EQ(o.device, "lo");
-  EXPECT_TRUE(o.source_address.empty());
+  EXPECT_TRUE(o.source_v4.empty());
+  EXPECT_TRUE(o.source_v6.empty());
   EXPECT_FALSE(o.strict_source);
 }
 
 TEST(PingOptions, InterfaceIpv4Address) {
   const PingOptions o = parse({"-I", "127.0.0.1", "host"}).options;
-  EXPECT_EQ(o.source_address, "127.0.0.1");
+  EXPECT_EQ(o.source_v4, "127.0.0.1");
+  EXPECT_TRUE(o.source_v6.empty());
   EXPECT_TRUE(o.strict_source);
-  EXPECT_TRUE(o.device.empty());
+  EXPECT_FALSE(o.device.has_value());
 }
 
 TEST(PingOptions, InterfaceIpv6AddressWithScope) {
   const PingOptions o = parse({"-I", "fe80::1%eth0", "host"}).options;
-  EXPECT_EQ(o.source_address, "fe80::1");
+  EXPECT_EQ(o.source_v6, "fe80::1");
+  EXPECT_TRUE(o.source_v4.empty());
   EXPECT_EQ(o.device, "eth0");
   EXPECT_TRUE(o.strict_source);
+}
+
+// iputils keeps one source per family: both stay, and each family's target uses its own.
+TEST(PingOptions, InterfaceSourcePerFamily) {
+  const PingOptions o = parse({"-I", "::1", "-I", "127.0.0.1", "host"}).options;
+  EXPECT_EQ(o.source_v6, "::1");
+  EXPECT_EQ(o.source_v4, "127.0.0.1");
+  EXPECT_TRUE(o.strict_source);
+  EXPECT_FALSE(o.device.has_value());
+}
+
+// An empty device still is one (iputils' device is "" rather than NULL): -I '' and -I ::1%.
+TEST(PingOptions, InterfaceEmptyDeviceIsGiven) {
+  PingOptions o = parse({"-I", "", "host"}).options;
+  ASSERT_TRUE(o.device.has_value());
+  EXPECT_EQ(*o.device, "");
+  EXPECT_FALSE(o.strict_source);
+  o = parse({"-I", "::1%", "host"}).options;
+  ASSERT_TRUE(o.device.has_value());
+  EXPECT_EQ(*o.device, "");
+  EXPECT_EQ(o.source_v6, "::1");
+  o = parse({"-I", "::1%bogus", "host"}).options;
+  EXPECT_EQ(o.device, "bogus");
 }
 
 TEST(PingOptions, InterfaceInvalidIpv6Address) {

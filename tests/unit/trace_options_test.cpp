@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -122,6 +123,54 @@ TEST(TraceOptions, SendWaitAboveTenIsMilliseconds) {
   r = parse({"-z", "0.5", "h"});
   ASSERT_FALSE(validate_trace_options(r.options));
   EXPECT_DOUBLE_EQ(r.options.send_wait_s, 0.5);
+}
+
+// Butskoy takes any double for -w and -z: NaN, inf and 1e308 wait for ever (its poll() gets an
+// int it cannot represent), NaN factors always give MAX, -z NaN never waits. The scheduler
+// turns each into 64-bit nanoseconds (and a factor into RTT x factor): all must stay in range.
+TEST(TraceOptions, NonFiniteAndHugeWaitsStayInRange) {
+  constexpr double kForever = 1e9;
+  const struct {
+    std::vector<std::string> args;
+    double max, here, near, send;
+  } cases[] = {
+      {{"-w", "nan"}, kForever, 0, 0, 0},
+      {{"-w", "-nan"}, kForever, 0, 0, 0},
+      {{"-w", "inf"}, kForever, 0, 0, 0},
+      {{"-w", "1e308"}, kForever, 0, 0, 0},
+      {{"-w", "2e9"}, kForever, 0, 0, 0},
+      {{"-w", "5,nan,inf"}, 5, 5000, 5000, 0},
+      {{"-w", "5,1e308,2"}, 5, 5000, 2, 0},
+      {{"-w", "inf,nan,1e300"}, kForever, 1e6, 1e6, 0},
+      {{"-w", "0.5,3,10"}, 0.5, 3, 10, 0},
+      {{"-w", "0,3,10"}, 0, 0, 0, 0},
+      {{"-z", "nan"}, 5, 3, 10, 0},
+      {{"-z", "inf"}, 5, 3, 10, kForever},
+      {{"-z", "1e308"}, 5, 3, 10, kForever},
+      {{"-z", "-0"}, 5, 3, 10, 0},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.push_back("h");
+    auto r = parse(args);
+    const std::string line = args[0] + " " + args[1];
+    ASSERT_EQ(r.outcome, ParseOutcome::kRun) << line;
+    ASSERT_FALSE(validate_trace_options(r.options)) << line;
+    const TraceOptions& o = r.options;
+    EXPECT_DOUBLE_EQ(o.wait_max_s, c.max) << line;
+    EXPECT_DOUBLE_EQ(o.wait_here, c.here) << line;
+    EXPECT_DOUBLE_EQ(o.wait_near, c.near) << line;
+    EXPECT_DOUBLE_EQ(o.send_wait_s, c.send) << line;
+    for (const double seconds : {o.wait_max_s, o.send_wait_s}) {
+      EXPECT_TRUE(std::isfinite(seconds) && seconds * 1e9 < 0x1p62) << line;
+    }
+    for (const double factor : {o.wait_here, o.wait_near}) {
+      EXPECT_TRUE(std::isfinite(factor) && factor <= 1e6) << line;
+    }
+  }
+  EXPECT_EQ(error_of({"-w", "-inf", "h"}), "bad wait specifications `-inf,0,0' used");
+  EXPECT_EQ(error_of({"-w", "nan,-1", "h"}), "bad wait specifications `nan,-1,0' used");
+  EXPECT_EQ(error_of({"-z", "-inf", "h"}), "bad sendtime `-inf' specified");
 }
 
 TEST(TraceOptions, HelpVersionAndEmpty) {
