@@ -57,6 +57,8 @@ bench: setup
 	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/traceroute_vs_debian.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
+	$(MAKE) build
+	bash bench/listener_churn.sh $(BUILD) 300
 	bash bench/image.sh
 
 # The image (tools + correlator), tagged mtool:<version> and mtool:latest. Starts dockerd and

@@ -31,17 +31,29 @@ std::optional<std::pair<dev_t, ino_t>> namespace_id(const std::string& path) {
   return std::make_pair(st.st_dev, st.st_ino);
 }
 
-// One process per namespace (the first found), by the namespace's identity.
-std::map<std::pair<dev_t, ino_t>, std::string> namespaces_with_processes() {
-  std::map<std::pair<dev_t, ino_t>, std::string> found;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return found;
-  while (const dirent* entry = ::readdir(proc)) {
-    if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
-    const std::string path = std::string("/proc/") + entry->d_name + "/ns/net";
+// Docker keeps each container's namespace bind-mounted here from before its first process
+// starts until after its last one ends; seen through the host's root (pid 1's, as the daemon
+// runs in the host's pid namespace), so a container that pings at once finds its listener.
+constexpr const char* kDockerNamespaces = "/proc/1/root/run/docker/netns";
+
+void add_entries(const std::string& dir, const char* suffix, bool numeric_only,
+                 std::map<std::pair<dev_t, ino_t>, std::string>& found) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (const dirent* entry = ::readdir(d)) {
+    if (entry->d_name[0] == '.') continue;
+    if (numeric_only && (entry->d_name[0] < '1' || entry->d_name[0] > '9')) continue;
+    const std::string path = dir + "/" + entry->d_name + suffix;
     if (const auto id = namespace_id(path)) found.emplace(*id, path);
   }
-  ::closedir(proc);
+  ::closedir(d);
+}
+
+// The namespaces in use now, each with a path that opens it: every process's, and Docker's.
+std::map<std::pair<dev_t, ino_t>, std::string> namespaces_in_use() {
+  std::map<std::pair<dev_t, ino_t>, std::string> found;
+  add_entries("/proc", "/ns/net", true, found);
+  add_entries(kDockerNamespaces, "", false, found);
   return found;
 }
 
@@ -93,7 +105,7 @@ NamespaceListeners::Outcome NamespaceListeners::open_in(const std::string& ns_pa
 NamespaceListeners::Changes NamespaceListeners::rescan(MonoNs now) {
   Changes changes;
   if (!disabled_.empty()) return changes;
-  const auto alive = namespaces_with_processes();
+  const auto alive = namespaces_in_use();
   // Gone: no process left in it.
   for (auto it = listeners_.begin(); it != listeners_.end();) {
     if (alive.count(it->first) != 0) {

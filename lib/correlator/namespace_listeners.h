@@ -4,11 +4,12 @@
 // name MTOOL_SOCKET_ABSTRACT_NAME there, and comes back. A tool in that namespace connects to
 // the name; the daemon answers as on its path socket (the caller's namespace from the kernel).
 //
-// Namespaces are found by scanning /proc (every process's ns/net): the daemon runs in the host's
-// pid namespace, so it sees every container's processes. A listener is closed as soon as no
-// process is left in its namespace: a listening socket keeps its namespace (and the container's
-// host-side veth) alive, so closing must not wait for the namespace to die. While the listener
-// is open, the namespace is held, so its inode number cannot be handed to a new one.
+// Namespaces are found by scanning /proc (every process's ns/net; the daemon runs in the host's
+// pid namespace, so it sees every container's processes) and Docker's namespace bind mounts
+// (there before a container's first process). A listener is closed as soon as neither is left:
+// a listening socket keeps its namespace (and the container's host-side veth) alive, so
+// closing must not wait for the namespace to die. While the listener is open, the namespace is
+// held, so its inode number cannot be handed to a new one.
 #include <sys/types.h>
 
 #include <cstdint>
