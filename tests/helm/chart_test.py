@@ -30,16 +30,6 @@ def build_renderer(directory):
     return out
 
 
-# Measuring pods without the host's socket (the default once the correlator listens inside
-# every pod's namespace; until then the chart mounts the socket by default).
-NO_HOST_SOCKET = "correlatorSocketFromHost=false"
-
-
-def render_values():
-    with open(os.path.join(CHART, "values.yaml")) as f:
-        return yaml.safe_load(f)
-
-
 def render(*sets, values=None, expect_failure=False):
     """`helm template` with --set assignments and, when given, a values file made of `values`."""
     args = [RENDER]
@@ -257,8 +247,7 @@ class Campaign(unittest.TestCase):
 
     def test_job_runs_the_list_from_the_configmap_as_an_unprivileged_pod(self):
         docs = render("campaign.enabled=true", "campaign.pps=250", "campaign.completions=3",
-                      "campaign.parallelism=3", "campaign.nodeSelector.mtool/vantage-point=yes",
-                      NO_HOST_SOCKET)
+                      "campaign.parallelism=3", "campaign.nodeSelector.mtool/vantage-point=yes")
         job = by_kind(docs, "Job")
         config = by_kind(docs, "ConfigMap")
         self.assertIn('"definitions"', config["data"]["measurements.json"])
@@ -283,10 +272,8 @@ class Campaign(unittest.TestCase):
         self.assertEqual([v["name"] for v in pod["volumes"]], ["measurements"])
         self.assertFalse(any(a.startswith("--out") for a in c["args"]))  # stdout
 
-    def test_the_host_socket_until_the_correlator_listens_in_each_namespace(self):
-        # The default, until the correlator opens its per-namespace listeners; then false.
-        self.assertEqual(render_values()["correlatorSocketFromHost"], True)
-        docs = render("campaign.enabled=true", "tests.target=198.18.0.1")
+    def test_the_host_socket_only_on_request(self):
+        docs = render("campaign.enabled=true", "tests.target=198.18.0.1", "correlatorSocketFromHost=true")
         for pod in (by_kind(docs, "Job")["spec"]["template"]["spec"], by_kind(docs, "Pod")["spec"]):
             c = pod["containers"][0]
             env = {e["name"]: e for e in c["env"]}
@@ -332,7 +319,7 @@ class HelmTest(unittest.TestCase):
         self.assertNotIn("Pod", [d["kind"] for d in render()])
 
     def test_no_volume_and_no_capability(self):
-        spec = by_kind(render("tests.target=198.18.0.1", NO_HOST_SOCKET), "Pod")["spec"]
+        spec = by_kind(render("tests.target=198.18.0.1"), "Pod")["spec"]
         self.assertNotIn("volumes", spec)
         c = spec["containers"][0]
         self.assertNotIn("volumeMounts", c)
@@ -340,8 +327,7 @@ class HelmTest(unittest.TestCase):
         self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"]})
         self.assertIn({"name": "net.ipv4.ping_group_range", "value": "0 2147483647"}, spec["securityContext"]["sysctls"])
         # campaign.tcpTraceroute is the campaign's alone: the test only pings.
-        c = by_kind(render("tests.target=198.18.0.1", "campaign.tcpTraceroute=true", NO_HOST_SOCKET),
-                    "Pod")["spec"]["containers"][0]
+        c = by_kind(render("tests.target=198.18.0.1", "campaign.tcpTraceroute=true"), "Pod")["spec"]["containers"][0]
         self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"]})
 
 
@@ -430,7 +416,7 @@ class PodSecurity(unittest.TestCase):
 
     def test_measuring_pods_are_restricted_by_default_and_under_value_sets(self):
         for sets in self.VALUE_SETS:
-            sets = ("campaign.enabled=true", "tests.target=198.18.0.1", NO_HOST_SOCKET) + sets
+            sets = ("campaign.enabled=true", "tests.target=198.18.0.1") + sets
             pods = pods_of(render(*sets))
             kinds = sorted(k for k in pods if k != "DaemonSet")
             self.assertEqual(kinds, ["CronJob", "Pod"] if "schedule" in str(sets) else ["Job", "Pod"], sets)
@@ -449,7 +435,7 @@ class PodSecurity(unittest.TestCase):
 
     def test_tcp_traceroute_fails_baseline_and_restricted_by_capabilities(self):
         for sets in [(), ("campaign.schedule=@hourly",)]:
-            pods = pods_of(render("campaign.enabled=true", "tests.target=198.18.0.1", "campaign.tcpTraceroute=true", NO_HOST_SOCKET, *sets))
+            pods = pods_of(render("campaign.enabled=true", "tests.target=198.18.0.1", "campaign.tcpTraceroute=true", *sets))
             campaign = pods["CronJob" if sets else "Job"]
             self.assertEqual(pss_violations(campaign, "baseline"), ["Baseline/Capabilities"])
             self.assertEqual(pss_violations(campaign, "restricted"),
