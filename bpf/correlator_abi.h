@@ -190,6 +190,10 @@ struct mtool_info {
  * The caller names only its probe; the correlator supplies the namespace itself, from the
  * peer's credentials, so a container can read its own records and nobody else's. */
 #define MTOOL_SOCKET_DEFAULT "/run/mtool/correlator.sock"
+/* The same service inside each container's network namespace, at an abstract address (no file,
+ * nothing to mount): sun_path[0] = 0, then this name. Abstract names carry no permissions, so a
+ * tool checks who holds it before trusting the answers (lib/correlate/correlator_peer.h). */
+#define MTOOL_SOCKET_ABSTRACT_NAME "mtool-correlator"
 
 enum mtool_query_kind {
 	MTOOL_QUERY_RECORD = 1,  /* take the record of one probe */
