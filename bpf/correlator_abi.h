@@ -191,8 +191,9 @@ struct mtool_info {
  * peer's credentials, so a container can read its own records and nobody else's. */
 #define MTOOL_SOCKET_DEFAULT "/run/mtool/correlator.sock"
 /* The same socket, without any volume: the correlator also listens on this abstract name
- * inside every network namespace that has a process (Unix abstract names are scoped by network
- * namespace). A tool that finds it checks that the correlator, not a neighbour, answers. */
+ * (sun_path[0] = 0, then the name) inside every network namespace in use (abstract names are
+ * scoped by network namespace). They carry no permissions, so a tool checks who holds it
+ * before trusting the answers (lib/correlate/correlator_peer.h). */
 #define MTOOL_SOCKET_ABSTRACT_NAME "mtool-correlator"
 
 enum mtool_query_kind {

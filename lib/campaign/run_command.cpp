@@ -18,6 +18,7 @@
 #include "campaign/measurement_list.h"
 #include "campaign/progress_line.h"
 #include "campaign/run_schedule.h"
+#include "correlate/lazy_correlator.h"
 #include "correlate/tool_connection.h"
 #include "net/capabilities.h"
 #include "ping/run_control.h"
@@ -256,10 +257,18 @@ int run(const std::vector<std::string>& args) {
   }
 
   correlate::CorrelatorConnection correlator = pending.finish();
-  if (!o.no_correction) o.runner.overheads = correlator.source.get();
   if (const auto notice = correlate::unavailable_notice(correlator); !o.no_correction && notice) {
     std::fprintf(stderr, "mtool run: %s\n", notice->c_str());
   }
+  // The correlator found at start, or (none found, none expected) one looked for while replies
+  // come in.
+  const SystemClock clock;
+  const std::unique_ptr<correlate::LazyCorrelator> overheads =
+      o.no_correction ? nullptr
+                      : correlate::correlator_for_run(correlator, clock, [](const std::string& line) {
+                          std::fprintf(stderr, "mtool run: %s\n", line.c_str());
+                        });
+  o.runner.overheads = overheads.get();
   o.runner.trace_concurrency = std::min(o.runner.concurrency, trace_slots());
   o.runner.drop_capabilities = true;
 
@@ -268,7 +277,6 @@ int run(const std::vector<std::string>& args) {
   o.runner.stop_requested = [&control] { return control.exit_requested(); };
 
   LineWriter writer(o.out);
-  const SystemClock clock;
   CampaignRunner runner(list.definitions, o.runner,
                         [&writer](const nlohmann::json& result) { writer.write(result); }, clock);
   const bool terminal = isatty(STDERR_FILENO) != 0;

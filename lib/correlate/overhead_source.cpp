@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 
+#include "correlate/correlator_peer.h"
 #include "correlate/record_maps.h"
 #include "net/netns_cookie.h"
 #include "util/error.h"
@@ -81,9 +83,18 @@ class PinnedMapSource final : public OverheadSource {
   MonoNs subscribed_at_ = 0;
 };
 
+// Where the correlator's socket is: a file, or an abstract name in the caller's network
+// namespace (checked before it is trusted: correlate/correlator_peer.h).
+struct SocketEndpoint {
+  std::string name;
+  bool abstract = false;
+  [[nodiscard]] std::string describe() const { return abstract ? "@" + name : name; }
+};
+
 class SocketSource final : public OverheadSource {
  public:
-  explicit SocketSource(std::string path) : path_(std::move(path)) {}
+  explicit SocketSource(SocketEndpoint endpoint)
+      : endpoint_(std::move(endpoint)), path_(endpoint_.describe()) {}
 
   // Connects and asks where the correlator sees us; the answer is read by finish_hello(), so
   // the daemon works on it while the tool does its own setup. Returns "" or why it failed.
@@ -98,6 +109,9 @@ class SocketSource final : public OverheadSource {
   // Whether connect() ever succeeded: a correlator listens there (a dead one's socket file
   // refuses connections).
   [[nodiscard]] bool reached() const { return reached_; }
+  // The pid of a process that held the abstract name and was not trusted (0: none was).
+  [[nodiscard]] pid_t refused_pid() const { return refused_pid_; }
+  [[nodiscard]] const std::string& where() const { return path_; }
 
   std::string finish_hello(bool& host_namespace) {
     mtool_answer answer{};
@@ -141,21 +155,41 @@ class SocketSource final : public OverheadSource {
     return overhead_from_record(answer.record, answer.names);
   }
 
+  // connect() without waiting (a full backlog says EAGAIN at once), then blocking I/O with
+  // timeouts. Every connection to the abstract name is checked, reconnections too: a process
+  // may take the name while the correlator restarts.
   bool connect_now() {
     last_attempt_ = mono_now();
-    UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd) {
       last_error_ = errno;
       return false;
     }
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    if (path_.size() >= sizeof(address.sun_path)) {
+    const std::string& name = endpoint_.name;
+    const std::size_t offset = endpoint_.abstract ? 1 : 0;  // sun_path[0] = 0: abstract
+    if (offset + name.size() >= sizeof(address.sun_path)) {
       last_error_ = ENAMETOOLONG;
       return false;
     }
-    std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    std::memcpy(address.sun_path + offset, name.data(), name.size());
+    const auto length = static_cast<socklen_t>(
+        endpoint_.abstract ? offsetof(sockaddr_un, sun_path) + 1 + name.size() : sizeof address);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0) {
+      last_error_ = errno;
+      return false;
+    }
+    if (endpoint_.abstract) {
+      const auto peer = peer_facts(fd.get());
+      if (!peer || !trust_abstract_peer(*peer)) {
+        refused_pid_ = peer ? peer->pid : -1;
+        last_error_ = EPERM;
+        return false;
+      }
+    }
+    const int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
       last_error_ = errno;
       return false;
     }
@@ -199,12 +233,53 @@ class SocketSource final : public OverheadSource {
     return true;
   }
 
-  std::string path_;
+  SocketEndpoint endpoint_;
+  std::string path_;  // as said in messages
   UniqueFd fd_;
   MonoNs last_attempt_ = 0;
   int last_error_ = 0;
   bool reached_ = false;
+  pid_t refused_pid_ = 0;
 };
+
+// The correlator's socket connected and asked HELLO (its answer not read yet): the path first;
+// then, unless the path was configured or something listens there, the abstract name in our
+// own network namespace (no volume to mount, no variable to set).
+struct SocketOpening {
+  std::unique_ptr<SocketSource> socket;  // null: none to use
+  bool reached = false;                  // something listens: a correlator was to be expected
+  bool refused = false;                  // the abstract name is held by another process
+  std::string failure;                   // why there is none
+};
+
+SocketOpening open_socket(const CorrelatorLocation& where) {
+  SocketOpening o;
+  auto path = std::make_unique<SocketSource>(SocketEndpoint{where.socket_path, false});
+  o.failure = path->send_hello();
+  o.reached = path->reached();
+  if (o.failure.empty()) {
+    o.socket = std::move(path);
+    return o;
+  }
+  if (where.socket_configured || o.reached) return o;
+  auto abstract = std::make_unique<SocketSource>(SocketEndpoint{MTOOL_SOCKET_ABSTRACT_NAME, true});
+  const std::string failure = abstract->send_hello();
+  if (failure.empty()) {
+    o.reached = true;
+    o.failure.clear();
+    o.socket = std::move(abstract);
+  } else if (abstract->refused_pid() != 0) {
+    o.reached = true;  // someone is there: worth a line
+    o.refused = true;
+    o.failure = "the correlator's name in this network namespace is held by another process";
+    if (abstract->refused_pid() > 0) o.failure += " (pid " + std::to_string(abstract->refused_pid()) + ")";
+  } else if (abstract->reached()) {
+    o.reached = true;
+    o.failure = failure;
+  }
+  // Nothing at either: the path's failure says it (heard only if one was expected).
+  return o;
+}
 
 }  // namespace
 
@@ -234,7 +309,6 @@ bool heartbeat_fresh(std::uint64_t heartbeat_ns, MonoNs now) {
 PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where) {
   PendingCorrelator pending;
   CorrelatorConnection& c = pending.ready_;
-  pending.socket_path_ = where.socket_path;
   if (where.disabled) return pending;
   c.expected = where.pin_dir_configured || where.socket_configured;
   std::string stale_pins;  // why pins that are there were not used
@@ -268,15 +342,36 @@ PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where) {
   }
 
   // 2. The correlator's socket: the question goes out now, the answer is read in finish().
-  auto socket = std::make_unique<SocketSource>(where.socket_path);
-  const std::string failure = socket->send_hello();
-  c.expected = c.expected || socket->reached();
-  if (!failure.empty()) {
-    c.unavailable = "no correlator (" + stale_pins + failure + ")";
+  SocketOpening opening = open_socket(where);
+  c.expected = c.expected || opening.reached;
+  if (!opening.socket) {
+    c.unavailable = opening.refused ? opening.failure : "no correlator (" + stale_pins + opening.failure + ")";
+    // None found and none expected: the tool runs as its plain drop-in and looks again while it
+    // runs (a correlator may start after it, or bind the name in its namespace later).
+    if (!c.expected) c.look_again = [where] { return connect_correlator_socket(where); };
     return pending;
   }
-  pending.socket_ = std::move(socket);
+  pending.socket_ = std::move(opening.socket);
   return pending;
+}
+
+ConnectAttempt connect_correlator_socket(const CorrelatorLocation& where) {
+  ConnectAttempt attempt;
+  if (where.disabled) return attempt;
+  SocketOpening opening = open_socket(where);
+  if (!opening.socket) {
+    if (opening.refused) attempt.refused = opening.failure;
+    return attempt;
+  }
+  bool host = false;
+  if (!opening.socket->finish_hello(host).empty()) return attempt;  // no answer: later, again
+  if (host) {
+    attempt.host_namespace = true;
+    return attempt;
+  }
+  attempt.via = "socket " + opening.socket->where();
+  attempt.source = std::move(opening.socket);
+  return attempt;
 }
 
 PendingCorrelator::PendingCorrelator() = default;
@@ -287,6 +382,7 @@ CorrelatorConnection PendingCorrelator::finish() {
   CorrelatorConnection c = std::move(ready_);
   if (!socket_) return c;
   auto* socket = static_cast<SocketSource*>(socket_.get());
+  const std::string where = socket->where();
   bool host = false;
   const std::string failure = socket->finish_hello(host);
   if (!failure.empty()) {
@@ -295,7 +391,7 @@ CorrelatorConnection PendingCorrelator::finish() {
     c.host_namespace = true;
   } else {
     c.source = std::move(socket_);
-    c.via = "socket " + socket_path_;
+    c.via = "socket " + where;
   }
   socket_.reset();
   return c;

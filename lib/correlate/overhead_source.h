@@ -6,12 +6,16 @@
 //     with CAP_BPF/CAP_SYS_ADMIN). The tool keys its lookups with its own namespace.
 //  2. The correlator's socket, for everyone else (a default Docker container cannot call
 //     bpf()). The correlator finds the caller's namespace itself from the socket's peer, so a
-//     container reads only its own records.
+//     container reads only its own records. The default path (a mounted volume) first; when
+//     it is not configured and nothing listens there, the abstract name the correlator binds
+//     in every container's network namespace (nothing to mount or set), checked for who holds
+//     it (correlate/correlator_peer.h).
 // A tool in the host's own namespace needs no correction; one with neither way in runs as a
 // plain drop-in, and says so once only if a correlator was expected (see `expected`). Pins
 // are trusted only while the daemon's heartbeat in them is fresh: it leaves them behind when it
 // stops. How a tool orders this with its privileges: correlate/tool_connection.h.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +74,14 @@ CorrelatorLocation correlator_location_from_env(bool honour_paths = true);
 // publishes every second and writes 0 when it stops; older than MTOOL_HEARTBEAT_FRESH_S, it died.
 bool heartbeat_fresh(std::uint64_t heartbeat_ns, MonoNs now);
 
+// One more look for a correlator's socket while a tool runs (correlate/lazy_correlator.h).
+struct ConnectAttempt {
+  std::unique_ptr<OverheadSource> source;  // one answered and may be trusted
+  std::string via;                         // "socket PATH" / "socket @NAME"
+  bool host_namespace = false;             // one answered: we run on the host, nothing to correct
+  std::string refused;                     // the abstract name is held by another process: why
+};
+
 struct CorrelatorConnection {
   std::unique_ptr<OverheadSource> source;  // null: no corrections
   bool host_namespace = false;             // the tool runs on the host itself: nothing to correct
@@ -79,6 +91,9 @@ struct CorrelatorConnection {
   bool expected = false;
   std::string via;                         // "pinned maps" or "socket PATH"
   std::string unavailable;                 // why there is no source (said only if `expected`)
+  // Set when no correlator was found and none was expected: how to look again later (the
+  // default socket, then the abstract name; see LazyCorrelator).
+  std::function<ConnectAttempt()> look_again;
 };
 
 // Opens what `where` allows with the process's rights of the moment (the pinned maps need
@@ -100,8 +115,12 @@ class PendingCorrelator {
   friend PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where);
   CorrelatorConnection ready_;             // decided already (disabled, maps, failure)
   std::unique_ptr<OverheadSource> socket_;  // a socket whose HELLO awaits its answer
-  std::string socket_path_;
 };
 PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where);
+
+// The socket only, at once (HELLO asked and answered): the default path, then, unless the path
+// was configured, the abstract name MTOOL_SOCKET_ABSTRACT_NAME in the caller's network
+// namespace, whose holder is checked first (correlate/correlator_peer.h).
+ConnectAttempt connect_correlator_socket(const CorrelatorLocation& where);
 
 }  // namespace mtool::correlate

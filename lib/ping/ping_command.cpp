@@ -15,6 +15,7 @@
 #include <new>
 #include <random>
 
+#include "correlate/lazy_correlator.h"
 #include "correlate/tool_connection.h"
 #include "mtool/version.h"
 #include "net/address.h"
@@ -256,11 +257,10 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
 
   // Corrections: from the correlator when there is one; said once when one was expected and
   // is not there (on the host itself, or with no correlator anywhere, nothing is said).
-  correlate::OverheadSource* overheads = o.correction ? correlator.source.get() : nullptr;
   if (const auto notice = correlate::unavailable_notice(correlator); o.correction && notice) {
     warn(*notice);
   }
-  if (o.require_correction && overheads == nullptr) {
+  if (o.require_correction && (!o.correction || correlator.source == nullptr)) {
     die(!o.correction ? "--require-correction and --no-correction contradict each other"
         : correlator.host_namespace ? "--require-correction: on the host itself there is nothing to correct"
                                     : "--require-correction: no correlator");
@@ -289,6 +289,10 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
 
   SignalRunControl control;
   const SystemClock clock;
+  // The correlator found at start, or (none found, none expected) one looked for while replies
+  // come in; until one answers, ping is iputils' to the byte.
+  const std::unique_ptr<correlate::LazyCorrelator> overheads =
+      o.correction ? correlate::correlator_for_run(correlator, clock, warn) : nullptr;
   probe::EchoConfig echo;
   echo.destination = target;
   echo.ident = ident;
@@ -298,7 +302,7 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   echo.user_latency = o.user_latency;
   echo.wait_sigmask = control.wait_mask();
   echo.max_in_flight = o.preload;
-  echo.overheads = overheads;
+  echo.overheads = overheads.get();
   probe::SocketEchoTransport transport(socket, std::move(echo), clock);
 
   SessionConfig config;
@@ -321,6 +325,7 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   config.non_root = uid != 0;
   config.screen_width = screen_width();
   config.corrections = overheads != nullptr;
+  if (overheads) config.correlator_connected = [&overheads] { return overheads->connected_once(); };
   PingSession session(config, transport, *sink, clock, namer, control);
   const int code = session.run();
   if (o.require_correction && code == 0 && session.corrected() < session.received()) {

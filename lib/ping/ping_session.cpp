@@ -323,7 +323,7 @@ report::PingSummary PingSession::make_summary() const {
                                                 *histogram_.quantile(0.999)};
     }
   }
-  if (correction_stats_) {
+  if (correction_stats_ && (!config_.correlator_connected || config_.correlator_connected())) {
     const auto& c = *correction_stats_;
     report::CorrectionSummary cs;
     cs.corrected = c.corrected;

@@ -4,6 +4,7 @@
 // duplicate detection, error accounting and exit code, over the probe engine's EchoTransport.
 #include <climits>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,7 +38,11 @@ struct SessionConfig {
   TxTimestampSource tx_reference = TxTimestampSource::kUser;
   bool non_root = false;      // the real uid is not 0: adaptive mode keeps >= 2 ms
   int screen_width = INT_MAX; // flood dots stop when more are in flight than fit
-  bool corrections = false;   // a correlator is connected: correct replies, summarise them
+  bool corrections = false;   // a correlator is (or may be) connected: correct replies
+  // Whether a correlator was connected at any time of the run, asked when the summary is made:
+  // only then does it carry the corrections ("k/N replies corrected" over the whole run).
+  // Unset: whenever `corrections`.
+  std::function<bool()> correlator_connected;
 };
 
 class PingSession {

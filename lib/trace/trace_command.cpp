@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 
+#include "correlate/lazy_correlator.h"
 #include "correlate/tool_connection.h"
 #include "mtool/version.h"
 #include "net/address.h"
@@ -130,17 +131,24 @@ int run(const std::vector<std::string>& args) {
 
   // The daemon has been answering the HELLO while we resolved names.
   correlate::CorrelatorConnection correlator = pending_correlator.finish();
-  correlate::OverheadSource* overheads = o.correction ? correlator.source.get() : nullptr;
-  setup.identify = overheads != nullptr;
+  const auto notice = o.correction ? correlate::unavailable_notice(correlator) : std::nullopt;
+  const std::string program = args.empty() ? "traceroute" : args[0];
   const SystemClock clock;
+  // The correlator found at start, or (none found, none expected) one looked for while replies
+  // come in; until one answers, the output is Butskoy's to the byte.
+  const std::unique_ptr<correlate::LazyCorrelator> overheads =
+      o.correction ? correlate::correlator_for_run(correlator, clock,
+                                                   [&program](const std::string& line) {
+                                                     print_diagnostic(stdout, stderr, program, line);
+                                                   })
+                   : nullptr;
+  setup.identify = overheads != nullptr;
   std::unique_ptr<ProbeMethod> method = make_probe_method(o.method, setup, clock);
   // Per-probe sockets may still need a capability (-i: SO_BINDTODEVICE, --fwmark: SO_MARK);
   // otherwise nothing is raised again.
   if (o.device.empty() && o.fwmark == 0) net::Capabilities::drop_all();
 
-  if (const auto notice = correlate::unavailable_notice(correlator); o.correction && notice) {
-    print_diagnostic(stdout, stderr, args.empty() ? "traceroute" : args[0], *notice);
-  }
+  if (notice) print_diagnostic(stdout, stderr, program, *notice);
 
   net::AddressNamer namer(o.numeric, true);
   report::TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
@@ -156,7 +164,7 @@ int run(const std::vector<std::string>& args) {
   schedule.wait_here = o.wait_here;
   schedule.wait_near = o.wait_near;
   schedule.send_wait_ns = static_cast<std::int64_t>(o.send_wait_s * 1e9);
-  TraceScheduler scheduler(schedule, *method, printer, clock, overheads);
+  TraceScheduler scheduler(schedule, *method, printer, clock, overheads.get());
   scheduler.run();
   printer.end();
   return 0;

@@ -559,7 +559,7 @@ TEST_F(BpfStateMachine, NamespaceRateLimitsItsOwnProbesOnly) {
   const int flood = MTOOL_NAMESPACE_PROBE_BURST + 100;
   for (int i = 0; i < flood; ++i) {
     cross(skb(0x10000 + static_cast<std::uint64_t>(i)), kContainerEth0, kContainerNs,
-          MTOOL_HOOK_DEV_QUEUE, udp_probe("198.18.16.2", "198.19.0.2", 40000, 33434 + i % 30));
+          MTOOL_HOOK_DEV_QUEUE, udp_probe("198.18.16.2", "198.19.0.2", 40000, static_cast<std::uint16_t>(33434 + i % 30)));
   }
   auto c = programs_->counters();
   EXPECT_GE(c[MTOOL_CTR_RATE_LIMITED], 90u);

@@ -560,11 +560,11 @@ TEST_F(CorrelatorTest, UnprivilegedGetsOwnCorrections) {
     key.protocol = IPPROTO_ICMP;
     key.flow = 777;
     key.sequence = sequences[i];
-    mtool_record r{};
-    ASSERT_EQ(bpf_map_lookup_elem(records.get(), &key, &r), 0) << "seq " << sequences[i] << " gone";
-    EXPECT_NE(r.sender_pid, 0U);
-    EXPECT_GT(r.egress_count, 0);
-    EXPECT_GT(r.ingress_count, 0);
+    mtool_record kept{};
+    ASSERT_EQ(bpf_map_lookup_elem(records.get(), &key, &kept), 0) << "seq " << sequences[i] << " gone";
+    EXPECT_NE(kept.sender_pid, 0U);
+    EXPECT_GT(kept.egress_count, 0);
+    EXPECT_GT(kept.ingress_count, 0);
   }
 }
 

@@ -1072,5 +1072,44 @@ TEST_F(PingSessionTest, NoCorrelatorNoCorrectionSummary) {
   EXPECT_FALSE(sink.summaries[0].correction.has_value());
 }
 
+// A correlator looked for during the run (correlate::LazyCorrelator) but never found: nothing
+// is corrected and the summary is iputils' alone.
+TEST_F(PingSessionTest, CorrelatorLookedForNeverFoundNoCorrectionSummary) {
+  config.count = 3;
+  config.corrections = true;
+  config.correlator_connected = [] { return false; };
+  answer({{1, us(100)}, {2, us(100)}, {3, us(100)}});
+  EXPECT_EQ(run(), 0);
+  ASSERT_EQ(sink.summaries.size(), 1U);
+  EXPECT_FALSE(sink.summaries[0].correction.has_value());
+}
+
+// Found after the first replies: those from then on are corrected, and the summary counts the
+// whole run (2 of 3).
+TEST_F(PingSessionTest, CorrelatorFoundLateSummarisesTheWholeRun) {
+  config.count = 3;
+  config.corrections = true;
+  bool found = false;
+  config.correlator_connected = [&found] { return found; };
+  network.plan = [&found](std::uint16_t seq) {
+    ProbePlan p;
+    p.reply_after = us(100);
+    if (seq >= 2) {
+      found = true;
+      p.overhead = overhead_of(us(40), us(10));
+    }
+    return p;
+  };
+  EXPECT_EQ(run(), 0);
+  ASSERT_EQ(sink.replies.size(), 3U);
+  EXPECT_FALSE(sink.replies[0].correction.has_value());
+  EXPECT_TRUE(sink.replies[2].correction.has_value());
+  ASSERT_EQ(sink.summaries.size(), 1U);
+  const auto& c = sink.summaries[0].correction;
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->corrected, 2);
+  EXPECT_EQ(c->timed, 3);
+}
+
 }  // namespace
 }  // namespace mtool::ping

@@ -130,10 +130,12 @@ TEST(CorrelatorConnect, AbsentDefaultIsSilentConfiguredAbsentIsSaid) {
   EXPECT_FALSE(silent.expected);
   EXPECT_EQ(unavailable_notice(silent), std::nullopt);
   EXPECT_NE(silent.unavailable, "") << "--require-correction still has its reason";
+  EXPECT_TRUE(static_cast<bool>(silent.look_again)) << "none found, none expected: look again later";
 
   where.socket_configured = true;
   const CorrelatorConnection said = connect_correlator(where);
   EXPECT_TRUE(said.expected);
+  EXPECT_FALSE(static_cast<bool>(said.look_again)) << "a configured path is not looked for elsewhere";
   ASSERT_TRUE(unavailable_notice(said).has_value());
   EXPECT_NE(unavailable_notice(said)->find("cannot connect to /nonexistent/mtool.sock"), std::string::npos)
       << *unavailable_notice(said);
@@ -197,6 +199,7 @@ TEST(CorrelatorConnect, ListeningSocketThatDoesNotAnswerIsExpected) {
   ASSERT_TRUE(unavailable_notice(c).has_value());
   EXPECT_NE(unavailable_notice(c)->find("no answer from " + mute.path()), std::string::npos)
       << *unavailable_notice(c);
+  EXPECT_FALSE(static_cast<bool>(c.look_again));
 }
 
 }  // namespace
