@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -179,11 +180,12 @@ struct QueryOutcome {
 // `sequences`) from inside network namespace `ns`, as uid/gid 65534: what an unprivileged
 // process in that container can get. One connection, one query per sequence.
 QueryOutcome query_records_from(const std::string& ns, std::uint16_t flow,
-                                const std::vector<std::uint16_t>& sequences) {
+                                const std::vector<std::uint16_t>& sequences,
+                                bool abstract_name = false) {
   QueryOutcome outcome;
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return {"pipe: " + std::string(std::strerror(errno)), {}};
-  const std::string ns_path = "/run/netns/" + ns;
+  const std::string ns_path = ns.empty() ? "/proc/self/ns/net" : "/run/netns/" + ns;  // "": host
   const pid_t child = fork();
   if (child < 0) return {"fork: " + std::string(std::strerror(errno)), {}};
   if (child == 0) {
@@ -195,9 +197,15 @@ QueryOutcome query_records_from(const std::string& ns, std::uint16_t flow,
     const int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, kSocket, sizeof address.sun_path - 1);
-    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-      _exit(12);
+    socklen_t length = sizeof address;
+    if (abstract_name) {  // the correlator's listener inside this namespace
+      constexpr std::size_t kName = sizeof(MTOOL_SOCKET_ABSTRACT_NAME) - 1;
+      std::memcpy(address.sun_path + 1, MTOOL_SOCKET_ABSTRACT_NAME, kName);
+      length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + kName);
+    } else {
+      std::strncpy(address.sun_path, kSocket, sizeof address.sun_path - 1);
+    }
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) _exit(12);
     const timeval timeout{2, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     for (const std::uint16_t sequence : sequences) {
@@ -512,6 +520,48 @@ TEST_F(CorrelatorTest, SameIdentifierInTwoContainers) {
 
 // An unprivileged tool gets its corrections through the socket, which serves each caller the
 // records of its own namespace only.
+// With nothing configured (no variable, nothing mounted) a container's ping finds the
+// correlator on the abstract name inside its own namespace and is corrected. Its records stay
+// its own: another container asking on its own listener, and a host process asking on the
+// path socket, get nothing of them (the namespace comes from the kernel; a query names none).
+TEST_F(CorrelatorTest, ListenerServesEachContainerItsOwnRecords) {
+  // Each namespace has a long-lived process, as a container has its init: the correlator
+  // listens in namespaces that are in use.
+  background("exec ip netns exec " + container() + " sleep 600", "init-container");
+  background("exec ip netns exec " + load(1) + " sleep 600", "init-load1");
+  for (const std::string& ns : {container(), load(1)}) {
+    ASSERT_TRUE(wait_until([&] { return query_records_from(ns, 0, {}, true).error.empty(); },
+                           milliseconds(3000)))
+        << "no listener in " << ns;
+  }
+  const std::string plain_env = "env -u MTOOL_CORRELATOR_SOCKET -u MTOOL_BPF_PIN_DIR ";
+  // A pid namespace of its own too, as a container has: the correlator's pid is then not
+  // visible, which is how the tool knows a neighbour does not hold the name.
+  const CommandResult r = run("ip netns exec " + container() + " unshare --pid --fork --mount-proc " +
+                              plain_env + as_nobody() + mtool_binary() +
+                              " ping --json -c 5 -i 0.05 " + target());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_every_reply_corrected(parse_ping_json(r.out), "nothing configured, as nobody");
+  // Records nobody takes (the namespace stays subscribed by the ping above for a while).
+  const CommandResult quiet = run("ip netns exec " + container() + " " + plain_env +
+                                  "MTOOL_CORRELATOR=off " + mtool_binary() +
+                                  " ping -e 778 -c 5 -i 0.05 " + target());
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  const std::vector<std::uint16_t> sequences{1, 2, 3, 4, 5};
+  const QueryOutcome other = query_records_from(load(1), 778, sequences, /*abstract_name=*/true);
+  ASSERT_EQ(other.error, "");
+  for (const mtool_answer& a : other.answers) {
+    EXPECT_EQ(a.status, static_cast<std::uint32_t>(MTOOL_ANSWER_NOT_FOUND));
+    EXPECT_EQ(a.caller_netns, netns_cookie(load(1)));
+  }
+  const QueryOutcome host = query_records_from("", 778, sequences);
+  ASSERT_EQ(host.error, "");
+  for (const mtool_answer& a : host.answers) {
+    EXPECT_EQ(a.status, static_cast<std::uint32_t>(MTOOL_ANSWER_NOT_FOUND));
+    EXPECT_EQ(a.caller_in_host_netns, 1U);
+  }
+}
+
 TEST_F(CorrelatorTest, UnprivilegedGetsOwnCorrections) {
   const CommandResult r = ping(container(), "--json -c 5 -i 0.05", /*unprivileged=*/true);
   ASSERT_EQ(r.exit_code, 0) << r.err;
