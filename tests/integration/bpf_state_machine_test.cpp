@@ -153,7 +153,16 @@ class BpfStateMachine : public ::testing::Test {
   void SetUp() override {
     if (!running_as_root()) GTEST_SKIP() << "needs root: loads BPF programs";
     pin_dir_ = "/sys/fs/bpf/mtool-statemachine-" + std::to_string(getpid());
-    programs_ = std::make_unique<KernelPrograms>(pin_dir_, kHostNs, KernelPrograms::Purpose::kTest);
+    load_programs(MTOOL_NAMESPACE_PROBE_RATE_DEFAULT);
+  }
+  // (Re)loads the test program on fresh maps, each namespace allowed `namespace_probe_rate`
+  // followed probes a second; both containers subscribed.
+  void load_programs(std::uint32_t namespace_probe_rate) {
+    programs_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(pin_dir_, ec);
+    programs_ = std::make_unique<KernelPrograms>(pin_dir_, kHostNs, KernelPrograms::Purpose::kTest,
+                                                 namespace_probe_rate);
     programs_->set_uplinks({kUplink});
     programs_->subscribe(kContainerNs, 1);
     programs_->subscribe(kOtherContainerNs, 1);
@@ -548,14 +557,7 @@ TEST_F(BpfStateMachine, RecordNamesItsSenderAndOnlyItTakesIt) {
 // One namespace may have only so many probes a second followed: a flood beyond the burst is
 // not followed (and costs the others nothing), while another namespace's probe still is.
 TEST_F(BpfStateMachine, NamespaceRateLimitsItsOwnProbesOnly) {
-  programs_.reset();
-  std::error_code ec;
-  std::filesystem::remove_all(pin_dir_, ec);
-  programs_ = std::make_unique<KernelPrograms>(pin_dir_, kHostNs, KernelPrograms::Purpose::kTest,
-                                               /*namespace_probe_rate=*/10);
-  programs_->set_uplinks({kUplink});
-  programs_->subscribe(kContainerNs, 1);
-  programs_->subscribe(kOtherContainerNs, 1);
+  load_programs(/*namespace_probe_rate=*/10);
   const int flood = MTOOL_NAMESPACE_PROBE_BURST + 100;
   for (int i = 0; i < flood; ++i) {
     cross(skb(0x10000 + static_cast<std::uint64_t>(i)), kContainerEth0, kContainerNs,
@@ -572,14 +574,7 @@ TEST_F(BpfStateMachine, NamespaceRateLimitsItsOwnProbesOnly) {
 // Probes nobody answers wait in a map every tenant shares; one namespace may fill only its
 // quota of it, so another's probe still finds room and is corrected.
 TEST_F(BpfStateMachine, NamespaceWaitingQuotaLeavesRoomForOthers) {
-  programs_.reset();
-  std::error_code ec;
-  std::filesystem::remove_all(pin_dir_, ec);
-  programs_ = std::make_unique<KernelPrograms>(pin_dir_, kHostNs, KernelPrograms::Purpose::kTest,
-                                               /*namespace_probe_rate=*/100000000);
-  programs_->set_uplinks({kUplink});
-  programs_->subscribe(kContainerNs, 1);
-  programs_->subscribe(kOtherContainerNs, 1);
+  load_programs(/*namespace_probe_rate=*/100000000);
   const int unanswered = MTOOL_WAITING_PER_NAMESPACE + 50;
   for (int i = 0; i < unanswered; ++i) {
     const std::uint64_t id = skb(0x20000 + static_cast<std::uint64_t>(i));

@@ -45,29 +45,12 @@ long long status_number(const std::string& status, const std::string& what) {
   return std::stoll(m[1]);
 }
 
-class CorrelatorHardening : public ::testing::Test {
+class CorrelatorHardening : public PrivateCorrelatorTest {
  protected:
-  void SetUp() override {
-    if (!running_as_root()) GTEST_SKIP() << "needs root: loads BPF and makes namespaces";
-    ASSERT_FALSE(correlator_answers(kSocket)) << "a correlator already answers on " << kSocket;
-    clean_up();
-  }
-  void TearDown() override {
-    holders_.clear();
-    if (correlator_.running()) {
-      EXPECT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
-    }
-    clean_up();
-    if (HasFailure()) std::cerr << "correlator log:\n" << correlator_.log();
-  }
-  static void clean_up() {
-    run(std::string("ip netns del ") + kNamespace + " 2>/dev/null");
-    run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-  }
+  CorrelatorHardening() : PrivateCorrelatorTest(kPinDir, kSocketDir, kNamespace) {}
   // Runs `command` in the background and waits for its first line (the count it prints).
   long long answered_by(const std::string& command, const std::string& name) {
-    holders_.push_back(std::make_unique<Background>(command, name));
-    Background& b = *holders_.back();
+    Background& b = background(command, name);
     wait_until([&] { return !b.out().empty() || !b.running(); }, milliseconds(20000));
     const std::string out = b.out();
     if (out.empty()) {
@@ -76,9 +59,6 @@ class CorrelatorHardening : public ::testing::Test {
     }
     return std::stoll(out);
   }
-
-  CorrelatorProcess correlator_{kPinDir, kSocket};
-  std::vector<std::unique_ptr<Background>> holders_;
 };
 
 // One unprivileged host process opens 200 connections and holds them; a container's processes

@@ -101,26 +101,9 @@ double percentile(std::vector<double> v, double p) {
   return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
 }
 
-class CorrelatorListeners : public ::testing::Test {
+class CorrelatorListeners : public PrivateCorrelatorTest {
  protected:
-  void SetUp() override {
-    if (!running_as_root()) GTEST_SKIP() << "needs root: loads BPF and makes namespaces";
-    ASSERT_FALSE(correlator_answers(kSocket)) << "a correlator already answers on " << kSocket;
-    clean_up();
-  }
-  void TearDown() override {
-    processes_.clear();
-    if (correlator_.running()) {
-      EXPECT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
-    }
-    clean_up();
-    if (HasFailure()) std::cerr << "correlator log:\n" << correlator_.log();
-  }
-  static void clean_up() {
-    run(std::string("for ns in $(ip netns list | awk '{print $1}' | grep '^") + kPrefix +
-        "'); do ip netns del $ns; done");
-    run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-  }
+  CorrelatorListeners() : PrivateCorrelatorTest(kPinDir, kSocketDir, kPrefix) {}
   static std::string ns_name(int i) { return kPrefix + std::to_string(i); }
   // A container-like namespace: a veth to the host (so its lifetime shows there) and one
   // long-lived process in it (its "init").
@@ -130,20 +113,17 @@ class CorrelatorListeners : public ::testing::Test {
     const CommandResult r = run("ip netns add " + ns + " && ip link add " + host_if +
                                 " type veth peer name eth0 netns " + ns);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    processes_.push_back(
-        std::make_unique<Background>("exec ip netns exec " + ns + " sleep 600", "init-" + ns));
+    background("exec ip netns exec " + ns + " sleep 600", "init-" + ns);
   }
   void stop_container(int i) {
-    processes_.back()->stop(SIGKILL);
-    processes_.pop_back();
+    background_.back()->stop(SIGKILL);
+    background_.pop_back();
     run("ip netns del " + ns_name(i));
   }
   static bool host_veth_exists(int i) {
     return std::filesystem::exists("/sys/class/net/mtlst" + std::to_string(i) + "h");
   }
 
-  CorrelatorProcess correlator_{kPinDir, kSocket};
-  std::vector<std::unique_ptr<Background>> processes_;
 };
 
 // Each namespace's listener answers with that namespace, as the kernel knows it; the host
@@ -169,14 +149,14 @@ TEST_F(CorrelatorListeners, EachNamespaceIsAnsweredAsItself) {
 TEST_F(CorrelatorListeners, ATakenNameIsReported) {
   make_container(1);
   make_container(2);
-  processes_.push_back(std::make_unique<Background>(
+  Background& squatter = background(
       "exec ip netns exec " + ns_name(1) +
           " /usr/bin/python3 -c 'import socket,time; s=socket.socket(socket.AF_UNIX, "
           "socket.SOCK_SEQPACKET); s.bind(\"\\0" MTOOL_SOCKET_ABSTRACT_NAME "\"); s.listen(); "
           "print(\"bound\", flush=True); time.sleep(600)'",
-      "squatter"));
-  ASSERT_TRUE(wait_until([&] { return !processes_.back()->out().empty(); }, milliseconds(5000)))
-      << processes_.back()->err();
+      "squatter");
+  ASSERT_TRUE(wait_until([&] { return !squatter.out().empty(); }, milliseconds(5000)))
+      << squatter.err();
   ASSERT_TRUE(correlator_.start("lo"));
   ASSERT_TRUE(wait_until([&] { return hello_in(ns_name(2)).has_value(); }, milliseconds(3000)));
   const std::string status = correlator_answers(kSocket).message();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -168,6 +169,39 @@ std::optional<int> CorrelatorProcess::stop() {
   log_ += process_->err();
   process_.reset();
   return code;
+}
+
+PrivateCorrelatorTest::PrivateCorrelatorTest(std::string pin_dir, std::string socket_dir,
+                                             std::string ns_prefix)
+    : pin_dir_(std::move(pin_dir)),
+      socket_dir_(std::move(socket_dir)),
+      ns_prefix_(std::move(ns_prefix)),
+      correlator_(pin_dir_, socket_dir_ + "/correlator.sock") {}
+
+void PrivateCorrelatorTest::SetUp() {
+  if (!running_as_root()) GTEST_SKIP() << "needs root: loads BPF and makes namespaces";
+  ASSERT_FALSE(correlator_answers(socket())) << "a correlator already answers on " << socket();
+  clean_up();
+}
+
+void PrivateCorrelatorTest::TearDown() {
+  background_.clear();
+  if (correlator_.running()) {
+    EXPECT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
+  }
+  clean_up();
+  if (HasFailure()) std::cerr << "correlator log:\n" << correlator_.log();
+}
+
+void PrivateCorrelatorTest::clean_up() const {
+  run("for ns in $(ip netns list | awk '{print $1}' | grep '^" + ns_prefix_ +
+      "'); do ip netns del $ns; done");
+  run("rm -rf " + pin_dir_ + " " + socket_dir_);
+}
+
+Background& PrivateCorrelatorTest::background(const std::string& command, const std::string& name) {
+  background_.push_back(std::make_unique<Background>(command, name));
+  return *background_.back();
 }
 
 }  // namespace mtool::testing

@@ -102,4 +102,24 @@ class CorrelatorProcess {
   int starts_ = 0;
 };
 
+// A suite with a private correlator on `lo` (no testbed; such suites send no probe), its own
+// pin directory and socket, and network namespaces named with `ns_prefix`: all removed before
+// and after each test, also when it fails.
+class PrivateCorrelatorTest : public ::testing::Test {
+ protected:
+  PrivateCorrelatorTest(std::string pin_dir, std::string socket_dir, std::string ns_prefix);
+  void SetUp() override;
+  void TearDown() override;
+  void clean_up() const;
+  [[nodiscard]] std::string socket() const { return socket_dir_ + "/correlator.sock"; }
+  // Runs `command` in the background (stopped by TearDown).
+  Background& background(const std::string& command, const std::string& name);
+
+  std::string pin_dir_;
+  std::string socket_dir_;
+  std::string ns_prefix_;
+  CorrelatorProcess correlator_;
+  std::vector<std::unique_ptr<Background>> background_;
+};
+
 }  // namespace mtool::testing
