@@ -368,7 +368,7 @@ class PodSecurityRules(unittest.TestCase):
              ["Restricted/Volume Types"]),
             ("hostPort", lambda p: container(p).update(ports=[{"containerPort": 80, "hostPort": 80}]),
              ["Baseline/Host Ports"]),
-            ("probe host", lambda p: container(p).update(readinessProbe={"httpGet": {"host": "10.0.0.1", "port": 80}}),
+            ("probe host", lambda p: container(p).update(readinessProbe={"httpGet": {"host": "198.18.0.99", "port": 80}}),
              ["Baseline/Host Probes / Lifecycle Hooks"]),
             ("hook host", lambda p: container(p).update(lifecycle={"preStop": {"tcpSocket": {"host": "h", "port": 1}}}),
              ["Baseline/Host Probes / Lifecycle Hooks"]),
