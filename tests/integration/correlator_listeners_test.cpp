@@ -110,6 +110,9 @@ class CorrelatorListeners : public PrivateCorrelatorTest {
   void make_container(int i) {
     const std::string ns = ns_name(i);
     const std::string host_if = "mtlst" + std::to_string(i) + "h";
+    // A namespace deleted by the test before is torn down by the kernel asynchronously: its
+    // veth (same name) may still be there for a moment.
+    wait_until([&] { return !host_veth_exists(i); }, milliseconds(5000));
     const CommandResult r = run("ip netns add " + ns + " && ip link add " + host_if +
                                 " type veth peer name eth0 netns " + ns);
     ASSERT_EQ(r.exit_code, 0) << r.err;
