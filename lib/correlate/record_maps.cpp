@@ -33,7 +33,9 @@ bool RecordReader::take(const mtool_probe_key& key, mtool_record& record,
     return taker_pid != 0 && r.sender_pid != 0 && r.sender_pid != taker_pid;
   };
   if (taker_pid != 0) {
-    // Look before taking: another process's record stays where it is for its sender.
+    // Look before taking: another process's record stays where it is for its sender. (Taking
+    // first and putting it back would leave a moment in which its sender finds nothing: a
+    // neighbour asking in a loop could deny it its corrections.)
     if (bpf_map_lookup_elem(records_fd_, &key, &record) != 0 || someone_elses(record)) return false;
   }
   if (bpf_map_lookup_and_delete_elem(records_fd_, &key, &record) != 0) return false;
