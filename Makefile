@@ -61,6 +61,7 @@ bench: setup
 	bash bench/listener_churn.sh $(BUILD) 300
 	bash bench/image.sh
 	bash bench/docker_first_reply.sh 20
+	bash bench/docker_accuracy.sh 2
 
 # The image (tools + correlator), tagged mtool:<version> and mtool:latest. Starts dockerd and
 # makes the debian:bookworm-slim base locally when needed (scripts/docker-env.sh).
