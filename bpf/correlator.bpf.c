@@ -68,6 +68,12 @@ const volatile __u64 host_netns = 0;
 const volatile __u64 probe_interval_ns = 1000000000ULL / MTOOL_NAMESPACE_PROBE_RATE_DEFAULT;
 const volatile __u64 probe_burst_ns =
 	MTOOL_NAMESPACE_PROBE_BURST * (1000000000ULL / MTOOL_NAMESPACE_PROBE_RATE_DEFAULT);
+/* Set by the loader, for tests and benchmarks only (`mtool correlator --follow-host-probes`):
+ * the host's own probes are followed too, from the uplink's transmission to its reception, so
+ * the wire time a host-run tool sees can be set beside its container twin's (a target is fair
+ * only if both see the same). False in production, where the verifier prunes every branch it
+ * guards: the host's own traffic then costs what the cost table says. */
+const volatile bool follow_host_probes = false;
 
 /* When a followed probe last started or moved (jiffies). While it is older than
  * RECENT_PROBE_JIFFIES, nothing can be in flight or waiting, so the programs skip all packets
@@ -527,7 +533,8 @@ static __always_inline void start_egress(struct mtool_flight *f, __u64 skb_id,
 	}
 }
 
-static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
+/* Whether the reply belonged to a waiting probe (whose flight `f` now carries). */
+static __always_inline bool start_ingress(struct mtool_flight *f, __u64 skb_id,
 					  const struct probe_packet *p, __u64 now, __u32 ifindex,
 					  __u64 netns, __u32 hook)
 {
@@ -536,7 +543,7 @@ static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
 	struct mtool_flight *w = bpf_map_lookup_elem(&waiting, &k);
 	if (!w) {
 		count(MTOOL_CTR_UNMATCHED_REPLIES);
-		return;
+		return false;
 	}
 	claim(f, skb_id, now);
 	__builtin_memcpy(&f->record, &w->record, sizeof(f->record));
@@ -550,6 +557,7 @@ static __always_inline void start_ingress(struct mtool_flight *f, __u64 skb_id,
 	f->record.uplink_rx_ns = now;
 	append_crossing(f, now, ifindex, netns, hook);
 	count(MTOOL_CTR_REPLIES_MATCHED);
+	return true;
 }
 
 /* The host itself answers a probe that never reached an uplink (time exceeded from the
@@ -645,33 +653,28 @@ static __always_inline bool enter_waiting(const struct mtool_wire_key *k, struct
 	return false;
 }
 
-/* One step of a probe already in flight. */
-static __always_inline void follow(struct mtool_flight *f, const struct probe_packet *p,
-				   __u64 now, __u64 rx_stamp, __u32 ifindex, __u64 netns, __u32 hook)
+/* The probe leaves the host: it waits for its reply under its identity on the wire. */
+static __always_inline void leave_by_uplink(struct mtool_flight *f, const struct probe_packet *p,
+					    __u64 now, __u32 ifindex)
 {
-	f->current_flow = p->flow;
-	append_crossing(f, now, ifindex, netns, hook);
-	if (f->direction == 0) {
-		if (hook != MTOOL_HOOK_DEV_QUEUE || !is_uplink(netns, ifindex))
-			return;
-		f->record.uplink_tx_ns = now;
-		f->record.uplink_ifindex = ifindex;
-		f->record.wire_flow = p->flow;
-		struct mtool_wire_key k;
-		wire_key_of(p, false, &k);
-		if (enter_waiting(&k, f)) {
-			__u32 flow = p->flow;
-			__u64 *since = bpf_map_lookup_elem(&waiting_flows, &flow);
-			if (since)
-				*since = bpf_jiffies64();
-			count(MTOOL_CTR_EGRESS_COMPLETED);
-		}
-		f->skb = 0;
-		return;
+	f->record.uplink_tx_ns = now;
+	f->record.uplink_ifindex = ifindex;
+	f->record.wire_flow = p->flow;
+	struct mtool_wire_key k;
+	wire_key_of(p, false, &k);
+	if (enter_waiting(&k, f)) {
+		__u32 flow = p->flow;
+		__u64 *since = bpf_map_lookup_elem(&waiting_flows, &flow);
+		if (since)
+			*since = bpf_jiffies64();
+		count(MTOOL_CTR_EGRESS_COMPLETED);
 	}
-	if (hook == MTOOL_HOOK_DEV_QUEUE || netns != f->record.key.netns ||
-	    p->flow != f->record.key.flow)
-		return;
+	f->skb = 0;
+}
+
+/* The reply reached its sender's namespace: the record is complete. */
+static __always_inline void arrive(struct mtool_flight *f, __u64 now, __u64 rx_stamp)
+{
 	f->record.sender_rx_ns = receive_time(now, rx_stamp);
 	if (f->record.sender_rx_ns < f->record.uplink_rx_ns)
 		f->record.sender_rx_ns = now;
@@ -680,6 +683,23 @@ static __always_inline void follow(struct mtool_flight *f, const struct probe_pa
 	else
 		count(MTOOL_CTR_RECORDS_WRITTEN);
 	f->skb = 0;
+}
+
+/* One step of a probe already in flight. */
+static __always_inline void follow(struct mtool_flight *f, const struct probe_packet *p,
+				   __u64 now, __u64 rx_stamp, __u32 ifindex, __u64 netns, __u32 hook)
+{
+	f->current_flow = p->flow;
+	append_crossing(f, now, ifindex, netns, hook);
+	if (f->direction == 0) {
+		if (hook == MTOOL_HOOK_DEV_QUEUE && is_uplink(netns, ifindex))
+			leave_by_uplink(f, p, now, ifindex);
+		return;
+	}
+	if (hook == MTOOL_HOOK_DEV_QUEUE || netns != f->record.key.netns ||
+	    p->flow != f->record.key.flow)
+		return;
+	arrive(f, now, rx_stamp);
 }
 
 /* A probe that left through the uplink reached a target in another namespace of this host (or
@@ -713,6 +733,24 @@ static __always_inline void at_local_target(__u64 skb_id, const struct probe_pac
 	slot->hook = hook;
 	f->record.target_count = n + 1;
 	remember_device_name(netns, ifindex, dev);
+}
+
+/* --follow-host-probes: a host probe's flight starts and leaves at the uplink at once (its
+ * egress is nil by definition), subscribed and rate-limited as a container's. */
+static __always_inline void start_host_probe(struct mtool_flight *f, __u64 skb_id,
+					     const struct probe_packet *p, __u32 ifindex,
+					     __u64 netns, __u32 hook, struct net_device *dev,
+					     __u32 sender_pid)
+{
+	struct mtool_subscriber *s = bpf_map_lookup_elem(&subscribers, &netns);
+	if (!s)
+		return;
+	__u64 now = bpf_ktime_get_ns();
+	if (!within_rate(s, now))
+		return;
+	remember_device_name(netns, ifindex, dev);
+	start_egress(f, skb_id, p, now, ifindex, netns, hook, sender_pid);
+	leave_by_uplink(f, p, now, ifindex);
 }
 
 /* A flight found under this skb belongs to this packet only if the packet still looks like
@@ -749,8 +787,11 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 
 	const bool sending = hook == MTOOL_HOOK_DEV_QUEUE;
 	if (p->kind == KIND_REQUEST) {
-		if (netns == host_netns)
+		if (netns == host_netns) {
+			if (follow_host_probes && sending && is_uplink(netns, ifindex))
+				start_host_probe(f, skb_id, p, ifindex, netns, hook, dev, sender_pid);
 			return;
+		}
 		if (sending) {
 			struct mtool_subscriber *s = bpf_map_lookup_elem(&subscribers, &netns);
 			if (!s)
@@ -767,7 +808,10 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 		if (!may_be_waiting(p->flow))
 			return; /* e.g. the host's own pings */
 		remember_device_name(netns, ifindex, dev);
-		start_ingress(f, skb_id, p, bpf_ktime_get_ns(), ifindex, netns, hook);
+		__u64 now = bpf_ktime_get_ns();
+		if (start_ingress(f, skb_id, p, now, ifindex, netns, hook) && follow_host_probes &&
+		    f->record.key.netns == host_netns)
+			arrive(f, now, rx_stamp); /* a host probe's socket is right here */
 	} else if (sending && netns != host_netns) {
 		at_local_target(skb_id, p, ifindex, netns, hook, dev);
 	} else if (sending && !is_uplink(netns, ifindex)) {
@@ -791,8 +835,11 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 		return 0;
 	__u64 netns = btf ? dev->nd_net.net->net_cookie : BPF_CORE_READ(dev, nd_net.net, net_cookie);
 	/* Without a probe in the host lately, only a container's transmission can matter (it may
-	 * start one): everything else leaves here, before any packet read. */
-	if (netns == host_netns || hook != MTOOL_HOOK_DEV_QUEUE) {
+	 * start one; with follow_host_probes, the host's too): everything else leaves here,
+	 * before any packet read. */
+	const bool host_sending = netns == host_netns && hook == MTOOL_HOOK_DEV_QUEUE;
+	if ((netns == host_netns || hook != MTOOL_HOOK_DEV_QUEUE) &&
+	    !(follow_host_probes && host_sending)) {
 		__u64 jiffies = bpf_jiffies64();
 		if (jiffies - last_probe_jiffies > RECENT_PROBE_JIFFIES)
 			return 0;
@@ -847,7 +894,7 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 	 * case: the send call runs down to the device); 0 when the kernel sends it later from
 	 * elsewhere (a softirq, a neighbour resolution), where the current task is unrelated. */
 	__u32 sender_pid = 0;
-	if (netns != host_netns && hook == MTOOL_HOOK_DEV_QUEUE) {
+	if (hook == MTOOL_HOOK_DEV_QUEUE && (netns != host_netns || follow_host_probes)) {
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 		if (BPF_CORE_READ(task, nsproxy, net_ns, net_cookie) == netns)
 			sender_pid = bpf_get_current_pid_tgid() >> 32;

@@ -157,7 +157,8 @@ struct mtool_subscriber {
 struct mtool_info {
 	__u32 version;     /* MTOOL_ABI_VERSION */
 	__s32 tai_offset_s;  /* CLOCK_TAI - CLOCK_REALTIME (adjtimex), to read skb receive stamps */
-	__u64 host_netns;  /* cookie; probes from this namespace are not corrected: nothing to */
+	__u64 host_netns;  /* cookie; probes from this namespace are not corrected: nothing to
+			    * (0 when the daemon measures the host too: --follow-host-probes) */
 	/* CLOCK_MONOTONIC ns of the daemon's last publish (every second); 0 once it stopped. The
 	 * maps stay pinned when the daemon stops: a tool trusts them only while this is recent. */
 	__u64 heartbeat_ns;
@@ -221,7 +222,8 @@ enum mtool_answer_status {
 struct mtool_answer {
 	__u32 version;
 	__u32 status;  /* enum mtool_answer_status */
-	__u32 caller_in_host_netns;   /* 1: the caller runs on the host itself */
+	__u32 caller_in_host_netns;   /* 1: the caller runs on the host itself (and the host's
+				       * probes are not followed) */
 	__u32 pad;
 	__u64 caller_netns;           /* the namespace (cookie) the correlator found the caller in */
 	struct mtool_record record;

@@ -102,7 +102,10 @@ int run_correlator_command(const std::vector<std::string>& args) {
       "close socket connections idle for this many seconds")(
       "no-namespace-listeners", po::bool_switch(&no_listeners),
       "do not listen inside containers' network namespaces (on the abstract name "
-      MTOOL_SOCKET_ABSTRACT_NAME "); then only tools with the socket mounted get corrections");
+      MTOOL_SOCKET_ABSTRACT_NAME "); then only tools with the socket mounted get corrections")(
+      "follow-host-probes", po::bool_switch(&options.follow_host_probes),
+      "for tests and benchmarks: also follow the host's own probes (uplink to uplink), so a "
+      "tool run on the host reports the wire time its container twin is compared with");
   SubcommandLine line;
   try {
     line = parse_subcommand_line(args, described);

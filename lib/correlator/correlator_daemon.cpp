@@ -86,7 +86,8 @@ class Daemon {
   explicit Daemon(const DaemonOptions& o)
       : options_(o),
         host_netns_(net::own_netns_cookie()),
-        programs_(o.pin_dir, host_netns_, KernelPrograms::Purpose::kTrace, o.namespace_probe_rate),
+        programs_(o.pin_dir, host_netns_, KernelPrograms::Purpose::kTrace,
+                  ProgramTuning{o.namespace_probe_rate, o.follow_host_probes}),
         tracker_(o.uplinks),
         started_(SystemClock{}.mono_now()) {
     if (host_netns_ == 0) throw FatalError("cannot tell the host's network namespace", kExitFailure);
@@ -100,6 +101,7 @@ class Daemon {
     setup.devices_fd = programs_.devices_fd();
     setup.host_netns = host_netns_;
     setup.match_sender_pid = in_initial_pid_namespace();
+    setup.host_measured = o.follow_host_probes;
     setup.limits = o.limits;
     setup.limits.total = raise_descriptor_limit(o.limits.total);
     setup.limits.host_reserve = std::min(setup.limits.host_reserve, setup.limits.total / 2);
@@ -119,6 +121,10 @@ class Daemon {
       }
     }
     refresh_uplinks(true);
+    if (o.follow_host_probes) {
+      log_line("following the host's own probes too (--follow-host-probes: for tests and "
+               "benchmarks; the host's traffic then costs more than the cost table says)");
+    }
     log_line("started: " + programs_.hook_kind() +
              " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
              (programs_.reused_pins() ? "reused from " : "pinned in ") + o.pin_dir + "; socket " +

@@ -19,6 +19,7 @@ struct DaemonOptions {
   std::uint32_t namespace_probe_rate = MTOOL_NAMESPACE_PROBE_RATE_DEFAULT;  // probes/s followed
   ConnectionLimits limits;           // of the socket
   bool namespace_listeners = true;   // the socket also inside every container's namespace
+  bool follow_host_probes = false;   // tests and benchmarks only (ProgramTuning)
 };
 
 // Runs until SIGTERM or SIGINT. Returns the exit code; throws FatalError on setup failure.

@@ -53,14 +53,16 @@ std::vector<TracepointProgram> programs_of(correlator_bpf* s, bool btf) {
 }
 
 correlator_bpf* open_skeleton(const std::string& pin_dir, std::uint64_t host_netns,
-                              std::uint32_t namespace_probe_rate) {
+                              const ProgramTuning& tuning) {
   LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir.c_str());
   correlator_bpf* s = correlator_bpf__open_opts(&opts);
   if (s == nullptr) fail("cannot open the BPF object", errno);
   s->rodata->host_netns = host_netns;
-  const std::uint64_t interval = kNsPerSec / std::max<std::uint32_t>(namespace_probe_rate, 1);
+  const std::uint64_t interval =
+      kNsPerSec / std::max<std::uint32_t>(tuning.namespace_probe_rate, 1);
   s->rodata->probe_interval_ns = interval;
   s->rodata->probe_burst_ns = MTOOL_NAMESPACE_PROBE_BURST * interval;
+  s->rodata->follow_host_probes = tuning.follow_host_probes;
   return s;
 }
 
@@ -117,7 +119,7 @@ void recount_waiting(int subscribers_fd,
 }  // namespace
 
 KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_netns,
-                               Purpose purpose, std::uint32_t namespace_probe_rate) {
+                               Purpose purpose, const ProgramTuning& tuning) {
   // libbpf's own chatter (verifier logs) only on request; failures are reported below.
   if (std::getenv("MTOOL_BPF_DEBUG") == nullptr) libbpf_set_print(nullptr);
   if (!on_bpffs(pin_dir)) {
@@ -138,7 +140,7 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_ne
 
   int err = 0;
   if (purpose == Purpose::kTest) {
-    skeleton_ = open_skeleton(pin_dir, host_netns, namespace_probe_rate);
+    skeleton_ = open_skeleton(pin_dir, host_netns, tuning);
     load_only(skeleton_, {skeleton_->progs.test_crossing});
     if ((err = correlator_bpf__load(skeleton_)) != 0)
       fail("cannot load the BPF test program", -err);
@@ -146,7 +148,7 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_ne
   } else {
     // BTF tracepoints first (cheapest typed access); raw tracepoints where they do not load.
     for (const bool btf : {true, false}) {
-      skeleton_ = open_skeleton(pin_dir, host_netns, namespace_probe_rate);
+      skeleton_ = open_skeleton(pin_dir, host_netns, tuning);
       std::vector<bpf_program*> wanted;
       for (const auto& tp : programs_of(skeleton_, btf)) wanted.push_back(tp.program);
       load_only(skeleton_, wanted);
@@ -183,6 +185,7 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_ne
     }
   }
   host_netns_ = host_netns;
+  host_measured_ = tuning.follow_host_probes;
   publish_info();
 }
 
@@ -191,7 +194,10 @@ void KernelPrograms::publish_info() { write_info(static_cast<std::uint64_t>(Syst
 void KernelPrograms::write_info(std::uint64_t heartbeat_ns) {
   timex clock{};
   adjtimex(&clock);  // read-only (modes 0): the kernel's TAI offset
-  const mtool_info info{MTOOL_ABI_VERSION, clock.tai, host_netns_, heartbeat_ns};
+  // A measured host is published as no host at all: its tools then take records as any
+  // namespace's do.
+  const mtool_info info{MTOOL_ABI_VERSION, clock.tai, host_measured_ ? 0 : host_netns_,
+                        heartbeat_ns};
   const std::uint32_t zero = 0;
   bpf_map__update_elem(skeleton_->maps.info_map, &zero, sizeof zero, &info, sizeof info, BPF_ANY);
 }

@@ -32,16 +32,24 @@ struct SweepResult {
 
 using Counters = std::array<std::uint64_t, MTOOL_CTR_COUNT>;
 
+// What the programs are loaded with (read-only data: fixed until the next load).
+struct ProgramTuning {
+  // Probes a second followed for each namespace.
+  std::uint32_t namespace_probe_rate = MTOOL_NAMESPACE_PROBE_RATE_DEFAULT;
+  // Tests and benchmarks only: follow the host's own probes from the uplink's transmission to
+  // its reception, and publish the host namespace as one like any other, so a host-run tool
+  // gets its wire time too (what proves a benchmark's target fair).
+  bool follow_host_probes = false;
+};
+
 class KernelPrograms {
  public:
   enum class Purpose { kTrace, kTest };
 
   // Throws FatalError with a one-line reason (bpffs missing, no privilege, incompatible pins).
-  // `host_netns` is the host's network namespace cookie; each other namespace may have
-  // `namespace_probe_rate` probes a second followed.
+  // `host_netns` is the host's network namespace cookie.
   KernelPrograms(const std::string& pin_dir, std::uint64_t host_netns,
-                 Purpose purpose = Purpose::kTrace,
-                 std::uint32_t namespace_probe_rate = MTOOL_NAMESPACE_PROBE_RATE_DEFAULT);
+                 Purpose purpose = Purpose::kTrace, const ProgramTuning& tuning = {});
   ~KernelPrograms();
   KernelPrograms(const KernelPrograms&) = delete;
   KernelPrograms& operator=(const KernelPrograms&) = delete;
@@ -76,6 +84,7 @@ class KernelPrograms {
   std::vector<::bpf_link*> links_;
   std::string hook_kind_;
   std::uint64_t host_netns_ = 0;
+  bool host_measured_ = false;  // ProgramTuning::follow_host_probes
   UniqueFd pin_lock_;  // flock on the pin directory: one correlator per directory
   bool reused_pins_ = false;
 };

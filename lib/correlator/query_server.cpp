@@ -96,7 +96,7 @@ int QueryServer::accept_one(int listener, MonoNs now) {
     clients_[fd] = Client{*peer, now};
     ++per_namespace_[peer->netns];
     ++per_process_[peer->pid];
-    if (peer->netns != setup_.host_netns) subscribe_(peer->netns);
+    if (followed(peer->netns)) subscribe_(peer->netns);
     return fd;
   }
 }
@@ -125,7 +125,7 @@ std::size_t QueryServer::close_idle(MonoNs now) {
 
 void QueryServer::refresh() const {
   for (const auto& [fd, client] : clients_) {
-    if (client.peer.netns != setup_.host_netns) subscribe_(client.peer.netns);
+    if (followed(client.peer.netns)) subscribe_(client.peer.netns);
   }
 }
 
@@ -146,7 +146,7 @@ bool QueryServer::serve(int client_fd, MonoNs now) {
     mtool_answer answer{};
     answer.version = MTOOL_ABI_VERSION;
     answer.caller_netns = peer.netns;
-    answer.caller_in_host_netns = peer.netns == setup_.host_netns ? 1 : 0;
+    answer.caller_in_host_netns = followed(peer.netns) ? 0 : 1;
     answer.status = MTOOL_ANSWER_BAD_QUERY;
     std::string text;
     if (n == static_cast<ssize_t>(sizeof query) && query.version == MTOOL_ABI_VERSION) {

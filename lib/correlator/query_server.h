@@ -46,6 +46,7 @@ class QueryServer {
     int devices_fd = -1;
     std::uint64_t host_netns = 0;
     bool match_sender_pid = false;  // records name their sender in our pid namespace
+    bool host_measured = false;     // --follow-host-probes: the host is served as a namespace
     ConnectionLimits limits;
   };
   // Binds `setup.path`, mode 0666: any local user, or any container that has the socket
@@ -76,6 +77,12 @@ class QueryServer {
   [[nodiscard]] const ConnectionLimits& limits() const { return setup_.limits; }
 
  private:
+  // Whether probes from `netns` are followed (every namespace but the host's, unless the
+  // host is measured too).
+  [[nodiscard]] bool followed(std::uint64_t netns) const {
+    return netns != setup_.host_netns || setup_.host_measured;
+  }
+
   struct Client {
     Peer peer;
     MonoNs last_active = 0;

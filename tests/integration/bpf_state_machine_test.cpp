@@ -156,13 +156,14 @@ class BpfStateMachine : public ::testing::Test {
     load_programs(MTOOL_NAMESPACE_PROBE_RATE_DEFAULT);
   }
   // (Re)loads the test program on fresh maps, each namespace allowed `namespace_probe_rate`
-  // followed probes a second; both containers subscribed.
-  void load_programs(std::uint32_t namespace_probe_rate) {
+  // followed probes a second (and the host's own too if `follow_host_probes`); both
+  // containers subscribed.
+  void load_programs(std::uint32_t namespace_probe_rate, bool follow_host_probes = false) {
     programs_.reset();
     std::error_code ec;
     std::filesystem::remove_all(pin_dir_, ec);
     programs_ = std::make_unique<KernelPrograms>(pin_dir_, kHostNs, KernelPrograms::Purpose::kTest,
-                                                 namespace_probe_rate);
+                                                 correlator::ProgramTuning{namespace_probe_rate, follow_host_probes});
     programs_->set_uplinks({kUplink});
     programs_->subscribe(kContainerNs, 1);
     programs_->subscribe(kOtherContainerNs, 1);
@@ -552,6 +553,56 @@ TEST_F(BpfStateMachine, RecordNamesItsSenderAndOnlyItTakesIt) {
   EXPECT_TRUE(record(kContainerNs, 61, 1).has_value());
   EXPECT_TRUE(reader.take(r->key, taken, names.data(), 4321));
   EXPECT_FALSE(record(kContainerNs, 61, 1).has_value());
+}
+
+// The host's own probes: never followed in production, even if the host subscribed.
+TEST_F(BpfStateMachine, HostProbesAreNotFollowedByDefault) {
+  programs_->subscribe(kHostNs, 1);
+  cross(skb(0x7A00), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.19.0.1", "198.19.0.2", 31, 1}));
+  cross(skb(0x7B00), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX,
+        ipv4_packet({"198.19.0.2", "198.19.0.1", 31, 1, true}));
+  EXPECT_FALSE(record(kHostNs, 31, 1).has_value());
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_EGRESS_STARTED], 0u);
+}
+
+// --follow-host-probes (tests and benchmarks): a subscribed host's probe is timed from the
+// uplink's transmission to its reception, nothing before or after; containers as ever.
+TEST_F(BpfStateMachine, FollowedHostProbeTimesTheWireOnly) {
+  load_programs(MTOOL_NAMESPACE_PROBE_RATE_DEFAULT, /*follow_host_probes=*/true);
+  const auto request = ipv4_packet({"198.19.0.1", "198.19.0.2", 32, 1});
+  const auto reply = ipv4_packet({"198.19.0.2", "198.19.0.1", 32, 1, true});
+  // Not subscribed (no host tool asked): not followed.
+  cross(skb(0x7C00), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, request);
+  cross(skb(0x7D00), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reply);
+  EXPECT_FALSE(record(kHostNs, 32, 1).has_value());
+
+  programs_->subscribe(kHostNs, 1);
+  // Leaving by a device that is not an uplink (the host pinging a container): not a probe of
+  // the wire.
+  cross(skb(0x7E00), kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE,
+        ipv4_packet({"198.18.16.1", "198.18.16.2", 33, 1}));
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_EGRESS_STARTED], 0u);
+
+  cross(skb(0x7C00), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, request);
+  cross(skb(0x7D00), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reply);
+  cross(skb(0x7D00), kUplink, kHostNs, MTOOL_HOOK_RECEIVE_SKB, reply);
+  const auto r = record(kHostNs, 32, 1);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->uplink_ifindex, kUplink);
+  ASSERT_EQ(r->egress_count, 1);
+  ASSERT_EQ(r->ingress_count, 1);
+  EXPECT_EQ(r->sender_tx_ns, r->uplink_tx_ns);  // no egress
+  EXPECT_LE(r->uplink_tx_ns, r->uplink_rx_ns);
+  EXPECT_EQ(r->sender_rx_ns, r->uplink_rx_ns);  // no ingress (no receive stamp here)
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_RECORDS_WRITTEN], 1u);
+
+  // A container's round trip is followed as without the option.
+  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 27071, 1, skb(0xA000), skb(0xB000));
+  const auto c = record(kContainerNs, 4242, 1);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->egress_count, 5);
+  EXPECT_EQ(c->ingress_count, 5);
 }
 
 // One namespace may have only so many probes a second followed: a flood beyond the burst is
