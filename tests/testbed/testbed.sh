@@ -29,7 +29,19 @@
 # (which forwards), on a bridge there: 198.19.<128+i>.<10+k>/24, gateway 198.19.<128+i>.1. The
 # host routes 198.19.<128+i>.0/24 via the target, so their traffic crosses the uplink too.
 #
-# usage: testbed.sh up [--load N] [--routers N] [--targets N] | down | exec container|target|load<N>|r<k> CMD... | env
+# Remote-like target (optional, --remote): the netns target answers in this kernel, in the
+# softirq of the probe's own transmission, so its latency depends on who sent the probe. A TAP
+# device <p>rt (host 198.19.<192+i>.1/30, fd00:6d74:d<i>::1/64) leads instead to a user-space
+# responder (mtool_tap_responder, from $MTOOL_TAP_RESPONDER or the PATH) that answers echo
+# requests to 198.19.<192+i>.2 and fd00:6d74:d<i>::2 the same way whoever sent them: it
+# busy-polls the device on a CPU of its own (--remote-cpu N, default the last one; pin the
+# benchmark's processes elsewhere). The host reaches it through permanent neighbour entries
+# (no ARP/NDP); the container through the bridge and MASQUERADE, as the netns target. The
+# responder's pid file and log are under /run; its log ends with a summary of its stalls each
+# time it stops. `responder stop|start` pauses and resumes it (it eats a whole CPU).
+#
+# usage: testbed.sh up [--load N] [--routers N] [--targets N] [--remote [--remote-cpu N]] | down |
+#          exec container|target|load<N>|r<k> CMD... | env | responder stop|start
 #   MTOOL_TESTBED_INDEX (0..63) picks the instance, so several can coexist.
 set -euo pipefail
 
@@ -44,6 +56,13 @@ CHAIN_NET6="fd00:6d74:c${INDEX}"
 TARGETS_NET="198.19.$((128 + INDEX))"
 FORWARDING6_SAVED=/run/mtool-testbed-${INDEX}.forwarding6
 RATELIMIT_SAVED=/run/mtool-testbed.icmp-ratelimit  # shared by the instances with routers
+REMOTE_TAP="${P}rt"
+REMOTE_NET="198.19.$((192 + INDEX))"
+REMOTE_NET6="fd00:6d74:d${INDEX}:"
+REMOTE_MAC="02:6d:74:72:74:$(printf %02x "$INDEX")"  # locally administered, the responder's
+REMOTE_STATE=/run/mtool-testbed-${INDEX}.remote      # the responder's path and CPU
+REMOTE_PID=/run/mtool-testbed-${INDEX}.responder.pid
+REMOTE_LOG=/run/mtool-testbed-${INDEX}.responder.log
 NS_CONTAINER="${P}-container"
 NS_TARGET="${P}-target"
 BRIDGE="${P}br"
@@ -71,6 +90,9 @@ down() {
   ip link del "$BRIDGE" 2>/dev/null || true
   ip link del "$UPLINK" 2>/dev/null || true
   ip link del "$CONTAINER_IF" 2>/dev/null || true
+  responder_stop
+  ip link del "$REMOTE_TAP" 2>/dev/null || true
+  rm -f "$REMOTE_STATE" "$REMOTE_LOG"
   for n in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^${P}l[0-9]+$" || true); do
     ip link del "$n" 2>/dev/null || true
   done
@@ -201,8 +223,69 @@ host_ratelimit_restore() {
   rm -f "$RATELIMIT_SAVED"
 }
 
+# The remote-like target (see the header): the TAP, its neighbours, the responder.
+add_remote() {
+  local responder=$1 cpu=$2
+  ip tuntap add dev "$REMOTE_TAP" mode tap
+  ip addr add "${REMOTE_NET}.1/30" dev "$REMOTE_TAP"
+  ip -6 addr add "${REMOTE_NET6}:1/64" dev "$REMOTE_TAP" nodad
+  ip link set "$REMOTE_TAP" up
+  ip neigh replace "${REMOTE_NET}.2" lladdr "$REMOTE_MAC" dev "$REMOTE_TAP" nud permanent
+  ip -6 neigh replace "${REMOTE_NET6}:2" lladdr "$REMOTE_MAC" dev "$REMOTE_TAP" nud permanent
+  printf 'RESPONDER=%q\nCPU=%q\n' "$responder" "$cpu" >"$REMOTE_STATE"
+  : >"$REMOTE_LOG"
+  responder_start
+}
+
+# The responder's pid, if it runs (the pid file's process, and it is the responder). Nothing
+# here may fail inside a command substitution: up's ERR trap would run in that subshell.
+responder_pid() {
+  local pid
+  pid=$(cat "$REMOTE_PID" 2>/dev/null || true)
+  [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null || true) == mtool_tap_respo* ]] || return 1
+  echo "$pid"
+}
+responder_starts() { grep -c 'answering on' "$REMOTE_LOG" 2>/dev/null || true; }
+
+# In a session of its own, so that it outlives this script and no signal to the caller's
+# process group reaches it; ready once it says it answers (the TAP has a carrier by then).
+responder_start() {
+  local RESPONDER CPU before child
+  [[ -f $REMOTE_STATE ]] || { log "responder: no remote target (up --remote)"; return 2; }
+  source "$REMOTE_STATE"
+  if responder_pid >/dev/null; then return 0; fi
+  before=$(responder_starts)
+  # Not a process group leader (no job control here), so setsid does not fork: $! is the
+  # responder once bash has exec'd it.
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$REMOTE_PID" "$RESPONDER" --tap "$REMOTE_TAP" \
+    --cpu "$CPU" --ipv4 "${REMOTE_NET}.2" --ipv6 "${REMOTE_NET6}:2" </dev/null >>"$REMOTE_LOG" 2>&1 &
+  child=$!
+  for _ in $(seq 100); do
+    (($(responder_starts) <= before)) || return 0
+    kill -0 "$child" 2>/dev/null || break
+    sleep 0.05
+  done
+  log "responder did not start: $(tail -n 1 "$REMOTE_LOG" || true)"
+  return 1
+}
+
+# SIGTERM: it ends its loop and writes its summary to the log.
+responder_stop() {
+  local pid
+  pid=$(responder_pid || true)
+  if [[ -n $pid ]]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    ! kill -0 "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$REMOTE_PID"
+}
+
 up() {
-  local load=0 routers=0 targets=0
+  local load=0 routers=0 targets=0 remote=0 remote_cpu=$(($(nproc) - 1)) responder
   while (($#)); do
     case $1 in
       --load) load=$2; shift 2 ;;
@@ -214,10 +297,22 @@ up() {
         routers=${2:-}
         if ! [[ $routers =~ ^(0|[1-9][0-9]?)$ ]] || ((routers > 30)); then log "--routers: 0..30"; exit 2; fi
         shift 2 ;;
+      --remote) remote=1; shift ;;
+      --remote-cpu)
+        remote_cpu=${2:-}
+        [[ $remote_cpu =~ ^(0|[1-9][0-9]{0,3})$ ]] || { log "--remote-cpu: a CPU number"; exit 2; }
+        shift 2 ;;
       *) log "unknown option $1"; exit 2 ;;
     esac
   done
   [[ $(id -u) -eq 0 ]] || { log "needs root"; exit 1; }
+  if ((remote)); then
+    responder=${MTOOL_TAP_RESPONDER:-$(command -v mtool_tap_responder || true)}
+    [[ -x $responder ]] || {
+      log "--remote: set MTOOL_TAP_RESPONDER to mtool_tap_responder (cmake --build B --target mtool_tap_responder)"
+      exit 2
+    }
+  fi
   down
   # errtrace: a failure inside a function (add_container, add_routers) tears down too.
   set -E
@@ -255,6 +350,7 @@ up() {
   ip6tables -I FORWARD -o "$BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
   ((routers == 0)) || add_routers "$routers"
   ((targets == 0)) || add_targets "$targets"
+  ((remote == 0)) || add_remote "$(realpath "$responder")" "$remote_cpu"
   # Always: a tool run without -n in the container (ping, traceroute) must never reach the
   # host's resolver.
   container_names "$routers"
@@ -279,6 +375,13 @@ TESTBED_UPLINK_ADDR6=${UPLINK_NET6}:1
 TESTBED_TARGET6=${UPLINK_NET6}:2
 VARS
   local n k
+  if [[ -f $REMOTE_STATE ]]; then
+    echo "TESTBED_REMOTE_UPLINK=$REMOTE_TAP"
+    echo "TESTBED_REMOTE_TARGET=${REMOTE_NET}.2"
+    echo "TESTBED_REMOTE_TARGET6=${REMOTE_NET6}:2"
+    echo "TESTBED_REMOTE_CPU=$(source "$REMOTE_STATE" && echo "$CPU")"
+    [[ -f $REMOTE_LOG ]] && echo "TESTBED_REMOTE_LOG=$REMOTE_LOG"
+  fi
   n=$(target_namespaces | wc -l)
   if ((n > 0)); then
     echo "TESTBED_TARGETS=$n"
@@ -315,5 +418,14 @@ case $cmd in
   down) down ;;
   env) env ;;
   exec) run_in "$@" ;;
-  *) echo "usage: $0 up [--load N] [--routers N] [--targets N] | down | exec container|target|loadN|rK CMD... | env" >&2; exit 2 ;;
+  responder)
+    case ${1:-} in
+      start) responder_start ;;
+      stop) responder_stop ;;
+      *) log "responder: start or stop"; exit 2 ;;
+    esac ;;
+  *)
+    echo "usage: $0 up [--load N] [--routers N] [--targets N] [--remote [--remote-cpu N]] | down |" \
+      "exec container|target|loadN|rK CMD... | env | responder stop|start" >&2
+    exit 2 ;;
 esac
