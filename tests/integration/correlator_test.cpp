@@ -42,6 +42,7 @@
 #include "net/netns_cookie.h"
 #include "util/fd.h"
 #include "harness.h"
+#include "ping_json.h"
 #include "processes.h"
 
 namespace mtool::testing {
@@ -80,30 +81,6 @@ std::uint64_t netns_cookie(const std::string& name) {
     if (fd >= 0) close(fd);
   }).join();
   return cookie;
-}
-
-// One ping's --json output, split by record type.
-struct PingJson {
-  json header;
-  std::vector<json> replies;
-  json summary;
-};
-
-PingJson parse_ping_json(const std::string& text) {
-  PingJson p;
-  for (const std::string& line : lines_of(text)) {
-    if (line.empty()) continue;
-    const json o = json::parse(line, nullptr, false);
-    if (o.is_discarded()) {
-      ADD_FAILURE() << "not JSON: " << line;
-      continue;
-    }
-    const std::string type = o.value("type", "");
-    if (type == "header") p.header = o;
-    if (type == "reply") p.replies.push_back(o);
-    if (type == "summary") p.summary = o;
-  }
-  return p;
 }
 
 std::size_t count_replies(const std::string& json_text) {
