@@ -254,6 +254,11 @@ responder_start() {
   [[ -f $REMOTE_STATE ]] || { log "responder: no remote target (up --remote)"; return 2; }
   source "$REMOTE_STATE"
   if responder_pid >/dev/null; then return 0; fi
+  local other
+  for other in $(pgrep -x mtool_tap_respo || true); do
+    [[ $(taskset -pc "$other" 2>/dev/null | awk '{print $NF}' || true) != "$CPU" ]] ||
+      log "responder: another one (pid $other) spins on CPU $CPU: they will stall each other"
+  done
   before=$(responder_starts)
   # Not a process group leader (no job control here), so setsid does not fork: $! is the
   # responder once bash has exec'd it.
