@@ -59,6 +59,7 @@ bench: setup
 	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
 	$(MAKE) build
 	bash bench/listener_churn.sh $(BUILD) 300
+	bash bench/remote_target.sh $(BUILD) $(BENCH_REPS)
 	bash bench/image.sh
 	bash bench/docker_first_reply.sh 20
 	bash bench/docker_accuracy.sh 2

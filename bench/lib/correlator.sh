@@ -2,9 +2,9 @@
 # Uses the caller's MTOOL, PIN_DIR, SOCKET and WORK; sets CORRELATOR to its pid.
 CORRELATOR=""
 
-start_bench_correlator() {  # uplink
+start_bench_correlator() {  # uplink [more correlator options]
   rm -rf "$PIN_DIR"
-  "$MTOOL" correlator --uplink "$1" --pin-dir "$PIN_DIR" --socket "$SOCKET" 2>"$WORK/correlator.log" &
+  "$MTOOL" correlator --uplink "$1" "${@:2}" --pin-dir "$PIN_DIR" --socket "$SOCKET" 2>"$WORK/correlator.log" &
   CORRELATOR=$!
   for _ in $(seq 50); do "$MTOOL" correlator status --socket "$SOCKET" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "bench: the correlator did not start:" >&2
