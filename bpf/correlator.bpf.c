@@ -809,18 +809,17 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 			return; /* e.g. the host's own pings */
 		remember_device_name(netns, ifindex, dev);
 		__u64 now = bpf_ktime_get_ns();
-		if (!start_ingress(f, skb_id, p, now, ifindex, netns, hook) || !follow_host_probes)
+		if (!start_ingress(f, skb_id, p, now, ifindex, netns, hook))
 			return;
-		/* --follow-host-probes: the wire ends at the reply's receive stamp, taken at this very
-		 * device before this program ran (other programs on the tracepoint, an interrupt, a
-		 * stolen vCPU may come between). A host probe's RTT ends there too, and a wire time
-		 * past its end would make the record unusable (wire > RTT); a container's wire must
-		 * end at the same point for the two to compare. A stamp from before the request left
-		 * cannot be this reply's moment (seen once in 20000 replies here) and is not used. */
+		/* The reply reached the host when the kernel stamped it on this device, before this
+		 * program ran (other programs on the tracepoint, an interrupt, a stolen vCPU may come
+		 * between): where a tool on the host ends its RTT, so the ingress starts there too
+		 * (the program's own reading made it look shorter by that delay). A stamp from before
+		 * the request left cannot be this reply's (seen once in 20000 replies here). */
 		__u64 stamped = receive_time(now, rx_stamp);
 		if (stamped >= f->record.uplink_tx_ns)
 			f->record.uplink_rx_ns = stamped;
-		if (f->record.key.netns == host_netns)
+		if (follow_host_probes && f->record.key.netns == host_netns)
 			arrive(f, f->record.uplink_rx_ns, 0); /* its socket is right here: ingress nil */
 	} else if (sending && netns != host_netns) {
 		at_local_target(skb_id, p, ifindex, netns, hook, dev);
