@@ -5,6 +5,8 @@
 # socket, non-root uid 10001, pinned to CPU $CPU) to the testbed target behind the uplink:
 #   host          host netns, host cgroup, no seccomp (the reference)
 #   netns         the testbed's container netns (no netfilter in it), `ip netns exec`
+#   netns-off     a twin netns (testbed load namespace 3) without the correlator (never
+#                 subscribed: the correlator's program leaves early at its net_dev_queue)
 #   docker        (docker exec into a container run with) --network $NET (user-defined: Docker's DNS nat rules in its netns)
 #   docker-unconf the same with --security-opt seccomp=unconfined
 #   docker-bridge docker run on the default bridge (no nat rules in the container's netns)
@@ -53,7 +55,7 @@ trap cleanup EXIT
 bash "$HERE/scripts/docker-env.sh" 2>/dev/null
 docker image inspect $IMAGE >/dev/null
 install -m 755 "${MTOOL_BIN:-$HERE/build-release/tools/mtool}" "$MTOOL"
-eval "$(bash "$T" up --load 2)"
+eval "$(bash "$T" up --load 3)"
 # The host side as the same non-root uid, on an ICMP datagram socket: only gid 10001 admitted.
 PGR=$(sysctl -n net.ipv4.ping_group_range | tr '\t' ' ')
 sysctl -qw net.ipv4.ping_group_range="10001 10001"
@@ -80,6 +82,7 @@ run_side() {  # side interval count outfile
   local side=$1 i=$2 c=$3 f=$4 args="--json -c $3 -i $2 $TGT"
   case $side in
     host) MTOOL_CORRELATOR=off taskset -c $CPU $U "$MTOOL" ping $args ;;
+    netns-off) ip netns exec mtb23-load3 taskset -c $CPU env MTOOL_CORRELATOR=off $U "$MTOOL" ping $args ;;
     netns) ip netns exec "$TESTBED_CONTAINER_NS" taskset -c $CPU env $SOCKENV $U "$MTOOL" ping $args ;;
     docker | docker-unconf | docker-bridge) docker exec "sp-$side" ping $args ;;
     docker-hostnet) docker exec -e MTOOL_CORRELATOR=off "sp-$side" ping $args ;;
