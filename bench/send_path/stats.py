@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Per-run figures of `mtool ping --json` output, for bench/send_path.sh.
+"""Per-run figures of `mtool ping --json` output, for bench/send_path/compare.sh.
 
 For each run file: p50/p90 (us) of
   rtt      time= (user send stamp -> kernel receive stamp)

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Attribution of the send path (issue 14): records, per task, the ping's sendto() with what
 # runs inside it (perf record -p on tracepoints: syscalls, net_dev_queue/start_xmit, softirqs,
-# irqs, sched_switch, fib lookups) for each side of bench/send_path.sh, under one load, and
-# prints the breakdown (bench/send_path_trace.py). Same setup as send_path.sh (testbed 23,
+# irqs, sched_switch, fib lookups) for each side of bench/send_path/compare.sh, under one load, and
+# prints the breakdown (bench/send_path/trace.py). Same setup as compare.sh (testbed 23,
 # Docker network 198.18.223.0/24), same sides (and netns-off: the netns side without asking the
 # correlator, from testbed load namespace 3, never subscribed: the BPF program leaves early), ROUNDS alternated rounds.
-#   usage: [INTERVAL=0.002 COUNT=2000 SECONDS_REC=2] bench/send_path_trace.sh idle|floods|busy [rounds] [outdir]
+#   usage: [INTERVAL=0.002 COUNT=2000 SECONDS_REC=2] bench/send_path/trace.sh idle|floods|busy [rounds] [outdir]
 set -euo pipefail
 CASE=${1:-idle}
 ROUNDS=${2:-2}
@@ -14,7 +14,7 @@ SIDES=${SIDES:-"host netns netns-off docker docker-unconf docker-bridge nsenter"
 SECONDS_REC=${SECONDS_REC:-2}
 CPU=${CPU:-0}
 IMAGE=${IMAGE:-mtool:sendpath}  # docker tag <the image id> mtool:sendpath: a build elsewhere may move :latest
-HERE=$(cd "$(dirname "$0")/.." && pwd)
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
 export MTOOL_TESTBED_INDEX=23
 T="$HERE/tests/testbed/testbed.sh"
 NET=sp-net
@@ -84,8 +84,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
     if [[ $side == docker* ]]; then docker wait sp-tr >/dev/null; docker logs sp-tr >"$f.json" 2>/dev/null; docker rm sp-tr >/dev/null; else wait "$pid" || true; fi
     perf script --ns -i "$f.data" -F comm,tid,cpu,time,event,trace >"$f.txt" 2>/dev/null
     rm -f "$f.data"
-    python3 "$HERE/bench/send_path_trace.py" "$f.txt" "$CASE $side round $r" | tee -a "$OUT/summary.txt"
-    python3 "$HERE/bench/send_path_stats.py" "$f.json" | tail -1 | tee -a "$OUT/summary.txt"
+    python3 "$HERE/bench/send_path/trace.py" "$f.txt" "$CASE $side round $r" | tee -a "$OUT/summary.txt"
+    python3 "$HERE/bench/send_path/stats.py" "$f.json" | tail -1 | tee -a "$OUT/summary.txt"
   done
 done
 echo "traces in $OUT"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Where a ping's send call spends its time, from `perf script` of a per-task recording
-(bench/send_path_trace.sh). For each sendto() of the ping (the probe sends; fd filter):
+(bench/send_path/trace.sh). For each sendto() of the ping (the probe sends; fd filter):
 
   enter->queue   sys_enter_sendto -> first net:net_dev_queue (socket, routing, netfilter
                  LOCAL_OUT/POSTROUTING, neighbour: everything before the device)

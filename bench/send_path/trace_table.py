@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Table of bench/send_path_trace.sh summaries: per side, the median over rounds [min..max] of
+"""Table of bench/send_path/trace.sh summaries: per side, the median over rounds [min..max] of
 each stage's p50 and p90 (us), and the share of sends that ran softirqs before transmitting.
 usage: send_path_trace_table.py OUTDIR..."""
 import re

@@ -5,12 +5,12 @@
 # with that table deleted (no netfilter hook left in the netns), alternated, next to the host
 # (non-root, ICMP datagram socket, same CPU). No correlator (MTOOL_CORRELATOR=off everywhere):
 # only the send path is compared. Testbed 23, Docker network 198.18.223.0/24.
-#   usage: bench/send_path_nat_ab.sh [reps]        (root; needs nft)
+#   usage: bench/send_path/nat_ab.sh [reps]        (root; needs nft)
 set -euo pipefail
 REPS=${1:-6}
 CPU=${CPU:-0}
 IMAGE=${IMAGE:-mtool:sendpath}
-HERE=$(cd "$(dirname "$0")/.." && pwd)
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
 export MTOOL_TESTBED_INDEX=23
 T="$HERE/tests/testbed/testbed.sh"
 OUT=${2:-$(mktemp -d /tmp/send_path_nat.XXXX)}
@@ -53,4 +53,4 @@ for ((r = 1; r <= REPS; r++)); do
   done
 done
 nsenter -t "$PID" -n nft list tables
-python3 "$HERE/bench/send_path_stats.py" --pairs "$OUT"
+python3 "$HERE/bench/send_path/stats.py" --pairs "$OUT"

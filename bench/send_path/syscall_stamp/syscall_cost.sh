@@ -4,7 +4,7 @@
 # raw_tp sys_enter (every syscall, filtered by number); each time a getppid() loop and a UDP
 # sendto() to a closed loopback port (non-probe syscalls), pinned to CPU ${CPU:-0}; then the
 # programs' own cost from kernel.bpf_stats_enabled (restored after).
-#   usage: bench/proto/syscall_cost.sh [rounds]    (root; builds into /tmp)
+#   usage: bench/send_path/syscall_stamp/syscall_cost.sh [rounds]    (root; builds into /tmp)
 set -euo pipefail
 ROUNDS=${1:-5}
 CPU=${CPU:-0}

@@ -15,8 +15,8 @@
 # under three loads (idle; two flood pings from testbed load namespaces; two CPU spinners, one
 # per CPU), pinned to CPU $CPU (default 0), 2 ms x COUNT2 probes (all sides) and 200 ms x COUNT200 (host, netns, docker),
 # REPS rounds, the order of sides reversed every other round. Per run: p50/p90 of time=,
-# kernel_rtt, send_stack, corrected, kernel_rtt - overhead (bench/send_path_stats.py).
-#   usage: bench/send_path.sh [reps] [outdir]       (root; testbed 23, Docker 198.18.223.0/24)
+# kernel_rtt, send_stack, corrected, kernel_rtt - overhead (bench/send_path/stats.py).
+#   usage: bench/send_path/compare.sh [reps] [outdir]       (root; testbed 23, Docker 198.18.223.0/24)
 set -euo pipefail
 REPS=${1:-3}
 OUT=${2:-$(mktemp -d /tmp/send_path.XXXX)}
@@ -27,7 +27,7 @@ SIDES2=${SIDES2:-"host netns docker docker-unconf docker-bridge docker-hostnet n
 SIDES200=${SIDES200:-"host netns docker"}
 CPU=${CPU:-0}
 IMAGE=${IMAGE:-mtool:sendpath}  # docker tag <the image id> mtool:sendpath: a build elsewhere may move :latest
-HERE=$(cd "$(dirname "$0")/.." && pwd)
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
 export MTOOL_TESTBED_INDEX=23
 T="$HERE/tests/testbed/testbed.sh"
 NET=sp-net
@@ -127,5 +127,5 @@ for case in $CASES; do
   done
   stop_load
 done
-python3 "$HERE/bench/send_path_stats.py" --pairs "$OUT" | tee "$OUT/summary.txt"
+python3 "$HERE/bench/send_path/stats.py" --pairs "$OUT" | tee "$OUT/summary.txt"
 echo "runs in $OUT"
