@@ -339,10 +339,6 @@ void read_creation_body(const json& body, MeasurementList& out) {
 
 }  // namespace
 
-const char* type_name(MeasurementType type) {
-  return type == MeasurementType::kPing ? "ping" : "traceroute";
-}
-
 const char* protocol_name(TraceProtocol protocol) {
   switch (protocol) {
     case TraceProtocol::kIcmp: return "ICMP";

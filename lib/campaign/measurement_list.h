@@ -15,7 +15,6 @@ namespace mtool::campaign {
 enum class MeasurementType { kPing, kTraceroute };
 enum class TraceProtocol { kIcmp, kUdp, kTcp };
 
-const char* type_name(MeasurementType type);       // "ping", "traceroute"
 const char* protocol_name(TraceProtocol protocol);  // "ICMP", "UDP", "TCP"
 
 struct Schedule {

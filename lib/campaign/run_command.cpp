@@ -21,11 +21,11 @@
 #include "correlate/lazy_correlator.h"
 #include "correlate/tool_connection.h"
 #include "net/capabilities.h"
-#include "ping/run_control.h"
 #include "util/command_line.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/printable.h"
+#include "util/run_control.h"
 
 namespace mtool::campaign {
 namespace {
@@ -272,7 +272,7 @@ int run(const std::vector<std::string>& args) {
   o.runner.trace_concurrency = std::min(o.runner.concurrency, trace_slots());
   o.runner.drop_capabilities = true;
 
-  ping::SignalRunControl control({SIGINT, SIGTERM});
+  SignalRunControl control({SIGINT, SIGTERM});
   o.runner.wait_sigmask = control.wait_mask();
   o.runner.stop_requested = [&control] { return control.exit_requested(); };
 

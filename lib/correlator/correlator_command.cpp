@@ -10,7 +10,6 @@
 #include <cstring>
 #include <iostream>
 
-#include "correlate/overhead_source.h"
 #include "correlator/correlator_daemon.h"
 #include "correlator_abi.h"
 #include "util/command_line.h"

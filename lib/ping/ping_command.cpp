@@ -24,12 +24,12 @@
 #include "net/source_address.h"
 #include "ping/ping_options.h"
 #include "ping/ping_session.h"
-#include "ping/run_control.h"
 #include "probe/echo_transport.h"
 #include "probe/icmp_codec.h"
 #include "report/ping_json_sink.h"
 #include "report/ping_text_sink.h"
 #include "util/error.h"
+#include "util/run_control.h"
 
 namespace mtool::ping {
 namespace {

@@ -11,11 +11,11 @@
 
 #include "net/address.h"
 #include "ping/ping_options.h"
-#include "ping/run_control.h"
 #include "probe/echo_transport.h"
 #include "report/ping_sink.h"
 #include "stats/rtt_statistics.h"
 #include "util/clock.h"
+#include "util/run_control.h"
 
 namespace mtool::ping {
 

@@ -14,10 +14,10 @@
 #include "mtool/version.h"
 #include "net/address.h"
 #include "net/capabilities.h"
-#include "report/trace_text.h"
 #include "trace/method_factory.h"
 #include "trace/trace_options.h"
 #include "trace/trace_scheduler.h"
+#include "trace/trace_text.h"
 #include "util/error.h"
 
 namespace mtool::trace {
@@ -151,7 +151,7 @@ int run(const std::vector<std::string>& args) {
   if (notice) print_diagnostic(stdout, stderr, program, *notice);
 
   net::AddressNamer namer(o.numeric, true);
-  report::TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
+  TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
   printer.header({o.host, destination->to_string(), o.max_hops, method->packet_length()});
 
   ScheduleConfig schedule;

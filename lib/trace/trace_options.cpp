@@ -373,20 +373,6 @@ void bound_waits(TraceOptions& o) {
 
 }  // namespace
 
-const char* method_name(TraceMethod method) {
-  switch (method) {
-    case TraceMethod::kUdp:
-      return "default";
-    case TraceMethod::kUdpFixed:
-      return "udp";
-    case TraceMethod::kIcmp:
-      return "icmp";
-    case TraceMethod::kTcp:
-      return "tcp";
-  }
-  return "default";
-}
-
 ParseResult parse_trace_options(const std::vector<std::string>& args) {
   Parser parser{args, {}, {}};
   // The program name chooses defaults, as Butskoy's check_progname(): traceroute6 -> IPv6,

@@ -18,8 +18,6 @@ enum class TraceMethod {
   kTcp,       // -T: TCP SYN (port 80)
 };
 
-const char* method_name(TraceMethod method);  // Butskoy's module name: default, udp, icmp, tcp
-
 inline constexpr int kMaxHops = 255;
 inline constexpr int kMaxProbesPerHop = 10;
 inline constexpr int kMaxPacketLength = 65000;

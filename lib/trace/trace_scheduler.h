@@ -58,8 +58,9 @@ class TraceScheduler {
   void deliver(const std::vector<ProbeReply>& replies);
   [[nodiscard]] const std::vector<HopProbe>& probes() const { return probes_; }
 
-  // Butskoy's annotation for an ICMP error ("" for a plain port unreachable, the destination
-  // answering) and whether it ends the trace; nullopt for time exceeded in transit.
+  // An ICMP error that ends the trace, with Butskoy's annotation ("" for a plain port
+  // unreachable: the destination answering); nullopt for time exceeded in transit, which does
+  // not end it.
   struct IcmpVerdict {
     std::string annotation;
   };

@@ -9,15 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "fake_clock.h"
+
 namespace mtool::correlate {
 namespace {
-
-class FakeClock final : public Clock {
- public:
-  [[nodiscard]] MonoNs mono_now() const override { return now; }
-  [[nodiscard]] WallNs wall_now() const override { return now; }
-  MonoNs now = 1'000 * kNsPerSec;
-};
 
 // Answers every probe with an overhead whose egress is the probe's sequence; counts the asks.
 class FakeSource final : public OverheadSource {
@@ -65,19 +60,19 @@ TEST(LazyCorrelator, LooksAgainAtMostEvery100Ms) {
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
   EXPECT_FALSE(lazy.take(probe(1), 0)) << "the tool has just looked: not again at once";
   EXPECT_EQ(h.looks, 0);
-  h.clock.now += 99 * kNsPerMs;
+  h.clock.advance_by(99 * kNsPerMs);
   EXPECT_FALSE(lazy.take(probe(2), 0));
   EXPECT_EQ(h.looks, 0);
-  h.clock.now += 1 * kNsPerMs;
+  h.clock.advance_by(1 * kNsPerMs);
   EXPECT_FALSE(lazy.take(probe(3), 0));
   EXPECT_EQ(h.looks, 1);
   for (int i = 0; i < 10; ++i) {
-    h.clock.now += 9 * kNsPerMs;
+    h.clock.advance_by(9 * kNsPerMs);
     EXPECT_FALSE(lazy.take(probe(4), 0));
     EXPECT_FALSE(lazy.take_many({{probe(5), 0}, {probe(6), 0}})[0]);
   }
   EXPECT_EQ(h.looks, 1) << "90 ms of replies: no second look";
-  h.clock.now += 10 * kNsPerMs;
+  h.clock.advance_by(10 * kNsPerMs);
   EXPECT_FALSE(lazy.take(probe(7), 0));
   EXPECT_EQ(h.looks, 2);
   EXPECT_FALSE(lazy.connected_once());
@@ -87,7 +82,7 @@ TEST(LazyCorrelator, LooksAgainAtMostEvery100Ms) {
 TEST(LazyCorrelator, NoLookWithoutReplies) {
   Harness h;
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
-  h.clock.now += 10 * kNsPerSec;
+  h.clock.advance_by(10 * kNsPerSec);
   EXPECT_TRUE(lazy.take_many({}).empty());
   EXPECT_EQ(h.looks, 0);
 }
@@ -96,7 +91,7 @@ TEST(LazyCorrelator, ForwardsOnceFound) {
   Harness h;
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
   h.next = h.found();
-  h.clock.now += 100 * kNsPerMs;
+  h.clock.advance_by(100 * kNsPerMs);
   const auto first = lazy.take(probe(9), 0);
   ASSERT_TRUE(first.has_value()) << "the reply that found it is asked of it too";
   EXPECT_EQ(first->egress_ns, 9);
@@ -107,7 +102,7 @@ TEST(LazyCorrelator, ForwardsOnceFound) {
   ASSERT_TRUE(batch[1].has_value());
   EXPECT_EQ(batch[1]->egress_ns, 11);
   EXPECT_EQ(h.asked, 3);
-  h.clock.now += 10 * kNsPerSec;
+  h.clock.advance_by(10 * kNsPerSec);
   (void)lazy.take(probe(12), 0);
   EXPECT_EQ(h.looks, 1) << "found: never looks again";
 }
@@ -124,10 +119,10 @@ TEST(LazyCorrelator, ARefusedHolderIsSaidOnceAndNotAskedAgain) {
   Harness h;
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
   h.next.refused = "the correlator's name in this network namespace is held by another process (pid 42)";
-  h.clock.now += 100 * kNsPerMs;
+  h.clock.advance_by(100 * kNsPerMs);
   EXPECT_FALSE(lazy.take(probe(1), 0));
   for (int i = 0; i < 5; ++i) {
-    h.clock.now += 1 * kNsPerSec;
+    h.clock.advance_by(1 * kNsPerSec);
     EXPECT_FALSE(lazy.take(probe(2), 0));
   }
   EXPECT_EQ(h.looks, 1);
@@ -142,9 +137,9 @@ TEST(LazyCorrelator, TheHostItselfStopsLookingSilently) {
   Harness h;
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
   h.next.host_namespace = true;
-  h.clock.now += 100 * kNsPerMs;
+  h.clock.advance_by(100 * kNsPerMs);
   EXPECT_FALSE(lazy.take(probe(1), 0));
-  h.clock.now += 1 * kNsPerSec;
+  h.clock.advance_by(1 * kNsPerSec);
   EXPECT_FALSE(lazy.take(probe(2), 0));
   EXPECT_EQ(h.looks, 1);
   EXPECT_TRUE(h.said.empty());

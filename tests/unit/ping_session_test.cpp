@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "fake_clock.h"
+
 namespace mtool::ping {
 namespace {
 
@@ -25,28 +27,9 @@ using probe::IcmpErrorEvent;
 using probe::LocalErrorEvent;
 using probe::SentEcho;
 
-constexpr MonoNs kMonoStart = 5000 * kNsPerSec;  // arbitrary, non-zero
-constexpr WallNs kWallStart = 1'700'000'000LL * kNsPerSec;
-
 constexpr std::int64_t ms(std::int64_t v) { return v * kNsPerMs; }
 constexpr std::int64_t us(std::int64_t v) { return v * kNsPerUs; }
 constexpr std::int64_t kSpinNs = us(1);  // what one turn of a spinning loop (timeout 0) costs
-
-// Simulated CLOCK_MONOTONIC and CLOCK_REALTIME, moving together, only when told to.
-class FakeClock final : public Clock {
- public:
-  [[nodiscard]] MonoNs mono_now() const override { return mono_; }
-  [[nodiscard]] WallNs wall_now() const override { return wall_at(mono_); }
-  static WallNs wall_at(MonoNs mono) { return kWallStart + (mono - kMonoStart); }
-  // Time since the simulation began, in ns.
-  [[nodiscard]] std::int64_t elapsed() const { return mono_ - kMonoStart; }
-  void advance_to(MonoNs t) {
-    if (t > mono_) mono_ = t;
-  }
-
- private:
-  MonoNs mono_ = kMonoStart;
-};
 
 // What happens to one probe.
 struct ProbePlan {

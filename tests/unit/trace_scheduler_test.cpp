@@ -14,25 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "fake_clock.h"
 #include "util/error.h"
 
 namespace mtool::trace {
 namespace {
 
-constexpr MonoNs kMonoStart = 1000 * kNsPerSec;
-constexpr WallNs kWallStart = 1'700'000'000LL * kNsPerSec;
 constexpr std::int64_t ms(std::int64_t v) { return v * kNsPerMs; }
-
-class FakeClock final : public Clock {
- public:
-  [[nodiscard]] MonoNs mono_now() const override { return mono_; }
-  [[nodiscard]] WallNs wall_now() const override { return kWallStart + (mono_ - kMonoStart); }
-  void advance_to(MonoNs t) { mono_ = std::max(mono_, t); }
-  [[nodiscard]] std::int64_t elapsed() const { return mono_ - kMonoStart; }
-
- private:
-  MonoNs mono_ = kMonoStart;
-};
 
 // How the hop at a TTL answers.
 struct Hop {

@@ -1,5 +1,5 @@
 // traceroute's text output: Butskoy's layout byte for byte, and mtool's corrected times.
-#include "report/trace_text.h"
+#include "trace/trace_text.h"
 
 #include <gtest/gtest.h>
 
@@ -8,10 +8,8 @@
 #include <string>
 #include <vector>
 
-namespace mtool::report {
+namespace mtool::trace {
 namespace {
-
-using trace::HopProbe;
 
 constexpr WallNs kSent = 1'700'000'000LL * kNsPerSec;
 
@@ -113,4 +111,4 @@ TEST(TraceText, AnOverheadLargerThanTheRttIsNotPrinted) {
 }
 
 }  // namespace
-}  // namespace mtool::report
+}  // namespace mtool::trace

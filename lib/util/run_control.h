@@ -1,12 +1,13 @@
 #pragma once
-// How the outside world steers a running probe loop: SIGINT/SIGALRM end it (with a summary),
-// SIGQUIT asks for a status line. Signals stay blocked except while the loop waits in ppoll(),
+// How the outside world steers a running probe loop: the exit signals end it (with a summary;
+// ping: SIGINT/SIGALRM, mtool run: SIGINT/SIGTERM), SIGQUIT asks for a status line. In util/
+// because both engines' commands use it and neither may include the other. Signals stay blocked except while the loop waits in ppoll(),
 // so a signal can never slip in between the check and the wait.
 #include <signal.h>
 
 #include <initializer_list>
 
-namespace mtool::ping {
+namespace mtool {
 
 class RunControl {
  public:
@@ -36,4 +37,4 @@ class SignalRunControl final : public RunControl {
   sigset_t wait_mask_{};
 };
 
-}  // namespace mtool::ping
+}  // namespace mtool

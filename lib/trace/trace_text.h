@@ -7,9 +7,10 @@
 #include <vector>
 
 #include "net/address.h"
+#include "trace/hop_probe.h"
 #include "trace/trace_scheduler.h"
 
-namespace mtool::report {
+namespace mtool::trace {
 
 struct TraceHeader {
   std::string host;          // as given on the command line
@@ -24,22 +25,22 @@ struct TraceTextOptions {
   bool breakdown = false;  // --breakdown: device lines after each hop
 };
 
-class TraceTextPrinter final : public trace::ProbePrinter {
+class TraceTextPrinter final : public ProbePrinter {
  public:
   TraceTextPrinter(std::FILE* out, net::AddressNamer& namer, TraceTextOptions options)
       : out_(out), namer_(namer), options_(options) {}
   void header(const TraceHeader& header);
-  void print_probe(const std::vector<trace::HopProbe>& probes, std::size_t index) override;
+  void print_probe(const std::vector<HopProbe>& probes, std::size_t index) override;
   void end();
 
  private:
-  void print_breakdown(const std::vector<trace::HopProbe>& probes, std::size_t first);
+  void print_breakdown(const std::vector<HopProbe>& probes, std::size_t first);
   std::FILE* out_;
   net::AddressNamer& namer_;
   TraceTextOptions options_;
 };
 
 // " (corrected 0.041)" / " (overhead)" / "" for one answered probe.
-std::string correction_suffix(const trace::HopProbe& probe);
+std::string correction_suffix(const HopProbe& probe);
 
-}  // namespace mtool::report
+}  // namespace mtool::trace

@@ -1,8 +1,8 @@
-#include "ping/run_control.h"
+#include "util/run_control.h"
 
 #include <csignal>
 
-namespace mtool::ping {
+namespace mtool {
 namespace {
 
 volatile std::sig_atomic_t g_exit_requested = 0;
@@ -50,4 +50,4 @@ bool SignalRunControl::take_status_request() {
   return true;
 }
 
-}  // namespace mtool::ping
+}  // namespace mtool

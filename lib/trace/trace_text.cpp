@@ -1,9 +1,9 @@
-#include "report/trace_text.h"
+#include "trace/trace_text.h"
 
 #include "correlate/correction.h"
 #include "report/overhead_breakdown.h"
 
-namespace mtool::report {
+namespace mtool::trace {
 namespace {
 
 std::string milliseconds(std::int64_t ns) {
@@ -14,7 +14,7 @@ std::string milliseconds(std::int64_t ns) {
 
 }  // namespace
 
-std::string correction_suffix(const trace::HopProbe& probe) {
+std::string correction_suffix(const HopProbe& probe) {
   if (!probe.rx || !probe.overhead) return "";
   if (probe.answered_inside_host()) return " (overhead)";
   const auto corrected = correlate::correct_rtt(probe.rtt_ns(), *probe.overhead);
@@ -29,8 +29,8 @@ void TraceTextPrinter::header(const TraceHeader& h) {
   std::fflush(out_);
 }
 
-void TraceTextPrinter::print_probe(const std::vector<trace::HopProbe>& probes, std::size_t index) {
-  const trace::HopProbe& pb = probes[index];
+void TraceTextPrinter::print_probe(const std::vector<HopProbe>& probes, std::size_t index) {
+  const HopProbe& pb = probes[index];
   const unsigned per_hop = options_.probes_per_hop;
   const unsigned ttl = static_cast<unsigned>(index / per_hop) + 1;
   std::size_t np = index % per_hop;
@@ -54,7 +54,7 @@ void TraceTextPrinter::print_probe(const std::vector<trace::HopProbe>& probes, s
       std::fprintf(out_, " %s", namer_.describe(pb.from).c_str());
       if (!pb.extension.empty()) std::fprintf(out_, " <%s>", pb.extension.c_str());
       if (options_.back && pb.reply_ttl != 0) {
-        const int hops = trace::hops_back(pb.reply_ttl);
+        const int hops = hops_back(pb.reply_ttl);
         if (hops != static_cast<int>(ttl)) std::fprintf(out_, " '-%d'", hops);
       }
       if (pb.answered_inside_host()) std::fputs(" [virtual]", out_);
@@ -69,16 +69,15 @@ void TraceTextPrinter::print_probe(const std::vector<trace::HopProbe>& probes, s
   std::fflush(out_);
 }
 
-void TraceTextPrinter::print_breakdown(const std::vector<trace::HopProbe>& probes,
-                                       std::size_t first) {
+void TraceTextPrinter::print_breakdown(const std::vector<HopProbe>& probes, std::size_t first) {
   // Each line starts a new one: the hop line is still open, and the next hop opens its own.
   for (std::size_t i = first; i < first + options_.probes_per_hop; ++i) {
     const auto& pb = probes[i];
     if (!pb.rx || !pb.overhead) continue;
     const auto corrected = correlate::correct_rtt(pb.rtt_ns(), *pb.overhead);
     const std::string label = "probe " + std::to_string(i - first + 1) + " ";
-    for (const auto& line :
-         overhead_breakdown_lines(*pb.overhead, corrected ? corrected->shared_ns : 0, label)) {
+    for (const auto& line : report::overhead_breakdown_lines(
+             *pb.overhead, corrected ? corrected->shared_ns : 0, label)) {
       std::fprintf(out_, "\n%s", line.c_str());
     }
   }
@@ -89,4 +88,4 @@ void TraceTextPrinter::end() {
   std::fflush(out_);
 }
 
-}  // namespace mtool::report
+}  // namespace mtool::trace
