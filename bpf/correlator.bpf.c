@@ -936,8 +936,8 @@ int BPF_PROG(btf_receive_skb, struct sk_buff *skb)
 	return handle(ctx, skb, MTOOL_HOOK_RECEIVE_SKB, true);
 }
 
-/* Raw tracepoints: the fallback where tp_btf does not load; they also run under
- * BPF_PROG_TEST_RUN, which the tests use. */
+/* Raw tracepoints: the fallback where tp_btf does not load (the tests drive observe() through
+ * test_crossing below instead). */
 SEC("raw_tp/net_dev_queue")
 int BPF_PROG(raw_dev_queue, struct sk_buff *skb)
 {
