@@ -140,11 +140,18 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- the host side: uid 10001 on an ICMP datagram socket, like the container's user ---------
-read -r g0 g1 < <(sysctl -n net.ipv4.ping_group_range)
-if ! ((g0 <= USER_ID && USER_ID <= g1)); then
-  PING_GROUP_SAVED="$g0 $g1"
+# Others on this host set and restore the same sysctl: checked again before every replicate.
+PING_GROUP_FIXES=0
+ensure_ping_group() {
+  local g0 g1
+  read -r g0 g1 < <(sysctl -n net.ipv4.ping_group_range)
+  ((g0 <= USER_ID && USER_ID <= g1)) && return 0
+  [[ -n $PING_GROUP_SAVED ]] || PING_GROUP_SAVED="$g0 $g1"
   sysctl -qw net.ipv4.ping_group_range="$USER_ID $USER_ID"  # root (gid 0) keeps its raw socket
-fi
+  PING_GROUP_FIXES=$((PING_GROUP_FIXES + 1))
+}
+ensure_ping_group
+PING_GROUP_FIXES=0
 mkdir -p "$WORK/bin"
 cp "$MTOOL" "$WORK/bin/mtool"          # readable by uid 10001 wherever the build tree is
 BIN=$WORK/bin/mtool
@@ -206,6 +213,7 @@ run_cell() {  # half target load interval_name
   else interval=0.2 count=$SPARSE_PROBES reps=$SPARSE_REPS mode=$SPARSE_MODE; fi
   addr=$(target_addr "$target")
   for ((r = 1; r <= reps; r++)); do
+    ensure_ping_group
     base="$WORK/$half.$target.$load.$iname.$r"
     host_cmd "$interval" "$count" "$addr"
     local host=("${CMD[@]}")
@@ -317,6 +325,7 @@ for half in $HALVES; do
 done
 
 ELAPSED=$(($(date +%s) - STARTED))
+((PING_GROUP_FIXES == 0)) || log "net.ipv4.ping_group_range was changed under the bench $PING_GROUP_FIXES time(s) (set again)"
 "$PYTHON" "$HERE/bench/accuracy_table.py" "$WORK"
 echo
 echo "took ${ELAPSED} s; probes pinned to CPU(s) $CPUS (responder's CPU: $RESPONDER_CPU)"
