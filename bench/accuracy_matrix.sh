@@ -160,7 +160,18 @@ AS_USER=(setpriv --reuid "$USER_ID" --regid "$USER_ID" --clear-groups)
 # --- the testbed, and the CPUs ----------------------------------------------------------------
 REMOTE=0
 UP=(up --load 2)
-if grep -q -- '--remote' "$TESTBED"; then REMOTE=1; UP+=(--remote); fi
+if grep -q -- '--remote' "$TESTBED" && [[ " $TARGETS " == *" remote "* ]]; then
+  REMOTE=1
+  UP+=(--remote)
+  # The responder (tests/testbed/tap_responder.cpp): the test build's, built if absent.
+  if [[ -z ${MTOOL_TAP_RESPONDER:-} ]]; then
+    export MTOOL_TAP_RESPONDER=$HERE/build/tests/mtool_tap_responder
+    if [[ ! -x $MTOOL_TAP_RESPONDER ]]; then
+      cmake -S "$HERE" -B "$HERE/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+      cmake --build "$HERE/build" -j 2 --target mtool_tap_responder >/dev/null
+    fi
+  fi
+fi
 eval "$(bash "$TESTBED" "${UP[@]}")"
 load_ns() { echo "${TESTBED_CONTAINER_NS%-container}-load$1"; }
 mapfile -t ALL_CPUS < <("$PYTHON" -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))')
@@ -171,15 +182,15 @@ for c in "${ALL_CPUS[@]}"; do [[ $c == "$RESPONDER_CPU" ]] || PROBE_CPU_LIST+=("
 CPUS=$(IFS=,; echo "${PROBE_CPU_LIST[*]}")
 CORRELATOR_CPUS=$CPUS
 PIN=(taskset -c "$CPUS")
-if ((!REMOTE)); then
+if ((!REMOTE)) && [[ " $TARGETS " == *" remote "* ]]; then
   log "testbed.sh has no --remote yet: remote-like cells skipped; CPU $RESPONDER_CPU kept free as for the responder"
   TARGETS=$(tr ' ' '\n' <<<"$TARGETS" | grep -vx remote | paste -sd' ' || true)
 fi
 [[ -n $TARGETS ]] || die "no cells to run"
 responder() { ((REMOTE)) && bash "$TESTBED" responder "$1" >/dev/null; return 0; }
 target_addr() { if [[ $1 == local ]]; then echo "$TESTBED_TARGET"; else echo "$TESTBED_REMOTE_TARGET"; fi; }
-UPLINKS=("$TESTBED_UPLINK")
-((REMOTE)) && UPLINKS+=("$TESTBED_REMOTE_UPLINK")
+UPLINK_ARGS=("$TESTBED_UPLINK")           # and the options that follow it
+((REMOTE)) && UPLINK_ARGS+=(--uplink "$TESTBED_REMOTE_UPLINK")
 
 MANIFEST=$WORK/manifest.tsv
 : >"$MANIFEST"
@@ -275,7 +286,7 @@ run_half() {  # half
       stop_load
     done
   done
-  responder start
+  responder stop  # it eats its CPU: only while a remote-like cell runs
 }
 
 # Other correlators on this host (other people's tests and benches) also run their programs on
@@ -295,10 +306,10 @@ follows_host_probes() { "$@" correlator --help 2>&1 | grep -q -- '--follow-host-
 for half in $HALVES; do
   case $half in
     testbed)
-      CORRELATOR_OPTIONS=()
+      FOLLOW=()
       FOLLOW_HOST=0
-      if follows_host_probes "$MTOOL"; then FOLLOW_HOST=1; CORRELATOR_OPTIONS=(--follow-host-probes); fi
-      start_bench_correlator "${UPLINKS[@]}"
+      if follows_host_probes "$MTOOL"; then FOLLOW_HOST=1; FOLLOW=(--follow-host-probes); fi
+      start_bench_correlator "${UPLINK_ARGS[@]}" ${FOLLOW[@]+"${FOLLOW[@]}"}
       OTHERS=$(other_correlators "$CORRELATOR")
       run_half testbed
       stop_bench_correlator
@@ -312,10 +323,10 @@ for half in $HALVES; do
       docker rm -f "$DOCKER_CORRELATOR_NAME" "${FLOOD_NAMES[@]}" >/dev/null 2>&1 || true
       docker network rm "$DOCKER_NET" >/dev/null 2>&1 || true
       docker network create --subnet "$DOCKER_SUBNET" "$DOCKER_NET" >/dev/null
-      CORRELATOR_OPTIONS=()
+      FOLLOW=()
       FOLLOW_HOST=0
-      if follows_host_probes docker run --rm "$IMAGE"; then FOLLOW_HOST=1; CORRELATOR_OPTIONS=(--follow-host-probes); fi
-      start_docker_correlator "$DOCKER_CORRELATOR_NAME" "$IMAGE" "${UPLINKS[@]}"
+      if follows_host_probes docker run --rm "$IMAGE"; then FOLLOW_HOST=1; FOLLOW=(--follow-host-probes); fi
+      start_docker_correlator "$DOCKER_CORRELATOR_NAME" "$IMAGE" "${UPLINK_ARGS[@]}" ${FOLLOW[@]+"${FOLLOW[@]}"}
       OTHERS=$(other_correlators "$(docker inspect -f '{{.State.Pid}}' "$DOCKER_CORRELATOR_NAME")")
       run_half docker
       stop_docker_correlator

@@ -26,6 +26,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 QS = (0.5, 0.9, 0.99)
+COLLIDE_MS = 5.0
 GOALS = {"dense": {0.5: 1.0, 0.99: 5.0}, "sparse": {0.5: 5.0}}
 INTERVAL_TEXT = {"dense": "2 ms", "sparse": "200 ms"}
 
@@ -64,7 +65,7 @@ def series(rs, container):
             s["kernel"]["raw"].append(k)
         if o.get("send_stack_us") is not None:
             s["send_stack"].append(o["send_stack_us"])
-        s["sends"].append(o["time"] - o["rtt_ms"] / 1e3)
+        s["sends"].append(send_time(o))
         c = o.get("correction")
         if not c:
             continue
@@ -81,6 +82,22 @@ def series(rs, container):
             s["kernel"]["corrected"].append(k - overhead)
             s["kernel"]["plain"].append(k - both)
     return s
+
+
+def send_time(o):
+    return o["time"] - o["rtt_ms"] / 1e3
+
+
+def drop_collisions(host, cont):
+    """Concurrent runs: the replies of probes sent within COLLIDE_MS of a probe of the other side
+    (their sends queued behind each other on the same CPU), dropped from both sides."""
+    hs, cs = sorted(map(send_time, host)), sorted(map(send_time, cont))
+
+    def near(t, other):
+        return any(abs(t - x) * 1e3 < COLLIDE_MS for x in other)
+    kept_h = [o for o in host if not near(send_time(o), cs)]
+    kept_c = [o for o in cont if not near(send_time(o), hs)]
+    return kept_h, kept_c, len(host) - len(kept_h), len(cont) - len(kept_c)
 
 
 def concurrent_offsets(host_sends, container_sends):
@@ -123,11 +140,22 @@ def verdict(iname, corrected_reps):
 
 def analyse(work, rows):
     """rows: the manifest lines of one cell -> per-replicate numbers."""
-    cell = {"reps": [], "coverage": [0, 0], "host_n": 0, "offsets": [], "mode": rows[0]["mode"]}
+    cell = {"reps": [], "coverage": [0, 0], "host_n": 0, "offsets": [], "mode": rows[0]["mode"],
+            "collided": [0, 0]}
     host_sends = 0
     for row in rows:
-        host = series(replies(work / (row["base"] + ".host.json")), False)
-        cont = series(replies(work / (row["base"] + ".container.json")), True)
+        host_replies = replies(work / (row["base"] + ".host.json"))
+        cont_replies = replies(work / (row["base"] + ".container.json"))
+        if row["mode"] == "concurrent":
+            # Offsets from all sends, the statistics from the probes that did not collide.
+            all_host, all_cont = series(host_replies, False), series(cont_replies, True)
+            cell["offsets"] += concurrent_offsets(all_host["sends"], all_cont["sends"])
+            host_sends += len(all_host["sends"])
+            host_replies, cont_replies, dh, dc = drop_collisions(host_replies, cont_replies)
+            cell["collided"][0] += dh
+            cell["collided"][1] += dc
+        host = series(host_replies, False)
+        cont = series(cont_replies, True)
         cell["coverage"][0] += cont["corrected_n"]
         cell["coverage"][1] += len(cont["time"]["raw"])
         cell["host_n"] += len(host["time"]["raw"])
@@ -143,9 +171,6 @@ def analyse(work, rows):
                              pct(cont["send_stack"], 0.5) if cont["send_stack"] else None)
         rep["fairness"] = (pct(cont["wire"], 0.5) - pct(host["wire"], 0.5)
                            if host["wire"] and cont["wire"] else None)
-        if row["mode"] == "concurrent":
-            cell["offsets"] += concurrent_offsets(host["sends"], cont["sends"])
-            host_sends += len(host["sends"])
         cell["reps"].append(rep)
     cell["overlap"] = (len(cell["offsets"]), host_sends)
     return cell
@@ -207,6 +232,9 @@ def print_tables(half, cells, meta):
             mode = f"concurrent: {c['overlap'][0]}/{c['overlap'][1]} host sends while the container sent"
             if c["offsets"]:
                 mode += f", {pct(c['offsets'], 0.5):.0f} ms from its nearest (min {min(c['offsets']):.0f})"
+            if any(c["collided"]):
+                mode += (f"; dropped as collided (< {COLLIDE_MS:.0f} ms apart): "
+                         f"{c['collided'][0]} host, {c['collided'][1]} container")
         else:
             mode = c["mode"]
         cols = [f"{target}, {load}, {INTERVAL_TEXT[iname]}", span(hs, signed=False), span(cs, signed=False), span(diff),
