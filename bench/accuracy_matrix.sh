@@ -43,6 +43,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 STARTED=$(date +%s)
+IMAGE_SECONDS=0
 ARGS=("$@")
 
 MTOOL=$HERE/build-release/tools/mtool
@@ -316,7 +317,9 @@ for half in $HALVES; do
       note_interference testbed "$WORK/correlator.log" ;;
     docker)
       bash "$HERE/scripts/docker-env.sh"
+      t0=$(date +%s)
       ((BUILD_IMAGE)) && make -s -C "$HERE" image >/dev/null
+      IMAGE_SECONDS=$(($(date +%s) - t0))
       # The image by its id: a mtool:latest retagged by another build mid-run changes nothing.
       IMAGE=$(docker image inspect -f '{{.Id}}' mtool:latest)
       echo "docker	$IMAGE" >>"$WORK/layout.tsv"
@@ -339,5 +342,5 @@ ELAPSED=$(($(date +%s) - STARTED))
 ((PING_GROUP_FIXES == 0)) || log "net.ipv4.ping_group_range was changed under the bench $PING_GROUP_FIXES time(s) (set again)"
 "$PYTHON" "$HERE/bench/accuracy_table.py" "$WORK"
 echo
-echo "took ${ELAPSED} s; probes pinned to CPU(s) $CPUS (responder's CPU: $RESPONDER_CPU)"
+echo "took ${ELAPSED} s (of which ${IMAGE_SECONDS} s building the image); probes pinned to CPU(s) $CPUS (responder's CPU: $RESPONDER_CPU)"
 echo "command: bash bench/accuracy_matrix.sh ${ARGS[*]:-build-release/tools/mtool}"
