@@ -34,7 +34,7 @@
 #   --reps N                   replicates of the 2 ms cells (default 3)
 #   --sparse-reps N            replicates of the 200 ms cells (default: --reps)
 #   --dense-probes N           probes per 2 ms run (default 500)
-#   --sparse-probes N          probes per 200 ms run (default 45)
+#   --sparse-probes N          probes per 200 ms run (default 40)
 #   --sparse-mode concurrent|sequential
 #   --targets "local remote"   --loads "idle busy floods"   --intervals "dense sparse"
 #   --no-image                 use mtool:latest as it is (default: make image first)
@@ -51,7 +51,7 @@ HALVES="testbed docker"
 REPS=3
 SPARSE_REPS=""
 DENSE_PROBES=500
-SPARSE_PROBES=45
+SPARSE_PROBES=40
 SPARSE_MODE=concurrent
 TARGETS="local remote"
 LOADS="idle busy floods"
@@ -198,10 +198,16 @@ MANIFEST=$WORK/manifest.tsv
 echo "probe_cpus	$CPUS	responder_cpu	$RESPONDER_CPU	remote	$REMOTE" >"$WORK/layout.tsv"
 
 # --- one run of each side --------------------------------------------------------------------
-FOLLOW_HOST=0                          # the correlator follows host probes (fairness column)
-host_cmd() {  # interval count target -> CMD
+# The host reference is never followed: following a host probe runs the correlator's program
+# before the probe's transmit stamp, 3-4 us on its time= (README). When the correlator can follow
+# host probes, a short followed host run after each replicate gives the host's wire RTT
+# (fairness column).
+FOLLOW_HOST=0
+WIRE_PROBES_DENSE=200
+WIRE_PROBES_SPARSE=15
+host_cmd() {  # interval count target [followed] -> CMD
   local env=(MTOOL_CORRELATOR=off)
-  ((FOLLOW_HOST)) && env=(MTOOL_CORRELATOR_SOCKET="$SOCKET")
+  [[ ${4:-} == followed ]] && env=(MTOOL_CORRELATOR_SOCKET="$SOCKET")
   CMD=("${PIN[@]}" "${AS_USER[@]}" env "${env[@]}" "$BIN" ping --json -c "$2" -i "$1" "$3")
 }
 container_cmd() {  # half interval count target -> CMD
@@ -243,6 +249,10 @@ run_cell() {  # half target load interval_name
       run_to "$base.container.json" "${container[@]}"
       run_to "$base.host.json" "${host[@]}"
     fi
+    if ((FOLLOW_HOST)); then
+      host_cmd "$interval" "$([[ $iname == dense ]] && echo $WIRE_PROBES_DENSE || echo $WIRE_PROBES_SPARSE)" "$addr" followed
+      run_to "$base.hostwire.json" "${CMD[@]}"
+    fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$half" "$target" "$load" "$iname" "$interval" "$r" "$mode" "${base#"$WORK"/}" >>"$MANIFEST"
   done
 }
@@ -275,11 +285,13 @@ stop_load() { stop_spinners; stop_floods; }
 
 run_half() {  # half
   local half=$1 target load iname t0
+  [[ -n ${TESTBED_REMOTE_LOG:-} ]] && : >"$TESTBED_REMOTE_LOG"
   for target in $TARGETS; do
     if [[ $target == remote ]]; then responder start; else responder stop; fi
     for load in $LOADS; do
       start_load "$half" "$load"
       for iname in $INTERVALS; do
+        sample_others "$target"
         t0=$(date +%s)
         run_cell "$half" "$target" "$load" "$iname"
         log "$half $target $load $iname: $(($(date +%s) - t0)) s"
@@ -288,18 +300,34 @@ run_half() {  # half
     done
   done
   responder stop  # it eats its CPU: only while a remote-like cell runs
+  # Its summary (answered, loop gaps, per-packet time) is written when it stops.
+  if ((REMOTE)) && [[ -n ${TESTBED_REMOTE_LOG:-} ]]; then
+    grep 'answered' "$TESTBED_REMOTE_LOG" | tail -n 1 >"$WORK/responder.$half.log" || true
+  fi
 }
 
 # Other correlators on this host (other people's tests and benches) also run their programs on
 # every packet, and one may take the listener name in a new container's namespace first (its
 # tools then ask it, not ours): said under the tables.
-other_correlators() {  # own pid (host process) or "" -> count of the others
-  ps -eo pid=,args= | awk -v own="${1:-0}" '$3 == "correlator" && $4 != "status" && $1 != own' | wc -l
+# Sampled at each cell: the most seen at once. Another TAP responder on the same CPU stalls ours.
+OWN_CORRELATOR_PID=0
+OTHERS=0
+OTHER_RESPONDERS=0
+sample_others() {  # target of the cell (ours spins only in remote cells)
+  local n
+  n=$(ps -eo pid=,args= | awk -v own="$OWN_CORRELATOR_PID" '$3 == "correlator" && $4 != "status" && $1 != own' | wc -l)
+  ((n <= OTHERS)) || OTHERS=$n
+  n=$(pgrep -c -x mtool_tap_respo || true)
+  [[ $1 == remote ]] && n=$((n > 0 ? n - 1 : 0))
+  ((n <= OTHER_RESPONDERS)) || OTHER_RESPONDERS=$n
 }
 note_interference() {  # half log
   local taken
   taken=$(grep -c 'mtool-correlator is taken in network namespace' "$2" 2>/dev/null || true)
-  printf 'others_%s\t%s\ttaken_%s\t%s\n' "$1" "$OTHERS" "$1" "${taken:-0}" >>"$WORK/layout.tsv"
+  printf 'others_%s\t%s\ttaken_%s\t%s\tresponders_%s\t%s\n' "$1" "$OTHERS" "$1" "${taken:-0}" \
+    "$1" "$OTHER_RESPONDERS" >>"$WORK/layout.tsv"
+  OTHERS=0
+  OTHER_RESPONDERS=0
 }
 
 follows_host_probes() { "$@" correlator --help 2>&1 | grep -q -- '--follow-host-probes'; }
@@ -311,7 +339,7 @@ for half in $HALVES; do
       FOLLOW_HOST=0
       if follows_host_probes "$MTOOL"; then FOLLOW_HOST=1; FOLLOW=(--follow-host-probes); fi
       start_bench_correlator "${UPLINK_ARGS[@]}" ${FOLLOW[@]+"${FOLLOW[@]}"}
-      OTHERS=$(other_correlators "$CORRELATOR")
+      OWN_CORRELATOR_PID=$CORRELATOR
       run_half testbed
       stop_bench_correlator
       note_interference testbed "$WORK/correlator.log" ;;
@@ -330,7 +358,7 @@ for half in $HALVES; do
       FOLLOW_HOST=0
       if follows_host_probes docker run --rm "$IMAGE"; then FOLLOW_HOST=1; FOLLOW=(--follow-host-probes); fi
       start_docker_correlator "$DOCKER_CORRELATOR_NAME" "$IMAGE" "${UPLINK_ARGS[@]}" ${FOLLOW[@]+"${FOLLOW[@]}"}
-      OTHERS=$(other_correlators "$(docker inspect -f '{{.State.Pid}}' "$DOCKER_CORRELATOR_NAME")")
+      OWN_CORRELATOR_PID=$(docker inspect -f '{{.State.Pid}}' "$DOCKER_CORRELATOR_NAME")
       run_half docker
       stop_docker_correlator
       note_interference docker "$WORK/docker-correlator.log"

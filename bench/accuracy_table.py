@@ -14,8 +14,9 @@ the container's percentile minus the host's (same replicate), in us:
               (overhead = egress + ingress - shared, lib/correlate/correction.cpp)
   plain       raw - egress - ingress (the correction without the shared/local-target term)
 Ranges across replicates: "median [min, max]". Coverage: container replies corrected / replies.
-Fairness (when the host's replies carry correction.wire_rtt_ms, i.e. the correlator followed
-host probes): container wire p50 - host wire p50.
+Fairness (when the correlator can follow host probes: a short followed host run per replicate,
+base.hostwire.json, whose replies carry correction.wire_rtt_ms): container wire p50 - host wire
+p50. "corrected - wire diff": the corrected bias with that wire difference taken out.
 Goals (corrected bias): 2 ms: |p50| <= 1 us and |p99| <= 5 us; 200 ms: |p50| <= 5 us. Judged
 on the median across replicates; "k/n" = replicates within the goal.
 """
@@ -156,6 +157,8 @@ def analyse(work, rows):
             cell["collided"][1] += dc
         host = series(host_replies, False)
         cont = series(cont_replies, True)
+        # The host's wire RTT: from its followed run (the reference runs are not followed).
+        wire = series(replies(work / (row["base"] + ".hostwire.json")), False)["wire"] or host["wire"]
         cell["coverage"][0] += cont["corrected_n"]
         cell["coverage"][1] += len(cont["time"]["raw"])
         cell["host_n"] += len(host["time"]["raw"])
@@ -169,8 +172,7 @@ def analyse(work, rows):
             rep[d]["host"] = hq
         rep["send_stack"] = (pct(host["send_stack"], 0.5) if host["send_stack"] else None,
                              pct(cont["send_stack"], 0.5) if cont["send_stack"] else None)
-        rep["fairness"] = (pct(cont["wire"], 0.5) - pct(host["wire"], 0.5)
-                           if host["wire"] and cont["wire"] else None)
+        rep["fairness"] = (pct(cont["wire"], 0.5) - pct(wire, 0.5) if wire and cont["wire"] else None)
         cell["reps"].append(rep)
     cell["overlap"] = (len(cell["offsets"]), host_sends)
     return cell
@@ -193,8 +195,8 @@ def print_tables(half, cells, meta):
                 "| corrected p99 | plain p50 | coverage |")
         sep = "|---|---|---|---|---|---|---|---|---|---|"
         if fair:
-            head += " fairness (wire p50) |"
-            sep += "---|"
+            head += " fairness (wire p50) | corrected p50 - wire diff |"
+            sep += "---|---|"
         head += " goal |"
         sep += "---|"
         print(head)
@@ -212,6 +214,8 @@ def print_tables(half, cells, meta):
             cols.append(f"{100.0 * cov / max(total, 1):.1f}% ({cov}/{total})")
             if fair:
                 cols.append(span([r["fairness"] for r in reps]))
+                cols.append(span([None if r["fairness"] is None or get(r, d, "corrected", 0.5) is None
+                                  else get(r, d, "corrected", 0.5) - r["fairness"] for r in reps]))
             cols.append(verdict(iname, [r[d]["corrected"] for r in reps]))
             print("| " + " | ".join(cols) + " |")
         print()
@@ -263,12 +267,26 @@ def main():
         if half == "docker" and "docker" in layout:
             meta += f", image {layout['docker'][:19]}"
         print_tables(half, analysed, meta)
-        others, taken = int(layout.get(f"others_{half}", 0)), int(layout.get(f"taken_{half}", 0))
-        if others or taken:
-            print(f"Not alone: {others} other correlator(s) ran on this host (their programs run on every "
-                  f"packet too); the listener name was found taken in {taken} namespace(s) (any, not only the bench's; "
-                  "a container of the bench whose name was taken asked another correlator: lower coverage).")
+        others = int(layout.get(f"others_{half}", 0))
+        taken = int(layout.get(f"taken_{half}", 0)) if half == "docker" else 0
+        responders = int(layout.get(f"responders_{half}", 0))
+        notes = []
+        if others:
+            notes.append(f"{others} other correlator(s) ran on this host at once (their programs run on "
+                         "every packet too)")
+        if taken:
+            notes.append(f"the listener name was found taken in {taken} namespace(s) (any, not only the "
+                         "bench's; a container of the bench whose name was taken asked another correlator: "
+                         "lower coverage)")
+        if responders:
+            notes.append(f"{responders} other TAP responder(s) ran (on the same CPU they stall each other)")
+        if notes:
+            print("Not alone: " + "; ".join(notes) + ".")
             print()
-
+        responder_log = work / f"responder.{half}.log"
+        if responder_log.exists() and responder_log.read_text().strip():
+            print("The remote-like target's responder over this half: "
+                  + responder_log.read_text().strip().replace("mtool_tap_responder: ", ""))
+            print()
 
 main()
