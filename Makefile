@@ -53,7 +53,6 @@ bench: setup
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMTOOL_TESTS=OFF >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS) --target mtool
 	bash bench/ping_vs_iputils.sh $(BENCH_BUILD)/tools/mtool
-	bash bench/correction_accuracy.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/traceroute_vs_debian.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
@@ -62,7 +61,7 @@ bench: setup
 	bash bench/remote_target.sh $(BUILD) $(BENCH_REPS)
 	bash bench/image.sh
 	bash bench/docker_first_reply.sh 20
-	bash bench/docker_accuracy.sh 2
+	bash bench/accuracy_matrix.sh $(BENCH_BUILD)/tools/mtool --reps $(BENCH_REPS)
 
 # The image (tools + correlator), tagged mtool:<version> and mtool:latest. Starts dockerd and
 # makes the debian:bookworm-slim base locally when needed (scripts/docker-env.sh).

@@ -10,14 +10,18 @@
 #
 # The reference is the same tool on the host with the same socket: mtool ping as uid 10001 on
 # an unprivileged ICMP datagram socket, as the image's user runs it in a container (root on the
-# host would get a raw socket). Host runs have MTOOL_CORRELATOR=off unless the correlator
-# follows host probes (--follow-host-probes, when it has it: then the fairness column, the
-# container's wire RTT minus the host's, shows that both reached the same target).
+# host would get a raw socket), with MTOOL_CORRELATOR=off. When the correlator can follow host
+# probes (--follow-host-probes), it runs with it and a short followed host run after each
+# replicate gives the host's wire RTT: the fairness column (container wire p50 - host wire p50)
+# shows whether both met the same target. The reference runs are not followed (following puts
+# the correlator's program before the host probe's transmit stamp: README).
 #
 #   local target   the testbed's target namespace behind the uplink veth (the shared/local-target
 #                  term of the correction is at work)
 #   remote-like    testbed.sh up --remote: a TAP device answered by a busy-polling user-space
-#                  responder on its own CPU (TESTBED_REMOTE_CPU); skipped while testbed.sh lacks it
+#                  responder on its own CPU (TESTBED_REMOTE_CPU; $MTOOL_TAP_RESPONDER, else
+#                  build/tests/mtool_tap_responder, built if absent); skipped while testbed.sh
+#                  lacks --remote
 #   idle / busy / floods
 #                  nothing else; one spinning process per probe CPU; two co-located neighbours
 #                  (testbed: --load 2 namespaces; Docker: two containers on the same network)
@@ -27,7 +31,8 @@
 # responder's (the last CPU when there is no responder yet), in every cell, so cells compare.
 # Replicates alternate a host run and a container run; with --sparse-mode concurrent (the
 # default) a 200 ms host run is started half an interval after the container's, so the two
-# run side by side under the same conditions (the achieved offset is reported).
+# run side by side under the same conditions (the achieved offset is reported; probes sent
+# within 5 ms of one of the other side's are dropped from both, and counted).
 #
 # usage: bench/accuracy_matrix.sh [path/to/mtool] [options]
 #   --only testbed|docker      one half (default: both)
