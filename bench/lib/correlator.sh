@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by bench scripts: a private `mtool correlator` on testbed uplinks (as a host process,
 # or as a container the way README "Run it on Docker" runs it), and their teardown.
 # Uses the caller's MTOOL, PIN_DIR, SOCKET and WORK; sets CORRELATOR to its pid.
