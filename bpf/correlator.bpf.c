@@ -533,10 +533,28 @@ static __always_inline void start_egress(struct mtool_flight *f, __u64 skb_id,
 	}
 }
 
+/* When the reply was stamped for its socket (SO_TIMESTAMP, CLOCK_REALTIME `rx_stamp`), on our
+ * clock: the ingress then ends exactly where the tool's RTT does, even if something (an
+ * interrupt, a stolen vCPU) ran between the stamp and this tracepoint. */
+static __always_inline __u64 receive_time(__u64 now, __u64 rx_stamp)
+{
+	if (rx_stamp == 0)
+		return now;
+	__u32 zero = 0;
+	struct mtool_info *info = bpf_map_lookup_elem(&info_map, &zero);
+	if (!info)
+		return now;
+	__u64 real_now = bpf_ktime_get_tai_ns() - (__s64)info->tai_offset_s * 1000000000LL;
+	__u64 age = real_now - rx_stamp;
+	if (real_now < rx_stamp || age > 1000000 /* 1 ms: not this packet's stamp */)
+		return now;
+	return now - age;
+}
+
 /* Whether the reply belonged to a waiting probe (whose flight `f` now carries). */
 static __always_inline bool start_ingress(struct mtool_flight *f, __u64 skb_id,
-					  const struct probe_packet *p, __u64 now, __u32 ifindex,
-					  __u64 netns, __u32 hook)
+					  const struct probe_packet *p, __u64 now, __u64 rx_stamp,
+					  __u32 ifindex, __u64 netns, __u32 hook)
 {
 	struct mtool_wire_key k;
 	wire_key_of(p, true, &k);
@@ -554,7 +572,13 @@ static __always_inline bool start_ingress(struct mtool_flight *f, __u64 skb_id,
 	}
 	f->direction = 1;
 	f->current_flow = p->flow;
-	f->record.uplink_rx_ns = now;
+	/* The reply reached the host when the kernel stamped it on this device, before this
+	 * program ran (other programs on the tracepoint, an interrupt, a stolen vCPU may come
+	 * between): where a tool on the host ends its RTT, so the ingress starts there too (the
+	 * program's own reading made it look shorter by that delay). A stamp from before the
+	 * request left cannot be this reply's (seen once in 20000 replies here). */
+	__u64 stamped = receive_time(now, rx_stamp);
+	f->record.uplink_rx_ns = stamped >= f->record.uplink_tx_ns ? stamped : now;
 	append_crossing(f, now, ifindex, netns, hook);
 	count(MTOOL_CTR_REPLIES_MATCHED);
 	return true;
@@ -612,24 +636,6 @@ static __always_inline bool start_inside(__u64 skb_id, const struct probe_packet
 	append_crossing(g, now, ifindex, netns, hook);
 	count(MTOOL_CTR_REPLIES_MATCHED);
 	return true;
-}
-
-/* When the reply was stamped for its socket (SO_TIMESTAMP, CLOCK_REALTIME `rx_stamp`), on our
- * clock: the ingress then ends exactly where the tool's RTT does, even if something (an
- * interrupt, a stolen vCPU) ran between the stamp and this tracepoint. */
-static __always_inline __u64 receive_time(__u64 now, __u64 rx_stamp)
-{
-	if (rx_stamp == 0)
-		return now;
-	__u32 zero = 0;
-	struct mtool_info *info = bpf_map_lookup_elem(&info_map, &zero);
-	if (!info)
-		return now;
-	__u64 real_now = bpf_ktime_get_tai_ns() - (__s64)info->tai_offset_s * 1000000000LL;
-	__u64 age = real_now - rx_stamp;
-	if (real_now < rx_stamp || age > 1000000 /* 1 ms: not this packet's stamp */)
-		return now;
-	return now - age;
 }
 
 /* Puts a probe that left through the uplink into `waiting`, within its namespace's quota. */
@@ -735,22 +741,21 @@ static __always_inline void at_local_target(__u64 skb_id, const struct probe_pac
 	remember_device_name(netns, ifindex, dev);
 }
 
-/* --follow-host-probes: a host probe's flight starts and leaves at the uplink at once (its
- * egress is nil by definition), subscribed and rate-limited as a container's. */
-static __always_inline void start_host_probe(struct mtool_flight *f, __u64 skb_id,
-					     const struct probe_packet *p, __u32 ifindex,
-					     __u64 netns, __u32 hook, struct net_device *dev,
-					     __u32 sender_pid)
+/* A subscribed namespace's probe within its rate starts a flight here; whether it did. */
+static __always_inline bool start_followed(struct mtool_flight *f, __u64 skb_id,
+					   const struct probe_packet *p, __u32 ifindex, __u64 netns,
+					   __u32 hook, struct net_device *dev, __u32 sender_pid,
+					   __u64 *now)
 {
 	struct mtool_subscriber *s = bpf_map_lookup_elem(&subscribers, &netns);
 	if (!s)
-		return;
-	__u64 now = bpf_ktime_get_ns();
-	if (!within_rate(s, now))
-		return;
+		return false; /* nobody in that namespace asked for corrections */
+	*now = bpf_ktime_get_ns();
+	if (!within_rate(s, *now))
+		return false;
 	remember_device_name(netns, ifindex, dev);
-	start_egress(f, skb_id, p, now, ifindex, netns, hook, sender_pid);
-	leave_by_uplink(f, p, now, ifindex);
+	start_egress(f, skb_id, p, *now, ifindex, netns, hook, sender_pid);
+	return true;
 }
 
 /* A flight found under this skb belongs to this packet only if the packet still looks like
@@ -787,20 +792,17 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 
 	const bool sending = hook == MTOOL_HOOK_DEV_QUEUE;
 	if (p->kind == KIND_REQUEST) {
+		__u64 now;
 		if (netns == host_netns) {
-			if (follow_host_probes && sending && is_uplink(netns, ifindex))
-				start_host_probe(f, skb_id, p, ifindex, netns, hook, dev, sender_pid);
+			/* --follow-host-probes: a host probe starts and leaves at the uplink at once
+			 * (its egress is nil by definition). */
+			if (follow_host_probes && sending && is_uplink(netns, ifindex) &&
+			    start_followed(f, skb_id, p, ifindex, netns, hook, dev, sender_pid, &now))
+				leave_by_uplink(f, p, now, ifindex);
 			return;
 		}
 		if (sending) {
-			struct mtool_subscriber *s = bpf_map_lookup_elem(&subscribers, &netns);
-			if (!s)
-				return; /* nobody in that namespace asked for corrections */
-			__u64 now = bpf_ktime_get_ns();
-			if (!within_rate(s, now))
-				return;
-			remember_device_name(netns, ifindex, dev);
-			start_egress(f, skb_id, p, now, ifindex, netns, hook, sender_pid);
+			start_followed(f, skb_id, p, ifindex, netns, hook, dev, sender_pid, &now);
 		} else {
 			at_local_target(skb_id, p, ifindex, netns, hook, dev);
 		}
@@ -808,17 +810,8 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 		if (!may_be_waiting(p->flow))
 			return; /* e.g. the host's own pings */
 		remember_device_name(netns, ifindex, dev);
-		__u64 now = bpf_ktime_get_ns();
-		if (!start_ingress(f, skb_id, p, now, ifindex, netns, hook))
+		if (!start_ingress(f, skb_id, p, bpf_ktime_get_ns(), rx_stamp, ifindex, netns, hook))
 			return;
-		/* The reply reached the host when the kernel stamped it on this device, before this
-		 * program ran (other programs on the tracepoint, an interrupt, a stolen vCPU may come
-		 * between): where a tool on the host ends its RTT, so the ingress starts there too
-		 * (the program's own reading made it look shorter by that delay). A stamp from before
-		 * the request left cannot be this reply's (seen once in 20000 replies here). */
-		__u64 stamped = receive_time(now, rx_stamp);
-		if (stamped >= f->record.uplink_tx_ns)
-			f->record.uplink_rx_ns = stamped;
 		if (follow_host_probes && f->record.key.netns == host_netns)
 			arrive(f, f->record.uplink_rx_ns, 0); /* its socket is right here: ingress nil */
 	} else if (sending && netns != host_netns) {
@@ -846,9 +839,9 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 	/* Without a probe in the host lately, only a container's transmission can matter (it may
 	 * start one; with follow_host_probes, the host's too): everything else leaves here,
 	 * before any packet read. */
-	const bool host_sending = netns == host_netns && hook == MTOOL_HOOK_DEV_QUEUE;
-	if ((netns == host_netns || hook != MTOOL_HOOK_DEV_QUEUE) &&
-	    !(follow_host_probes && host_sending)) {
+	const bool may_start_probe =
+		hook == MTOOL_HOOK_DEV_QUEUE && (netns != host_netns || follow_host_probes);
+	if (!may_start_probe) {
 		__u64 jiffies = bpf_jiffies64();
 		if (jiffies - last_probe_jiffies > RECENT_PROBE_JIFFIES)
 			return 0;
@@ -903,7 +896,7 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 	 * case: the send call runs down to the device); 0 when the kernel sends it later from
 	 * elsewhere (a softirq, a neighbour resolution), where the current task is unrelated. */
 	__u32 sender_pid = 0;
-	if (hook == MTOOL_HOOK_DEV_QUEUE && (netns != host_netns || follow_host_probes)) {
+	if (may_start_probe) {
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 		if (BPF_CORE_READ(task, nsproxy, net_ns, net_cookie) == netns)
 			sender_pid = bpf_get_current_pid_tgid() >> 32;
