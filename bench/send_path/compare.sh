@@ -28,14 +28,11 @@ SIDES200=${SIDES200:-"host netns docker"}
 CPU=${CPU:-0}
 IMAGE=${IMAGE:-mtool:sendpath}  # docker tag <the image id> mtool:sendpath: a build elsewhere may move :latest
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
-export MTOOL_TESTBED_INDEX=23
-T="$HERE/tests/testbed/testbed.sh"
-NET=sp-net
-SUBNET=198.18.223.0/24
 MTOOL=/tmp/mtool-sendpath
 PIN=/sys/fs/bpf/mtool-sendpath
 SOCKDIR=/run/mtool-sendpath
-U="setpriv --reuid 10001 --regid 10001 --clear-groups"
+# shellcheck source=bench/send_path/bed.sh
+source "$HERE/bench/send_path/bed.sh"
 mkdir -p "$OUT"
 [[ $(id -u) -eq 0 ]] || { echo "needs root" >&2; exit 1; }
 
@@ -43,27 +40,13 @@ LOADPIDS=""
 stop_load() { for p in $LOADPIDS; do kill "$p" 2>/dev/null || true; done; LOADPIDS=""; }
 cleanup() {
   stop_load
-  [[ -n ${CORR:-} ]] && kill "$CORR" 2>/dev/null || true
-  [[ -n ${SLEEPER:-} ]] && kill "$SLEEPER" 2>/dev/null || true
-  docker rm -f sp-holder sp-docker sp-docker-unconf sp-docker-bridge sp-docker-hostnet >/dev/null 2>&1 || true
-  docker network rm "$NET" >/dev/null 2>&1 || true
-  bash "$T" down >/dev/null 2>&1 || true
-  [[ -n ${PGR:-} ]] && sysctl -qw net.ipv4.ping_group_range="$PGR"
-  rm -rf "$PIN" "$SOCKDIR" "$MTOOL"
+  docker rm -f sp-docker sp-docker-unconf sp-docker-bridge sp-docker-hostnet >/dev/null 2>&1 || true
+  bed_down
 }
 trap cleanup EXIT
 bash "$HERE/scripts/docker-env.sh" 2>/dev/null
 docker image inspect $IMAGE >/dev/null
-install -m 755 "${MTOOL_BIN:-$HERE/build-release/tools/mtool}" "$MTOOL"
-eval "$(bash "$T" up --load 3)"
-# The host side as the same non-root uid, on an ICMP datagram socket: only gid 10001 admitted.
-PGR=$(sysctl -n net.ipv4.ping_group_range | tr '\t' ' ')
-sysctl -qw net.ipv4.ping_group_range="10001 10001"
-mkdir -p "$SOCKDIR"
-"$MTOOL" correlator --uplink "$TESTBED_UPLINK" --pin-dir "$PIN" --socket "$SOCKDIR/correlator.sock" 2>"$OUT/correlator.log" &
-CORR=$!
-docker network create --subnet "$SUBNET" "$NET" >/dev/null
-docker run -d --name sp-holder --network "$NET" debian:bookworm-slim sleep 1000000 >/dev/null
+bed_up
 # Long-lived measuring containers (docker exec: the container's netns, cgroup, seccomp and
 # user, without docker run's start-up under load); their own process pings loopback every 30 s.
 KEEP="ping -q -i 30 127.0.0.1"
@@ -71,9 +54,6 @@ docker run -d --name sp-docker --network "$NET" --cpuset-cpus $CPU $IMAGE $KEEP 
 docker run -d --name sp-docker-unconf --network "$NET" --security-opt seccomp=unconfined --cpuset-cpus $CPU $IMAGE $KEEP >/dev/null
 docker run -d --name sp-docker-bridge --network bridge --cpuset-cpus $CPU $IMAGE $KEEP >/dev/null
 docker run -d --name sp-docker-hostnet --network host --cpuset-cpus $CPU -e MTOOL_CORRELATOR=off $IMAGE $KEEP >/dev/null
-HOLDER=$(docker inspect -f '{{.State.Pid}}' sp-holder)
-ip netns exec "$TESTBED_CONTAINER_NS" sleep 1000000 &
-SLEEPER=$!
 sleep 2
 TGT=$TESTBED_TARGET
 SOCKENV="MTOOL_CORRELATOR_SOCKET=$SOCKDIR/correlator.sock"

@@ -15,41 +15,23 @@ SECONDS_REC=${SECONDS_REC:-2}
 CPU=${CPU:-0}
 IMAGE=${IMAGE:-mtool:sendpath}  # docker tag <the image id> mtool:sendpath: a build elsewhere may move :latest
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
-export MTOOL_TESTBED_INDEX=23
-T="$HERE/tests/testbed/testbed.sh"
-NET=sp-net
 MTOOL=/tmp/mtool-sendpath-trace
 PIN=/sys/fs/bpf/mtool-sendpath-trace
 SOCKDIR=/run/mtool-sendpath-trace
-U="setpriv --reuid 10001 --regid 10001 --clear-groups"
+# shellcheck source=bench/send_path/bed.sh
+source "$HERE/bench/send_path/bed.sh"
 EVENTS="syscalls:sys_enter_sendto,syscalls:sys_exit_sendto,net:net_dev_queue,net:net_dev_start_xmit,irq:softirq_entry,irq:softirq_exit,irq:irq_handler_entry,irq:irq_handler_exit,irq_vectors:local_timer_entry,irq_vectors:local_timer_exit,irq_vectors:reschedule_entry,irq_vectors:reschedule_exit,irq_vectors:call_function_single_entry,irq_vectors:call_function_single_exit,sched:sched_switch,fib:fib_table_lookup"
 mkdir -p "$OUT"
 LOADPIDS=""
 cleanup() {
   for p in $LOADPIDS; do kill "$p" 2>/dev/null || true; done
   pkill -P $$ -x perf 2>/dev/null || true
-  docker rm -f sp-tr sp-holder >/dev/null 2>&1 || true
-  [[ -n ${CORR:-} ]] && kill "$CORR" 2>/dev/null || true
-  [[ -n ${SLEEPER:-} ]] && kill "$SLEEPER" 2>/dev/null || true
-  docker network rm "$NET" >/dev/null 2>&1 || true
-  bash "$T" down >/dev/null 2>&1 || true
-  [[ -n ${PGR:-} ]] && sysctl -qw net.ipv4.ping_group_range="$PGR"
-  rm -rf "$PIN" "$SOCKDIR" "$MTOOL"
+  docker rm -f sp-tr >/dev/null 2>&1 || true
+  bed_down
 }
 trap cleanup EXIT
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
-install -m 755 "${MTOOL_BIN:-$HERE/build-release/tools/mtool}" "$MTOOL"
-eval "$(bash "$T" up --load 3)"
-PGR=$(sysctl -n net.ipv4.ping_group_range | tr '\t' ' ')
-sysctl -qw net.ipv4.ping_group_range="10001 10001"
-mkdir -p "$SOCKDIR"
-"$MTOOL" correlator --uplink "$TESTBED_UPLINK" --pin-dir "$PIN" --socket "$SOCKDIR/correlator.sock" 2>"$OUT/correlator.log" &
-CORR=$!
-docker network create --subnet 198.18.223.0/24 "$NET" >/dev/null
-docker run -d --name sp-holder --network "$NET" debian:bookworm-slim sleep 1000000 >/dev/null
-HOLDER=$(docker inspect -f '{{.State.Pid}}' sp-holder)
-ip netns exec "$TESTBED_CONTAINER_NS" sleep 1000000 &
-SLEEPER=$!
+bed_up
 sleep 2
 TGT=$TESTBED_TARGET
 SOCKENV="MTOOL_CORRELATOR_SOCKET=$SOCKDIR/correlator.sock"
