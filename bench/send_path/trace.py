@@ -17,18 +17,10 @@ import re
 import sys
 from collections import defaultdict
 
+from stats import pct  # bench/send_path/stats.py, beside this script
+
 LINE = re.compile(r"^\s*(?P<comm>.+?)\s+(?P<tid>\d+)\s+\[(?P<cpu>\d+)\]\s+(?P<ts>\d+\.\d+):\s+"
                   r"(?P<ev>[\w:]+):\s*(?P<rest>.*)$")
-
-
-def pct(v, p):
-    if not v:
-        return float("nan")
-    v = sorted(v)
-    k = (len(v) - 1) * p / 100.0
-    lo = int(k)
-    hi = min(lo + 1, len(v) - 1)
-    return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
 
 def main(path, label):
