@@ -823,6 +823,35 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 	}
 }
 
+/* Whether the current task is sending `skb` itself: in a system call whose first argument
+ * (the descriptor of send, sendto, sendmsg, sendmmsg, write, connect) is the skb's own socket.
+ * The kernel also transmits from softirqs (a neighbour resolution's queue, a timer), in the
+ * context of whatever task they interrupted, maybe one of the probe's namespace: that task is
+ * not the sender. The preempt count cannot say so (a per-CPU kernel variable, unreachable
+ * without CONFIG_KALLSYMS_ALL), nor the stack in use (BPF programs may run on a private stack;
+ * an interrupt from user mode serves its softirqs on the task's own). Only probe packets that
+ * start a flight pay for these reads. */
+static __always_inline bool sending_itself(struct sk_buff *skb)
+{
+	struct file *socket_file = BPF_CORE_READ(skb, sk, sk_socket, file);
+	if (!socket_file)
+		return false;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+#ifdef bpf_target_x86
+	if ((long)BPF_CORE_READ(regs, orig_ax) < 0)
+		return false; /* interrupted in user space, not in a system call */
+#endif
+	long fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return false;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file == socket_file;
+}
+
 static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 hook, const bool btf)
 {
 #ifdef MTOOL_BPF_EMPTY
@@ -892,15 +921,12 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 			rx_stamp = skb->tstamp;
 		}
 	}
-	/* Who sent it, when a namespace starts a probe in its sender's own context (the usual
-	 * case: the send call runs down to the device); 0 when the kernel sends it later from
-	 * elsewhere (a softirq, a neighbour resolution), where the current task is unrelated. */
+	/* Who sent it, when a namespace starts a probe in its sender's own send call (the usual
+	 * case: the call runs down to the device); 0 when the kernel sends it later from
+	 * elsewhere (sending_itself()). */
 	__u32 sender_pid = 0;
-	if (may_start_probe) {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-		if (BPF_CORE_READ(task, nsproxy, net_ns, net_cookie) == netns)
-			sender_pid = bpf_get_current_pid_tgid() >> 32;
-	}
+	if (may_start_probe && sending_itself(skb))
+		sender_pid = bpf_get_current_pid_tgid() >> 32;
 	/* Where it came in (0: the host made it), for telling the host's own answers from a
 	 * neighbour's forgeries; only sends toward a container need it. */
 	__u32 input_ifindex = 0;

@@ -691,6 +691,44 @@ TEST_F(CorrelatorTest, RestartKeepsCorrecting) {
   }
 }
 
+// A probe the kernel transmits later from a softirq stays its sender's, even when the task the
+// softirq interrupted runs in the same container. Here the probe waits for its gateway's
+// address: the first ARP request is dropped on its way out, the retransmission comes from the
+// neighbour timer, and its answer sends the queued probe while a busy task of the container
+// holds the CPU. (Two pings started together once lost a first reply this way: the one whose
+// send resolved the gateway was taken for the other's sender.)
+TEST_F(CorrelatorTest, ProbeSentFromASoftirqStaysItsSenders) {
+  const std::string in_container = "ip netns exec " + container() + " ";
+  const std::string cpu = std::to_string(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)) - 1);
+  const std::string gateway = bed_["TESTBED_GATEWAY"];
+  ASSERT_FALSE(gateway.empty());
+  must(in_container + "sysctl -qw net.ipv4.neigh.eth0.retrans_time_ms=300");
+  must(in_container + "arptables-nft -A OUTPUT -j DROP");
+  Background& busy = background(
+      "exec " + in_container + "taskset -c " + cpu + " /usr/bin/python3 -c 'while True: pass'",
+      "busy-task");
+  ASSERT_TRUE(busy.started());
+  Background& user = background(
+      "exec taskset -c " + cpu + " " + ping_command(container(), "--json -c 3 -i 0.5", target(), true),
+      "user-ping");
+  // The first request went out unanswered: from now on the next one is answered.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return run(in_container + "ip neigh show " + gateway).out.find("INCOMPLETE") !=
+               std::string::npos;
+      },
+      milliseconds(5000)))
+      << user.err();
+  must(in_container + "arptables-nft -F OUTPUT");
+
+  ASSERT_EQ(user.wait(milliseconds(10000)), std::optional<int>(0)) << user.err();
+  const PingJson p = parse_ping_json(user.out());
+  ASSERT_EQ(p.replies.size(), 3U) << user.out();
+  EXPECT_GT(p.replies[0]["rtt_ms"].get<double>(), 100.0)
+      << "the first probe did not wait for the gateway's address: " << p.replies[0].dump();
+  expect_every_reply_corrected(p, "nobody, first probe sent from a softirq");
+}
+
 // No correlator where the environment points: a plain drop-in that says so once on stderr.
 TEST_F(CorrelatorTest, NoCorrelatorSaysSoOnce) {
   const std::string nowhere =
