@@ -10,7 +10,7 @@ BENCH_BUILD ?= build-release
 FUZZ_SECONDS ?= 20
 BENCH_REPS ?= 3
 
-.PHONY: all setup build test test-unit test-integration test-asan fuzz bench demo image format tidy clean
+.PHONY: all setup build test test-unit test-integration test-asan fuzz bench demo image format tidy shellcheck clean
 
 all: build
 
@@ -76,6 +76,9 @@ demo: setup build
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+shellcheck:
+	bash scripts/check_shell.sh
 
 tidy: build
 	clang-tidy -p $(BUILD) $$(git ls-files 'lib/*.cpp' 'tools/*.cpp')

@@ -108,7 +108,8 @@ SPINNERS=()
 FLOOD_PIDS=()
 PING_GROUP_SAVED=""
 log() { printf 'accuracy_matrix: %s\n' "$*" >&2; }
-load_ns() { echo "mtool-matrix-no-such-netns"; }  # redefined once the testbed is up
+# shellcheck disable=SC2317  # called through cleanup; redefined once the testbed is up
+load_ns() { echo "mtool-matrix-no-such-netns"; }
 
 stop_spinners() {
   local p

@@ -15,7 +15,7 @@ export MTOOL_TESTBED_INDEX=${MTOOL_TESTBED_INDEX:-0}
 PIN_DIR=/sys/fs/bpf/mtool-bench
 SOCKET=/run/mtool-bench/correlator.sock
 export MTOOL_BPF_PIN_DIR=$PIN_DIR MTOOL_CORRELATOR_SOCKET=$SOCKET
-IPUTILS="env PATH=/usr/bin:/bin ping"
+IPUTILS=(env PATH=/usr/bin:/bin ping)
 FLOOD_COUNT=${FLOOD_COUNT:-100000}
 
 [[ $(id -u) -eq 0 ]] || { echo "bench: needs root" >&2; exit 1; }
@@ -31,7 +31,10 @@ start_correlator() {  # [--stats]: run-time statistics cost a little per event: 
   exit 1
 }
 stop_correlator() {
-  [[ -n $CORRELATOR ]] && kill "$CORRELATOR" 2>/dev/null && wait "$CORRELATOR" 2>/dev/null || true
+  if [[ -n $CORRELATOR ]]; then
+    kill "$CORRELATOR" 2>/dev/null || true
+    wait "$CORRELATOR" 2>/dev/null || true
+  fi
   CORRELATOR=""
 }
 cleanup() {
@@ -78,8 +81,8 @@ cost_of "probes: subscribed container, mtool ping -f -c 20000" \
   bash "$TESTBED" exec container "$MTOOL" ping -q -f -c 20000 "$TESTBED_TARGET"
 cost_of "not probes: UDP from a container (100000 datagrams)" udp_blast
 cost_of "not probes: unsubscribed container, iputils ping -f -c 20000" \
-  bash "$TESTBED" exec load1 $IPUTILS -q -f -c 20000 "$TESTBED_TARGET"
-cost_of "not probes: host iputils ping -f -c 20000" $IPUTILS -q -f -c 20000 "$TESTBED_TARGET"
+  bash "$TESTBED" exec load1 "${IPUTILS[@]}" -q -f -c 20000 "$TESTBED_TARGET"
+cost_of "not probes: host iputils ping -f -c 20000" "${IPUTILS[@]}" -q -f -c 20000 "$TESTBED_TARGET"
 stop_correlator
 
 host_rtt() {  # -> trimmed mean and median of 2000 host RTTs at 2 ms, in us
@@ -93,7 +96,7 @@ print(f"{sum(t) / len(t):.2f} {v[len(v) // 2]:.2f}")'
 flood_pps() {  # where(host|container) -> packets per second of an iputils flood
   local prefix=()
   [[ $1 == container ]] && prefix=(bash "$TESTBED" exec load1)
-  "${prefix[@]}" $IPUTILS -q -f -c "$FLOOD_COUNT" "$TESTBED_TARGET" |
+  "${prefix[@]}" "${IPUTILS[@]}" -q -f -c "$FLOOD_COUNT" "$TESTBED_TARGET" |
     awk -v n="$FLOOD_COUNT" '/packets transmitted/ { for (i = 1; i <= NF; i++) if ($i == "time") { sub("ms", "", $(i+1)); printf "%.0f\n", n / ($(i+1) / 1000) } }'
 }
 mtool_flood_pps() {  # a subscribed container's flood (every echo followed, read from the pinned maps)

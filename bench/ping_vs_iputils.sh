@@ -22,7 +22,12 @@ ip netns exec "$NS" ip link set lo up
 ip netns exec "$NS" ip addr add "$TARGET/30" dev eth0
 ip netns exec "$NS" ip link set eth0 up
 
-declare -A CMD=([iputils]="/usr/bin/ping" [mtool]="$MTOOL ping")
+tool_command() {  # iputils|mtool -> the ping to run, as words
+  case $1 in
+    iputils) echo /usr/bin/ping ;;
+    mtool) printf '%s ping\n' "$MTOOL" ;;
+  esac
+}
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit} m=(NR+1)/2; if (NR%2) print a[m]; else print (a[m-0.5]+a[m+0.5])/2}'; }
 
 declare -A PPS RSS RTT MEAN
@@ -30,14 +35,15 @@ for tool in iputils mtool; do PPS[$tool]=""; RSS[$tool]=""; RTT[$tool]=""; MEAN[
 for ((r = 1; r <= REPS; r++)); do
   for tool in iputils mtool; do
     # Flood: packets per second over the whole run, and peak RSS.
-    /usr/bin/time -f "%e %M" -o /tmp/bench-time.$$ ${CMD[$tool]} -f -q -c "$FLOOD_COUNT" "$TARGET" >/dev/null
+    read -ra cmd <<<"$(tool_command "$tool")"
+    /usr/bin/time -f "%e %M" -o /tmp/bench-time.$$ "${cmd[@]}" -f -q -c "$FLOOD_COUNT" "$TARGET" >/dev/null
     read -r secs rss_kb </tmp/bench-time.$$
     PPS[$tool]+="$(awk -v n="$FLOOD_COUNT" -v s="$secs" 'BEGIN {printf "%.0f", n / s}') "
     RSS[$tool]+="$rss_kb "
   done
   for tool in iputils mtool; do
     # Median RTT at a 2 ms interval, from the per-reply time= values.
-    times=$(${CMD[$tool]} -c "$RTT_COUNT" -i 0.002 "$TARGET" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p')
+    times=$("${cmd[@]}" -c "$RTT_COUNT" -i 0.002 "$TARGET" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p')
     med=$(median <<<"$times")
     RTT[$tool]+="$(awk -v m="$med" 'BEGIN {printf "%.1f", m * 1000}') "
     # The printed times have 1 us resolution: a mean of the middle 80% resolves finer,

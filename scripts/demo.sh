@@ -17,9 +17,9 @@ export MTOOL_BPF_PIN_DIR=$PIN_DIR MTOOL_CORRELATOR_SOCKET=$SOCKET
 
 [[ $(id -u) -eq 0 ]] || { echo "demo: needs root (builds network namespaces, loads BPF)" >&2; exit 1; }
 CORRELATOR=""
-FLOODS=""
+FLOODS=()
 cleanup() {
-  [[ -n $FLOODS ]] && kill $FLOODS 2>/dev/null
+  ((${#FLOODS[@]})) && kill "${FLOODS[@]}" 2>/dev/null
   [[ -n $CORRELATOR ]] && kill "$CORRELATOR" 2>/dev/null && wait "$CORRELATOR" 2>/dev/null
   bash "$TESTBED" down
   rm -rf "$PIN_DIR" "$(dirname "$SOCKET")"
@@ -64,12 +64,12 @@ echo "|------------------------|-----------------|-----------------|------------
 row "idle"
 for n in 1 2; do
   bash "$TESTBED" exec "load$n" env MTOOL_CORRELATOR=off "$MTOOL" ping -f -q "$TESTBED_TARGET" >/dev/null 2>&1 &
-  FLOODS="$FLOODS $!"
+  FLOODS+=("$!")
 done
 sleep 0.5
 row "2 co-located floods"
-kill $FLOODS 2>/dev/null || true
-FLOODS=""
+kill "${FLOODS[@]}" 2>/dev/null || true
+FLOODS=()
 echo
 echo "bias = container minus host (p50 / p90). The correlator measured each probe's own trip"
 echo "through the host's virtual network; corrected = raw minus that (README: Corrected RTT)."

@@ -1,11 +1,12 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # U, HOLDER and the rest are for the scripts that source this
 # Sourced by compare.sh and trace.sh: the bed both measure on. The caller sets HERE, OUT, MTOOL,
 # PIN and SOCKDIR (each script its own paths) and runs bed_down from its cleanup.
 export MTOOL_TESTBED_INDEX=23
 T="$HERE/tests/testbed/testbed.sh"
 NET=sp-net
 SUBNET=198.18.223.0/24
-U="setpriv --reuid 10001 --regid 10001 --clear-groups"
+U=(setpriv --reuid 10001 --regid 10001 --clear-groups)
 
 # Testbed 23 with 3 load namespaces, the host side admitted as uid 10001 on an ICMP datagram
 # socket, a private correlator, a Docker network with a holder container (HOLDER: its pid, for
@@ -27,8 +28,8 @@ bed_up() {
 
 # Undoes bed_up, whatever part of it ran (the caller removes its own containers first).
 bed_down() {
-  [[ -n ${CORR:-} ]] && kill "$CORR" 2>/dev/null || true
-  [[ -n ${SLEEPER:-} ]] && kill "$SLEEPER" 2>/dev/null || true
+  if [[ -n ${CORR:-} ]]; then kill "$CORR" 2>/dev/null || true; fi
+  if [[ -n ${SLEEPER:-} ]]; then kill "$SLEEPER" 2>/dev/null || true; fi
   docker rm -f sp-holder >/dev/null 2>&1 || true
   docker network rm "$NET" >/dev/null 2>&1 || true
   bash "$T" down >/dev/null 2>&1 || true

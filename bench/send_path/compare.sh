@@ -36,8 +36,8 @@ source "$HERE/bench/send_path/bed.sh"
 mkdir -p "$OUT"
 [[ $(id -u) -eq 0 ]] || { echo "needs root" >&2; exit 1; }
 
-LOADPIDS=""
-stop_load() { for p in $LOADPIDS; do kill "$p" 2>/dev/null || true; done; LOADPIDS=""; }
+LOADPIDS=()
+stop_load() { for p in "${LOADPIDS[@]}"; do kill "$p" 2>/dev/null || true; done; LOADPIDS=(); }
 cleanup() {
   stop_load
   docker rm -f sp-docker sp-docker-unconf sp-docker-bridge sp-docker-hostnet >/dev/null 2>&1 || true
@@ -45,28 +45,29 @@ cleanup() {
 }
 trap cleanup EXIT
 bash "$HERE/scripts/docker-env.sh" 2>/dev/null
-docker image inspect $IMAGE >/dev/null
+docker image inspect "$IMAGE" >/dev/null
 bed_up
 # Long-lived measuring containers (docker exec: the container's netns, cgroup, seccomp and
 # user, without docker run's start-up under load); their own process pings loopback every 30 s.
-KEEP="ping -q -i 30 127.0.0.1"
-docker run -d --name sp-docker --network "$NET" --cpuset-cpus $CPU $IMAGE $KEEP >/dev/null
-docker run -d --name sp-docker-unconf --network "$NET" --security-opt seccomp=unconfined --cpuset-cpus $CPU $IMAGE $KEEP >/dev/null
-docker run -d --name sp-docker-bridge --network bridge --cpuset-cpus $CPU $IMAGE $KEEP >/dev/null
-docker run -d --name sp-docker-hostnet --network host --cpuset-cpus $CPU -e MTOOL_CORRELATOR=off $IMAGE $KEEP >/dev/null
+KEEP=(ping -q -i 30 127.0.0.1)
+docker run -d --name sp-docker --network "$NET" --cpuset-cpus "$CPU" "$IMAGE" "${KEEP[@]}" >/dev/null
+docker run -d --name sp-docker-unconf --network "$NET" --security-opt seccomp=unconfined --cpuset-cpus "$CPU" "$IMAGE" "${KEEP[@]}" >/dev/null
+docker run -d --name sp-docker-bridge --network bridge --cpuset-cpus "$CPU" "$IMAGE" "${KEEP[@]}" >/dev/null
+docker run -d --name sp-docker-hostnet --network host --cpuset-cpus "$CPU" -e MTOOL_CORRELATOR=off "$IMAGE" "${KEEP[@]}" >/dev/null
 sleep 2
 TGT=$TESTBED_TARGET
 SOCKENV="MTOOL_CORRELATOR_SOCKET=$SOCKDIR/correlator.sock"
 
 run_side() {  # side interval count outfile
-  local side=$1 i=$2 c=$3 f=$4 args="--json -c $3 -i $2 $TGT"
+  local side=$1 f=$4
+  local args=(--json -c "$3" -i "$2" "$TGT")
   case $side in
-    host) MTOOL_CORRELATOR=off taskset -c $CPU $U "$MTOOL" ping $args ;;
-    netns-off) ip netns exec mtb23-load3 taskset -c $CPU env MTOOL_CORRELATOR=off $U "$MTOOL" ping $args ;;
-    netns) ip netns exec "$TESTBED_CONTAINER_NS" taskset -c $CPU env $SOCKENV $U "$MTOOL" ping $args ;;
-    docker | docker-unconf | docker-bridge) docker exec "sp-$side" ping $args ;;
-    docker-hostnet) docker exec -e MTOOL_CORRELATOR=off "sp-$side" ping $args ;;
-    nsenter) nsenter -t "$HOLDER" -n taskset -c $CPU env $SOCKENV $U "$MTOOL" ping $args ;;
+    host) MTOOL_CORRELATOR=off taskset -c "$CPU" "${U[@]}" "$MTOOL" ping "${args[@]}" ;;
+    netns-off) ip netns exec mtb23-load3 taskset -c "$CPU" env MTOOL_CORRELATOR=off "${U[@]}" "$MTOOL" ping "${args[@]}" ;;
+    netns) ip netns exec "$TESTBED_CONTAINER_NS" taskset -c "$CPU" env "$SOCKENV" "${U[@]}" "$MTOOL" ping "${args[@]}" ;;
+    docker | docker-unconf | docker-bridge) docker exec "sp-$side" ping "${args[@]}" ;;
+    docker-hostnet) docker exec -e MTOOL_CORRELATOR=off "sp-$side" ping "${args[@]}" ;;
+    nsenter) nsenter -t "$HOLDER" -n taskset -c "$CPU" env "$SOCKENV" "${U[@]}" "$MTOOL" ping "${args[@]}" ;;
   esac >"$f" 2>"$f.err"
   echo "$(date +%T) $side load $(cut -d' ' -f1-3 /proc/loadavg); top: $(ps -eo ni,psr,pcpu,comm --sort=-pcpu --no-headers | head -3 | tr -s ' ' | paste -sd';')" >>"$OUT/load.log"
 }
@@ -77,12 +78,12 @@ start_load() {
     floods)
       for n in 1 2; do
         ip netns exec "${TESTBED_CONTAINER_NS%-container}-load$n" env MTOOL_CORRELATOR=off "$MTOOL" ping -f -q "$TGT" >/dev/null 2>&1 &
-        LOADPIDS="$LOADPIDS $!"
+        LOADPIDS+=("$!")
       done ;;
     busy)
       for c in 0 1; do
-        taskset -c $c sh -c 'while :; do :; done' &
-        LOADPIDS="$LOADPIDS $!"
+        taskset -c "$c" sh -c 'while :; do :; done' &
+        LOADPIDS+=("$!")
       done ;;
   esac
   sleep 0.5
@@ -91,15 +92,14 @@ start_load() {
 for case in $CASES; do
   start_load "$case"
   for spec in "0.002 $COUNT2 $SIDES2" "0.2 $COUNT200 $SIDES200"; do
-    set -- $spec
-    interval=$1 count=$2
-    shift 2
-    sides=("$@")
+    read -ra words <<<"$spec"
+    interval=${words[0]} count=${words[1]}
+    sides=("${words[@]:2}")
     label="$case-${interval/0./}"
     [[ $interval == 0.002 ]] && label="$case-2ms" || label="$case-200ms"
     for ((r = 1; r <= REPS; r++)); do
       order=("${sides[@]}")
-      ((r % 2 == 0)) && order=($(printf '%s\n' "${sides[@]}" | tac))
+      ((r % 2 == 0)) && mapfile -t order < <(printf '%s\n' "${sides[@]}" | tac)
       for side in "${order[@]}"; do
         run_side "$side" "$interval" "$count" "$OUT/$label.$side.$r"
       done

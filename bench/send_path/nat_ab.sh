@@ -16,7 +16,7 @@ T="$HERE/tests/testbed/testbed.sh"
 OUT=${2:-$(mktemp -d /tmp/send_path_nat.XXXX)}
 mkdir -p "$OUT"
 MTOOL=/tmp/mtool-sendpath-nat
-U="setpriv --reuid 10001 --regid 10001 --clear-groups"
+U=(setpriv --reuid 10001 --regid 10001 --clear-groups)
 cleanup() {
   docker rm -f sp-nat >/dev/null 2>&1 || true
   docker network rm sp-net >/dev/null 2>&1 || true
@@ -30,7 +30,7 @@ eval "$(bash "$T" up)"
 PGR=$(sysctl -n net.ipv4.ping_group_range | tr '\t' ' ')
 sysctl -qw net.ipv4.ping_group_range="10001 10001"
 docker network create --subnet 198.18.223.0/24 sp-net >/dev/null
-docker run -d --name sp-nat --network sp-net --cpuset-cpus $CPU -e MTOOL_CORRELATOR=off $IMAGE ping -q -i 30 127.0.0.1 >/dev/null
+docker run -d --name sp-nat --network sp-net --cpuset-cpus "$CPU" -e MTOOL_CORRELATOR=off "$IMAGE" ping -q -i 30 127.0.0.1 >/dev/null
 PID=$(docker inspect -f '{{.State.Pid}}' sp-nat)
 RULES=$(nsenter -t "$PID" -n iptables-save -t nat)
 nat_on() { nsenter -t "$PID" -n iptables-restore <<<"$RULES"; }
@@ -40,13 +40,13 @@ for ((r = 1; r <= REPS; r++)); do
   order=(host nat nonat)
   ((r % 2 == 0)) && order=(nonat nat host)
   for spec in "0.002 500 2ms" "0.2 40 200ms"; do
-    set -- $spec
+    read -r interval count label <<<"$spec"
     for side in "${order[@]}"; do
-      f="$OUT/idle-$3.$side.$r"
+      f="$OUT/idle-$label.$side.$r"
       case $side in
-        host) MTOOL_CORRELATOR=off taskset -c $CPU $U "$MTOOL" ping --json -c $2 -i $1 "$TGT" >"$f" ;;
-        nat) nat_on; docker exec sp-nat ping --json -c $2 -i $1 "$TGT" >"$f" ;;
-        nonat) nat_off; docker exec sp-nat ping --json -c $2 -i $1 "$TGT" >"$f" ;;
+        host) MTOOL_CORRELATOR=off taskset -c "$CPU" "${U[@]}" "$MTOOL" ping --json -c "$count" -i "$interval" "$TGT" >"$f" ;;
+        nat) nat_on; docker exec sp-nat ping --json -c "$count" -i "$interval" "$TGT" >"$f" ;;
+        nonat) nat_off; docker exec sp-nat ping --json -c "$count" -i "$interval" "$TGT" >"$f" ;;
       esac
     done
     nat_on

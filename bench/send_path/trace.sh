@@ -22,9 +22,9 @@ SOCKDIR=/run/mtool-sendpath-trace
 source "$HERE/bench/send_path/bed.sh"
 EVENTS="syscalls:sys_enter_sendto,syscalls:sys_exit_sendto,net:net_dev_queue,net:net_dev_start_xmit,irq:softirq_entry,irq:softirq_exit,irq:irq_handler_entry,irq:irq_handler_exit,irq_vectors:local_timer_entry,irq_vectors:local_timer_exit,irq_vectors:reschedule_entry,irq_vectors:reschedule_exit,irq_vectors:call_function_single_entry,irq_vectors:call_function_single_exit,sched:sched_switch,fib:fib_table_lookup"
 mkdir -p "$OUT"
-LOADPIDS=""
+LOADPIDS=()
 cleanup() {
-  for p in $LOADPIDS; do kill "$p" 2>/dev/null || true; done
+  for p in "${LOADPIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   pkill -P $$ -x perf 2>/dev/null || true
   docker rm -f sp-tr >/dev/null 2>&1 || true
   bed_down
@@ -37,28 +37,28 @@ TGT=$TESTBED_TARGET
 SOCKENV="MTOOL_CORRELATOR_SOCKET=$SOCKDIR/correlator.sock"
 INTERVAL=${INTERVAL:-0.002}
 COUNT=${COUNT:-2000}
-ARGS="--json -c $COUNT -i $INTERVAL $TGT"
+ARGS=(--json -c "$COUNT" -i "$INTERVAL" "$TGT")
 case $CASE in
-  floods) for n in 1 2; do ip netns exec "mtb23-load$n" env MTOOL_CORRELATOR=off "$MTOOL" ping -f -q "$TGT" >/dev/null 2>&1 & LOADPIDS="$LOADPIDS $!"; done ;;
-  busy) for c in 0 1; do taskset -c $c sh -c 'while :; do :; done' & LOADPIDS="$LOADPIDS $!"; done ;;
+  floods) for n in 1 2; do ip netns exec "mtb23-load$n" env MTOOL_CORRELATOR=off "$MTOOL" ping -f -q "$TGT" >/dev/null 2>&1 & LOADPIDS+=("$!"); done ;;
+  busy) for c in 0 1; do taskset -c "$c" sh -c 'while :; do :; done' & LOADPIDS+=("$!"); done ;;
 esac
 sleep 0.5
 
 for ((r = 1; r <= ROUNDS; r++)); do
-  order=($SIDES)
-  ((r % 2 == 0)) && order=($(printf '%s\n' $SIDES | tac))
+  read -ra order <<<"$SIDES"
+  ((r % 2 == 0)) && mapfile -t order < <(printf '%s\n' "${order[@]}" | tac)
   for side in "${order[@]}"; do
     f="$OUT/$CASE.$side.$r"
     case $side in
-      host) MTOOL_CORRELATOR=off taskset -c $CPU $U "$MTOOL" ping $ARGS >"$f.json" 2>/dev/null & pid=$! ;;
-      netns-off) ip netns exec mtb23-load3 taskset -c $CPU env MTOOL_CORRELATOR=off $U "$MTOOL" ping $ARGS >"$f.json" 2>/dev/null & pid=$! ;;
-      netns) ip netns exec "$TESTBED_CONTAINER_NS" taskset -c $CPU env $SOCKENV $U "$MTOOL" ping $ARGS >"$f.json" 2>/dev/null & pid=$! ;;
-      nsenter) nsenter -t "$HOLDER" -n taskset -c $CPU env $SOCKENV $U "$MTOOL" ping $ARGS >"$f.json" 2>/dev/null & pid=$! ;;
+      host) MTOOL_CORRELATOR=off taskset -c "$CPU" "${U[@]}" "$MTOOL" ping "${ARGS[@]}" >"$f.json" 2>/dev/null & pid=$! ;;
+      netns-off) ip netns exec mtb23-load3 taskset -c "$CPU" env MTOOL_CORRELATOR=off "${U[@]}" "$MTOOL" ping "${ARGS[@]}" >"$f.json" 2>/dev/null & pid=$! ;;
+      netns) ip netns exec "$TESTBED_CONTAINER_NS" taskset -c "$CPU" env "$SOCKENV" "${U[@]}" "$MTOOL" ping "${ARGS[@]}" >"$f.json" 2>/dev/null & pid=$! ;;
+      nsenter) nsenter -t "$HOLDER" -n taskset -c "$CPU" env "$SOCKENV" "${U[@]}" "$MTOOL" ping "${ARGS[@]}" >"$f.json" 2>/dev/null & pid=$! ;;
       docker*)
         extra=(--network "$NET")
         [[ $side == docker-unconf ]] && extra+=(--security-opt seccomp=unconfined)
         [[ $side == docker-bridge ]] && extra=(--network bridge)
-        docker run -d --name sp-tr --cpuset-cpus $CPU "${extra[@]}" $IMAGE ping $ARGS >/dev/null
+        docker run -d --name sp-tr --cpuset-cpus "$CPU" "${extra[@]}" "$IMAGE" ping "${ARGS[@]}" >/dev/null
         pid=$(docker inspect -f '{{.State.Pid}}' sp-tr) ;;
     esac
     sleep 0.3

@@ -99,20 +99,27 @@ else fail "run:"; echo "$out"; fi
 
 # The image: non-root by default, small, and the tools work without the correlator.
 user=$(docker image inspect -f '{{.Config.User}}' "$IMAGE")
-[[ $user == 10001:10001 ]] && pass "image runs as $user" || fail "image user is '$user'"
+if [[ $user == 10001:10001 ]]; then pass "image runs as $user"; else fail "image user is '$user'"; fi
 size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
-((size <= 40 * 1000 * 1000)) && pass "image size $((size / 1000)) kB (goal <= 40 MB)" || fail "image is $size bytes"
+if ((size <= 40 * 1000 * 1000)); then pass "image size $((size / 1000)) kB (goal <= 40 MB)"; else fail "image is $size bytes"; fi
 # The old way still works: the socket directory mounted read-only.
 out=$(docker run --rm --network "$NETWORK" --cap-drop ALL --cap-add NET_RAW \
   -v "$SOCKET_DIR":/run/mtool:ro "$IMAGE" ping -c 3 -i 0.2 "$TARGET" 2>&1) || fail "ping with the socket mounted: $out"
-[[ $(grep -c " corrected=.* ms overhead=" <<<"$out") -eq 3 ]] && pass "ping with the socket mounted: 3/3 corrected" ||
-  { fail "ping with the socket mounted:"; echo "$out"; }
+if [[ $(grep -c " corrected=.* ms overhead=" <<<"$out") -eq 3 ]]; then
+  pass "ping with the socket mounted: 3/3 corrected"
+else
+  fail "ping with the socket mounted:"
+  echo "$out"
+fi
 
 # Once the correlator is gone (its pins stay), containers are plain drop-ins and say nothing.
 docker rm -f "$CORRELATOR" >/dev/null
 out=$(docker run --rm --network "$NETWORK" "$IMAGE" ping -c 1 "$TARGET" 2>&1) || fail "ping without the correlator: $out"
-! grep -q "corrections\|corrected" <<<"$out" && pass "without the correlator: plain ping, nothing said" ||
+if ! grep -q "corrections\|corrected" <<<"$out"; then
+  pass "without the correlator: plain ping, nothing said"
+else
   fail "without the correlator (nothing configured, so nothing to say):"$'\n'"$out"
+fi
 
 ((failures == 0)) || { echo "docker e2e: $failures failed"; exit 1; }
 echo "docker e2e: all passed"

@@ -252,6 +252,7 @@ responder_starts() { grep -c 'answering on' "$REMOTE_LOG" 2>/dev/null || true; }
 responder_start() {
   local RESPONDER CPU before child
   [[ -f $REMOTE_STATE ]] || { log "responder: no remote target (up --remote)"; return 2; }
+  # shellcheck source=/dev/null  # written by `up --remote`: RESPONDER, CPU
   source "$REMOTE_STATE"
   if responder_pid >/dev/null; then return 0; fi
   local other
@@ -262,6 +263,7 @@ responder_start() {
   before=$(responder_starts)
   # Not a process group leader (no job control here), so setsid does not fork: $! is the
   # responder once bash has exec'd it.
+  # shellcheck disable=SC2016  # $$ and $1 are the inner shell's
   setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$REMOTE_PID" "$RESPONDER" --tap "$REMOTE_TAP" \
     --cpu "$CPU" --ipv4 "${REMOTE_NET}.2" --ipv6 "${REMOTE_NET6}:2" </dev/null >>"$REMOTE_LOG" 2>&1 &
   child=$!
@@ -384,6 +386,7 @@ VARS
     echo "TESTBED_REMOTE_UPLINK=$REMOTE_TAP"
     echo "TESTBED_REMOTE_TARGET=${REMOTE_NET}.2"
     echo "TESTBED_REMOTE_TARGET6=${REMOTE_NET6}:2"
+    # shellcheck source=/dev/null  # written by `up --remote`
     echo "TESTBED_REMOTE_CPU=$(source "$REMOTE_STATE" && echo "$CPU")"
     [[ -f $REMOTE_LOG ]] && echo "TESTBED_REMOTE_LOG=$REMOTE_LOG"
   fi

@@ -22,22 +22,23 @@ trap "exit 1" INT TERM
 attach() {  # prog...
   coproc L { exec /tmp/sp-loader /tmp/sp-syscall_stamp.bpf.o "$HOSTNS" "$@"; }
   LOADER=$L_PID
-  read -r line <&"${L[0]}"
+  read -r _ <&"${L[0]}"  # the loader says it is attached
 }
 detach() { kill "$LOADER"; wait "$LOADER" 2>/dev/null || true; LOADER=""; }
 for ((r = 1; r <= ROUNDS; r++)); do
-  echo "round $r: none:       $(taskset -c $CPU /tmp/sp-syscall-loop)"
+  echo "round $r: none:       $(taskset -c "$CPU" /tmp/sp-syscall-loop)"
   attach tp_sendto tp_sendmsg
-  echo "round $r: tp_sendto:  $(taskset -c $CPU /tmp/sp-syscall-loop)"
+  echo "round $r: tp_sendto:  $(taskset -c "$CPU" /tmp/sp-syscall-loop)"
   detach
   attach raw_enter
-  echo "round $r: raw_enter:  $(taskset -c $CPU /tmp/sp-syscall-loop)"
+  echo "round $r: raw_enter:  $(taskset -c "$CPU" /tmp/sp-syscall-loop)"
   detach
 done
 sysctl -qw kernel.bpf_stats_enabled=1
 for p in "tp_sendto tp_sendmsg" raw_enter; do
-  attach $p
-  taskset -c $CPU /tmp/sp-syscall-loop >/dev/null
+  read -ra progs <<<"$p"
+  attach "${progs[@]}"
+  taskset -c "$CPU" /tmp/sp-syscall-loop >/dev/null
   bpftool prog show -j | python3 -c "$(cat <<'PY'
 import json, sys
 for p in json.load(sys.stdin):
