@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck over every shell script in the tree (.shellcheckrc: sourced files are followed).
+# Runs shellcheck over every shell script in the tree (.shellcheckrc: sourced files are followed).
 # Run by ctest (`shellcheck`, label unit, so `make test`) and by `make shellcheck`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
