@@ -14,17 +14,18 @@ the container's percentile minus the host's (same replicate), in us:
               (overhead = egress + ingress - shared, lib/correlate/correction.cpp)
   plain       raw - egress - ingress (the correction without the shared/local-target term)
 Ranges across replicates: "median [min, max]". Coverage: container replies corrected / replies.
-Fairness (when the correlator can follow host probes: a short followed host run per replicate,
-base.hostwire.json, whose replies carry correction.wire_rtt_ms): container wire p50 - host wire
-p50, what the target itself does differently for the two. Send path (time= only): container
-send_stack p50 - host send_stack p50, the work before the first transmit stamp, which time=
-counts and the correction does not touch. "Rest": the plain-subtraction p50 bias minus both,
-what subtracting the measured overheads itself leaves (the kernel definition has no send path
-term). For a local target, corrected - plain is the shared term: the correction's give-back of
-the target's part, which the fairness column measures.
+What a corrected p50 bias is made of (when the correlator can follow host probes: a short
+followed host run per replicate, base.hostwire.json, whose replies carry the wire RTT; see
+terms_of): fairness (container wire p50 - host wire p50: the target), stamp points (the host's
+net_dev_queue -> transmit stamp on its first device minus the container's on eth0: the kernel
+RTTs start at different devices), reference drift (the followed run's kernel p50 - the
+reference's), send path (time= only: container send_stack p50 - host's), the shared term
+(corrected - plain, local targets) and the rest, which the sum leaves (medians do not add
+exactly). The terms add up to the bias by construction; which one is large is the reason.
 Goals (corrected bias): 2 ms: |p50| <= 1 us and |p99| <= 5 us; 200 ms: |p50| <= 5 us. Judged
-on the median across replicates; "k/n" = replicates within the goal. A missed p50 says whether
-its rest is within the goal; a missed p99 gives its range across replicates.
+on the median across replicates; "k/n" = replicates within the goal. A missed p50 names its
+terms of 1 us or more (medians over replicates), largest first; a missed p99 gives its range
+across replicates.
 """
 import json
 import statistics
@@ -63,7 +64,7 @@ def series(rs, container):
     """Per definition: raw / corrected / plain values in us (corrected and plain: container only)."""
     s = {"time": {"raw": [], "corrected": [], "plain": []},
          "kernel": {"raw": [], "corrected": [], "plain": []},
-         "send_stack": [], "wire": [], "sends": [], "corrected_n": 0}
+         "send_stack": [], "wire": [], "stamp_gap": [], "sends": [], "corrected_n": 0}
     for o in rs:
         t = o["rtt_ms"] * 1e3
         k = o["kernel_rtt_ms"] * 1e3 if o.get("kernel_rtt_ms") is not None else None
@@ -78,6 +79,10 @@ def series(rs, container):
             continue
         if c.get("wire_rtt_ms") is not None:
             s["wire"].append(c["wire_rtt_ms"] * 1e3)
+            if k is not None:
+                # Where the path starts (net_dev_queue on the first device) minus where the
+                # kernel stamps it (its driver's transmit): a followed host probe has no egress.
+                s["stamp_gap"].append(c["egress_us"] + c["wire_rtt_ms"] * 1e3 + c["ingress_us"] - k)
         if not container:
             continue
         s["corrected_n"] += 1
@@ -132,9 +137,38 @@ def plain_num(values, digits=0):
     return f"{statistics.median(values):.{digits}f}" if values else "n/a"
 
 
-def verdict(iname, corrected_reps, rest=None):
-    """corrected_reps: per replicate {q: bias} (None where nothing was corrected); rest: per
-    replicate, the p50 bias not explained by the target or the send path (rest_of)."""
+TERM_NAMES = {"fairness": "the target", "stamp_gap": "the stamp points", "drift": "the reference's drift",
+              "send": "the send path", "shared": "the shared term"}
+
+
+def send_diff(rep):
+    """The container's send_stack p50 minus the host's: part of the time= bias only."""
+    h, c = rep["send_stack"]
+    return None if h is None or c is None else c - h
+
+
+def terms_of(rep, d):
+    """The corrected p50 bias as measured terms (None if one is missing):
+      fairness   container wire p50 - host wire p50 (the followed host run): the target
+      stamp_gap  the host's (net_dev_queue -> transmit stamp on its first device) minus the
+                 container's: the kernel RTTs start at different devices' stamps
+      drift      the followed host run's kernel p50 - the reference's: the host between runs
+      send       time= only: container send_stack p50 - host send_stack p50
+      shared     corrected - plain: the local-target give-back
+      rest       what the sum leaves (medians do not add exactly)"""
+    corrected, plain = get(rep, d, "corrected", 0.5), get(rep, d, "plain", 0.5)
+    t = {"fairness": rep["fairness"], "stamp_gap": rep["stamp_gap"], "drift": rep["drift"],
+         "send": send_diff(rep) if d == "time" else 0.0,
+         "shared": None if corrected is None or plain is None else corrected - plain}
+    if corrected is None or any(v is None for v in t.values()):
+        return None
+    t["rest"] = corrected - sum(t.values())
+    return t
+
+
+def verdict(iname, corrected_reps, terms=None):
+    """corrected_reps: per replicate {q: bias} (None where nothing was corrected); terms: per
+    replicate terms_of(), to name what a missed p50 is made of."""
     goals = GOALS[iname]
     reps = [r for r in corrected_reps if r is not None]
     if not reps:
@@ -145,38 +179,17 @@ def verdict(iname, corrected_reps, rest=None):
     if not missed:
         return f"ok {text}"
     why = []
-    if 0.5 in missed:
-        rests = [x for x in (rest or []) if x is not None]
-        if rests:
-            ok = abs(statistics.median(rests)) <= goals[0.5]
-            why.append("p50: the rest " + ("is within the goal" if ok else "misses too"))
+    known = [t for t in (terms or []) if t is not None]
+    if 0.5 in missed and known:
+        med = {k: statistics.median(t[k] for t in known) for k in list(TERM_NAMES) + ["rest"]}
+        big = sorted((k for k in med if abs(med[k]) >= 1.0), key=lambda k: -abs(med[k]))[:3]
+        why.append("p50: " + (", ".join(f"{TERM_NAMES.get(k, 'the rest')} {med[k]:+.1f}" for k in big)
+                              or "no term over 1 us"))
     if 0.99 in missed:
         p99 = [r[0.99] for r in reps]
         why.append(f"p99 {min(p99):+.0f}..{max(p99):+.0f} across replicates")
     names = ",".join(f"p{int(q * 100)}" for q in missed)
     return f"**MISS {names}** {text}" + (f" ({'; '.join(why)})" if why else "")
-
-
-def send_diff(rep):
-    """The container's send_stack p50 minus the host's: part of the time= bias only."""
-    h, c = rep["send_stack"]
-    return None if h is None or c is None else c - h
-
-
-def rest_of(rep, d):
-    """The plain-subtraction p50 bias minus what the target (the wire difference) and, for time=,
-    the send path (the send_stack difference) account for: what subtracting the measured
-    overheads itself leaves. (The shared term, for a local target, is the correction's attempt
-    at the target's part: corrected - plain, beside it in the table.)"""
-    plain = get(rep, d, "plain", 0.5)
-    if plain is None or rep["fairness"] is None:
-        return None
-    send = 0.0
-    if d == "time":
-        send = send_diff(rep)
-        if send is None:
-            return None
-    return plain - rep["fairness"] - send
 
 
 def analyse(work, rows):
@@ -198,7 +211,8 @@ def analyse(work, rows):
         host = series(host_replies, False)
         cont = series(cont_replies, True)
         # The host's wire RTT: from its followed run (the reference runs are not followed).
-        wire = series(replies(work / (row["base"] + ".hostwire.json")), False)["wire"] or host["wire"]
+        followed = series(replies(work / (row["base"] + ".hostwire.json")), False)
+        wire = followed["wire"] or host["wire"]
         cell["coverage"][0] += cont["corrected_n"]
         cell["coverage"][1] += len(cont["time"]["raw"])
         cell["host_n"] += len(host["time"]["raw"])
@@ -213,6 +227,10 @@ def analyse(work, rows):
         rep["send_stack"] = (pct(host["send_stack"], 0.5) if host["send_stack"] else None,
                              pct(cont["send_stack"], 0.5) if cont["send_stack"] else None)
         rep["fairness"] = (pct(cont["wire"], 0.5) - pct(wire, 0.5) if wire and cont["wire"] else None)
+        rep["stamp_gap"] = (pct(followed["stamp_gap"], 0.5) - pct(cont["stamp_gap"], 0.5)
+                            if followed["stamp_gap"] and cont["stamp_gap"] else None)
+        rep["drift"] = (pct(followed["kernel"]["raw"], 0.5) - pct(host["kernel"]["raw"], 0.5)
+                        if followed["kernel"]["raw"] and host["kernel"]["raw"] else None)
         cell["reps"].append(rep)
     cell["overlap"] = (len(cell["offsets"]), host_sends)
     return cell
@@ -235,12 +253,12 @@ def print_tables(half, cells, meta):
                 "| corrected p99 | plain p50 | coverage |")
         sep = "|---|---|---|---|---|---|---|---|---|---|"
         if fair:
-            head += " fairness (wire p50) |"
-            sep += "---|"
+            head += " fairness (wire p50) | stamp points | reference drift |"
+            sep += "---|---|---|"
             if d == "time":
                 head += " send path (send_stack p50) |"
                 sep += "---|"
-            head += " rest of plain p50 |"
+            head += " rest |"
             sep += "---|"
         head += " goal |"
         sep += "---|"
@@ -257,13 +275,14 @@ def print_tables(half, cells, meta):
             cols.append(span([get(r, d, "plain", 0.5) for r in reps]))
             cov, total = c["coverage"]
             cols.append(f"{100.0 * cov / max(total, 1):.1f}% ({cov}/{total})")
-            rest = [rest_of(r, d) for r in reps]
+            terms = [terms_of(r, d) for r in reps]
             if fair:
-                cols.append(span([r["fairness"] for r in reps]))
+                cols += [span([r["fairness"] for r in reps]), span([r["stamp_gap"] for r in reps]),
+                         span([r["drift"] for r in reps])]
                 if d == "time":
                     cols.append(span([send_diff(r) for r in reps]))
-                cols.append(span(rest))
-            cols.append(verdict(iname, [r[d]["corrected"] for r in reps], rest if fair else None))
+                cols.append(span([None if t is None else t["rest"] for t in terms]))
+            cols.append(verdict(iname, [r[d]["corrected"] for r in reps], terms if fair else None))
             print("| " + " | ".join(cols) + " |")
         print()
     print(f"#### {half}: the send path (send_stack_us p50: user-space send -> kernel transmit stamp), "
