@@ -3,6 +3,7 @@
 allows, and that no include cycle joins two directories or two files.
 
     usage: scripts/check_layers.py [ROOT]   (ROOT: the repository; default: this script's)
+           scripts/check_layers.py --closure [ROOT]   (what each layer may reach, for the build)
 
 Every `#include "dir/..."` in lib/ and tools/ is mapped to an arrow between two layers (a lib/
 directory, `tools`, or a layer lib/LAYERS gives a header outside lib/). Exit 0 when all follow
@@ -214,7 +215,36 @@ def check(root):
     return problems, tolerated
 
 
+def include_closure(root):
+    """For the build (lib/CMakeLists.txt): every layer with the layers its files may reach
+    through includes, its own arrows and its tolerated exceptions followed transitively (a
+    header it includes includes its own layers). One line per layer: `name=dep,dep,...`."""
+    layers = parse_layers(os.path.join(root, "lib", "LAYERS"))
+    if layers.problems:
+        raise SystemExit("\n".join(layers.problems))
+    direct = {name: set(deps) for name, deps in layers.allowed.items()}
+    for (rel, include), _ in layers.exceptions.items():
+        parts = rel.split("/")
+        source = "tools" if parts[0] == "tools" else parts[1]
+        target = layers.headers.get(include, include.split("/", 1)[0])
+        direct.setdefault(source, set()).add(target)
+    lines = []
+    for name in layers.allowed:
+        reach, todo = set(), list(direct[name])
+        while todo:
+            dep = todo.pop()
+            if dep not in reach:
+                reach.add(dep)
+                todo.extend(direct.get(dep, ()))
+        lines.append(f"{name}={','.join(sorted(reach))}")
+    return lines
+
+
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--closure":
+        root = argv[2] if len(argv) > 2 else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        print("\n".join(include_closure(root)))
+        return 0
     root = argv[1] if len(argv) > 1 else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     problems, tolerated = check(root)
     for line in tolerated:
