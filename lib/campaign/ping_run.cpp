@@ -106,4 +106,20 @@ std::vector<AtlasPingPacket> PingRun::packets() const {
   return out;
 }
 
+report::AtlasPingResult PingRun::result(report::AtlasHeader header) const {
+  report::AtlasPingResult r = ping_result(parameters_, std::move(header));
+  r.sent = sent_count_;
+  r.packets = packets();
+  return r;
+}
+
+report::AtlasPingResult ping_result(const PingParameters& parameters, report::AtlasHeader header,
+                                    std::string error) {
+  report::AtlasPingResult r;
+  r.header = std::move(header);
+  r.size = parameters.size;
+  r.resolution_error = std::move(error);
+  return r;
+}
+
 }  // namespace mtool::campaign

@@ -14,6 +14,11 @@
 
 namespace mtool::campaign {
 
+// The Atlas result of a ping of `parameters` before any packet: that of a run that could not
+// start, `error` saying why (Atlas' error-only result), or the start of a run's own.
+report::AtlasPingResult ping_result(const PingParameters& parameters, report::AtlasHeader header,
+                                    std::string error = {});
+
 class PingRun {
  public:
   // How long a request waits for its reply, as a probe's evping does by default.
@@ -44,6 +49,8 @@ class PingRun {
   [[nodiscard]] unsigned sent_count() const { return sent_count_; }
   // The packets in send order, each duplicate after its original; unanswered ones lost.
   [[nodiscard]] std::vector<report::AtlasPingPacket> packets() const;
+  // The run's Atlas result, under `header`.
+  [[nodiscard]] report::AtlasPingResult result(report::AtlasHeader header) const;
 
  private:
   struct Packet {

@@ -61,7 +61,8 @@ trace::TraceMethod method_for(TraceProtocol protocol) {
 }  // namespace
 
 TraceRun::TraceRun(const TracerouteParameters& parameters, const TraceRunSetup& setup,
-                   const Clock& clock) {
+                   const Clock& clock)
+    : parameters_(parameters) {
   const trace::TraceMethod method = method_for(parameters.protocol);
   trace::MethodSetup m;
   m.family = setup.destination.family();
@@ -100,5 +101,23 @@ void TraceRun::read_input() {
 }
 
 std::vector<report::AtlasHop> TraceRun::take_hops() { return std::move(collector_->hops); }
+
+report::AtlasTracerouteResult TraceRun::result(report::AtlasHeader header, std::int64_t endtime_s,
+                                               std::string error) {
+  return traceroute_result(parameters_, std::move(header), endtime_s, take_hops(), std::move(error));
+}
+
+report::AtlasTracerouteResult traceroute_result(const TracerouteParameters& parameters,
+                                                report::AtlasHeader header, std::int64_t endtime_s,
+                                                std::vector<report::AtlasHop> hops, std::string error) {
+  report::AtlasTracerouteResult r;
+  r.header = std::move(header);
+  r.proto = protocol_name(parameters.protocol);
+  r.size = parameters.size;
+  r.endtime = endtime_s;
+  r.hops = std::move(hops);
+  r.resolution_error = std::move(error);
+  return r;
+}
 
 }  // namespace mtool::campaign

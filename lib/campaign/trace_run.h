@@ -4,6 +4,7 @@
 // paced by the campaign's gate. Hops come out as Atlas hop results.
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "campaign/measurement_list.h"
@@ -24,6 +25,13 @@ struct TraceRunSetup {
   trace::SendGate* gate = nullptr;
 };
 
+// The Atlas result of a traceroute of `parameters` that ended at `endtime_s` (Unix seconds)
+// with `hops`; `error`: why it could not start or go on (then Atlas' error-only result).
+report::AtlasTracerouteResult traceroute_result(const TracerouteParameters& parameters,
+                                                report::AtlasHeader header, std::int64_t endtime_s,
+                                                std::vector<report::AtlasHop> hops,
+                                                std::string error = {});
+
 class TraceRun {
  public:
   // Opens the method's sockets: throws FatalError (one line) when it cannot.
@@ -41,8 +49,12 @@ class TraceRun {
   // The packet size Atlas reports (the probe's IP packet).
   [[nodiscard]] std::size_t packet_length() const { return method_->packet_length(); }
   [[nodiscard]] std::vector<report::AtlasHop> take_hops();
+  // The run's Atlas result, under `header`, ending now (`endtime_s`); takes the hops.
+  [[nodiscard]] report::AtlasTracerouteResult result(report::AtlasHeader header, std::int64_t endtime_s,
+                                                     std::string error = {});
 
  private:
+  TracerouteParameters parameters_;
   class HopCollector;
   std::unique_ptr<trace::ProbeMethod> method_;
   std::unique_ptr<HopCollector> collector_;

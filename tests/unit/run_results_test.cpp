@@ -1,0 +1,145 @@
+// The Atlas results built next to each run (ping_run, trace_run), the header every run starts
+// with (run_header), and the output that writes and tallies them (result_output).
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "campaign/ping_run.h"
+#include "campaign/result_output.h"
+#include "campaign/run_header.h"
+#include "campaign/trace_run.h"
+#include "fake_clock.h"
+
+namespace mtool::campaign {
+namespace {
+
+using nlohmann::json;
+
+report::AtlasHeader header_to(const std::string& target) {
+  report::AtlasHeader h;
+  h.msm_id = 7;
+  h.dst_name = target;
+  return h;
+}
+
+TEST(RunResults, APingRunsResultHasItsSizeCountAndPackets) {
+  PingParameters p;
+  p.packets = 2;
+  p.size = 100;
+  p.packet_interval_ms = 10;
+  PingRun run(p, kMonoStart);
+  run.sent(0, kMonoStart);
+  run.replied(0, 0.5, 64);
+  run.sent(1, kMonoStart + 10 * kNsPerMs);
+  const auto r = run.result(header_to("198.18.0.11"));
+  EXPECT_EQ(r.header.msm_id, 7U);
+  EXPECT_EQ(r.size, 100U);
+  EXPECT_EQ(r.sent, 2U);
+  ASSERT_EQ(r.packets.size(), 2U);
+  EXPECT_EQ(r.packets[1].kind, report::AtlasPingPacket::Kind::kLost);
+  EXPECT_TRUE(r.resolution_error.empty());
+}
+
+TEST(RunResults, ARunThatCouldNotStartHasOnlyItsError) {
+  PingParameters p;
+  p.size = 64;
+  const auto ping = ping_result(p, header_to("nowhere.invalid"), "name resolution failed: x");
+  EXPECT_EQ(ping.size, 64U);
+  EXPECT_EQ(ping.sent, 0U);
+  EXPECT_TRUE(ping.packets.empty());
+  EXPECT_EQ(ping.resolution_error, "name resolution failed: x");
+
+  TracerouteParameters t;
+  t.protocol = TraceProtocol::kTcp;
+  t.size = 0;
+  const auto trace = traceroute_result(t, header_to("nowhere.invalid"), 1'700'000'005, {}, "socket: EPERM");
+  EXPECT_EQ(trace.proto, "TCP");
+  EXPECT_EQ(trace.size, 0U);
+  EXPECT_EQ(trace.endtime, 1'700'000'005);
+  EXPECT_TRUE(trace.hops.empty());
+  EXPECT_EQ(trace.resolution_error, "socket: EPERM");
+}
+
+TEST(RunResults, ATracerouteResultCarriesItsHops) {
+  TracerouteParameters t;  // ICMP, 48 bytes
+  std::vector<report::AtlasHop> hops(2);
+  hops[1].hop = 2;
+  const auto r = traceroute_result(t, header_to("198.18.0.11"), 1'700'000'001, hops);
+  EXPECT_EQ(r.proto, "ICMP");
+  EXPECT_EQ(r.size, 48U);
+  ASSERT_EQ(r.hops.size(), 2U);
+  EXPECT_EQ(r.hops[1].hop, 2U);
+  EXPECT_TRUE(r.resolution_error.empty());
+}
+
+TEST(ResultOutput, WritesEachResultAndCountsRepliesAndCorrections) {
+  std::vector<json> written;
+  ResultOutput out([&](const json& j) { written.push_back(j); });
+
+  report::AtlasPingResult ping;
+  ping.packets.resize(4);
+  ping.packets[0].kind = report::AtlasPingPacket::Kind::kReply;
+  ping.packets[0].correction = report::AtlasCorrection{};
+  ping.packets[1].kind = report::AtlasPingPacket::Kind::kDuplicate;  // not a reply of its own
+  ping.packets[2].kind = report::AtlasPingPacket::Kind::kReply;
+  ping.packets[3].kind = report::AtlasPingPacket::Kind::kError;
+  out.write(ping);
+
+  report::AtlasTracerouteResult trace;
+  trace.hops.resize(2);
+  trace.hops[0].replies.resize(2);
+  trace.hops[0].replies[0].kind = report::AtlasHopReply::Kind::kReply;
+  trace.hops[0].replies[0].correction = report::AtlasCorrection{};
+  trace.hops[0].replies[1].kind = report::AtlasHopReply::Kind::kTimeout;
+  trace.hops[1].replies.resize(1);
+  trace.hops[1].replies[0].kind = report::AtlasHopReply::Kind::kReply;
+  out.write(trace);
+
+  ASSERT_EQ(written.size(), 2U);
+  EXPECT_EQ(written[0], report::atlas_ping_json(ping));
+  EXPECT_EQ(written[1], report::atlas_traceroute_json(trace));
+  EXPECT_EQ(out.results(), 2U);
+  EXPECT_EQ(out.replies(), 4U);
+  EXPECT_EQ(out.corrected(), 2U);
+}
+
+TEST(RunHeader, TheHeaderNamesTheMeasurementTheProbeAndTheStart) {
+  MeasurementDefinition d;
+  d.index = 4;
+  d.target = "example.net";
+  d.af = 6;
+  const HeaderDefaults defaults{12, "203.0.113.9", 5000};
+  const auto h = atlas_header(d, defaults, kWallStart + 999 * kNsPerMs);
+  EXPECT_EQ(h.msm_id, 5004U);  // no msm_id of its own: first_msm_id + index
+  EXPECT_EQ(h.prb_id, 12U);
+  EXPECT_EQ(h.from, "203.0.113.9");
+  EXPECT_EQ(h.timestamp, kWallStart / kNsPerSec);
+  EXPECT_EQ(h.dst_name, "example.net");
+  EXPECT_EQ(h.af, 6);
+  EXPECT_TRUE(h.dst_addr.empty());
+
+  d.msm_id = 42;
+  EXPECT_EQ(atlas_header(d, defaults, kWallStart).msm_id, 42U);
+}
+
+TEST(RunHeader, ANumericTargetMustBeInTheDefinitionsFamily) {
+  MeasurementDefinition d;
+  d.target = "198.18.0.11";
+  d.af = 4;
+  net::IpAddress address;
+  EXPECT_FALSE(resolve_target(d, address));
+  EXPECT_EQ(address.to_string(), "198.18.0.11");
+
+  d.af = 6;
+  EXPECT_EQ(resolve_target(d, address), "target 198.18.0.11 is not an IPv6 address");
+}
+
+TEST(RunHeader, TheAddressesAreTheTargetsAndOursTowardIt) {
+  report::AtlasHeader h;
+  set_addresses(h, *net::IpAddress::parse("127.0.0.1"));
+  EXPECT_EQ(h.dst_addr, "127.0.0.1");
+  EXPECT_EQ(h.src_addr, "127.0.0.1");  // the loopback route
+}
+
+}  // namespace
+}  // namespace mtool::campaign
