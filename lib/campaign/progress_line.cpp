@@ -9,7 +9,12 @@ std::string progress_line(const RunnerProgress& p) {
   const double seconds = static_cast<double>(p.elapsed_ns) / 1e9;
   const double rate = seconds > 0 ? static_cast<double>(p.probes_sent) / seconds : 0;
   std::string line = std::to_string(p.completed);
-  if (p.planned != 0) line += "/" + std::to_string(p.planned);
+  // Appended piece by piece: GCC 12's -Wrestrict misfires on "/" + std::to_string() at -O3
+  // (GCC bug 105329), and main now builds with -Werror.
+  if (p.planned != 0) {
+    line += '/';
+    line += std::to_string(p.planned);
+  }
   line += " results, " + std::to_string(p.in_progress) + " running";
   char buffer[64];
   // A rate over less than a second is mostly the first burst: say nothing yet.
