@@ -13,8 +13,8 @@
 #include <fcntl.h>
 
 #include "correlate/correlator_peer.h"
-#include "correlate/record_maps.h"
 #include "net/netns_cookie.h"
+#include "pinned_maps/record_reader.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -78,7 +78,7 @@ class PinnedMapSource final : public OverheadSource {
   UniqueFd records_;
   UniqueFd devices_;
   UniqueFd subscribers_;
-  RecordReader reader_;
+  pinned_maps::RecordReader reader_;
   std::uint64_t netns_;
   MonoNs subscribed_at_ = 0;
 };
