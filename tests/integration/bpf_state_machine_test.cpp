@@ -25,6 +25,7 @@
 namespace mtool::testing {
 namespace {
 
+using correlator::HookKind;
 using correlator::KernelPrograms;
 
 // Namespace cookies (the kernel's start at 1 and count up; these only need to differ).
@@ -668,7 +669,7 @@ TEST(CorrelatorPrograms, AttachToBtfTracepoints) {
   const PinDirCleanup cleanup(pin_dir);
   {
     KernelPrograms programs(pin_dir, 1);
-    EXPECT_EQ(programs.hook_kind(), "tp_btf");
+    EXPECT_EQ(programs.hook_kind(), HookKind::kBtfTracepoint);
     EXPECT_FALSE(programs.reused_pins());
     EXPECT_EQ(programs.costs().size(), 3U);
   }
