@@ -287,7 +287,6 @@ EchoChannel* CampaignRunner::Loop::open_channel(int family) {
   config.payload.resize(kMaxEchoData);
   for (std::size_t i = 0; i < kMaxEchoData; ++i) config.payload[i] = static_cast<std::uint8_t>(i);
   config.max_in_flight = static_cast<int>(kSequences);
-  // No overhead per reply from the transport: settle_replies() asks for a burst's at once.
   ch.transport = std::make_unique<probe::SocketEchoTransport>(*ch.socket, std::move(config), clock_);
   return &ch;
 }
@@ -552,9 +551,8 @@ void CampaignRunner::Loop::handle(EchoChannel& ch, const probe::EchoEvent& event
     const std::int64_t rtt_ns = reply->rx_time - reply->sent->user_tx;
     if (options_.overheads != nullptr && run->ping->awaiting(packet)) {
       // The correlator keeps one record per probe: only the first reply can be corrected.
-      const int family = run->destination.family();
-      const correlate::ProbeIdentity probe{family, family == AF_INET6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP},
-                                           ch.transport->wire_ident(), reply->sequence};
+      const auto probe =
+          correlate::echo_probe(ch.transport->family(), ch.transport->wire_ident(), reply->sequence);
       awaiting_.push_back({slot, run->generation, packet, rtt_ns});
       requests_.push_back({probe, reply->sent->user_tx_mono});
     }

@@ -302,7 +302,6 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   echo.user_latency = o.user_latency;
   echo.wait_sigmask = control.wait_mask();
   echo.max_in_flight = o.preload;
-  echo.overheads = overheads.get();
   probe::SocketEchoTransport transport(socket, std::move(echo), clock);
 
   SessionConfig config;
@@ -324,7 +323,7 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   config.tx_reference = o.tx_timestamp;
   config.non_root = uid != 0;
   config.screen_width = screen_width();
-  config.corrections = overheads != nullptr;
+  config.overheads = overheads.get();
   if (overheads) config.correlator_connected = [&overheads] { return overheads->connected_once(); };
   PingSession session(config, transport, *sink, clock, namer, control);
   const int code = session.run();
