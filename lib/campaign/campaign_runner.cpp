@@ -403,9 +403,8 @@ void CampaignRunner::Loop::handle(EchoChannel& channel, const probe::EchoEvent& 
     const std::int64_t rtt_ns = reply->rx_time - reply->sent->user_tx;
     if (options_.overheads != nullptr && run->ping->awaiting(owner.packet)) {
       // The correlator keeps one record per probe: only the first reply can be corrected.
-      const int family = run->destination.family();
-      const correlate::ProbeIdentity probe{family, family == AF_INET6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP},
-                                           channel.wire_ident(), reply->sequence};
+      const auto probe =
+          correlate::echo_probe(run->destination.family(), channel.wire_ident(), reply->sequence);
       corrections_.add({owner.run, owner.packet, rtt_ns}, {probe, reply->sent->user_tx_mono});
     }
     run->ping->replied(owner.packet, static_cast<double>(rtt_ns) / 1e6, reply->ttl);

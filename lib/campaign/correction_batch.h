@@ -39,6 +39,7 @@ class CorrectionBatch {
  private:
   std::vector<Reply> replies_;
   std::vector<correlate::OverheadSource::Request> requests_;
+  correlate::OverheadSource::Answers answers_;  // kept between bursts: no allocation once grown
 };
 
 }  // namespace mtool::campaign

@@ -15,7 +15,6 @@ probe::EchoConfig shared_config(std::uint16_t ident) {
   config.payload.resize(EchoSocket::kMaxEchoData);
   for (std::size_t i = 0; i < EchoSocket::kMaxEchoData; ++i) config.payload[i] = static_cast<std::uint8_t>(i);
   config.max_in_flight = static_cast<int>(SequenceOwners::kSequences);
-  // No overhead per reply from the transport: the campaign asks for a burst's at once.
   return config;
 }
 

@@ -18,7 +18,6 @@
 #include "campaign/measurement_list.h"
 #include "campaign/progress_line.h"
 #include "campaign/run_schedule.h"
-#include "correlate/lazy_correlator.h"
 #include "correlate/tool_connection.h"
 #include "net/capabilities.h"
 #include "util/command_line.h"
@@ -256,19 +255,15 @@ int run(const std::vector<std::string>& args) {
     }
   }
 
-  correlate::CorrelatorConnection correlator = pending.finish();
-  if (const auto notice = correlate::unavailable_notice(correlator); !o.no_correction && notice) {
-    std::fprintf(stderr, "mtool run: %s\n", notice->c_str());
-  }
   // The correlator found at start, or (none found, none expected) one looked for while replies
   // come in.
   const SystemClock clock;
-  const std::unique_ptr<correlate::LazyCorrelator> overheads =
-      o.no_correction ? nullptr
-                      : correlate::correlator_for_run(correlator, clock, [](const std::string& line) {
-                          std::fprintf(stderr, "mtool run: %s\n", line.c_str());
-                        });
-  o.runner.overheads = overheads.get();
+  const auto say = [](const std::string& line) {
+    std::fprintf(stderr, "mtool run: %s\n", line.c_str());
+  };
+  correlate::ToolCorrelator correlator(pending.finish(), !o.no_correction, clock, say);
+  correlator.say_if_unavailable();
+  o.runner.overheads = correlator.overheads();
   o.runner.trace_concurrency = std::min(o.runner.concurrency, trace_slots());
   o.runner.drop_capabilities = true;
 

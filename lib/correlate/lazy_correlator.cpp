@@ -37,9 +37,12 @@ std::optional<ProbeOverhead> LazyCorrelator::take(const ProbeIdentity& probe, Mo
   return source_->take(probe, sent_mono);
 }
 
-std::vector<std::optional<ProbeOverhead>> LazyCorrelator::take_many(const std::vector<Request>& requests) {
-  if (requests.empty() || !ready()) return std::vector<std::optional<ProbeOverhead>>(requests.size());
-  return source_->take_many(requests);
+void LazyCorrelator::take_many(const std::vector<Request>& requests, Answers& answers) {
+  if (requests.empty() || !ready()) {
+    answers.assign(requests.size(), std::nullopt);
+    return;
+  }
+  source_->take_many(requests, answers);
 }
 
 std::unique_ptr<LazyCorrelator> correlator_for_run(CorrelatorConnection& connection, const Clock& clock,

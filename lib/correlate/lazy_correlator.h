@@ -33,7 +33,8 @@ class LazyCorrelator final : public OverheadSource {
                  Notify notify);
 
   std::optional<ProbeOverhead> take(const ProbeIdentity& probe, MonoNs sent_mono) override;
-  std::vector<std::optional<ProbeOverhead>> take_many(const std::vector<Request>& requests) override;
+  void take_many(const std::vector<Request>& requests, Answers& answers) override;
+  using OverheadSource::take_many;
 
   [[nodiscard]] bool connected_once() const { return source_ != nullptr; }
   [[nodiscard]] const std::string& via() const { return via_; }

@@ -13,8 +13,8 @@
 #include <fcntl.h>
 
 #include "correlate/correlator_peer.h"
-#include "correlate/record_maps.h"
 #include "net/netns_cookie.h"
+#include "pinned_maps/record_reader.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -78,7 +78,7 @@ class PinnedMapSource final : public OverheadSource {
   UniqueFd records_;
   UniqueFd devices_;
   UniqueFd subscribers_;
-  RecordReader reader_;
+  pinned_maps::RecordReader reader_;
   std::uint64_t netns_;
   MonoNs subscribed_at_ = 0;
 };
@@ -126,9 +126,9 @@ class SocketSource final : public OverheadSource {
     return overhead_of(answer, sent_mono);
   }
 
-  std::vector<std::optional<ProbeOverhead>> take_many(const std::vector<Request>& requests) override {
-    std::vector<std::optional<ProbeOverhead>> out(requests.size());
-    if (requests.empty() || !connected()) return out;
+  void take_many(const std::vector<Request>& requests, Answers& answers) override {
+    answers.assign(requests.size(), std::nullopt);
+    if (requests.empty() || !connected()) return;
     // All queries first (each is one small SEQPACKET message), then the answers, in order.
     std::size_t sent = 0;
     for (; sent < requests.size(); ++sent) {
@@ -137,9 +137,8 @@ class SocketSource final : public OverheadSource {
     for (std::size_t i = 0; i < sent; ++i) {
       mtool_answer answer{};
       if (!receive_answer(answer)) break;
-      out[i] = overhead_of(answer, requests[i].sent_mono);
+      answers[i] = overhead_of(answer, requests[i].sent_mono);
     }
-    return out;
   }
 
  private:

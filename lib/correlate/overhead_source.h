@@ -21,18 +21,11 @@
 #include <string>
 #include <vector>
 
+#include "correlate/probe_identity.h"
 #include "correlate/probe_overhead.h"
 #include "util/clock.h"
 
 namespace mtool::correlate {
-
-// A probe as its sender knows it (see mtool_probe_key).
-struct ProbeIdentity {
-  int family = 0;
-  int protocol = 0;
-  std::uint16_t flow = 0;      // ICMP identifier on the wire / source port
-  std::uint16_t sequence = 0;  // ICMP sequence / destination port / TCP sequence
-};
 
 class OverheadSource {
  public:
@@ -45,14 +38,20 @@ class OverheadSource {
     ProbeIdentity probe;
     MonoNs sent_mono = 0;
   };
-  // Several probes at once, answers in the same order. Through the socket the queries go out
-  // back to back and the answers are read after, so a batch costs the daemon one wake-up, not
-  // one round trip per probe (traceroute's replies come in bursts).
-  virtual std::vector<std::optional<ProbeOverhead>> take_many(const std::vector<Request>& requests) {
-    std::vector<std::optional<ProbeOverhead>> out;
-    out.reserve(requests.size());
-    for (const auto& r : requests) out.push_back(take(r.probe, r.sent_mono));
-    return out;
+  using Answers = std::vector<std::optional<ProbeOverhead>>;
+  // Several probes at once (the replies of one wake-up), answers in the same order in
+  // `answers`, resized to match: a caller that keeps it allocates nothing per batch once it
+  // has grown. Through the socket the queries go out back to back and the answers are read
+  // after, so a batch costs the daemon one wake-up, not one round trip per probe.
+  virtual void take_many(const std::vector<Request>& requests, Answers& answers) {
+    answers.clear();
+    for (const auto& r : requests) answers.push_back(take(r.probe, r.sent_mono));
+  }
+  // The same into a new vector.
+  Answers take_many(const std::vector<Request>& requests) {
+    Answers answers;
+    take_many(requests, answers);
+    return answers;
   }
 };
 

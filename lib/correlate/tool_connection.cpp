@@ -36,4 +36,17 @@ std::optional<std::string> unavailable_notice(const CorrelatorConnection& connec
   return "corrections unavailable: " + connection.unavailable;
 }
 
+ToolCorrelator::ToolCorrelator(CorrelatorConnection connection, bool correct, const Clock& clock,
+                               LazyCorrelator::Notify notify)
+    : notice_(correct ? unavailable_notice(connection) : std::nullopt),
+      notify_(std::move(notify)),
+      connected_at_start_(connection.source != nullptr),
+      host_namespace_(connection.host_namespace),
+      overheads_(correct ? correlator_for_run(connection, clock, notify_) : nullptr) {}
+
+void ToolCorrelator::say_if_unavailable() {
+  if (notice_ && notify_) notify_(*notice_);
+  notice_.reset();
+}
+
 }  // namespace mtool::correlate

@@ -125,7 +125,7 @@ class Daemon {
       log_line("following the host's own probes too (--follow-host-probes: for tests and "
                "benchmarks; the host's traffic then costs more than the cost table says)");
     }
-    log_line("started: " + programs_.hook_kind() +
+    log_line(std::string("started: ") + hook_kind_name(programs_.hook_kind()) +
              " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
              (programs_.reused_pins() ? "reused from " : "pinned in ") + o.pin_dir + "; socket " +
              o.socket_path + "; host netns " + std::to_string(host_netns_));
@@ -256,7 +256,7 @@ class Daemon {
     }
     const auto up_s = (SystemClock{}.mono_now() - started_) / kNsPerSec;
     out << "correlator: running, pid " << getpid() << ", up " << up_s << " s, "
-        << programs_.hook_kind() << " programs, maps in " << options_.pin_dir << ", socket "
+        << hook_kind_name(programs_.hook_kind()) << " programs, maps in " << options_.pin_dir << ", socket "
         << options_.socket_path << "\n";
     out << "uplinks: " << describe(uplinks_)
         << (options_.uplinks.empty() ? " (default routes)" : " (--uplink)") << "\n";

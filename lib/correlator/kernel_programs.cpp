@@ -41,15 +41,21 @@ struct TracepointProgram {
   const char* tracepoint;
 };
 
-std::vector<TracepointProgram> programs_of(correlator_bpf* s, bool btf) {
-  if (btf) {
-    return {{s->progs.btf_dev_queue, "net_dev_queue"},
-            {s->progs.btf_netif_rx, "netif_rx"},
-            {s->progs.btf_receive_skb, "netif_receive_skb"}};
+// The programs attached to tracepoints for `kind` (none for the test entry point).
+std::vector<TracepointProgram> programs_of(correlator_bpf* s, HookKind kind) {
+  switch (kind) {
+    case HookKind::kBtfTracepoint:
+      return {{s->progs.btf_dev_queue, "net_dev_queue"},
+              {s->progs.btf_netif_rx, "netif_rx"},
+              {s->progs.btf_receive_skb, "netif_receive_skb"}};
+    case HookKind::kRawTracepoint:
+      return {{s->progs.raw_dev_queue, "net_dev_queue"},
+              {s->progs.raw_netif_rx, "netif_rx"},
+              {s->progs.raw_receive_skb, "netif_receive_skb"}};
+    case HookKind::kTest:
+      break;
   }
-  return {{s->progs.raw_dev_queue, "net_dev_queue"},
-          {s->progs.raw_netif_rx, "netif_rx"},
-          {s->progs.raw_receive_skb, "netif_receive_skb"}};
+  return {};
 }
 
 correlator_bpf* open_skeleton(const std::string& pin_dir, std::uint64_t host_netns,
@@ -118,6 +124,18 @@ void recount_waiting(int subscribers_fd,
 
 }  // namespace
 
+const char* hook_kind_name(HookKind kind) {
+  switch (kind) {
+    case HookKind::kBtfTracepoint:
+      return "tp_btf";
+    case HookKind::kRawTracepoint:
+      return "raw_tp";
+    case HookKind::kTest:
+      break;
+  }
+  return "test";
+}
+
 KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_netns,
                                Purpose purpose, const ProgramTuning& tuning) {
   // libbpf's own chatter (verifier logs) only on request; failures are reported below.
@@ -144,17 +162,17 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_ne
     load_only(skeleton_, {skeleton_->progs.test_crossing});
     if ((err = correlator_bpf__load(skeleton_)) != 0)
       fail("cannot load the BPF test program", -err);
-    hook_kind_ = "test";
+    hook_kind_ = HookKind::kTest;
   } else {
     // BTF tracepoints first (cheapest typed access); raw tracepoints where they do not load.
-    for (const bool btf : {true, false}) {
+    for (const HookKind kind : {HookKind::kBtfTracepoint, HookKind::kRawTracepoint}) {
       skeleton_ = open_skeleton(pin_dir, host_netns, tuning);
       std::vector<bpf_program*> wanted;
-      for (const auto& tp : programs_of(skeleton_, btf)) wanted.push_back(tp.program);
+      for (const auto& tp : programs_of(skeleton_, kind)) wanted.push_back(tp.program);
       load_only(skeleton_, wanted);
       err = correlator_bpf__load(skeleton_);
       if (err == 0) {
-        hook_kind_ = btf ? "tp_btf" : "raw_tp";
+        hook_kind_ = kind;
         break;
       }
       correlator_bpf__destroy(skeleton_);
@@ -171,7 +189,7 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_ne
           "CAP_SYS_ADMIN)",
           -err);
     }
-    for (const auto& tp : programs_of(skeleton_, hook_kind_ == "tp_btf")) {
+    for (const auto& tp : programs_of(skeleton_, hook_kind_)) {
       bpf_link* link = bpf_program__attach(tp.program);
       if (link == nullptr) {
         const int attach_err = errno;
@@ -244,8 +262,7 @@ Counters KernelPrograms::counters() const {
 
 std::vector<ProgramCost> KernelPrograms::costs() const {
   std::vector<ProgramCost> out;
-  if (hook_kind_ == "test") return out;
-  for (const auto& tp : programs_of(skeleton_, hook_kind_ == "tp_btf")) {
+  for (const auto& tp : programs_of(skeleton_, hook_kind_)) {
     bpf_prog_info info{};
     std::uint32_t length = sizeof info;
     if (bpf_obj_get_info_by_fd(bpf_program__fd(tp.program), &info, &length) != 0) continue;

@@ -32,6 +32,12 @@ struct SweepResult {
 
 using Counters = std::array<std::uint64_t, MTOOL_CTR_COUNT>;
 
+// How the programs are attached: BTF tracepoints (typed, cheapest), raw tracepoints where those
+// do not load, or not at all (the test entry point, run by BPF_PROG_TEST_RUN).
+enum class HookKind { kBtfTracepoint, kRawTracepoint, kTest };
+// "tp_btf", "raw_tp" (the libbpf section names the log line has always said), "test".
+const char* hook_kind_name(HookKind kind);
+
 // What the programs are loaded with (read-only data: fixed until the next load).
 struct ProgramTuning {
   // Probes a second followed for each namespace.
@@ -54,7 +60,7 @@ class KernelPrograms {
   KernelPrograms(const KernelPrograms&) = delete;
   KernelPrograms& operator=(const KernelPrograms&) = delete;
 
-  [[nodiscard]] const std::string& hook_kind() const { return hook_kind_; }  // "tp_btf"/"raw_tp"
+  [[nodiscard]] HookKind hook_kind() const { return hook_kind_; }
   [[nodiscard]] bool reused_pins() const { return reused_pins_; }
 
   void set_uplinks(const std::vector<std::uint32_t>& ifindexes);
@@ -82,7 +88,7 @@ class KernelPrograms {
 
   correlator_bpf* skeleton_ = nullptr;
   std::vector<::bpf_link*> links_;
-  std::string hook_kind_;
+  HookKind hook_kind_ = HookKind::kTest;
   std::uint64_t host_netns_ = 0;
   bool host_measured_ = false;  // ProgramTuning::follow_host_probes
   UniqueFd pin_lock_;  // flock on the pin directory: one correlator per directory

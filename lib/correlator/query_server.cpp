@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "correlate/record_maps.h"
 #include "correlator/private_paths.h"
 #include "correlator_abi.h"
+#include "pinned_maps/record_reader.h"
 #include "util/error.h"
 
 namespace mtool::correlator {

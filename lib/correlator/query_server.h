@@ -11,8 +11,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "correlate/record_maps.h"
 #include "correlator/peer_namespace.h"
+#include "pinned_maps/record_reader.h"
 #include "util/clock.h"
 #include "util/fd.h"
 
@@ -93,7 +93,7 @@ class QueryServer {
 
   Setup setup_;
   UniqueFd listener_;
-  correlate::RecordReader reader_;
+  pinned_maps::RecordReader reader_;
   std::function<std::string(bool)> status_text_;
   std::function<void(std::uint64_t)> subscribe_;
   std::unordered_map<int, Client> clients_;

@@ -15,7 +15,6 @@
 #include <new>
 #include <random>
 
-#include "correlate/lazy_correlator.h"
 #include "correlate/tool_connection.h"
 #include "mtool/version.h"
 #include "net/address.h"
@@ -186,7 +185,7 @@ bool is_unspecified(const net::IpAddress& a) {
 }
 
 int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarget& resolved,
-               correlate::CorrelatorConnection& correlator) {
+               correlate::CorrelatorConnection connection) {
   const bool v6 = socket.family() == AF_INET6;
   net::IpAddress target = resolved.address;
   target.set_port(0);
@@ -255,15 +254,17 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   header.ip_packet_size = o.datalen + 8 + 20;
   header.socket_kind = socket.is_raw() ? "raw" : "dgram";
 
-  // Corrections: from the correlator when there is one; said once when one was expected and
-  // is not there (on the host itself, or with no correlator anywhere, nothing is said).
-  if (const auto notice = correlate::unavailable_notice(correlator); o.correction && notice) {
-    warn(*notice);
-  }
-  if (o.require_correction && (!o.correction || correlator.source == nullptr)) {
+  // Corrections: from the correlator found at start, or (none found, none expected) one looked
+  // for while replies come in; until one answers, ping is iputils' to the byte. Said once when
+  // one was expected and is not there (on the host itself, or with no correlator anywhere,
+  // nothing is said).
+  const SystemClock clock;
+  correlate::ToolCorrelator correlator(std::move(connection), o.correction, clock, warn);
+  correlator.say_if_unavailable();
+  if (o.require_correction && (!o.correction || !correlator.connected_at_start())) {
     die(!o.correction ? "--require-correction and --no-correction contradict each other"
-        : correlator.host_namespace ? "--require-correction: on the host itself there is nothing to correct"
-                                    : "--require-correction: no correlator");
+        : correlator.host_namespace() ? "--require-correction: on the host itself there is nothing to correct"
+                                      : "--require-correction: no correlator");
   }
 
   std::unique_ptr<report::PingSink> sink;
@@ -288,11 +289,6 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   net::Capabilities::drop_all();
 
   SignalRunControl control;
-  const SystemClock clock;
-  // The correlator found at start, or (none found, none expected) one looked for while replies
-  // come in; until one answers, ping is iputils' to the byte.
-  const std::unique_ptr<correlate::LazyCorrelator> overheads =
-      o.correction ? correlate::correlator_for_run(correlator, clock, warn) : nullptr;
   probe::EchoConfig echo;
   echo.destination = target;
   echo.ident = ident;
@@ -302,7 +298,6 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   echo.user_latency = o.user_latency;
   echo.wait_sigmask = control.wait_mask();
   echo.max_in_flight = o.preload;
-  echo.overheads = overheads.get();
   probe::SocketEchoTransport transport(socket, std::move(echo), clock);
 
   SessionConfig config;
@@ -324,8 +319,10 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   config.tx_reference = o.tx_timestamp;
   config.non_root = uid != 0;
   config.screen_width = screen_width();
-  config.corrections = overheads != nullptr;
-  if (overheads) config.correlator_connected = [&overheads] { return overheads->connected_once(); };
+  config.overheads = correlator.overheads();
+  if (const auto* overheads = correlator.overheads()) {
+    config.correlator_connected = [overheads] { return overheads->connected_once(); };
+  }
   PingSession session(config, transport, *sink, clock, namer, control);
   const int code = session.run();
   if (o.require_correction && code == 0 && session.corrected() < session.received()) {
@@ -398,7 +395,7 @@ int run(const std::vector<std::string>& args) {
     }
     auto& socket = target.address.is_v4() ? sock4 : sock6;
     if (!socket) continue;
-    return run_family(o, *socket, target, correlator);
+    return run_family(o, *socket, target, std::move(correlator));
   }
   die("unknown protocol family: " + std::to_string(family));
 }

@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <type_traits>
 
-#include "correlate/correction.h"
+#include "correlate/probe_identity.h"
 #include "probe/icmp_codec.h"
 #include "report/icmp_text.h"
 #include "util/error.h"
@@ -30,7 +30,7 @@ PingSession::PingSession(SessionConfig config, probe::EchoTransport& transport,
       interval_ms_(config_.interval_ms),
       received_bits_(kDupTableBits / 64) {
   if (config_.flood && interval_ms_ < 0) interval_ms_ = 0;
-  if (config_.corrections) correction_stats_ = std::make_unique<CorrectionStats>();
+  if (config_.overheads != nullptr) corrections_.emplace(*config_.overheads);
 }
 
 // iputils subtracts timespecs field by field; keep its rounding so "time" matches.
@@ -152,6 +152,7 @@ int PingSession::send_due_probes() {
     explained = explained || !std::holds_alternative<probe::EchoReplyEvent>(*event);
     handle(*event);
   }
+  print_lines();
   advance_transmitted();
   // iputils 20221126 stays silent here; a stderr line (never a flood 'E') says why it was lost.
   if (!explained && !config_.flood && !config_.quiet) sink_.local_error(with_errno("sendmsg", err));
@@ -179,7 +180,8 @@ void PingSession::on_reply(const probe::EchoReplyEvent& r) {
   ++received_;
   if (r.checksum_ok) acknowledge(r.sequence);
 
-  report::PingReply line;
+  auto& pending = std::get<ReplyLine>(lines_.emplace_back(std::in_place_type<ReplyLine>));
+  report::PingReply& line = pending.line;
   line.sequence = r.sequence;
   line.bytes = r.icmp_length;
   line.ttl = r.ttl;
@@ -199,7 +201,6 @@ void PingSession::on_reply(const probe::EchoReplyEvent& r) {
       line.kernel_rtt_ns = r.rx_time - *r.sent->kernel_tx;
       line.send_stack_ns = *r.sent->kernel_tx - r.sent->user_tx;
     }
-    if (r.overhead && correction_stats_) correct(r, line);
     if (r.checksum_ok) {
       stats_.add(rtt_us);
       if (config_.percentiles) histogram_.add(rtt_ns);
@@ -221,53 +222,41 @@ void PingSession::on_reply(const probe::EchoReplyEvent& r) {
   }
   line.truncated = r.icmp_length < config_.datalen + 8;
   line.from = namer_.describe(r.from);
-  line.print_time = clock_.wall_now();
-  sink_.reply(line);
-}
-
-void PingSession::correct(const probe::EchoReplyEvent& r, report::PingReply& line) {
-  const auto corrected = correlate::correct_rtt(*line.rtt_ns, *r.overhead);
-  if (!corrected) return;
-  const auto& c = *corrected;
-  report::ReplyCorrection rc;
-  rc.corrected_ns = c.corrected_ns;
-  rc.corrected_us = (c.corrected_ns + 500) / 1000;
-  rc.overhead_ns = c.overhead_ns;
-  rc.shared_ns = c.shared_ns;
-  rc.overhead = *r.overhead;
-  if (r.checksum_ok) {
-    auto& s = *correction_stats_;
-    ++s.corrected;
-    s.rtt.add(rc.corrected_us);
-    s.corrected_ns.add(c.corrected_ns);
-    s.egress_ns.add(r.overhead->egress_ns);
-    s.ingress_ns.add(r.overhead->ingress_ns);
+  if (corrections_) {
+    const auto probe = correlate::echo_probe(transport_.family(), transport_.wire_ident(), r.sequence);
+    pending.asked = corrections_->ask(probe, r.sent->user_tx_mono);
+    pending.counted = r.checksum_ok;
   }
-  line.correction = std::move(rc);
 }
 
 void PingSession::on_error(const probe::IcmpErrorEvent& e) {
   acknowledge(e.sequence);
   ++errors_;
-  report::PingError line;
-  line.print_time = clock_.wall_now();
+  auto& line = std::get<report::PingError>(lines_.emplace_back(std::in_place_type<report::PingError>));
   line.sequence = e.sequence;
   line.from = namer_.describe(e.offender);
   line.text = report::describe_icmp(e.family, e.type, e.code, e.info);
   line.icmp_type = e.type;
   line.icmp_code = e.code;
-  sink_.icmp_error(line);
 }
 
 void PingSession::on_local_error(const probe::LocalErrorEvent& e) {
   if (config_.quiet) return;  // iputils neither prints nor counts them under -q
   ++errors_;
   if (e.error == EMSGSIZE) {
-    sink_.local_error(std::string("local error: message too long, mtu") +
-                      (e.family == AF_INET6 ? ": " : "=") + std::to_string(e.info));
+    lines_.emplace_back(LocalErrorLine{std::string("local error: message too long, mtu") +
+                                       (e.family == AF_INET6 ? ": " : "=") + std::to_string(e.info)});
   } else {
-    sink_.local_error("local error: " + errno_text(e.error));
+    lines_.emplace_back(LocalErrorLine{"local error: " + errno_text(e.error)});
   }
+}
+
+void PingSession::on_notice(const probe::IcmpNoticeEvent& e) {
+  auto& n = std::get<report::PingNotice>(lines_.emplace_back(std::in_place_type<report::PingNotice>));
+  n.sequence = e.sequence;
+  n.from = namer_.describe(e.from);
+  n.text = report::describe_icmp(e.family, e.type, e.code, e.info);
+  n.bad_checksum = !e.checksum_ok;
 }
 
 void PingSession::handle(const probe::EchoEvent& event) {
@@ -281,16 +270,39 @@ void PingSession::handle(const probe::EchoEvent& event) {
         } else if constexpr (std::is_same_v<T, probe::LocalErrorEvent>) {
           on_local_error(e);
         } else {
-          report::PingNotice n;
-          n.print_time = clock_.wall_now();
-          n.sequence = e.sequence;
-          n.from = namer_.describe(e.from);
-          n.text = report::describe_icmp(e.family, e.type, e.code, e.info);
-          n.bad_checksum = !e.checksum_ok;
-          sink_.notice(n);
+          on_notice(e);
         }
       },
       event);
+}
+
+// The correlator is asked once per wake-up, for every reply read in it; a line waits for no
+// more than that (the first reply of a run, alone in its wake-up, is corrected as it prints).
+void PingSession::print_lines() {
+  if (lines_.empty()) return;
+  if (corrections_) corrections_->take_batch();
+  for (auto& pending : lines_) {
+    std::visit(
+        [this](auto& l) {
+          using T = std::decay_t<decltype(l)>;
+          if constexpr (std::is_same_v<T, ReplyLine>) {
+            if (l.asked) corrections_->correct(*l.asked, l.line, l.counted);
+            l.line.print_time = clock_.wall_now();
+            sink_.reply(l.line);
+          } else if constexpr (std::is_same_v<T, LocalErrorLine>) {
+            sink_.local_error(l.text);
+          } else {
+            l.print_time = clock_.wall_now();
+            if constexpr (std::is_same_v<T, report::PingError>) {
+              sink_.icmp_error(l);
+            } else {
+              sink_.notice(l);
+            }
+          }
+        },
+        pending);
+  }
+  lines_.clear();
 }
 
 void PingSession::print_status() {
@@ -323,21 +335,8 @@ report::PingSummary PingSession::make_summary() const {
                                                 *histogram_.quantile(0.999)};
     }
   }
-  if (correction_stats_ && (!config_.correlator_connected || config_.correlator_connected())) {
-    const auto& c = *correction_stats_;
-    report::CorrectionSummary cs;
-    cs.corrected = c.corrected;
-    cs.timed = stats_.count();
-    if (c.rtt.count() != 0) {
-      cs.rtt = report::RttSummary{c.rtt.min_us(), c.rtt.avg_us(), c.rtt.max_us(), c.rtt.mdev_us()};
-      if (config_.percentiles) {
-        cs.percentiles = report::PercentileSummary{*c.corrected_ns.quantile(0.5), *c.corrected_ns.quantile(0.9),
-                                                   *c.corrected_ns.quantile(0.99), *c.corrected_ns.quantile(0.999)};
-      }
-      cs.egress_p50_ns = *c.egress_ns.quantile(0.5);
-      cs.ingress_p50_ns = *c.ingress_ns.quantile(0.5);
-    }
-    s.correction = cs;
+  if (corrections_ && (!config_.correlator_connected || config_.correlator_connected())) {
+    s.correction = corrections_->summary(stats_.count(), config_.percentiles);
   }
   s.pipe = pipesize_;
   if (received_ != 0 && (interval_ms_ == 0 || config_.flood || config_.adaptive) && transmitted_ > 1) {
@@ -354,6 +353,7 @@ bool PingSession::handle_pending_events() {
     handle(*event);
     if (in_flight() == 0) break;
   }
+  print_lines();
   return any;
 }
 

@@ -2,15 +2,20 @@
 // The ping loop: iputils' pacing (token bucket with preload, flood and adaptive modes), its
 // wait rules (-W with no reply, 2 x max RTT or the interval once replies came, -w deadline),
 // duplicate detection, error accounting and exit code, over the probe engine's EchoTransport.
+// With a correlator, the replies of one wake-up have their overheads asked for together, and
+// their lines wait for the answers (and for nothing else).
 #include <climits>
 #include <cstdint>
 #include <functional>
-#include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "correlate/overhead_source.h"
 #include "net/address.h"
 #include "ping/ping_options.h"
+#include "ping/reply_corrections.h"
 #include "probe/echo_transport.h"
 #include "report/ping_sink.h"
 #include "stats/rtt_statistics.h"
@@ -38,10 +43,11 @@ struct SessionConfig {
   TxTimestampSource tx_reference = TxTimestampSource::kUser;
   bool non_root = false;      // the real uid is not 0: adaptive mode keeps >= 2 ms
   int screen_width = INT_MAX; // flood dots stop when more are in flight than fit
-  bool corrections = false;   // a correlator is (or may be) connected: correct replies
+  // The correlator (or one looked for while replies come in): replies are corrected. Null: none.
+  correlate::OverheadSource* overheads = nullptr;
   // Whether a correlator was connected at any time of the run, asked when the summary is made:
   // only then does it carry the corrections ("k/N replies corrected" over the whole run).
-  // Unset: whenever `corrections`.
+  // Unset: whenever `overheads`.
   std::function<bool()> correlator_connected;
 };
 
@@ -57,7 +63,7 @@ class PingSession {
   int run();
   // After run(): replies received (duplicates not counted), and of those corrected.
   [[nodiscard]] long received() const { return received_; }
-  [[nodiscard]] long corrected() const { return correction_stats_ ? correction_stats_->corrected : 0; }
+  [[nodiscard]] long corrected() const { return corrections_ ? corrections_->corrected() : 0; }
 
  private:
   static constexpr int kMinIntervalMs = 10;      // iputils' MININTERVAL
@@ -66,12 +72,17 @@ class PingSession {
   int send_due_probes();
   int schedule_exit(int next_ms);
   [[nodiscard]] bool stop_due() const;
+  // Counts an event at once (what is in flight depends on it) and keeps its line for
+  // print_lines().
   void handle(const probe::EchoEvent& event);
-  // Handles what is queued now; stops early once nothing is in flight. True if any.
+  // Handles what is queued now; stops early once nothing is in flight; prints it. True if any.
   bool handle_pending_events();
   void on_reply(const probe::EchoReplyEvent& reply);
   void on_error(const probe::IcmpErrorEvent& error);
   void on_local_error(const probe::LocalErrorEvent& error);
+  void on_notice(const probe::IcmpNoticeEvent& notice);
+  // The lines handled since the last call, in order, their replies corrected first (one batch).
+  void print_lines();
   void acknowledge(std::uint16_t sequence);
   void advance_transmitted();
   [[nodiscard]] int in_flight() const;
@@ -110,16 +121,19 @@ class PingSession {
   stats::IputilsRttStatistics stats_;
   stats::LatencyHistogram histogram_;
 
-  // Corrected RTTs and overheads (allocated only when a correlator is connected).
-  struct CorrectionStats {
-    long corrected = 0;
-    stats::IputilsRttStatistics rtt;
-    stats::LatencyHistogram corrected_ns;
-    stats::LatencyHistogram egress_ns;
-    stats::LatencyHistogram ingress_ns;
+  std::optional<ReplyCorrections> corrections_;  // with a correlator only
+
+  // What the events handled in this wake-up print, waiting for their replies' corrections.
+  struct ReplyLine {
+    report::PingReply line;
+    std::optional<std::size_t> asked;  // its place in the corrections' batch
+    bool counted = false;              // a good reply: in the corrected statistics
   };
-  std::unique_ptr<CorrectionStats> correction_stats_;
-  void correct(const probe::EchoReplyEvent& r, report::PingReply& line);
+  struct LocalErrorLine {
+    std::string text;
+  };
+  using Line = std::variant<ReplyLine, report::PingError, report::PingNotice, LocalErrorLine>;
+  std::vector<Line> lines_;  // kept: no allocation per wake-up once grown
 };
 
 }  // namespace mtool::ping

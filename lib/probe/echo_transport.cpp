@@ -157,15 +157,7 @@ std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
     if (sent != nullptr && socket_.tx_timestamps_enabled() && !sent->kernel_tx) {
       drain_error_queue();  // the transmit stamp is queued before the reply can arrive
     }
-    if (sent != nullptr) {
-      reply.sent = *sent;
-      if (config_.overheads != nullptr) {
-        const bool v6 = socket_.family() == AF_INET6;
-        const correlate::ProbeIdentity probe{socket_.family(), v6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP},
-                                             wire_ident_, m.sequence};
-        reply.overhead = config_.overheads->take(probe, sent->user_tx_mono);
-      }
-    }
+    if (sent != nullptr) reply.sent = *sent;
     return reply;
   }
   if (m.kind == IcmpKind::kNotice && m.quoted && to_destination(m.quoted->destination) &&

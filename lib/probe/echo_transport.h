@@ -11,7 +11,6 @@
 #include <variant>
 #include <vector>
 
-#include "correlate/overhead_source.h"
 #include "net/address.h"
 #include "net/icmp_socket.h"
 #include "util/clock.h"
@@ -37,8 +36,6 @@ struct EchoReplyEvent {
   WallNs rx_time = 0;           // kernel receive timestamp, or user time when none came
   bool rx_from_kernel = false;
   std::optional<SentEcho> sent; // the request it answers; nullopt if we never sent it
-  // What the host's virtual network added to this probe, when a correlator measured it.
-  std::optional<correlate::ProbeOverhead> overhead;
 };
 
 struct IcmpErrorEvent {
@@ -80,6 +77,10 @@ class EchoTransport {
   virtual bool wait(std::int64_t timeout_ns) = 0;
   // The next event, without blocking; nullopt when nothing is pending.
   virtual std::optional<EchoEvent> next_event() = 0;
+  // How the network knows these echoes, as the correlator keys them: the address family, and
+  // the identifier the kernel puts on the wire (known after the first send).
+  [[nodiscard]] virtual int family() const = 0;
+  [[nodiscard]] virtual std::uint16_t wire_ident() const = 0;
 };
 
 struct EchoConfig {
@@ -92,7 +93,6 @@ struct EchoConfig {
   int max_in_flight = 1;             // preload: how many sends may await replies
   bool user_latency = false;         // -U: take receive time in user space
   const sigset_t* wait_sigmask = nullptr;  // signals to unblock while waiting
-  correlate::OverheadSource* overheads = nullptr;  // the correlator, if there is one
 };
 
 class SocketEchoTransport final : public EchoTransport {
@@ -103,9 +103,8 @@ class SocketEchoTransport final : public EchoTransport {
   // The same to any destination, with `datalen` <= the configured data bytes.
   int send_echo_to(const net::IpAddress& destination, std::size_t datalen, std::uint16_t sequence,
                    std::uint64_t number);
-  // The identifier the kernel puts on the wire (known after the first send), as the
-  // correlator keys probes.
-  [[nodiscard]] std::uint16_t wire_ident() const { return wire_ident_; }
+  [[nodiscard]] int family() const override { return socket_.family(); }
+  [[nodiscard]] std::uint16_t wire_ident() const override { return wire_ident_; }
   bool wait(std::int64_t timeout_ns) override;
   std::optional<EchoEvent> next_event() override;
 

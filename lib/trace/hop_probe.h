@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "correlate/overhead_source.h"
+#include "correlate/probe_identity.h"
 #include "correlate/probe_overhead.h"
 #include "net/address.h"
 #include "util/clock.h"

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "correlate/probe_identity.h"
 #include "probe/icmp_codec.h"
 
 namespace mtool::trace {
@@ -72,9 +73,7 @@ int IcmpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
   if (err == ENOBUFS || err == EAGAIN) return err;
   if (err != 0 && err != EMSGSIZE && err != EHOSTUNREACH) fail_runtime("send", err);
   probe.sent = true;
-  probe.identity = {setup_.family,
-                    setup_.family == AF_INET6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP}, ident_,
-                    sequence};
+  probe.identity = correlate::echo_probe(setup_.family, ident_, sequence);
   by_sequence_[sequence] = index;
   ++next_sequence_;
   return 0;

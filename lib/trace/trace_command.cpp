@@ -9,7 +9,6 @@
 #include <memory>
 #include <new>
 
-#include "correlate/lazy_correlator.h"
 #include "correlate/tool_connection.h"
 #include "mtool/version.h"
 #include "net/address.h"
@@ -129,26 +128,22 @@ int run(const std::vector<std::string>& args) {
     setup.data_length = static_cast<std::size_t>(o.packet_length) - setup.header_length;
   }
 
-  // The daemon has been answering the HELLO while we resolved names.
-  correlate::CorrelatorConnection correlator = pending_correlator.finish();
-  const auto notice = o.correction ? correlate::unavailable_notice(correlator) : std::nullopt;
+  // The daemon has been answering the HELLO while we resolved names. The correlator found at
+  // start, or (none found, none expected) one looked for while replies come in; until one
+  // answers, the output is Butskoy's to the byte.
   const std::string program = args.empty() ? "traceroute" : args[0];
   const SystemClock clock;
-  // The correlator found at start, or (none found, none expected) one looked for while replies
-  // come in; until one answers, the output is Butskoy's to the byte.
-  const std::unique_ptr<correlate::LazyCorrelator> overheads =
-      o.correction ? correlate::correlator_for_run(correlator, clock,
-                                                   [&program](const std::string& line) {
-                                                     print_diagnostic(stdout, stderr, program, line);
-                                                   })
-                   : nullptr;
-  setup.identify = overheads != nullptr;
+  correlate::ToolCorrelator correlator(pending_correlator.finish(), o.correction, clock,
+                                       [&program](const std::string& line) {
+                                         print_diagnostic(stdout, stderr, program, line);
+                                       });
+  setup.identify = correlator.overheads() != nullptr;
   std::unique_ptr<ProbeMethod> method = make_probe_method(o.method, setup, clock);
   // Per-probe sockets may still need a capability (-i: SO_BINDTODEVICE, --fwmark: SO_MARK);
   // otherwise nothing is raised again.
   if (o.device.empty() && o.fwmark == 0) net::Capabilities::drop_all();
 
-  if (notice) print_diagnostic(stdout, stderr, program, *notice);
+  correlator.say_if_unavailable();
 
   net::AddressNamer namer(o.numeric, true);
   TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
@@ -164,7 +159,7 @@ int run(const std::vector<std::string>& args) {
   schedule.wait_here = o.wait_here;
   schedule.wait_near = o.wait_near;
   schedule.send_wait_ns = static_cast<std::int64_t>(o.send_wait_s * 1e9);
-  TraceScheduler scheduler(schedule, *method, printer, clock, overheads.get());
+  TraceScheduler scheduler(schedule, *method, printer, clock, correlator.overheads());
   scheduler.run();
   printer.end();
   return 0;

@@ -202,9 +202,9 @@ void TraceScheduler::take_overheads() {
   requests_.clear();
   for (const std::size_t i : awaiting_overhead_)
     requests_.push_back({probes_[i].identity, probes_[i].mono_tx});
-  auto answers = overheads_->take_many(requests_);
-  for (std::size_t k = 0; k < awaiting_overhead_.size() && k < answers.size(); ++k) {
-    probes_[awaiting_overhead_[k]].overhead = std::move(answers[k]);
+  overheads_->take_many(requests_, answers_);
+  for (std::size_t k = 0; k < awaiting_overhead_.size() && k < answers_.size(); ++k) {
+    probes_[awaiting_overhead_[k]].overhead = std::move(answers_[k]);
   }
   awaiting_overhead_.clear();
 }

@@ -88,6 +88,7 @@ class TraceScheduler {
   std::vector<ProbeReply> replies_;
   std::vector<std::size_t> awaiting_overhead_;  // answered since the last batch
   std::vector<correlate::OverheadSource::Request> requests_;
+  correlate::OverheadSource::Answers answers_;
 };
 
 }  // namespace mtool::trace

@@ -16,15 +16,16 @@
 #include <optional>
 #include <vector>
 
-#include "correlate/record_maps.h"
 #include "correlator/kernel_programs.h"
 #include "correlator_abi.h"
 #include "harness.h"
+#include "pinned_maps/record_reader.h"
 #include "util/error.h"
 
 namespace mtool::testing {
 namespace {
 
+using correlator::HookKind;
 using correlator::KernelPrograms;
 
 // Namespace cookies (the kernel's start at 1 and count up; these only need to differ).
@@ -546,7 +547,7 @@ TEST_F(BpfStateMachine, RecordNamesItsSenderAndOnlyItTakesIt) {
   const auto r = record(kContainerNs, 61, 1);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->sender_pid, 4321u);
-  correlate::RecordReader reader(programs_->records_fd(), programs_->devices_fd());
+  pinned_maps::RecordReader reader(programs_->records_fd(), programs_->devices_fd());
   mtool_record taken{};
   std::array<mtool_device_name, MTOOL_NAMED_CROSSINGS> names{};
   EXPECT_FALSE(reader.take(r->key, taken, names.data(), 999));
@@ -668,7 +669,7 @@ TEST(CorrelatorPrograms, AttachToBtfTracepoints) {
   const PinDirCleanup cleanup(pin_dir);
   {
     KernelPrograms programs(pin_dir, 1);
-    EXPECT_EQ(programs.hook_kind(), "tp_btf");
+    EXPECT_EQ(programs.hook_kind(), HookKind::kBtfTracepoint);
     EXPECT_FALSE(programs.reused_pins());
     EXPECT_EQ(programs.costs().size(), 3U);
   }

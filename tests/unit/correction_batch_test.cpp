@@ -19,12 +19,11 @@ class FakeOverheads final : public correlate::OverheadSource {
     if (it == by_sequence.end()) return std::nullopt;
     return it->second;
   }
-  std::vector<std::optional<correlate::ProbeOverhead>> take_many(const std::vector<Request>& requests) override {
+  void take_many(const std::vector<Request>& requests, Answers& answers) override {
     ++batches;
     asked.insert(asked.end(), requests.begin(), requests.end());
-    std::vector<std::optional<correlate::ProbeOverhead>> out;
-    for (const auto& r : requests) out.push_back(take(r.probe, r.sent_mono));
-    return out;
+    answers.clear();
+    for (const auto& r : requests) answers.push_back(take(r.probe, r.sent_mono));
   }
   std::map<std::uint16_t, correlate::ProbeOverhead> by_sequence;
   std::vector<Request> asked;

@@ -1,6 +1,6 @@
 // PingSession on simulated time: a fake network (EchoTransport) that answers each probe as a
-// per-sequence script says, a fake clock that only moves when the session waits, a recording
-// sink and a fake run control. Every expectation below follows iputils ping 20221126's
+// per-sequence script says, a fake correlator holding what the script says it measured, a fake
+// clock that only moves when the session waits, a recording sink and a fake run control. Every expectation below follows iputils ping 20221126's
 // main_loop()/pinger()/schedule_exit()/finish(), traced step by step in the comments.
 #include "ping/ping_session.h"
 
@@ -43,6 +43,35 @@ struct ProbePlan {
   std::size_t icmp_length = 64;
 };
 
+// The correlator as the fake network's probes met it: one record per probe the script gave an
+// overhead, taken once; each batch it is asked is noted.
+class FakeCorrelator final : public correlate::OverheadSource {
+ public:
+  static constexpr std::uint16_t kWireIdent = 0x4D54;  // what FakeNetwork says is on the wire
+
+  std::optional<correlate::ProbeOverhead> take(const correlate::ProbeIdentity& probe, MonoNs) override {
+    // Keyed as the correlator keys an echo: family, ICMP, the identifier on the wire, sequence.
+    if (probe.family != AF_INET || probe.protocol != IPPROTO_ICMP || probe.flow != kWireIdent) {
+      ADD_FAILURE() << "asked for a probe the session never sent: flow " << probe.flow;
+      return std::nullopt;
+    }
+    const auto it = records.find(probe.sequence);
+    if (it == records.end()) return std::nullopt;
+    correlate::ProbeOverhead o = std::move(it->second);
+    records.erase(it);
+    return o;
+  }
+  void take_many(const std::vector<Request>& requests, Answers& answers) override {
+    std::vector<std::uint16_t> batch;
+    for (const auto& r : requests) batch.push_back(r.probe.sequence);
+    batches.push_back(batch);
+    OverheadSource::take_many(requests, answers);
+  }
+
+  std::map<std::uint16_t, correlate::ProbeOverhead> records;  // by sequence
+  std::vector<std::vector<std::uint16_t>> batches;             // the sequences of each ask
+};
+
 struct SendRecord {
   std::uint16_t sequence = 0;
   std::uint64_t number = 0;
@@ -52,7 +81,8 @@ struct SendRecord {
 
 class FakeNetwork final : public probe::EchoTransport {
  public:
-  FakeNetwork(FakeClock& clock, std::vector<std::string>& timeline) : clock_(clock), timeline_(timeline) {}
+  FakeNetwork(FakeClock& clock, std::vector<std::string>& timeline, FakeCorrelator& correlator)
+      : clock_(clock), timeline_(timeline), correlator_(correlator) {}
 
   std::function<ProbePlan(std::uint16_t)> plan = [](std::uint16_t) { return ProbePlan{}; };
   // errno for successive send attempts (then 0), and events made ready when a send fails.
@@ -79,6 +109,7 @@ class FakeNetwork final : public probe::EchoTransport {
       return result;
     }
     const ProbePlan p = plan(sequence);
+    if (p.overhead) correlator_.records[sequence] = *p.overhead;
     const SentEcho sent{sequence, 0, number, clock_.wall_now(), std::nullopt};
     auto reply = [&](std::int64_t after) {
       EchoReplyEvent r;
@@ -89,7 +120,6 @@ class FakeNetwork final : public probe::EchoTransport {
       r.checksum_ok = !p.bad_checksum;
       r.rx_time = FakeClock::wall_at(clock_.mono_now() + after);
       r.sent = sent;
-      r.overhead = p.overhead;
       schedule(clock_.mono_now() + after, r);
     };
     if (p.reply_after) reply(*p.reply_after);
@@ -142,6 +172,9 @@ class FakeNetwork final : public probe::EchoTransport {
     return e;
   }
 
+  [[nodiscard]] int family() const override { return AF_INET; }
+  [[nodiscard]] std::uint16_t wire_ident() const override { return FakeCorrelator::kWireIdent; }
+
   [[nodiscard]] std::vector<std::int64_t> send_times() const {
     std::vector<std::int64_t> t;
     for (const auto& s : sends) t.push_back(s.at);
@@ -153,6 +186,7 @@ class FakeNetwork final : public probe::EchoTransport {
 
   FakeClock& clock_;
   std::vector<std::string>& timeline_;
+  FakeCorrelator& correlator_;
   std::multimap<MonoNs, EchoEvent> queue_;
   std::size_t attempt_ = 0;
 };
@@ -265,7 +299,8 @@ class PingSessionTest : public ::testing::Test {
   SessionConfig config;
   FakeClock clock;
   std::vector<std::string> timeline;
-  FakeNetwork network{clock, timeline};
+  FakeCorrelator correlator;
+  FakeNetwork network{clock, timeline, correlator};
   RecordingSink sink{clock, timeline};
   FakeRunControl control{clock, network};
   net::AddressNamer namer{true};
@@ -1019,7 +1054,7 @@ correlate::ProbeOverhead overhead_of(std::int64_t egress_ns, std::int64_t ingres
 
 TEST_F(PingSessionTest, CorrectedRepliesAndSummary) {
   config.count = 3;
-  config.corrections = true;
+  config.overheads = &correlator;
   network.plan = [](std::uint16_t seq) {
     ProbePlan p;
     p.reply_after = us(100);
@@ -1047,6 +1082,73 @@ TEST_F(PingSessionTest, CorrectedRepliesAndSummary) {
   EXPECT_EQ(sink.summaries[0].rtt->avg_us, 100);
 }
 
+// Alone in its wake-up, the first reply is a batch of one: corrected as it prints, not later.
+TEST_F(PingSessionTest, FirstReplyCorrectedAsItPrints) {
+  config.count = 1;
+  config.overheads = &correlator;
+  network.plan = [](std::uint16_t) {
+    ProbePlan p;
+    p.reply_after = us(100);
+    p.overhead = overhead_of(us(40), us(10));
+    return p;
+  };
+  EXPECT_EQ(run(), 0);
+  ASSERT_EQ(sink.replies.size(), 1U);
+  ASSERT_TRUE(sink.replies[0].correction.has_value());
+  EXPECT_EQ(sink.replies[0].correction->corrected_us, 50);
+  EXPECT_EQ(sink.reply_times, (std::vector<std::int64_t>{us(100)}));
+  EXPECT_EQ(correlator.batches, (std::vector<std::vector<std::uint16_t>>{{1}}));
+}
+
+// What one wake-up reads is asked for in one batch (one wake-up of the daemon, as traceroute
+// and mtool run ask), and its lines print in the order read, an ICMP error's among them.
+TEST_F(PingSessionTest, OneWakeUpOneBatchLinesInOrder) {
+  config.count = 3;
+  config.preload = 3;
+  config.overheads = &correlator;
+  network.plan = [](std::uint16_t seq) {
+    ProbePlan p;
+    if (seq == 2) {
+      p.error_after = us(100);
+    } else {
+      p.reply_after = us(100);
+      p.overhead = overhead_of(us(40), us(10));
+    }
+    return p;
+  };
+  EXPECT_EQ(run(), 0);  // -c 3 ends on 2 replies + 1 error
+  EXPECT_EQ(timeline, (std::vector<std::string>{"send 1", "send 2", "send 3", "reply 1", "error 2",
+                                                "reply 3"}));
+  EXPECT_EQ(correlator.batches, (std::vector<std::vector<std::uint16_t>>{{1, 3}}));
+  ASSERT_EQ(sink.replies.size(), 2U);
+  EXPECT_TRUE(sink.replies[0].correction.has_value());
+  EXPECT_TRUE(sink.replies[1].correction.has_value());
+  EXPECT_EQ(sink.reply_times, (std::vector<std::int64_t>{us(100), us(100)}));
+}
+
+// A duplicate is asked for too, and finds nothing: the correlator keeps one record per probe,
+// which the first reply took.
+TEST_F(PingSessionTest, DuplicateIsNotCorrectedTwice) {
+  config.count = 2;
+  config.overheads = &correlator;
+  network.plan = [](std::uint16_t seq) {
+    ProbePlan p;
+    p.reply_after = us(100);
+    if (seq == 1) p.duplicates_after = {us(150)};
+    p.overhead = overhead_of(us(40), us(10));
+    return p;
+  };
+  EXPECT_EQ(run(), 0);
+  ASSERT_EQ(sink.replies.size(), 3U);
+  EXPECT_TRUE(sink.replies[0].correction.has_value());
+  EXPECT_TRUE(sink.replies[1].duplicate);
+  EXPECT_FALSE(sink.replies[1].correction.has_value());
+  EXPECT_TRUE(sink.replies[2].correction.has_value());
+  EXPECT_EQ(correlator.batches, (std::vector<std::vector<std::uint16_t>>{{1}, {1}, {2}}));
+  ASSERT_TRUE(summary().correction.has_value());
+  EXPECT_EQ(summary().correction->corrected, 2);
+}
+
 TEST_F(PingSessionTest, NoCorrelatorNoCorrectionSummary) {
   config.count = 1;
   answer({{1, us(100)}});
@@ -1059,7 +1161,7 @@ TEST_F(PingSessionTest, NoCorrelatorNoCorrectionSummary) {
 // is corrected and the summary is iputils' alone.
 TEST_F(PingSessionTest, CorrelatorLookedForNeverFoundNoCorrectionSummary) {
   config.count = 3;
-  config.corrections = true;
+  config.overheads = &correlator;
   config.correlator_connected = [] { return false; };
   answer({{1, us(100)}, {2, us(100)}, {3, us(100)}});
   EXPECT_EQ(run(), 0);
@@ -1071,7 +1173,7 @@ TEST_F(PingSessionTest, CorrelatorLookedForNeverFoundNoCorrectionSummary) {
 // whole run (2 of 3).
 TEST_F(PingSessionTest, CorrelatorFoundLateSummarisesTheWholeRun) {
   config.count = 3;
-  config.corrections = true;
+  config.overheads = &correlator;
   bool found = false;
   config.correlator_connected = [&found] { return found; };
   network.plan = [&found](std::uint16_t seq) {

@@ -1,6 +1,7 @@
 // What a tool trusts of its correlator (lib/correlate/tool_connection, overhead_source): which
 // installs honour the caller's environment and may use the pinned maps, when pins count as a
-// running correlator, and when the absence of one is worth a line.
+// running correlator, when the absence of one is worth a line, and what a tool corrects with
+// once its options are read (ToolCorrelator).
 #include "correlate/tool_connection.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +13,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "fake_clock.h"
 #include "util/clock.h"
 #include "util/fd.h"
 
@@ -200,6 +203,92 @@ TEST(CorrelatorConnect, ListeningSocketThatDoesNotAnswerIsExpected) {
   EXPECT_NE(unavailable_notice(c)->find("no answer from " + mute.path()), std::string::npos)
       << *unavailable_notice(c);
   EXPECT_FALSE(static_cast<bool>(c.look_again));
+}
+
+// ---------------------------------------------------------------------------------------------
+// ToolCorrelator: the one decision ping, traceroute and mtool run make with what they found.
+
+class NoOverheads final : public OverheadSource {
+ public:
+  std::optional<ProbeOverhead> take(const ProbeIdentity&, MonoNs) override { return std::nullopt; }
+};
+
+struct ToolHarness {
+  FakeClock clock;
+  std::vector<std::string> said;
+  LazyCorrelator::Notify notify() {
+    return [this](const std::string& line) { said.push_back(line); };
+  }
+};
+
+CorrelatorConnection expected_but_missing() {
+  CorrelatorConnection c;
+  c.expected = true;
+  c.unavailable = "no correlator (cannot connect to /run/mtool/correlator.sock)";
+  return c;
+}
+
+TEST(ToolCorrelator, ExpectedAndMissingIsSaidOnceWhenTheToolCorrects) {
+  ToolHarness h;
+  ToolCorrelator tool(expected_but_missing(), /*correct=*/true, h.clock, h.notify());
+  EXPECT_TRUE(h.said.empty()) << "said where the tool chooses, not when decided";
+  tool.say_if_unavailable();
+  tool.say_if_unavailable();
+  EXPECT_EQ(h.said, (std::vector<std::string>{"corrections unavailable: no correlator (cannot connect to "
+                                              "/run/mtool/correlator.sock)"}));
+  EXPECT_EQ(tool.overheads(), nullptr) << "an expected correlator missing is not looked for";
+  EXPECT_FALSE(tool.connected_at_start());
+}
+
+TEST(ToolCorrelator, NoCorrectionSaysNothingAndCorrectsNothing) {
+  ToolHarness h;
+  CorrelatorConnection found;
+  found.source = std::make_unique<NoOverheads>();
+  found.expected = true;
+  ToolCorrelator with_source(std::move(found), /*correct=*/false, h.clock, h.notify());
+  EXPECT_EQ(with_source.overheads(), nullptr);
+  EXPECT_TRUE(with_source.connected_at_start()) << "still known: --require-correction says why";
+  ToolCorrelator missing(expected_but_missing(), /*correct=*/false, h.clock, h.notify());
+  missing.say_if_unavailable();
+  EXPECT_TRUE(h.said.empty());
+}
+
+TEST(ToolCorrelator, FoundAtStartCorrectsWithIt) {
+  ToolHarness h;
+  CorrelatorConnection found;
+  found.source = std::make_unique<NoOverheads>();
+  found.expected = true;
+  ToolCorrelator tool(std::move(found), /*correct=*/true, h.clock, h.notify());
+  tool.say_if_unavailable();
+  EXPECT_TRUE(h.said.empty());
+  ASSERT_NE(tool.overheads(), nullptr);
+  EXPECT_TRUE(tool.overheads()->connected_once());
+  EXPECT_TRUE(tool.connected_at_start());
+}
+
+TEST(ToolCorrelator, NoneFoundNoneExpectedKeepsLooking) {
+  ToolHarness h;
+  CorrelatorConnection none;
+  none.unavailable = "no correlator";
+  none.look_again = [] { return ConnectAttempt{}; };
+  ToolCorrelator tool(std::move(none), /*correct=*/true, h.clock, h.notify());
+  tool.say_if_unavailable();
+  EXPECT_TRUE(h.said.empty()) << "a plain drop-in is silent";
+  ASSERT_NE(tool.overheads(), nullptr);
+  EXPECT_FALSE(tool.overheads()->connected_once());
+  EXPECT_FALSE(tool.connected_at_start());
+}
+
+TEST(ToolCorrelator, TheHostItselfHasNothingToCorrect) {
+  ToolHarness h;
+  CorrelatorConnection host;
+  host.expected = true;
+  host.host_namespace = true;
+  ToolCorrelator tool(std::move(host), /*correct=*/true, h.clock, h.notify());
+  tool.say_if_unavailable();
+  EXPECT_TRUE(h.said.empty());
+  EXPECT_EQ(tool.overheads(), nullptr);
+  EXPECT_TRUE(tool.host_namespace());
 }
 
 }  // namespace

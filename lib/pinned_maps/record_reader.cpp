@@ -1,11 +1,11 @@
-#include "correlate/record_maps.h"
+#include "pinned_maps/record_reader.h"
 
 #include <bpf/bpf.h>
 
 #include <algorithm>
 #include <cstddef>
 
-namespace mtool::correlate {
+namespace mtool::pinned_maps {
 namespace {
 
 constexpr std::size_t kMaxCachedNames = 4096;
@@ -53,4 +53,4 @@ bool RecordReader::take(const mtool_probe_key& key, mtool_record& record,
   return true;
 }
 
-}  // namespace mtool::correlate
+}  // namespace mtool::pinned_maps

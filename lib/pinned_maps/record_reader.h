@@ -1,13 +1,15 @@
 #pragma once
-// Reading the correlator's pinned maps: the one place that knows how a record and its device
-// names are laid out there (used by tools reading directly and by the correlator's socket).
+// Reading a record out of the correlator's pinned maps: the one place that knows how a record
+// and its device names are laid out there. Both sides read them: a tool that may call bpf()
+// directly (correlate/overhead_source), and the daemon's socket for every other tool
+// (correlator/query_server), so it sits below both, over the ABI alone.
 #include <cstdint>
 #include <functional>
 #include <unordered_map>
 
 #include "correlator_abi.h"
 
-namespace mtool::correlate {
+namespace mtool::pinned_maps {
 
 class RecordReader {
  public:
@@ -39,4 +41,4 @@ class RecordReader {
   std::unordered_map<DeviceId, mtool_device_name, DeviceIdHash> names_;
 };
 
-}  // namespace mtool::correlate
+}  // namespace mtool::pinned_maps
