@@ -54,13 +54,13 @@ void keep_only_raw(bool keep_raw) {
   }
   std::unique_ptr<_cap_struct, int (*)(void*)> caps(cap_init(), cap_free);
   const cap_value_t raw = CAP_NET_RAW;
-  if (!caps || cap_set_flag(caps.get(), CAP_PERMITTED, 1, &raw, CAP_SET) != 0 || cap_set_proc(caps.get()) != 0) {
+  if (!caps || cap_set_flag(caps.get(), CAP_PERMITTED, 1, &raw, CAP_SET) != 0 ||
+      cap_set_proc(caps.get()) != 0) {
     throw FatalError(with_errno("cap_set_proc", errno), 2);
   }
 }
 
 }  // namespace
-
 
 // The event loop: what is due is started or stepped, then it waits for the next timer, the
 // pacer or input. Each part it dispatches to lives in its own file: the plan of runs
@@ -77,8 +77,9 @@ class CampaignRunner::Loop {
         output_(std::move(write)),
         clock_(clock),
         pacer_(options_.probes_per_second, options_.burst),
-        planner_(definitions_, clock,
-                 static_cast<std::uint32_t>(getpid()) ^ static_cast<std::uint32_t>(clock.wall_now())),
+        planner_(
+            definitions_, clock,
+            static_cast<std::uint32_t>(getpid()) ^ static_cast<std::uint32_t>(clock.wall_now())),
         ping_ident_(static_cast<std::uint16_t>(getpid() & 0xFFFF)) {}
 
   ProgressObserver observer;
@@ -147,7 +148,8 @@ class CampaignRunner::Loop {
   // Input.
   void read_echo(EchoChannel& channel);
   void handle(EchoChannel& channel, const probe::EchoEvent& event);
-  Run* ping_owning(const EchoChannel& channel, std::uint16_t sequence, SequenceOwners::Owner& owner);
+  Run* ping_owning(const EchoChannel& channel, std::uint16_t sequence,
+                   SequenceOwners::Owner& owner);
   void settle_replies();
   void read_trace(SlotHandle handle);
   // Waiting.
@@ -275,7 +277,8 @@ void CampaignRunner::Loop::complete(SlotHandle handle, const std::string& error)
 }
 
 void CampaignRunner::Loop::write_error_result(const MeasurementDefinition& d,
-                                              report::AtlasHeader header, const std::string& error) {
+                                              report::AtlasHeader header,
+                                              const std::string& error) {
   if (d.type == MeasurementType::kPing) {
     output_.write(ping_result(d.ping, std::move(header), error));
   } else {
@@ -414,8 +417,9 @@ void CampaignRunner::Loop::handle(EchoChannel& channel, const probe::EchoEvent& 
       ++totals_.ignored_packets;
       return;
     }
-    run->ping->refused(owner.packet, report::describe_icmp(error->family, error->type, error->code, error->info) +
-                                         " from " + error->offender.to_string());
+    run->ping->refused(owner.packet,
+                       report::describe_icmp(error->family, error->type, error->code, error->info) +
+                           " from " + error->offender.to_string());
   } else {
     return;  // notices and local errors name no probe of a run
   }
@@ -424,10 +428,11 @@ void CampaignRunner::Loop::handle(EchoChannel& channel, const probe::EchoEvent& 
 
 void CampaignRunner::Loop::settle_replies() {
   if (!corrections_.empty()) {
-    corrections_.settle(*options_.overheads, options_.breakdown,
-                        [this](SlotHandle handle, unsigned packet, report::AtlasCorrection correction) {
-                          if (Run* run = runs_.get(handle)) run->ping->correct(packet, std::move(correction));
-                        });
+    corrections_.settle(
+        *options_.overheads, options_.breakdown,
+        [this](SlotHandle handle, unsigned packet, report::AtlasCorrection correction) {
+          if (Run* run = runs_.get(handle)) run->ping->correct(packet, std::move(correction));
+        });
   }
   const MonoNs now = clock_.mono_now();
   for (const SlotHandle handle : answered_) {
@@ -523,9 +528,10 @@ RunnerTotals CampaignRunner::Loop::run() {
   return totals_;
 }
 
-CampaignRunner::CampaignRunner(std::vector<MeasurementDefinition> definitions, RunnerOptions options,
-                               ResultWriter write, const Clock& clock)
-    : loop_(std::make_unique<Loop>(std::move(definitions), std::move(options), std::move(write), clock)) {}
+CampaignRunner::CampaignRunner(std::vector<MeasurementDefinition> definitions,
+                               RunnerOptions options, ResultWriter write, const Clock& clock)
+    : loop_(std::make_unique<Loop>(std::move(definitions), std::move(options), std::move(write),
+                                   clock)) {}
 
 CampaignRunner::~CampaignRunner() = default;
 

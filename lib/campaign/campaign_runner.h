@@ -11,10 +11,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "campaign/measurement_list.h"
 #include "correlate/overhead_source.h"
@@ -23,14 +22,14 @@
 namespace mtool::campaign {
 
 struct RunnerOptions {
-  double probes_per_second = 100;  // campaign-wide (scamper's default)
-  unsigned burst = 10;             // probes that may go back to back
-  std::size_t concurrency = 1000;  // runs in progress at once
+  double probes_per_second = 100;      // campaign-wide (scamper's default)
+  unsigned burst = 10;                 // probes that may go back to back
+  std::size_t concurrency = 1000;      // runs in progress at once
   std::size_t trace_concurrency = 64;  // of which traceroutes (each holds up to 16 sockets)
   std::uint32_t prb_id = 0;
-  std::string from;                // the vantage point's public address, if known
+  std::string from;                      // the vantage point's public address, if known
   std::uint32_t first_msm_id = 1000000;  // msm_id of a definition without one: this + index
-  bool breakdown = false;          // per-reply device breakdown
+  bool breakdown = false;                // per-reply device breakdown
   correlate::OverheadSource* overheads = nullptr;
   const sigset_t* wait_sigmask = nullptr;  // signals to let in while waiting
   std::function<bool()> stop_requested;    // polled each turn of the loop
@@ -41,8 +40,8 @@ struct RunnerOptions {
 };
 
 struct RunnerProgress {
-  std::size_t completed = 0;      // results written
-  std::size_t planned = 0;        // runs the list asks for (0: unbounded, periodic)
+  std::size_t completed = 0;  // results written
+  std::size_t planned = 0;    // runs the list asks for (0: unbounded, periodic)
   std::size_t in_progress = 0;
   std::uint64_t probes_sent = 0;
   std::int64_t elapsed_ns = 0;
@@ -53,9 +52,9 @@ struct RunnerTotals {
   std::size_t abandoned = 0;    // in progress when stopped: not written
   std::size_t not_started = 0;  // still scheduled when stopped
   std::uint64_t probes_sent = 0;
-  std::uint64_t replies = 0;         // ping replies and traceroute probes answered
-  std::uint64_t corrected = 0;       // of which the correlator corrected
-  std::uint64_t ignored_packets = 0; // replies that matched no probe of ours, or the wrong host
+  std::uint64_t replies = 0;          // ping replies and traceroute probes answered
+  std::uint64_t corrected = 0;        // of which the correlator corrected
+  std::uint64_t ignored_packets = 0;  // replies that matched no probe of ours, or the wrong host
   std::int64_t elapsed_ns = 0;
   bool stopped = false;
 };

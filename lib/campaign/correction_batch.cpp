@@ -2,7 +2,8 @@
 
 namespace mtool::campaign {
 
-void CorrectionBatch::settle(correlate::OverheadSource& source, bool breakdown, const Apply& apply) {
+void CorrectionBatch::settle(correlate::OverheadSource& source, bool breakdown,
+                             const Apply& apply) {
   if (replies_.empty()) return;
   source.take_many(requests_, answers_);
   for (std::size_t i = 0; i < replies_.size() && i < answers_.size(); ++i) {

@@ -13,7 +13,8 @@ probe::EchoConfig shared_config(std::uint16_t ident) {
   config.ident = ident;
   config.datalen = EchoSocket::kMaxEchoData;
   config.payload.resize(EchoSocket::kMaxEchoData);
-  for (std::size_t i = 0; i < EchoSocket::kMaxEchoData; ++i) config.payload[i] = static_cast<std::uint8_t>(i);
+  for (std::size_t i = 0; i < EchoSocket::kMaxEchoData; ++i)
+    config.payload[i] = static_cast<std::uint8_t>(i);
   config.max_in_flight = static_cast<int>(SequenceOwners::kSequences);
   return config;
 }

@@ -1,8 +1,7 @@
 #include "campaign/measurement_list.h"
 
-#include <nlohmann/json.hpp>
-
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -20,7 +19,7 @@ constexpr int kMaxDepth = 64;
 
 // An object that had a key twice gets this key, whose value is a binary value (which no JSON
 // text can produce) holding the first repeated key.
-const std::string kRepeatedKeyMarker("\0mtool-repeated-key", 20);
+const std::string kRepeatedKeyMarker("\0mtool-repeated-key", sizeof("\0mtool-repeated-key") - 1);
 constexpr std::uint8_t kRepeatedKeySubtype = 0x44;
 
 // The key `v` (an object) had more than once, if any.
@@ -42,11 +41,12 @@ struct FieldError {
 struct TooDeep {};
 
 // Parses one JSON text (discarded: not JSON). An object with a repeated key is marked (see
-// repeated_key: nlohmann-json keeps the last value silently); nesting beyond kMaxDepth throws TooDeep (the scan in
-// parse_measurement_list refuses it first; this is the parser's own guard).
+// repeated_key: nlohmann-json keeps the last value silently); nesting beyond kMaxDepth throws
+// TooDeep (the scan in parse_measurement_list refuses it first; this is the parser's own guard).
 json parse_json(std::string_view text) {
   std::vector<std::pair<std::set<std::string>, std::optional<std::string>>> objects;  // open ones
-  const json::parser_callback_t guard = [&objects](int depth, json::parse_event_t event, json& parsed) {
+  const json::parser_callback_t guard = [&objects](int depth, json::parse_event_t event,
+                                                   json& parsed) {
     switch (event) {
       case json::parse_event_t::object_start:
       case json::parse_event_t::array_start:
@@ -55,7 +55,8 @@ json parse_json(std::string_view text) {
         break;
       case json::parse_event_t::key: {
         auto& [keys, repeated] = objects.back();
-        if (!keys.insert(parsed.get<std::string>()).second && !repeated) repeated = parsed.get<std::string>();
+        if (!keys.insert(parsed.get<std::string>()).second && !repeated)
+          repeated = parsed.get<std::string>();
         break;
       }
       case json::parse_event_t::object_end: {
@@ -63,7 +64,8 @@ json parse_json(std::string_view text) {
         objects.pop_back();
         if (repeated) {
           parsed[kRepeatedKeyMarker] =
-              json::binary(json::binary_t::container_type(repeated->begin(), repeated->end()), kRepeatedKeySubtype);
+              json::binary(json::binary_t::container_type(repeated->begin(), repeated->end()),
+                           kRepeatedKeySubtype);
         }
         break;
       }
@@ -99,16 +101,23 @@ void check_value(const std::string& field, const json& v) {
 
 // Atlas fields that change nothing when the measurement runs here: accepted, not used.
 const std::set<std::string>& ignored_fields() {
-  static const std::set<std::string> fields = {
-      "is_public",      "tags",      "resolve_on_probe", "skip_dns_check", "group_id",
-      "target_update_hours", "auto_topup", "auto_topup_prb_days_off", "auto_topup_prb_similarity",
-      "include_probe_id", "duplicate_timeout"};
+  static const std::set<std::string> fields = {"is_public",
+                                               "tags",
+                                               "resolve_on_probe",
+                                               "skip_dns_check",
+                                               "group_id",
+                                               "target_update_hours",
+                                               "auto_topup",
+                                               "auto_topup_prb_days_off",
+                                               "auto_topup_prb_similarity",
+                                               "include_probe_id",
+                                               "duplicate_timeout"};
   return fields;
 }
 
 const std::set<std::string>& common_fields() {
-  static const std::set<std::string> fields = {"type",     "af",         "target",    "description",
-                                               "msm_id",   "is_oneoff",  "interval",  "start_time",
+  static const std::set<std::string> fields = {"type",      "af",        "target",   "description",
+                                               "msm_id",    "is_oneoff", "interval", "start_time",
                                                "stop_time", "spread"};
   return fields;
 }
@@ -119,10 +128,18 @@ const std::set<std::string>& ping_fields() {
 }
 
 const std::set<std::string>& traceroute_fields() {
-  static const std::set<std::string> fields = {
-      "protocol", "packets",          "size",  "first_hop",     "max_hops",
-      "port",     "response_timeout", "timeout", "paris",       "dont_fragment",
-      "destination_option_size",      "hop_by_hop_option_size"};
+  static const std::set<std::string> fields = {"protocol",
+                                               "packets",
+                                               "size",
+                                               "first_hop",
+                                               "max_hops",
+                                               "port",
+                                               "response_timeout",
+                                               "timeout",
+                                               "paris",
+                                               "dont_fragment",
+                                               "destination_option_size",
+                                               "hop_by_hop_option_size"};
   return fields;
 }
 
@@ -133,18 +150,21 @@ class Reader {
 
   [[nodiscard]] bool has(const char* field) const { return object_.contains(field); }
 
-  std::int64_t integer(const char* field, std::int64_t min, std::int64_t max, std::int64_t fallback) const {
+  std::int64_t integer(const char* field, std::int64_t min, std::int64_t max,
+                       std::int64_t fallback) const {
     if (!has(field)) return fallback;
     const json& v = object_.at(field);
     if (!v.is_number_integer()) {
       throw FieldError{field, "must be an integer, not " + describe(v)};
     }
     if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-      throw FieldError{field, v.dump() + " is out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")"};
+      throw FieldError{field, v.dump() + " is out of range (" + std::to_string(min) + ".." +
+                                  std::to_string(max) + ")"};
     }
     const auto value = v.get<std::int64_t>();
     if (value < min || value > max) {
-      throw FieldError{field, v.dump() + " is out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")"};
+      throw FieldError{field, v.dump() + " is out of range (" + std::to_string(min) + ".." +
+                                  std::to_string(max) + ")"};
     }
     return value;
   }
@@ -197,9 +217,11 @@ struct ListDefaults {
 
 constexpr std::int64_t kMaxTime = 4102444800;  // 2100-01-01: a Unix time, not a typo
 
-MeasurementDefinition read_definition(const json& object, std::size_t index, const ListDefaults& list) {
+MeasurementDefinition read_definition(const json& object, std::size_t index,
+                                      const ListDefaults& list) {
   if (const auto key = repeated_key(object)) throw FieldError{*key, "appears more than once"};
-  if (!object.is_object()) throw FieldError{"", "must be a JSON object, not " + Reader::describe(object)};
+  if (!object.is_object())
+    throw FieldError{"", "must be a JSON object, not " + Reader::describe(object)};
   const Reader r(object);
   MeasurementDefinition d;
   d.index = index;
@@ -210,12 +232,14 @@ MeasurementDefinition read_definition(const json& object, std::size_t index, con
   } else if (type == "traceroute") {
     d.type = MeasurementType::kTraceroute;
   } else {
-    throw FieldError{"type", "'" + printable(type) + "' is not supported by mtool run (ping, traceroute)"};
+    throw FieldError{"type",
+                     "'" + printable(type) + "' is not supported by mtool run (ping, traceroute)"};
   }
   // Every field must be known for this type: a typo must not silently become a default.
   for (const auto& [key, value] : object.items()) {
-    const bool known = common_fields().contains(key) || ignored_fields().contains(key) ||
-                       (d.type == MeasurementType::kPing ? ping_fields() : traceroute_fields()).contains(key);
+    const bool known =
+        common_fields().contains(key) || ignored_fields().contains(key) ||
+        (d.type == MeasurementType::kPing ? ping_fields() : traceroute_fields()).contains(key);
     if (!known) throw FieldError{key, "is not a " + type + " definition field"};
     check_value(key, value);
   }
@@ -226,7 +250,8 @@ MeasurementDefinition read_definition(const json& object, std::size_t index, con
   d.target = r.string("target", 255, true);
   d.description = r.string("description", 1024, false);
   if (r.has("msm_id")) {
-    d.msm_id = static_cast<std::uint32_t>(r.integer("msm_id", 1, std::numeric_limits<std::int32_t>::max(), 1));
+    d.msm_id = static_cast<std::uint32_t>(
+        r.integer("msm_id", 1, std::numeric_limits<std::int32_t>::max(), 1));
   }
 
   // Scheduling: one-off unless the definition (or the list) asks for an interval.
@@ -259,16 +284,21 @@ MeasurementDefinition read_definition(const json& object, std::size_t index, con
   }
   TracerouteParameters& t = d.traceroute;
   const std::string protocol = r.has("protocol") ? r.string("protocol", 8, true) : "ICMP";
-  if (protocol == "ICMP") t.protocol = TraceProtocol::kIcmp;
-  else if (protocol == "UDP") t.protocol = TraceProtocol::kUdp;
-  else if (protocol == "TCP") t.protocol = TraceProtocol::kTcp;
-  else throw FieldError{"protocol", "'" + printable(protocol) + "' is not ICMP, UDP or TCP"};
+  if (protocol == "ICMP")
+    t.protocol = TraceProtocol::kIcmp;
+  else if (protocol == "UDP")
+    t.protocol = TraceProtocol::kUdp;
+  else if (protocol == "TCP")
+    t.protocol = TraceProtocol::kTcp;
+  else
+    throw FieldError{"protocol", "'" + printable(protocol) + "' is not ICMP, UDP or TCP"};
   t.packets = static_cast<unsigned>(r.integer("packets", 1, 16, 3));
   t.size = static_cast<unsigned>(r.integer("size", 0, 2048, 48));
   t.first_hop = static_cast<unsigned>(r.integer("first_hop", 1, 255, 1));
   t.max_hops = static_cast<unsigned>(r.integer("max_hops", 1, 255, 32));
   if (t.first_hop > t.max_hops) {
-    throw FieldError{"first_hop", std::to_string(t.first_hop) + " is beyond max_hops " + std::to_string(t.max_hops)};
+    throw FieldError{"first_hop", std::to_string(t.first_hop) + " is beyond max_hops " +
+                                      std::to_string(t.max_hops)};
   }
   t.port = static_cast<unsigned>(r.integer("port", 1, 65535, 80));
   if (r.has("response_timeout") && r.has("timeout")) {
@@ -279,20 +309,22 @@ MeasurementDefinition read_definition(const json& object, std::size_t index, con
   t.paris = static_cast<unsigned>(r.integer("paris", 0, 64, 16));
   t.dont_fragment = r.boolean("dont_fragment", false);
   for (const char* field : {"destination_option_size", "hop_by_hop_option_size"}) {
-    if (r.integer(field, 0, 2048, 0) != 0) throw FieldError{field, "IPv6 option headers are not supported by mtool run"};
+    if (r.integer(field, 0, 2048, 0) != 0)
+      throw FieldError{field, "IPv6 option headers are not supported by mtool run"};
   }
   return d;
 }
 
-std::string problem_text(std::size_t index, const std::optional<std::size_t>& line, const FieldError& e) {
+std::string problem_text(std::size_t index, const std::optional<std::size_t>& line,
+                         const FieldError& e) {
   std::string text = "definition " + std::to_string(index);
   if (line) text += " (line " + std::to_string(*line) + ")";
   if (!e.field.empty()) text += ": field '" + printable(e.field) + "'";
   return text + ": " + e.what;
 }
 
-void add_definition(const json& object, const std::optional<std::size_t>& line, const ListDefaults& defaults,
-                    MeasurementList& out) {
+void add_definition(const json& object, const std::optional<std::size_t>& line,
+                    const ListDefaults& defaults, MeasurementList& out) {
   const std::size_t index = out.total++;
   try {
     out.definitions.push_back(read_definition(object, index, defaults));
@@ -307,15 +339,16 @@ void add_definitions(const json& array, const ListDefaults& defaults, Measuremen
 
 // A creation body: {"definitions": [...], "probes": ..., "is_oneoff": ..., ...}.
 void read_creation_body(const json& body, MeasurementList& out) {
-  static const std::set<std::string> known = {"definitions", "probes", "is_oneoff", "start_time",
-                                              "stop_time",   "bill_to"};
+  static const std::set<std::string> known = {"definitions", "probes",    "is_oneoff",
+                                              "start_time",  "stop_time", "bill_to"};
   if (const auto key = repeated_key(body)) {
     out.problems.push_back({"list: field '" + printable(*key) + "' appears more than once"});
     return;
   }
   for (const auto& [key, value] : body.items()) {
     if (!known.contains(key)) {
-      out.problems.push_back({"list: field '" + printable(key) + "' is not a measurement creation field"});
+      out.problems.push_back(
+          {"list: field '" + printable(key) + "' is not a measurement creation field"});
       return;
     }
   }
@@ -331,7 +364,8 @@ void read_creation_body(const json& body, MeasurementList& out) {
   }
   const json& definitions = body.at("definitions");
   if (!definitions.is_array()) {
-    out.problems.push_back({"list: field 'definitions' must be an array, not " + Reader::describe(definitions)});
+    out.problems.push_back(
+        {"list: field 'definitions' must be an array, not " + Reader::describe(definitions)});
     return;
   }
   add_definitions(definitions, defaults, out);
@@ -341,9 +375,12 @@ void read_creation_body(const json& body, MeasurementList& out) {
 
 const char* protocol_name(TraceProtocol protocol) {
   switch (protocol) {
-    case TraceProtocol::kIcmp: return "ICMP";
-    case TraceProtocol::kUdp: return "UDP";
-    case TraceProtocol::kTcp: return "TCP";
+    case TraceProtocol::kIcmp:
+      return "ICMP";
+    case TraceProtocol::kUdp:
+      return "UDP";
+    case TraceProtocol::kTcp:
+      return "TCP";
   }
   return "ICMP";
 }
@@ -360,18 +397,23 @@ std::optional<std::string> scan_problem(std::string_view text) {
   bool in_string = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    const auto place = [&] { return " at line " + std::to_string(line) + " (offset " + std::to_string(i) + ")"; };
+    const auto place = [&] {
+      return " at line " + std::to_string(line) + " (offset " + std::to_string(i) + ")";
+    };
     if (c == '\0') return "list: a NUL byte" + place();
     if (c == '\n') {
       ++line;
       in_string = false;
     } else if (in_string) {
-      if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n' && text[i + 1] != '\0') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n' && text[i + 1] != '\0')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return "list: nested deeper than " + std::to_string(kMaxDepth) + " levels" + place();
+      if (++depth > kMaxDepth)
+        return "list: nested deeper than " + std::to_string(kMaxDepth) + " levels" + place();
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
@@ -394,7 +436,8 @@ void read_json_lines(std::string_view text, MeasurementList& out) {
       object = json(json::value_t::discarded);
     }
     if (object.is_discarded()) {
-      if (line_number == 1 && text.find('\n') == std::string_view::npos) return;  // a list-level error
+      if (line_number == 1 && text.find('\n') == std::string_view::npos)
+        return;  // a list-level error
       out.problems.push_back({problem_text(out.total++, line_number, {"", "is not valid JSON"})});
       continue;
     }
@@ -425,19 +468,22 @@ MeasurementList parse_measurement_list(std::string_view text) {
     } else if (whole.is_object()) {
       add_definition(whole, std::nullopt, {}, out);  // JSON lines with one line
     } else {
-      out.problems.push_back({"list: expected a creation body, an array of definitions or JSON lines, not " +
-                              Reader::describe(whole)});
+      out.problems.push_back(
+          {"list: expected a creation body, an array of definitions or JSON lines, not " +
+           Reader::describe(whole)});
     }
   } else {
     // JSON lines: one definition per non-empty line.
     read_json_lines(text, out);
     if (out.total == 0 && out.problems.empty()) {
-      out.problems.push_back({text.find_first_not_of(" \t\r\n") == std::string_view::npos
-                                  ? "list: empty (no definitions)"
-                                  : "list: not JSON (a creation body, an array of definitions, or JSON lines)"});
+      out.problems.push_back(
+          {text.find_first_not_of(" \t\r\n") == std::string_view::npos
+               ? "list: empty (no definitions)"
+               : "list: not JSON (a creation body, an array of definitions, or JSON lines)"});
     }
   }
-  if (out.problems.empty() && out.total == 0) out.problems.push_back({"list: empty (no definitions)"});
+  if (out.problems.empty() && out.total == 0)
+    out.problems.push_back({"list: empty (no definitions)"});
   return out;
 }
 

@@ -14,9 +14,8 @@ std::optional<unsigned> PingRun::due_packet(MonoNs now) const {
   if (next_to_send_ >= packets_.size()) return std::nullopt;
   // Spaced from the previous send, not from the start: a send the pacer held back does not
   // make the next one follow it closer than packet_interval.
-  const MonoNs due = next_to_send_ == 0
-                         ? start_
-                         : last_sent_at_ + parameters_.packet_interval_ms * kNsPerMs;
+  const MonoNs due =
+      next_to_send_ == 0 ? start_ : last_sent_at_ + parameters_.packet_interval_ms * kNsPerMs;
   if (now < due) return std::nullopt;
   return next_to_send_;
 }

@@ -30,7 +30,8 @@ class PollSet {
   // or the timeout ends the wait with none.
   bool wait(std::int64_t timeout_ns, const sigset_t* sigmask) {
     if (timeout_ns < 0) timeout_ns = 0;
-    timespec timeout{static_cast<time_t>(timeout_ns / kNsPerSec), static_cast<long>(timeout_ns % kNsPerSec)};
+    timespec timeout{static_cast<time_t>(timeout_ns / kNsPerSec),
+                     static_cast<long>(timeout_ns % kNsPerSec)};
     return ppoll(fds_.data(), fds_.size(), &timeout, sigmask) > 0;
   }
 

@@ -13,7 +13,8 @@ void ResultOutput::write(const report::AtlasPingResult& result) {
 void ResultOutput::write(const report::AtlasTracerouteResult& result) {
   for (const auto& hop : result.hops) {
     for (const auto& reply : hop.replies) {
-      if (reply.kind == report::AtlasHopReply::Kind::kReply) count_reply(reply.correction.has_value());
+      if (reply.kind == report::AtlasHopReply::Kind::kReply)
+        count_reply(reply.correction.has_value());
     }
   }
   write_(report::atlas_traceroute_json(result));

@@ -4,9 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "report/atlas_results.h"
 

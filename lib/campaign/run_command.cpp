@@ -60,7 +60,8 @@ const char* kUsage =
 
 // A decimal 32-bit unsigned id: digits only (no sign, no space), at most 4294967295.
 std::optional<std::uint32_t> parse_id(const std::string& text) {
-  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos) {
+  if (text.empty() || text.size() > 10 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
     return std::nullopt;
   }
   const unsigned long long value = std::stoull(text);
@@ -79,24 +80,26 @@ std::optional<RunOptions> parse(const std::vector<std::string>& args) {
   std::string prb_id_text;
   std::string first_msm_id_text;
   po::options_description described("Options");
-  described.add_options()
-      ("out,o", po::value<std::string>(&o.out), "write results to FILE (default: standard output)")
-      ("keep-going", po::bool_switch(&o.keep_going), "run the valid definitions even if others are invalid")
-      ("validate", po::bool_switch(&o.validate_only), "check the list, run nothing")
-      ("pps", po::value<double>(&o.runner.probes_per_second)->default_value(100),
-       "probes per second, campaign-wide")
-      ("concurrency", po::value<std::size_t>(&o.runner.concurrency)->default_value(1000),
-       "measurements in progress at once (1..4000)")
-      ("prb-id", po::value<std::string>(&prb_id_text),
-       "this vantage point's probe id in results (default: $MTOOL_PRB_ID, else 0)")
-      ("from", po::value<std::string>(&o.runner.from), "this vantage point's public address, for results' \"from\"")
-      ("first-msm-id", po::value<std::string>(&first_msm_id_text)->default_value("1000000"),
-       "msm_id of a definition without one: this plus its index in the list")
-      ("max-list-size", po::value<std::size_t>(&o.max_list_mib)->default_value(kDefaultMaxListMiB),
-       "refuse a list larger than this many MiB (1..4096)")
-      ("breakdown", po::bool_switch(&o.runner.breakdown), "add the devices each reply crossed")
-      ("no-correction", po::bool_switch(&o.no_correction), "do not ask the correlator")
-      ("help,h", "show this help");
+  described.add_options()("out,o", po::value<std::string>(&o.out),
+                          "write results to FILE (default: standard output)")(
+      "keep-going", po::bool_switch(&o.keep_going),
+      "run the valid definitions even if others are invalid")(
+      "validate", po::bool_switch(&o.validate_only), "check the list, run nothing")(
+      "pps", po::value<double>(&o.runner.probes_per_second)->default_value(100),
+      "probes per second, campaign-wide")(
+      "concurrency", po::value<std::size_t>(&o.runner.concurrency)->default_value(1000),
+      "measurements in progress at once (1..4000)")(
+      "prb-id", po::value<std::string>(&prb_id_text),
+      "this vantage point's probe id in results (default: $MTOOL_PRB_ID, else 0)")(
+      "from", po::value<std::string>(&o.runner.from),
+      "this vantage point's public address, for results' \"from\"")(
+      "first-msm-id", po::value<std::string>(&first_msm_id_text)->default_value("1000000"),
+      "msm_id of a definition without one: this plus its index in the list")(
+      "max-list-size", po::value<std::size_t>(&o.max_list_mib)->default_value(kDefaultMaxListMiB),
+      "refuse a list larger than this many MiB (1..4096)")(
+      "breakdown", po::bool_switch(&o.runner.breakdown), "add the devices each reply crossed")(
+      "no-correction", po::bool_switch(&o.no_correction), "do not ask the correlator")(
+      "help,h", "show this help");
   SubcommandLine line;
   try {
     line = parse_subcommand_line(args, described);
@@ -116,10 +119,12 @@ std::optional<RunOptions> parse(const std::vector<std::string>& args) {
   }
   o.runner.prb_id = prb_id;
   const auto first_msm_id = parse_id(first_msm_id_text);
-  if (!first_msm_id) usage_error("--first-msm-id is not a measurement id: " + printable(first_msm_id_text));
+  if (!first_msm_id)
+    usage_error("--first-msm-id is not a measurement id: " + printable(first_msm_id_text));
   o.runner.first_msm_id = *first_msm_id;
   if (o.max_list_mib < 1 || o.max_list_mib > kMaxMaxListMiB)
-    usage_error("--max-list-size must be between 1 and " + std::to_string(kMaxMaxListMiB) + " (MiB)");
+    usage_error("--max-list-size must be between 1 and " + std::to_string(kMaxMaxListMiB) +
+                " (MiB)");
   if (!(o.runner.probes_per_second >= 1 && o.runner.probes_per_second <= 1e6))
     usage_error("--pps must be between 1 and 1000000");
   if (o.runner.concurrency < 1 || o.runner.concurrency > kMaxConcurrency)
@@ -140,7 +145,8 @@ std::string read_list(const std::string& path, std::size_t max_mib) {
     fd = opened.get();
   }
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) usage_error(name + " is a directory, not a measurement list");
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+    usage_error(name + " is a directory, not a measurement list");
   const std::size_t max_bytes = max_mib << 20;
   std::string text;
   std::vector<char> buffer(1 << 16);
@@ -216,28 +222,35 @@ int run(const std::vector<std::string>& args) {
   // Assigned msm_ids (the first plus the index) must not wrap around.
   for (const auto& d : list.definitions) {
     if (!d.msm_id && d.index > 0xFFFFFFFFULL - o.runner.first_msm_id) {
-      usage_error("--first-msm-id " + std::to_string(o.runner.first_msm_id) + " leaves no room for definition " +
-                  std::to_string(d.index) + " (msm_ids end at 4294967295)");
+      usage_error("--first-msm-id " + std::to_string(o.runner.first_msm_id) +
+                  " leaves no room for definition " + std::to_string(d.index) +
+                  " (msm_ids end at 4294967295)");
     }
   }
   // A TCP traceroute sends through a raw socket: without CAP_NET_RAW it could only fail, so it
   // is refused up front like any other definition mtool cannot run.
   if (!o.validate_only && !net::Capabilities::permitted(CAP_NET_RAW)) {
     std::erase_if(list.definitions, [&list](const MeasurementDefinition& d) {
-      if (d.type != MeasurementType::kTraceroute || d.traceroute.protocol != TraceProtocol::kTcp) return false;
-      list.problems.push_back({"definition " + std::to_string(d.index) +
-                               ": field 'protocol': TCP needs a raw socket (CAP_NET_RAW), which mtool run does "
-                               "not have"});
+      if (d.type != MeasurementType::kTraceroute || d.traceroute.protocol != TraceProtocol::kTcp)
+        return false;
+      list.problems.push_back(
+          {"definition " + std::to_string(d.index) +
+           ": field 'protocol': TCP needs a raw socket (CAP_NET_RAW), which mtool run does "
+           "not have"});
       return true;
     });
   }
-  for (const auto& problem : list.problems) std::fprintf(stderr, "mtool run: %s\n", problem.text.c_str());
+  for (const auto& problem : list.problems)
+    std::fprintf(stderr, "mtool run: %s\n", problem.text.c_str());
   if (list.definitions.empty()) {
-    if (list.problems.empty()) std::fprintf(stderr, "mtool run: %s has no definitions\n", printable(o.list).c_str());
+    if (list.problems.empty())
+      std::fprintf(stderr, "mtool run: %s has no definitions\n", printable(o.list).c_str());
     return kExitUsage;
   }
   if (!list.problems.empty() && !o.keep_going) {
-    std::fprintf(stderr, "mtool run: %zu of %zu definitions are invalid; nothing was run (--keep-going runs the rest)\n",
+    std::fprintf(stderr,
+                 "mtool run: %zu of %zu definitions are invalid; nothing was run (--keep-going "
+                 "runs the rest)\n",
                  list.problems.size(), list.total);
     return kExitUsage;
   }
@@ -250,7 +263,8 @@ int run(const std::vector<std::string>& args) {
   const std::int64_t now_s = SystemClock().wall_now() / kNsPerSec;
   for (const auto& d : list.definitions) {
     if (!first_run_at(d.schedule, now_s)) {
-      std::fprintf(stderr, "mtool run: definition %zu: stop_time %lld has passed; it does not run\n",
+      std::fprintf(stderr,
+                   "mtool run: definition %zu: stop_time %lld has passed; it does not run\n",
                    d.index, static_cast<long long>(*d.schedule.stop_time));
     }
   }
@@ -272,8 +286,9 @@ int run(const std::vector<std::string>& args) {
   o.runner.stop_requested = [&control] { return control.exit_requested(); };
 
   LineWriter writer(o.out);
-  CampaignRunner runner(list.definitions, o.runner,
-                        [&writer](const nlohmann::json& result) { writer.write(result); }, clock);
+  CampaignRunner runner(
+      list.definitions, o.runner, [&writer](const nlohmann::json& result) { writer.write(result); },
+      clock);
   const bool terminal = isatty(STDERR_FILENO) != 0;
   if (terminal) {
     runner.observe([](const RunnerProgress& p) {
@@ -285,11 +300,13 @@ int run(const std::vector<std::string>& args) {
 
   if (totals.stopped) {
     const int signo = control.exit_signal();
-    std::fprintf(stderr,
-                 "mtool run: stopped by %s: %zu results written; %zu in progress and %zu not started "
-                 "were not\n",
-                 sigabbrev_np(signo) != nullptr ? (std::string("SIG") + sigabbrev_np(signo)).c_str() : "a signal",
-                 totals.results, totals.abandoned, totals.not_started);
+    std::fprintf(
+        stderr,
+        "mtool run: stopped by %s: %zu results written; %zu in progress and %zu not started "
+        "were not\n",
+        sigabbrev_np(signo) != nullptr ? (std::string("SIG") + sigabbrev_np(signo)).c_str()
+                                       : "a signal",
+        totals.results, totals.abandoned, totals.not_started);
     return 128 + signo;
   }
   return list.problems.empty() ? 0 : 1;

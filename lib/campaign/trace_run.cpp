@@ -31,7 +31,8 @@ class TraceRun::HopCollector final : public trace::ProbePrinter {
       } else if (!p.annotation.empty()) {
         reply.err = p.annotation.substr(1);  // a local error, e.g. "F-1500"
       }
-      if (p.overhead) reply.correction = report::atlas_correction(p.rtt_ns(), *p.overhead, breakdown_);
+      if (p.overhead)
+        reply.correction = report::atlas_correction(p.rtt_ns(), *p.overhead, breakdown_);
     }
     hops.back().replies.push_back(std::move(reply));
   }
@@ -72,9 +73,10 @@ TraceRun::TraceRun(const TracerouteParameters& parameters, const TraceRunSetup& 
   m.header_length = trace::method_header_length(method, m.family);
   // Atlas' size is the probe's payload; a TCP SYN carries none.
   // ICMP counts its header as data (Butskoy's length accounting); UDP does not.
-  m.data_length = parameters.protocol == TraceProtocol::kTcp    ? 0
-                  : parameters.protocol == TraceProtocol::kIcmp ? parameters.size + probe::kIcmpHeaderLength
-                                                                : parameters.size;
+  m.data_length = parameters.protocol == TraceProtocol::kTcp ? 0
+                  : parameters.protocol == TraceProtocol::kIcmp
+                      ? parameters.size + probe::kIcmpHeaderLength
+                      : parameters.size;
   m.identify = setup.overheads != nullptr;
   m.icmp_ident = setup.icmp_ident;
   method_ = trace::make_probe_method(method, m, clock);
@@ -85,7 +87,8 @@ TraceRun::TraceRun(const TracerouteParameters& parameters, const TraceRunSetup& 
   schedule.max_hops = parameters.max_hops;
   schedule.probes_per_hop = parameters.packets;
   schedule.wait_max_ns = static_cast<std::int64_t>(parameters.response_timeout_ms) * kNsPerMs;
-  collector_ = std::make_unique<HopCollector>(parameters.packets, setup.destination, setup.breakdown);
+  collector_ =
+      std::make_unique<HopCollector>(parameters.packets, setup.destination, setup.breakdown);
   scheduler_ = std::make_unique<trace::TraceScheduler>(schedule, *method_, *collector_, clock,
                                                        setup.overheads, setup.gate);
 }
@@ -104,12 +107,14 @@ std::vector<report::AtlasHop> TraceRun::take_hops() { return std::move(collector
 
 report::AtlasTracerouteResult TraceRun::result(report::AtlasHeader header, std::int64_t endtime_s,
                                                std::string error) {
-  return traceroute_result(parameters_, std::move(header), endtime_s, take_hops(), std::move(error));
+  return traceroute_result(parameters_, std::move(header), endtime_s, take_hops(),
+                           std::move(error));
 }
 
 report::AtlasTracerouteResult traceroute_result(const TracerouteParameters& parameters,
                                                 report::AtlasHeader header, std::int64_t endtime_s,
-                                                std::vector<report::AtlasHop> hops, std::string error) {
+                                                std::vector<report::AtlasHop> hops,
+                                                std::string error) {
   report::AtlasTracerouteResult r;
   r.header = std::move(header);
   r.proto = protocol_name(parameters.protocol);

@@ -50,7 +50,8 @@ class TraceRun {
   [[nodiscard]] std::size_t packet_length() const { return method_->packet_length(); }
   [[nodiscard]] std::vector<report::AtlasHop> take_hops();
   // The run's Atlas result, under `header`, ending now (`endtime_s`); takes the hops.
-  [[nodiscard]] report::AtlasTracerouteResult result(report::AtlasHeader header, std::int64_t endtime_s,
+  [[nodiscard]] report::AtlasTracerouteResult result(report::AtlasHeader header,
+                                                     std::int64_t endtime_s,
                                                      std::string error = {});
 
  private:

@@ -45,11 +45,12 @@ void LazyCorrelator::take_many(const std::vector<Request>& requests, Answers& an
   source_->take_many(requests, answers);
 }
 
-std::unique_ptr<LazyCorrelator> correlator_for_run(CorrelatorConnection& connection, const Clock& clock,
+std::unique_ptr<LazyCorrelator> correlator_for_run(CorrelatorConnection& connection,
+                                                   const Clock& clock,
                                                    LazyCorrelator::Notify notify) {
   if (!connection.source && !connection.look_again) return nullptr;
-  auto lazy = std::make_unique<LazyCorrelator>(std::move(connection.source),
-                                               std::move(connection.look_again), clock, std::move(notify));
+  auto lazy = std::make_unique<LazyCorrelator>(
+      std::move(connection.source), std::move(connection.look_again), clock, std::move(notify));
   return lazy;
 }
 

@@ -55,7 +55,8 @@ class LazyCorrelator final : public OverheadSource {
 // none expected) a LazyCorrelator that keeps looking. Null when there is nothing to look for:
 // disabled, the host itself, an expected correlator missing, the abstract name held by another
 // process (the tool said so already).
-std::unique_ptr<LazyCorrelator> correlator_for_run(CorrelatorConnection& connection, const Clock& clock,
+std::unique_ptr<LazyCorrelator> correlator_for_run(CorrelatorConnection& connection,
+                                                   const Clock& clock,
                                                    LazyCorrelator::Notify notify);
 
 }  // namespace mtool::correlate

@@ -1,6 +1,7 @@
 #include "correlate/overhead_source.h"
 
 #include <bpf/bpf.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -10,7 +11,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 
 #include "correlate/correlator_peer.h"
 #include "net/netns_cookie.h"
@@ -150,7 +150,8 @@ class SocketSource final : public OverheadSource {
   }
 
   static std::optional<ProbeOverhead> overhead_of(const mtool_answer& answer, MonoNs sent_mono) {
-    if (answer.status != MTOOL_ANSWER_FOUND || !fresh(answer.record, sent_mono)) return std::nullopt;
+    if (answer.status != MTOOL_ANSWER_FOUND || !fresh(answer.record, sent_mono))
+      return std::nullopt;
     return overhead_from_record(answer.record, answer.names);
   }
 
@@ -192,7 +193,7 @@ class SocketSource final : public OverheadSource {
       last_error_ = errno;
       return false;
     }
-    const timeval timeout{0, kSocketTimeoutMs * 1000};
+    const timeval timeout{0, static_cast<suseconds_t>(kSocketTimeoutMs) * 1000};
     setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     fd_ = std::move(fd);
@@ -271,7 +272,8 @@ SocketOpening open_socket(const CorrelatorLocation& where) {
     o.reached = true;  // someone is there: worth a line
     o.refused = true;
     o.failure = "the correlator's name in this network namespace is held by another process";
-    if (abstract->refused_pid() > 0) o.failure += " (pid " + std::to_string(abstract->refused_pid()) + ")";
+    if (abstract->refused_pid() > 0)
+      o.failure += " (pid " + std::to_string(abstract->refused_pid()) + ")";
   } else if (abstract->reached()) {
     o.reached = true;
     o.failure = failure;
@@ -281,7 +283,6 @@ SocketOpening open_socket(const CorrelatorLocation& where) {
 }
 
 }  // namespace
-
 
 CorrelatorLocation correlator_location_from_env(bool honour_paths) {
   CorrelatorLocation where;
@@ -344,7 +345,8 @@ PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where) {
   SocketOpening opening = open_socket(where);
   c.expected = c.expected || opening.reached;
   if (!opening.socket) {
-    c.unavailable = opening.refused ? opening.failure : "no correlator (" + stale_pins + opening.failure + ")";
+    c.unavailable =
+        opening.refused ? opening.failure : "no correlator (" + stale_pins + opening.failure + ")";
     // None found and none expected: the tool runs as its plain drop-in and looks again while it
     // runs (a correlator may start after it, or bind the name in its namespace later).
     if (!c.expected) c.look_again = [where] { return connect_correlator_socket(where); };

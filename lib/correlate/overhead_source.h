@@ -61,7 +61,7 @@ struct CorrelatorLocation {
   bool disabled = false;
   bool pin_dir_configured = false;  // set by the caller's environment, not the default
   bool socket_configured = false;
-  bool pinned_maps = true;          // false: the socket only (a setuid or setgid install)
+  bool pinned_maps = true;  // false: the socket only (a setuid or setgid install)
 };
 
 // MTOOL_CORRELATOR=off disables (always); MTOOL_CORRELATOR_SOCKET and MTOOL_BPF_PIN_DIR
@@ -88,8 +88,8 @@ struct CorrelatorConnection {
   // that accepted the connection): its absence is worth a line. Otherwise a tool without one
   // is its plain drop-in, silent.
   bool expected = false;
-  std::string via;                         // "pinned maps" or "socket PATH"
-  std::string unavailable;                 // why there is no source (said only if `expected`)
+  std::string via;          // "pinned maps" or "socket PATH"
+  std::string unavailable;  // why there is no source (said only if `expected`)
   // Set when no correlator was found and none was expected: how to look again later (the
   // default socket, then the abstract name; see LazyCorrelator).
   std::function<ConnectAttempt()> look_again;
@@ -112,7 +112,7 @@ class PendingCorrelator {
 
  private:
   friend PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where);
-  CorrelatorConnection ready_;             // decided already (disabled, maps, failure)
+  CorrelatorConnection ready_;              // decided already (disabled, maps, failure)
   std::unique_ptr<OverheadSource> socket_;  // a socket whose HELLO awaits its answer
 };
 PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where);

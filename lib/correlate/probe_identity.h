@@ -19,7 +19,8 @@ struct ProbeIdentity {
 // is the identifier the kernel puts on the wire (a datagram socket's local port, not the one
 // the tool wrote), as the correlator sees it.
 inline ProbeIdentity echo_probe(int family, std::uint16_t wire_ident, std::uint16_t sequence) {
-  return {family, family == AF_INET6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP}, wire_ident, sequence};
+  return {family, family == AF_INET6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP}, wire_ident,
+          sequence};
 }
 
 }  // namespace mtool::correlate

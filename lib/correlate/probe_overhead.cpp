@@ -58,7 +58,7 @@ std::optional<ProbeOverhead> overhead_from_record(const mtool_record& r,
   o.ingress = crossings(r.ingress, r.ingress_count, MTOOL_MAX_CROSSINGS, r.uplink_rx_ns,
                         at(MTOOL_MAX_CROSSINGS));
   o.target = crossings(r.target, r.target_count, MTOOL_MAX_TARGET_CROSSINGS, r.uplink_tx_ns,
-                       at(2 * MTOOL_MAX_CROSSINGS));
+                       at(std::size_t{2} * MTOOL_MAX_CROSSINGS));
   return o;
 }
 

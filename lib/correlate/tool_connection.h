@@ -35,8 +35,8 @@ struct ProcessIds {
 };
 
 struct ConnectionPlan {
-  bool honour_paths = true;     // MTOOL_CORRELATOR_SOCKET / MTOOL_BPF_PIN_DIR
-  bool pinned_maps = true;      // try the pinned maps at all
+  bool honour_paths = true;      // MTOOL_CORRELATOR_SOCKET / MTOOL_BPF_PIN_DIR
+  bool pinned_maps = true;       // try the pinned maps at all
   bool before_limiting = false;  // connect before Capabilities::limit_to_network()
 };
 

@@ -60,7 +60,7 @@ int status(const std::string& socket_path) {
                  std::strerror(err));
     return kExitFailure;
   }
-  std::string text(64 * 1024, '\0');
+  std::string text(std::size_t{64} * 1024, '\0');
   const ssize_t n = ::recv(fd.get(), text.data(), text.size(), 0);
   if (n <= 0) {
     std::fprintf(stderr, "mtool correlator: no status from %s\n", socket_path.c_str());
@@ -87,21 +87,25 @@ int run_correlator_command(const std::vector<std::string>& args) {
       "Unix socket answering containers that cannot read the maps")(
       "stats", po::bool_switch(&options.enable_stats),
       "measure the programs' run time while running (what kernel.bpf_stats_enabled=1 does)")(
-      "namespace-probe-rate", po::value<std::uint32_t>(&options.namespace_probe_rate)
-                                  ->default_value(MTOOL_NAMESPACE_PROBE_RATE_DEFAULT),
+      "namespace-probe-rate",
+      po::value<std::uint32_t>(&options.namespace_probe_rate)
+          ->default_value(MTOOL_NAMESPACE_PROBE_RATE_DEFAULT),
       "probes per second followed for each network namespace (bursts of "
       "1000 allowed); more are not corrected, so one tenant cannot crowd out the others")(
-      "max-connections-per-namespace", po::value<std::size_t>(&options.limits.per_namespace)
-                                           ->default_value(options.limits.per_namespace),
+      "max-connections-per-namespace",
+      po::value<std::size_t>(&options.limits.per_namespace)
+          ->default_value(options.limits.per_namespace),
       "socket connections one network namespace may hold")(
-      "max-connections-per-process", po::value<std::size_t>(&options.limits.per_process)
-                                         ->default_value(options.limits.per_process),
+      "max-connections-per-process",
+      po::value<std::size_t>(&options.limits.per_process)
+          ->default_value(options.limits.per_process),
       "socket connections one process may hold")(
       "idle-timeout", po::value<unsigned>(&idle_timeout_s)->default_value(300),
       "close socket connections idle for this many seconds")(
       "no-namespace-listeners", po::bool_switch(&no_listeners),
-      "do not listen inside containers' network namespaces (on the abstract name "
-      MTOOL_SOCKET_ABSTRACT_NAME "); then only tools with the socket mounted get corrections")(
+      "do not listen inside containers' network namespaces (on the abstract "
+      "name " MTOOL_SOCKET_ABSTRACT_NAME
+      "); then only tools with the socket mounted get corrections")(
       "follow-host-probes", po::bool_switch(&options.follow_host_probes),
       "for tests and benchmarks: also follow the host's own probes (uplink to uplink), so a "
       "tool run on the host reports the wire time its container twin is compared with");

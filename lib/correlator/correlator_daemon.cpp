@@ -16,12 +16,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "net/capabilities.h"
-#include "net/netns_cookie.h"
 #include "correlator/kernel_programs.h"
 #include "correlator/namespace_listeners.h"
 #include "correlator/query_server.h"
 #include "correlator/uplink_tracker.h"
+#include "net/capabilities.h"
+#include "net/netns_cookie.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -56,10 +56,9 @@ bool stats_sysctl_on() {
 }
 
 const char* const kCounterNames[MTOOL_CTR_COUNT] = {
-    "egress started",         "egress completed",  "replies matched",
-    "records written",        "unmatched replies", "stale flights",
-    "crossings not recorded", "map full",          "slot collisions",
-    "over namespace rate",    "over namespace quota", "foreign crossings"};
+    "egress started",    "egress completed",    "replies matched",        "records written",
+    "unmatched replies", "stale flights",       "crossings not recorded", "map full",
+    "slot collisions",   "over namespace rate", "over namespace quota",   "foreign crossings"};
 
 // The initial pid namespace has a fixed inode number (PROC_PID_INIT_INO). Only there are the
 // pids the programs record (in that namespace) the ones our socket's peers show.
@@ -90,7 +89,8 @@ class Daemon {
                   ProgramTuning{o.namespace_probe_rate, o.follow_host_probes}),
         tracker_(o.uplinks),
         started_(SystemClock{}.mono_now()) {
-    if (host_netns_ == 0) throw FatalError("cannot tell the host's network namespace", kExitFailure);
+    if (host_netns_ == 0)
+      throw FatalError("cannot tell the host's network namespace", kExitFailure);
     if (o.enable_stats) {
       stats_fd_.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
       if (!stats_fd_) log_line(with_errno("cannot enable BPF run-time statistics", errno));
@@ -122,8 +122,9 @@ class Daemon {
     }
     refresh_uplinks(true);
     if (o.follow_host_probes) {
-      log_line("following the host's own probes too (--follow-host-probes: for tests and "
-               "benchmarks; the host's traffic then costs more than the cost table says)");
+      log_line(
+          "following the host's own probes too (--follow-host-probes: for tests and "
+          "benchmarks; the host's traffic then costs more than the cost table says)");
     }
     log_line(std::string("started: ") + hook_kind_name(programs_.hook_kind()) +
              " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
@@ -147,8 +148,8 @@ class Daemon {
       throw FatalError(with_errno("event loop setup", errno), kExitFailure);
     UniqueFd scan_timer(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
     if (!scan_timer) throw FatalError(with_errno("event loop setup", errno), kExitFailure);
-    for (const int fd : {signals.get(), timer.get(), tracker_.fd(), server_->listen_fd(),
-                         scan_timer.get()})
+    for (const int fd :
+         {signals.get(), timer.get(), tracker_.fd(), server_->listen_fd(), scan_timer.get()})
       watch(epoll.get(), fd);
     epoll_fd_ = epoll.get();
     scan_timer_fd_ = scan_timer.get();
@@ -170,7 +171,7 @@ class Daemon {
           }
         } else if (fd == timer.get()) {
           std::uint64_t ticks = 0;
-          (void)!read(fd, &ticks, sizeof ticks);
+          [[maybe_unused]] const ssize_t got = read(fd, &ticks, sizeof ticks);  // however many
           on_tick();
         } else if (fd == tracker_.fd()) {
           if (tracker_.drain()) refresh_uplinks(false);
@@ -179,11 +180,12 @@ class Daemon {
           arm_scan(kFastScanEvery);
         } else if (fd == scan_timer.get()) {
           std::uint64_t expirations = 0;
-          (void)!read(fd, &expirations, sizeof expirations);
+          [[maybe_unused]] const ssize_t got = read(fd, &expirations, sizeof expirations);
           scan_namespaces();
         } else if (fd == server_->listen_fd() || (listeners_ && listeners_->is_listener(fd))) {
           const MonoNs now = SystemClock{}.mono_now();
-          for (int client; (client = server_->accept_one(fd, now)) >= 0;) watch(epoll.get(), client);
+          for (int client; (client = server_->accept_one(fd, now)) >= 0;)
+            watch(epoll.get(), client);
         } else {
           server_->serve(fd, SystemClock{}.mono_now());  // closes a departed client itself
         }
@@ -212,8 +214,8 @@ class Daemon {
   }
 
   void arm_scan(MonoNs after) const {
-    const itimerspec once{{0, 0}, {static_cast<time_t>(after / kNsPerSec),
-                                   static_cast<long>(after % kNsPerSec)}};
+    const itimerspec once{
+        {0, 0}, {static_cast<time_t>(after / kNsPerSec), static_cast<long>(after % kNsPerSec)}};
     timerfd_settime(scan_timer_fd_, 0, &once, nullptr);
   }
 
@@ -256,14 +258,14 @@ class Daemon {
     }
     const auto up_s = (SystemClock{}.mono_now() - started_) / kNsPerSec;
     out << "correlator: running, pid " << getpid() << ", up " << up_s << " s, "
-        << hook_kind_name(programs_.hook_kind()) << " programs, maps in " << options_.pin_dir << ", socket "
-        << options_.socket_path << "\n";
+        << hook_kind_name(programs_.hook_kind()) << " programs, maps in " << options_.pin_dir
+        << ", socket " << options_.socket_path << "\n";
     out << "uplinks: " << describe(uplinks_)
         << (options_.uplinks.empty() ? " (default routes)" : " (--uplink)") << "\n";
     const Counters c = programs_.counters();
     out << "probes:";
     for (int i = 0; i < MTOOL_CTR_COUNT; ++i)
-      out << (i ? ", " : " ") << kCounterNames[i] << " " << c[i];
+      out << (i != 0 ? ", " : " ") << kCounterNames[i] << " " << c[i];
     out << "\n";
     out << "evicted by age: unanswered " << swept_.waiting << ", records " << swept_.records
         << ", subscriptions " << swept_.subscriptions << "\n";

@@ -17,9 +17,9 @@ struct DaemonOptions {
   std::vector<std::string> uplinks;  // empty: follow the default routes
   bool enable_stats = false;         // hold kernel.bpf_stats_enabled on while running
   std::uint32_t namespace_probe_rate = MTOOL_NAMESPACE_PROBE_RATE_DEFAULT;  // probes/s followed
-  ConnectionLimits limits;           // of the socket
-  bool namespace_listeners = true;   // the socket also inside every container's namespace
-  bool follow_host_probes = false;   // tests and benchmarks only (ProgramTuning)
+  ConnectionLimits limits;                                                  // of the socket
+  bool namespace_listeners = true;  // the socket also inside every container's namespace
+  bool follow_host_probes = false;  // tests and benchmarks only (ProgramTuning)
 };
 
 // Runs until SIGTERM or SIGINT. Returns the exit code; throws FatalError on setup failure.

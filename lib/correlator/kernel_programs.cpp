@@ -9,10 +9,10 @@
 #include <sys/statfs.h>
 #include <sys/timex.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <filesystem>
 #include <unordered_map>
 
@@ -207,7 +207,9 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_ne
   publish_info();
 }
 
-void KernelPrograms::publish_info() { write_info(static_cast<std::uint64_t>(SystemClock{}.mono_now())); }
+void KernelPrograms::publish_info() {
+  write_info(static_cast<std::uint64_t>(SystemClock{}.mono_now()));
+}
 
 void KernelPrograms::write_info(std::uint64_t heartbeat_ns) {
   timex clock{};
@@ -281,7 +283,8 @@ SweepResult KernelPrograms::sweep(MonoNs now, bool records) {
                                            [&](int fd, const mtool_wire_key& k) {
                                              mtool_flight f{};
                                              if (bpf_map_lookup_elem(fd, &k, &f) != 0) return false;
-                                             if (older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S)) return true;
+                                             if (older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S))
+                                               return true;
                                              ++waiting_per_netns[f.record.key.netns];
                                              return false;
                                            });

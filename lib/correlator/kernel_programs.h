@@ -91,7 +91,7 @@ class KernelPrograms {
   HookKind hook_kind_ = HookKind::kTest;
   std::uint64_t host_netns_ = 0;
   bool host_measured_ = false;  // ProgramTuning::follow_host_probes
-  UniqueFd pin_lock_;  // flock on the pin directory: one correlator per directory
+  UniqueFd pin_lock_;           // flock on the pin directory: one correlator per directory
   bool reused_pins_ = false;
 };
 

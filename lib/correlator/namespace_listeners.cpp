@@ -22,7 +22,7 @@ namespace mtool::correlator {
 namespace {
 
 constexpr int kBacklog = 16;
-constexpr MonoNs kRetryTaken = 10 * kNsPerSec;   // the squatter may leave
+constexpr MonoNs kRetryTaken = 10 * kNsPerSec;  // the squatter may leave
 constexpr MonoNs kRetryFailed = 30 * kNsPerSec;
 
 std::optional<std::pair<dev_t, ino_t>> namespace_id(const std::string& path) {

@@ -27,8 +27,8 @@ namespace mtool::correlator {
 struct ListenerCounters {
   std::uint64_t opened = 0;
   std::uint64_t closed = 0;
-  std::uint64_t taken = 0;    // namespaces where another process held the name first
-  std::uint64_t failed = 0;   // namespaces that could not be entered or bound
+  std::uint64_t taken = 0;   // namespaces where another process held the name first
+  std::uint64_t failed = 0;  // namespaces that could not be entered or bound
 };
 
 class NamespaceListeners {
@@ -38,8 +38,8 @@ class NamespaceListeners {
   NamespaceListeners();
 
   struct Changes {
-    std::vector<int> opened;  // listening descriptors to watch
-    std::vector<int> closed;  // descriptors closed (already removed from any epoll)
+    std::vector<int> opened;         // listening descriptors to watch
+    std::vector<int> closed;         // descriptors closed (already removed from any epoll)
     std::vector<std::string> notes;  // one log line per name found taken
   };
   // Finds the namespaces with processes now; opens what is new, closes what is gone.

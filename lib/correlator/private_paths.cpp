@@ -27,7 +27,9 @@ void make_directories(const std::string& dir, mode_t mode) {
     refuse(with_errno("cannot create " + dir, errno));
 }
 
-bool owned_by_us_or_root(const struct stat& st) { return st.st_uid == 0 || st.st_uid == ::geteuid(); }
+bool owned_by_us_or_root(const struct stat& st) {
+  return st.st_uid == 0 || st.st_uid == ::geteuid();
+}
 
 std::string owner_text(const struct stat& st) { return "uid " + std::to_string(st.st_uid); }
 
@@ -46,8 +48,8 @@ void prepare_pin_dir(const std::string& dir) {
     const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd || ::fchmod(fd.get(), 0700) != 0) refuse(with_errno("cannot restrict " + dir, errno));
   }
-  for (const char* name : {MTOOL_MAP_RECORDS, MTOOL_MAP_DEVICES, MTOOL_MAP_COUNTERS,
-                           MTOOL_MAP_INFO, MTOOL_MAP_SUBSCRIBERS}) {
+  for (const char* name : {MTOOL_MAP_RECORDS, MTOOL_MAP_DEVICES, MTOOL_MAP_COUNTERS, MTOOL_MAP_INFO,
+                           MTOOL_MAP_SUBSCRIBERS}) {
     const std::string pin = dir + "/" + name;
     struct stat pst {};
     if (::lstat(pin.c_str(), &pst) != 0) continue;  // not pinned yet

@@ -31,10 +31,10 @@ struct QueryCounters {
 };
 
 struct ConnectionLimits {
-  std::size_t per_process = 16;     // a tool needs one or two
-  std::size_t per_namespace = 64;   // a container's or pod's processes together
-  std::size_t total = 4096;         // lowered to what the descriptor limit allows
-  std::size_t host_reserve = 16;    // of `total`, kept for root on the host (status, probes)
+  std::size_t per_process = 16;    // a tool needs one or two
+  std::size_t per_namespace = 64;  // a container's or pod's processes together
+  std::size_t total = 4096;        // lowered to what the descriptor limit allows
+  std::size_t host_reserve = 16;   // of `total`, kept for root on the host (status, probes)
   MonoNs idle_timeout = 300 * kNsPerSec;
 };
 

@@ -134,6 +134,7 @@ std::vector<Uplink> UplinkTracker::default_route_devices() const {
   std::sort(oifs.begin(), oifs.end());
   oifs.erase(std::unique(oifs.begin(), oifs.end()), oifs.end());
   std::vector<Uplink> out;
+  out.reserve(oifs.size());
   for (const auto ifindex : oifs) out.push_back({ifindex, name_of(ifindex)});
   return out;
 }

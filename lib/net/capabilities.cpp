@@ -34,7 +34,8 @@ void Capabilities::limit_to_network() {
   const CapPtr now = current();
   const CapPtr wanted(cap_init());
   for (cap_value_t cap : {CAP_NET_ADMIN, CAP_NET_RAW}) {
-    if (has(now.get(), cap, CAP_PERMITTED)) cap_set_flag(wanted.get(), CAP_PERMITTED, 1, &cap, CAP_SET);
+    if (has(now.get(), cap, CAP_PERMITTED))
+      cap_set_flag(wanted.get(), CAP_PERMITTED, 1, &cap, CAP_SET);
   }
   // Become the real user and group for good: real, effective and saved ids, so a setuid or
   // setgid install cannot switch back (setuid() without CAP_SETUID would leave the saved uid

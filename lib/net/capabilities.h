@@ -28,7 +28,8 @@ class Capabilities {
 // Raises a capability for the lifetime of the guard (no-op when it is not permitted).
 class ScopedCapability {
  public:
-  explicit ScopedCapability(cap_value_t cap) : cap_(cap), raised_(Capabilities::set_effective(cap, true)) {}
+  explicit ScopedCapability(cap_value_t cap)
+      : cap_(cap), raised_(Capabilities::set_effective(cap, true)) {}
   ScopedCapability(const ScopedCapability&) = delete;
   ScopedCapability& operator=(const ScopedCapability&) = delete;
   ~ScopedCapability() {

@@ -22,14 +22,15 @@ const char* socket_kind_name(SocketKind kind) {
 
 std::optional<IcmpSocket> IcmpSocket::open(int family, bool prefer_datagram, int& error,
                                            SocketKind& tried) {
-  const int protocol = family == AF_INET6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP);
+  const int protocol =
+      family == AF_INET6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP);
   if (prefer_datagram) {
     tried = SocketKind::kDatagram;
     const int fd = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, protocol);
     if (fd >= 0) return IcmpSocket(UniqueFd(fd), family, SocketKind::kDatagram);
     error = errno;
-    const bool fallback = error == EACCES || error == EPROTONOSUPPORT ||
-                          (error == EAFNOSUPPORT && family == AF_INET);
+    const bool fallback =
+        error == EACCES || error == EPROTONOSUPPORT || (error == EAFNOSUPPORT && family == AF_INET);
     if (!fallback) return std::nullopt;
   }
   tried = SocketKind::kRaw;
@@ -46,15 +47,15 @@ void IcmpSocket::install_type_filter() {
   if (!is_raw()) return;
   if (family() == AF_INET) {
     // ICMP_FILTER: a set bit blocks the type.
-    std::uint32_t blocked = ~((1U << ICMP_SOURCE_QUENCH) | (1U << ICMP_DEST_UNREACH) |
-                              (1U << ICMP_TIME_EXCEEDED) | (1U << ICMP_PARAMETERPROB) |
-                              (1U << ICMP_REDIRECT) | (1U << ICMP_ECHOREPLY));
+    std::uint32_t blocked =
+        ~((1U << ICMP_SOURCE_QUENCH) | (1U << ICMP_DEST_UNREACH) | (1U << ICMP_TIME_EXCEEDED) |
+          (1U << ICMP_PARAMETERPROB) | (1U << ICMP_REDIRECT) | (1U << ICMP_ECHOREPLY));
     set_option(SOL_RAW, ICMP_FILTER, &blocked, sizeof blocked);
   } else {
     icmp6_filter filter{};
     ICMP6_FILTER_SETBLOCKALL(&filter);
-    for (int type : {ICMP6_ECHO_REPLY, ICMP6_DST_UNREACH, ICMP6_PACKET_TOO_BIG,
-                     ICMP6_TIME_EXCEEDED, ICMP6_PARAM_PROB}) {
+    for (int type : {ICMP6_ECHO_REPLY, ICMP6_DST_UNREACH, ICMP6_PACKET_TOO_BIG, ICMP6_TIME_EXCEEDED,
+                     ICMP6_PARAM_PROB}) {
       ICMP6_FILTER_SETPASS(type, &filter);
     }
     set_option(IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter);

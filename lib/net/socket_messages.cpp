@@ -26,7 +26,8 @@ bool read_cmsg(const cmsghdr* c, T& out) {
 
 // A timestamp as nanoseconds, if it is one (the kernel's always are; garbage would overflow).
 std::optional<WallNs> stamp_ns(const timespec& ts) {
-  if (ts.tv_sec < 0 || ts.tv_sec >= INT64_MAX / kNsPerSec || ts.tv_nsec < 0 || ts.tv_nsec >= kNsPerSec) {
+  if (ts.tv_sec < 0 || ts.tv_sec >= INT64_MAX / kNsPerSec || ts.tv_nsec < 0 ||
+      ts.tv_nsec >= kNsPerSec) {
     return std::nullopt;
   }
   return timespec_ns(ts);

@@ -1,8 +1,8 @@
 #include "ping/ping_command.h"
 
 #include <arpa/inet.h>
-#include <netinet/icmp6.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -10,9 +10,9 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
-#include <optional>
 #include <memory>
 #include <new>
+#include <optional>
 #include <random>
 
 #include "correlate/tool_connection.h"
@@ -49,7 +49,8 @@ void warn(const std::string& text) { print_diagnostic(stdout, stderr, g_program,
 std::vector<std::uint8_t> build_payload(const PingOptions& o) {
   std::vector<std::uint8_t> payload(o.datalen);
   if (o.pattern && !o.pattern->empty()) {
-    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = (*o.pattern)[i % o.pattern->size()];
+    for (std::size_t i = 0; i < payload.size(); ++i)
+      payload[i] = (*o.pattern)[i % o.pattern->size()];
   } else {
     for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(i);
   }
@@ -86,11 +87,19 @@ void configure_socket(net::IcmpSocket& socket, const PingOptions& o, const net::
   }
   if (o.pmtu != PmtuDiscovery::kDefault || (multicast && !v6)) {
     int value = 0;
+    // NOLINTBEGIN(bugprone-branch-clone): the IPv4 and IPv6 constants happen to be equal
     switch (o.pmtu) {
-      case PmtuDiscovery::kDont: value = v6 ? IPV6_PMTUDISC_DONT : IP_PMTUDISC_DONT; break;
-      case PmtuDiscovery::kWant: value = v6 ? IPV6_PMTUDISC_WANT : IP_PMTUDISC_WANT; break;
-      default: value = v6 ? IPV6_PMTUDISC_DO : IP_PMTUDISC_DO; break;
+      case PmtuDiscovery::kDont:
+        value = v6 ? IPV6_PMTUDISC_DONT : IP_PMTUDISC_DONT;
+        break;
+      case PmtuDiscovery::kWant:
+        value = v6 ? IPV6_PMTUDISC_WANT : IP_PMTUDISC_WANT;
+        break;
+      default:
+        value = v6 ? IPV6_PMTUDISC_DO : IP_PMTUDISC_DO;
+        break;
     }
+    // NOLINTEND(bugprone-branch-clone)
     if (const int err = socket.set_int_option(v6 ? IPPROTO_IPV6 : IPPROTO_IP,
                                               v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER, value)) {
       die(v6 ? "IPV6_MTU_DISCOVER" : "IP_MTU_DISCOVER", err);
@@ -124,7 +133,8 @@ void configure_socket(net::IcmpSocket& socket, const PingOptions& o, const net::
   socket.set_int_option(SOL_SOCKET, SO_RCVBUF, std::max(rcvbuf_wanted, 65536));
   int rcvbuf = 0;
   socklen_t len = sizeof rcvbuf;
-  if (::getsockopt(socket.fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0 && rcvbuf < rcvbuf_wanted) {
+  if (::getsockopt(socket.fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0 &&
+      rcvbuf < rcvbuf_wanted) {
     warn("WARNING: probably, rcvbuf is not enough to hold preload");
   }
   if (o.broadcast && socket.set_int_option(SOL_SOCKET, SO_BROADCAST, 1) != 0) {
@@ -162,11 +172,13 @@ void configure_socket(net::IcmpSocket& socket, const PingOptions& o, const net::
   }
   // A stalled device must not block sendto() for ever (signals only arrive in ppoll()).
   const int send_timeout_ms = o.interval_ms < 1000 ? std::max(o.interval_ms, 10) : 1000;
-  const timeval send_timeout{send_timeout_ms / 1000, (send_timeout_ms % 1000) * 1000};
+  const timeval send_timeout{send_timeout_ms / 1000,
+                             static_cast<suseconds_t>(send_timeout_ms % 1000) * 1000};
   socket.set_option(SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   if (o.so_debug) socket.set_int_option(SOL_SOCKET, SO_DEBUG, 1);
   if (o.so_dontroute) socket.set_int_option(SOL_SOCKET, SO_DONTROUTE, 1);
-  if (o.connect_socket && ::connect(socket.fd(), target.sockaddr_ptr(), target.sockaddr_len()) != 0) {
+  if (o.connect_socket &&
+      ::connect(socket.fd(), target.sockaddr_ptr(), target.sockaddr_len()) != 0) {
     die("connect", errno);
   }
 }
@@ -209,13 +221,15 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
     // with a warning on stderr (no "ping:" prefix) and a second connect.
     auto selection = net::select_source_address(target, device, false);
     if (selection.failed_at == "connect" && selection.error == EACCES) {
-      if (!o.broadcast) die("Do you want to ping broadcast? Then -b. If not, check your local firewall rules");
+      if (!o.broadcast)
+        die("Do you want to ping broadcast? Then -b. If not, check your local firewall rules");
       std::fflush(stdout);
       std::fputs("WARNING: pinging broadcast address\n", stderr);
       selection = net::select_source_address(target, device, true);
     }
     if (selection.error != 0) {
-      if (selection.failed_at == "SO_BINDTODEVICE") die("SO_BINDTODEVICE " + device, selection.error);
+      if (selection.failed_at == "SO_BINDTODEVICE")
+        die("SO_BINDTODEVICE " + device, selection.error);
       die(selection.failed_at, selection.error);
     }
     source = selection.source;
@@ -226,8 +240,10 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   const bool multicast = o.broadcast || target.is_multicast();
   const uid_t uid = getuid();
   if (multicast && uid != 0 && !v6) {
-    if (o.interval_ms < 1000) die("broadcast ping with too short interval: " + std::to_string(o.interval_ms));
-    if (o.pmtu != PmtuDiscovery::kDefault && o.pmtu != PmtuDiscovery::kDo) die("broadcast ping does not fragment");
+    if (o.interval_ms < 1000)
+      die("broadcast ping with too short interval: " + std::to_string(o.interval_ms));
+    if (o.pmtu != PmtuDiscovery::kDefault && o.pmtu != PmtuDiscovery::kDo)
+      die("broadcast ping does not fragment");
   }
 
   configure_socket(socket, o, target, source, multicast);
@@ -263,8 +279,9 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   correlator.say_if_unavailable();
   if (o.require_correction && (!o.correction || !correlator.connected_at_start())) {
     die(!o.correction ? "--require-correction and --no-correction contradict each other"
-        : correlator.host_namespace() ? "--require-correction: on the host itself there is nothing to correct"
-                                      : "--require-correction: no correlator");
+        : correlator.host_namespace()
+            ? "--require-correction: on the host itself there is nothing to correct"
+            : "--require-correction: no correlator");
   }
 
   std::unique_ptr<report::PingSink> sink;
@@ -273,14 +290,16 @@ int run_family(PingOptions& o, net::IcmpSocket& socket, const net::ResolvedTarge
   } else {
     sink = std::make_unique<report::TextPingSink>(
         stdout, stderr,
-        report::TextSinkOptions{o.quiet, o.flood, o.print_timestamps, o.audible, o.breakdown, g_program});
+        report::TextSinkOptions{o.quiet, o.flood, o.print_timestamps, o.audible, o.breakdown,
+                                g_program});
   }
   sink->header(header);
 
   // iputils' setup(): checks that come after the header.
   if (o.flood && !o.interval_given) o.interval_ms = 0;
   if (uid != 0 && o.interval_ms < kMinUserIntervalMs) {
-    die("cannot flood; minimal interval allowed for user is " + std::to_string(kMinUserIntervalMs) + "ms");
+    die("cannot flood; minimal interval allowed for user is " + std::to_string(kMinUserIntervalMs) +
+        "ms");
   }
   if (o.interval_ms >= INT_MAX / o.preload) {
     die("illegal preload and/or interval: " + std::to_string(o.interval_ms));
@@ -360,15 +379,19 @@ int run(const std::vector<std::string>& args) {
 
   // Sockets first, while the capability to open them is still there, as iputils does.
   const bool force_raw_v4 = o.ident && *o.ident == 0;
-  if (force_raw_v4 && o.family != AF_INET6 && o.verbose) warn("WARNING: ident 0 => forcing raw socket");
+  if (force_raw_v4 && o.family != AF_INET6 && o.verbose)
+    warn("WARNING: ident 0 => forcing raw socket");
   std::optional<net::IcmpSocket> sock4;
   std::optional<net::IcmpSocket> sock6;
-  if (o.family != AF_INET6) sock4 = open_socket(AF_INET, !force_raw_v4, o.family == AF_INET, o.verbose);
+  if (o.family != AF_INET6)
+    sock4 = open_socket(AF_INET, !force_raw_v4, o.family == AF_INET, o.verbose);
   if (o.family != AF_INET) sock6 = open_socket(AF_INET6, true, !sock4.has_value(), o.verbose);
   int family = o.family;
   if (family == AF_UNSPEC) {
-    if (!sock4) family = AF_INET6;
-    else if (!sock6) family = AF_INET;
+    if (!sock4)
+      family = AF_INET6;
+    else if (!sock6)
+      family = AF_INET;
   }
   if (o.verbose) {
     auto describe = [](const std::optional<net::IcmpSocket>& s) {
@@ -383,15 +406,16 @@ int run(const std::vector<std::string>& args) {
       if (const int err = sock4->set_int_option(IPPROTO_IP, IP_TOS, o.tos)) die("setsockopt", err);
     }
     if (sock6) {
-      if (const int err = sock6->set_int_option(IPPROTO_IPV6, IPV6_TCLASS, o.tos)) die("setsockopt", err);
+      if (const int err = sock6->set_int_option(IPPROTO_IPV6, IPV6_TCLASS, o.tos))
+        die("setsockopt", err);
     }
   }
 
   const auto targets = net::resolve_host(o.destination, family);
   for (const auto& target : targets) {
     if (o.verbose) {
-      std::printf("ai->ai_family: %s, ai->ai_canonname: '%s'\n", family_name(target.address.family()),
-                  target.canonical_name.c_str());
+      std::printf("ai->ai_family: %s, ai->ai_canonname: '%s'\n",
+                  family_name(target.address.family()), target.canonical_name.c_str());
     }
     auto& socket = target.address.is_v4() ? sock4 : sock6;
     if (!socket) continue;

@@ -113,7 +113,8 @@ int parse_tos(const std::string& text) {
   // iputils: tos = (int)strtol(...), so only the low 32 bits count.
   const int tos = static_cast<int>(std::strtol(text.c_str() + (hex ? 2 : 0), &end, hex ? 16 : 10));
   if (*end != '\0') fail("bad TOS value: " + text);
-  if (tos > kMaxTos) fail("the decimal value of TOS bits must be in range 0-255: " + std::to_string(tos));
+  if (tos > kMaxTos)
+    fail("the decimal value of TOS bits must be in range 0-255: " + std::to_string(tos));
   return tos;
 }
 
@@ -171,44 +172,84 @@ void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& 
       if (o.family == AF_INET) fail("only one -4 or -6 option may be specified");
       o.family = AF_INET6;
       break;
-    case 'a': o.audible = true; break;
-    case 'A': o.adaptive = true; break;
-    case 'b': o.broadcast = true; break;
-    case 'B': o.strict_source = true; break;
-    case 'C': o.connect_socket = true; break;
-    case 'd': o.so_debug = true; break;
-    case 'D': o.print_timestamps = true; break;
+    case 'a':
+      o.audible = true;
+      break;
+    case 'A':
+      o.adaptive = true;
+      break;
+    case 'b':
+      o.broadcast = true;
+      break;
+    case 'B':
+      o.strict_source = true;
+      break;
+    case 'C':
+      o.connect_socket = true;
+      break;
+    case 'd':
+      o.so_debug = true;
+      break;
+    case 'D':
+      o.print_timestamps = true;
+      break;
     case 'f':
       o.flood = true;
       o.numeric = true;  // iputils: no reverse lookups during a flood
       break;
-    case 'L': o.no_multicast_loop = true; break;
-    case 'n': o.numeric = true; break;
-    case 'O': o.outstanding = true; break;
-    case 'q': o.quiet = true; break;
-    case 'r': o.so_dontroute = true; break;
-    case 'U': o.user_latency = true; break;
-    case 'v': o.verbose = true; break;
-    case 'V': result.outcome = ParseOutcome::kPrintVersion; break;
+    case 'L':
+      o.no_multicast_loop = true;
+      break;
+    case 'n':
+      o.numeric = true;
+      break;
+    case 'O':
+      o.outstanding = true;
+      break;
+    case 'q':
+      o.quiet = true;
+      break;
+    case 'r':
+      o.so_dontroute = true;
+      break;
+    case 'U':
+      o.user_latency = true;
+      break;
+    case 'v':
+      o.verbose = true;
+      break;
+    case 'V':
+      result.outcome = ParseOutcome::kPrintVersion;
+      break;
     case 'h':
-    case '?': fail("", kExitUsage, true);
-    case 'c': o.count = static_cast<long>(parse_integer(value, 1, LONG_MAX)); break;
-    case 'e': o.ident = static_cast<std::uint16_t>(parse_unsigned(value, 0xFFFF)); break;
+    case '?':
+      fail("", kExitUsage, true);
+    case 'c':
+      o.count = static_cast<long>(parse_integer(value, 1, LONG_MAX));
+      break;
+    case 'e':
+      o.ident = static_cast<std::uint16_t>(parse_unsigned(value, 0xFFFF));
+      break;
     case 'i': {
-      const double seconds = parse_iputils_double(value, "bad timing interval", errno_left, result.warnings);
+      const double seconds =
+          parse_iputils_double(value, "bad timing interval", errno_left, result.warnings);
       if (seconds > kMaxSeconds) fail("bad timing interval: " + value);
       o.interval_ms = to_milliseconds(seconds);  // negative stays negative, as in iputils
       o.interval_given = true;
       break;
     }
-    case 'I': parse_interface(value, o); break;
+    case 'I':
+      parse_interface(value, o);
+      break;
     case 'l':
       o.preload = static_cast<int>(parse_integer(value, 1, kMaxDupCheck));
       if (uid != 0 && o.preload > kMaxUserPreload) {
         fail("cannot set preload to value greater than 3: " + std::to_string(o.preload));
       }
       break;
-    case 'm': o.mark = static_cast<std::uint32_t>(parse_unsigned(value, UINT32_MAX)); break;
+    case 'm':
+      o.mark = static_cast<std::uint32_t>(parse_unsigned(value, UINT32_MAX));
+      break;
     case 'M':
       if (value == "do") {
         o.pmtu = PmtuDiscovery::kDo;
@@ -220,25 +261,43 @@ void apply_short(char letter, const std::string& value, uid_t uid, ParseResult& 
         fail("invalid -M argument: " + value);
       }
       break;
-    case 'p': o.pattern = parse_pattern(value); break;
-    case 'Q': o.tos = parse_tos(value); break;
-    case 's': o.datalen = static_cast<std::size_t>(parse_integer(value, 0, INT_MAX)); break;
-    case 'S': o.sndbuf = static_cast<int>(parse_integer(value, 1, INT_MAX)); break;
-    case 't': o.ttl = static_cast<int>(parse_integer(value, 0, 255)); break;
-    case 'w': o.deadline_s = static_cast<int>(parse_integer(value, 0, INT_MAX)); break;
+    case 'p':
+      o.pattern = parse_pattern(value);
+      break;
+    case 'Q':
+      o.tos = parse_tos(value);
+      break;
+    case 's':
+      o.datalen = static_cast<std::size_t>(parse_integer(value, 0, INT_MAX));
+      break;
+    case 'S':
+      o.sndbuf = static_cast<int>(parse_integer(value, 1, INT_MAX));
+      break;
+    case 't':
+      o.ttl = static_cast<int>(parse_integer(value, 0, 255));
+      break;
+    case 'w':
+      o.deadline_s = static_cast<int>(parse_integer(value, 0, INT_MAX));
+      break;
     case 'W': {
-      const double seconds = parse_iputils_double(value, "bad linger time", errno_left, result.warnings);
+      const double seconds =
+          parse_iputils_double(value, "bad linger time", errno_left, result.warnings);
       if (seconds < 0 || seconds > kMaxSeconds) {
         fail("bad linger time: " + value);
       }
       o.linger_ms = to_milliseconds(seconds);
       break;
     }
-    case 'R': unsupported(letter, "record route");
-    case 'T': unsupported(letter, "IP timestamp option");
-    case 'F': unsupported(letter, "IPv6 flow label");
-    case 'N': unsupported(letter, "ICMPv6 node information query");
-    default: fail(std::string("invalid option -- '") + letter + "'", kExitUsage, true);
+    case 'R':
+      unsupported(letter, "record route");
+    case 'T':
+      unsupported(letter, "IP timestamp option");
+    case 'F':
+      unsupported(letter, "IPv6 flow label");
+    case 'N':
+      unsupported(letter, "ICMPv6 node information query");
+    default:
+      fail(std::string("invalid option -- '") + letter + "'", kExitUsage, true);
   }
 }
 
@@ -261,8 +320,9 @@ po::options_description make_description() {
   for (const char c : kValueOptions) {
     d.add_options()((std::string(",") + c).c_str(), po::value<std::string>(), "");
   }
-  d.add_options()("json", "")("percentiles", "")("breakdown", "")("no-correction", "")("require-correction", "")("tx-timestamp", po::value<std::string>(), "")(
-      "help", "")("destination", po::value<std::vector<std::string>>(), "");
+  d.add_options()("json", "")("percentiles", "")("breakdown", "")("no-correction", "")(
+      "require-correction", "")("tx-timestamp", po::value<std::string>(), "")("help", "")(
+      "destination", po::value<std::vector<std::string>>(), "");
   return d;
 }
 
@@ -328,8 +388,11 @@ ParseResult parse_ping_options(const std::vector<std::string>& args, uid_t real_
   po::parsed_options parsed(&description);
   try {
     const auto style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
-    parsed = po::command_line_parser(tokens).options(description).positional(positional).style(
-        style).run();
+    parsed = po::command_line_parser(tokens)
+                 .options(description)
+                 .positional(positional)
+                 .style(style)
+                 .run();
   } catch (const po::unknown_option& e) {
     const std::string token = e.get_option_name();
     if (token.rfind("--", 0) == 0) fail("unrecognized option '" + token + "'", kExitUsage, true);
@@ -421,9 +484,10 @@ const char* ping_extra_usage_text() {
          "                     the kernel's software transmit timestamp (kernel)\n"
          "\n"
          "Corrections come from `mtool correlator` on the host: through the pinned maps\n"
-         "($MTOOL_BPF_PIN_DIR, default " MTOOL_PIN_DIR_DEFAULT ") when bpf() is allowed,\n"
-         "otherwise through its socket ($MTOOL_CORRELATOR_SOCKET, default\n"
-         MTOOL_SOCKET_DEFAULT "). MTOOL_CORRELATOR=off disables them.\n";
+         "($MTOOL_BPF_PIN_DIR, default " MTOOL_PIN_DIR_DEFAULT
+         ") when bpf() is allowed,\n"
+         "otherwise through its socket ($MTOOL_CORRELATOR_SOCKET, default\n" MTOOL_SOCKET_DEFAULT
+         "). MTOOL_CORRELATOR=off disables them.\n";
 }
 
 }  // namespace mtool::ping

@@ -92,7 +92,8 @@ bool PingSession::stop_due() const {
 
 // Returns milliseconds until the next probe is due (<= 0: send again now).
 int PingSession::send_due_probes() {
-  if (stop_due() || (config_.count != 0 && transmitted_ >= config_.count && config_.deadline_s == 0)) {
+  if (stop_due() ||
+      (config_.count != 0 && transmitted_ >= config_.count && config_.deadline_s == 0)) {
     return 1000;
   }
   const MonoNs now = clock_.mono_now();
@@ -114,8 +115,10 @@ int PingSession::send_due_probes() {
     tokens_ = static_cast<int>(ntokens - interval_ms_);
   }
 
-  if (config_.outstanding && transmitted_ > 0 && !test_received(static_cast<std::uint64_t>(transmitted_))) {
-    sink_.no_answer_yet(clock_.wall_now(), static_cast<std::uint64_t>(transmitted_) % kDupTableBits);
+  if (config_.outstanding && transmitted_ > 0 &&
+      !test_received(static_cast<std::uint64_t>(transmitted_))) {
+    sink_.no_answer_yet(clock_.wall_now(),
+                        static_cast<std::uint64_t>(transmitted_) % kDupTableBits);
   }
 
   const auto number = static_cast<std::uint64_t>(transmitted_) + 1;
@@ -135,7 +138,7 @@ int PingSession::send_due_probes() {
   if (err == ENOBUFS || err == ENOMEM) {
     // Device queue full: back off (and slow an adaptive ping down).
     tokens_ = 0;
-    rtt_addend_ += static_cast<int>(ewma_x8_ < 8 * 50000 ? ewma_x8_ / 8 : 50000);
+    rtt_addend_ += static_cast<int>(ewma_x8_ < 8LL * 50000 ? ewma_x8_ / 8 : 50000);
     if (config_.adaptive) update_interval();
     const int no_resource_interval = std::min(schint(interval_ms_ / 2), 500);
     ++oom_count_;
@@ -223,7 +226,8 @@ void PingSession::on_reply(const probe::EchoReplyEvent& r) {
   line.truncated = r.icmp_length < config_.datalen + 8;
   line.from = namer_.describe(r.from);
   if (corrections_) {
-    const auto probe = correlate::echo_probe(transport_.family(), transport_.wire_ident(), r.sequence);
+    const auto probe =
+        correlate::echo_probe(transport_.family(), transport_.wire_ident(), r.sequence);
     pending.asked = corrections_->ask(probe, r.sent->user_tx_mono);
     pending.counted = r.checksum_ok;
   }
@@ -232,7 +236,8 @@ void PingSession::on_reply(const probe::EchoReplyEvent& r) {
 void PingSession::on_error(const probe::IcmpErrorEvent& e) {
   acknowledge(e.sequence);
   ++errors_;
-  auto& line = std::get<report::PingError>(lines_.emplace_back(std::in_place_type<report::PingError>));
+  auto& line =
+      std::get<report::PingError>(lines_.emplace_back(std::in_place_type<report::PingError>));
   line.sequence = e.sequence;
   line.from = namer_.describe(e.offender);
   line.text = report::describe_icmp(e.family, e.type, e.code, e.info);
@@ -245,14 +250,16 @@ void PingSession::on_local_error(const probe::LocalErrorEvent& e) {
   ++errors_;
   if (e.error == EMSGSIZE) {
     lines_.emplace_back(LocalErrorLine{std::string("local error: message too long, mtu") +
-                                       (e.family == AF_INET6 ? ": " : "=") + std::to_string(e.info)});
+                                       (e.family == AF_INET6 ? ": " : "=") +
+                                       std::to_string(e.info)});
   } else {
     lines_.emplace_back(LocalErrorLine{"local error: " + errno_text(e.error)});
   }
 }
 
 void PingSession::on_notice(const probe::IcmpNoticeEvent& e) {
-  auto& n = std::get<report::PingNotice>(lines_.emplace_back(std::in_place_type<report::PingNotice>));
+  auto& n =
+      std::get<report::PingNotice>(lines_.emplace_back(std::in_place_type<report::PingNotice>));
   n.sequence = e.sequence;
   n.from = namer_.describe(e.from);
   n.text = report::describe_icmp(e.family, e.type, e.code, e.info);
@@ -330,16 +337,17 @@ report::PingSummary PingSession::make_summary() const {
   if (received_ != 0 && config_.timing && stats_.count() != 0) {
     s.rtt = report::RttSummary{stats_.min_us(), stats_.avg_us(), stats_.max_us(), stats_.mdev_us()};
     if (config_.percentiles && histogram_.count() != 0) {
-      s.percentiles = report::PercentileSummary{*histogram_.quantile(0.5), *histogram_.quantile(0.9),
-                                                *histogram_.quantile(0.99),
-                                                *histogram_.quantile(0.999)};
+      s.percentiles =
+          report::PercentileSummary{*histogram_.quantile(0.5), *histogram_.quantile(0.9),
+                                    *histogram_.quantile(0.99), *histogram_.quantile(0.999)};
     }
   }
   if (corrections_ && (!config_.correlator_connected || config_.correlator_connected())) {
     s.correction = corrections_->summary(stats_.count(), config_.percentiles);
   }
   s.pipe = pipesize_;
-  if (received_ != 0 && (interval_ms_ == 0 || config_.flood || config_.adaptive) && transmitted_ > 1) {
+  if (received_ != 0 && (interval_ms_ == 0 || config_.flood || config_.adaptive) &&
+      transmitted_ > 1) {
     s.ipg_us = (span_ns / kNsPerUs) / (transmitted_ - 1);
   }
   s.ewma_us_x8 = ewma_x8_;

@@ -41,8 +41,8 @@ struct SessionConfig {
   std::size_t datalen = 56;
   bool percentiles = false;
   TxTimestampSource tx_reference = TxTimestampSource::kUser;
-  bool non_root = false;      // the real uid is not 0: adaptive mode keeps >= 2 ms
-  int screen_width = INT_MAX; // flood dots stop when more are in flight than fit
+  bool non_root = false;       // the real uid is not 0: adaptive mode keeps >= 2 ms
+  int screen_width = INT_MAX;  // flood dots stop when more are in flight than fit
   // The correlator (or one looked for while replies come in): replies are corrected. Null: none.
   correlate::OverheadSource* overheads = nullptr;
   // Whether a correlator was connected at any time of the run, asked when the summary is made:
@@ -53,7 +53,7 @@ struct SessionConfig {
 
 class PingSession {
  public:
-  static constexpr int kMinUserIntervalMs = 2;   // iputils' MINUSERINTERVAL: non-root floor
+  static constexpr int kMinUserIntervalMs = 2;  // iputils' MINUSERINTERVAL: non-root floor
 
   PingSession(SessionConfig config, probe::EchoTransport& transport, report::PingSink& sink,
               const Clock& clock, net::AddressNamer& namer, RunControl& control);
@@ -66,7 +66,7 @@ class PingSession {
   [[nodiscard]] long corrected() const { return corrections_ ? corrections_->corrected() : 0; }
 
  private:
-  static constexpr int kMinIntervalMs = 10;      // iputils' MININTERVAL
+  static constexpr int kMinIntervalMs = 10;  // iputils' MININTERVAL
   static constexpr std::uint32_t kDupTableBits = 0x10000;
 
   int send_due_probes();

@@ -47,8 +47,9 @@ report::CorrectionSummary ReplyCorrections::summary(long timed, bool percentiles
   if (rtt_.count() != 0) {
     cs.rtt = report::RttSummary{rtt_.min_us(), rtt_.avg_us(), rtt_.max_us(), rtt_.mdev_us()};
     if (percentiles) {
-      cs.percentiles = report::PercentileSummary{*corrected_ns_.quantile(0.5), *corrected_ns_.quantile(0.9),
-                                                 *corrected_ns_.quantile(0.99), *corrected_ns_.quantile(0.999)};
+      cs.percentiles =
+          report::PercentileSummary{*corrected_ns_.quantile(0.5), *corrected_ns_.quantile(0.9),
+                                    *corrected_ns_.quantile(0.99), *corrected_ns_.quantile(0.999)};
     }
     cs.egress_p50_ns = *egress_ns_.quantile(0.5);
     cs.ingress_p50_ns = *ingress_ns_.quantile(0.5);

@@ -27,8 +27,8 @@ void RecordReader::name_devices(const mtool_crossing* list, std::size_t count,
   }
 }
 
-bool RecordReader::take(const mtool_probe_key& key, mtool_record& record,
-                        mtool_device_name* names, std::uint32_t taker_pid) {
+bool RecordReader::take(const mtool_probe_key& key, mtool_record& record, mtool_device_name* names,
+                        std::uint32_t taker_pid) {
   const auto someone_elses = [taker_pid](const mtool_record& r) {
     return taker_pid != 0 && r.sender_pid != 0 && r.sender_pid != taker_pid;
   };
@@ -49,7 +49,7 @@ bool RecordReader::take(const mtool_probe_key& key, mtool_record& record,
                names + MTOOL_MAX_CROSSINGS);
   name_devices(record.target,
                std::min<std::size_t>(record.target_count, MTOOL_MAX_TARGET_CROSSINGS),
-               names + 2 * MTOOL_MAX_CROSSINGS);
+               names + std::ptrdiff_t{2} * MTOOL_MAX_CROSSINGS);
   return true;
 }
 

@@ -60,7 +60,7 @@ int SocketEchoTransport::send_echo_to(const net::IpAddress& destination, std::si
   }
   write_echo_request(packet, socket_.family(), config_.ident, sequence);
   SentEcho& slot = sent_[sequence % ring_size_];
-  slot = SentEcho{sequence, static_cast<std::uint16_t>(datalen), number, now, std::nullopt,
+  slot = SentEcho{sequence,         static_cast<std::uint16_t>(datalen), number, now, std::nullopt,
                   clock_.mono_now()};
   const int err = socket_.send_to(packet, destination);
   if (wire_ident_ == 0) wire_ident_ = socket_.is_raw() ? config_.ident : socket_.local_port();
@@ -121,8 +121,8 @@ void SocketEchoTransport::drain_error_queue() {
 std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
                                                        const net::Datagram& datagram) {
   const bool with_ip = socket_.is_raw() && socket_.family() == AF_INET;
-  const IcmpMessage m = parse_icmp(std::span(receive_buffer_.data(), length), socket_.family(),
-                                   with_ip);
+  const IcmpMessage m =
+      parse_icmp(std::span(receive_buffer_.data(), length), socket_.family(), with_ip);
   if (m.kind == IcmpKind::kEchoReply) {
     if (socket_.is_raw() && m.ident != config_.ident) {
       // Another ping's reply: from now on let the kernel filter them out (iputils does the
@@ -162,8 +162,8 @@ std::optional<EchoEvent> SocketEchoTransport::classify(std::size_t length,
   }
   if (m.kind == IcmpKind::kNotice && m.quoted && to_destination(m.quoted->destination) &&
       (!socket_.is_raw() || m.quoted->ident == config_.ident)) {
-    return IcmpNoticeEvent{m.quoted->sequence, datagram.from, socket_.family(), m.type, m.code,
-                           m.rest, m.checksum_ok};
+    return IcmpNoticeEvent{
+        m.quoted->sequence, datagram.from, socket_.family(), m.type, m.code, m.rest, m.checksum_ok};
   }
   // Errors arrive through the error queue too (IP_RECVERR); that copy is the one reported.
   return std::nullopt;
@@ -173,7 +173,7 @@ std::optional<EchoEvent> SocketEchoTransport::next_event() {
   for (;;) {
     if (error_pending_) drain_error_queue();
     if (!pending_.empty()) {
-      EchoEvent event = std::move(pending_.front());
+      const EchoEvent event = pending_.front();  // trivially copyable
       pending_.pop_front();
       return event;
     }

@@ -3,11 +3,12 @@
 // left (user-space and kernel transmit timestamps), and turns what the socket delivers into
 // events matched to those probes. The ping loop talks only to the EchoTransport interface, so
 // tests drive it with a simulated network and clock.
+#include <signal.h>
+
 #include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
-#include <signal.h>
 #include <variant>
 #include <vector>
 
@@ -20,11 +21,11 @@ namespace mtool::probe {
 // What the engine knows about one sent echo request.
 struct SentEcho {
   std::uint16_t sequence = 0;
-  std::uint16_t datalen = 0;         // ICMP data bytes sent
-  std::uint64_t number = 0;          // 1-based transmit count; 0 marks an empty slot
-  WallNs user_tx = 0;                // wall clock just before sendto()
-  std::optional<WallNs> kernel_tx;   // kernel software transmit timestamp, when delivered
-  MonoNs user_tx_mono = 0;           // user_tx on the correlator's clock (CLOCK_MONOTONIC)
+  std::uint16_t datalen = 0;        // ICMP data bytes sent
+  std::uint64_t number = 0;         // 1-based transmit count; 0 marks an empty slot
+  WallNs user_tx = 0;               // wall clock just before sendto()
+  std::optional<WallNs> kernel_tx;  // kernel software transmit timestamp, when delivered
+  MonoNs user_tx_mono = 0;          // user_tx on the correlator's clock (CLOCK_MONOTONIC)
 };
 
 struct EchoReplyEvent {
@@ -33,9 +34,9 @@ struct EchoReplyEvent {
   int ttl = -1;
   std::size_t icmp_length = 0;  // ICMP header + data as received
   bool checksum_ok = true;
-  WallNs rx_time = 0;           // kernel receive timestamp, or user time when none came
+  WallNs rx_time = 0;  // kernel receive timestamp, or user time when none came
   bool rx_from_kernel = false;
-  std::optional<SentEcho> sent; // the request it answers; nullopt if we never sent it
+  std::optional<SentEcho> sent;  // the request it answers; nullopt if we never sent it
 };
 
 struct IcmpErrorEvent {
@@ -86,12 +87,12 @@ class EchoTransport {
 struct EchoConfig {
   // Empty: many destinations (send_echo_to), and the caller checks where replies come from.
   net::IpAddress destination;
-  std::uint16_t ident = 0;           // identifier on the wire (raw sockets only)
-  std::size_t datalen = 56;          // ICMP data bytes (with many destinations: the most sent)
-  std::vector<std::uint8_t> payload; // datalen bytes: the fill pattern
-  bool stamp_payload = true;         // put the send time in the first 16 data bytes
-  int max_in_flight = 1;             // preload: how many sends may await replies
-  bool user_latency = false;         // -U: take receive time in user space
+  std::uint16_t ident = 0;            // identifier on the wire (raw sockets only)
+  std::size_t datalen = 56;           // ICMP data bytes (with many destinations: the most sent)
+  std::vector<std::uint8_t> payload;  // datalen bytes: the fill pattern
+  bool stamp_payload = true;          // put the send time in the first 16 data bytes
+  int max_in_flight = 1;              // preload: how many sends may await replies
+  bool user_latency = false;          // -U: take receive time in user space
   const sigset_t* wait_sigmask = nullptr;  // signals to unblock while waiting
 };
 

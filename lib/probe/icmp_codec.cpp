@@ -40,26 +40,35 @@ std::optional<QuotedEcho> parse_quoted_echo(std::span<const std::uint8_t> quote,
 
 IcmpKind classify_v4(std::uint8_t type) {
   switch (type) {
-    case ICMP_ECHOREPLY: return IcmpKind::kEchoReply;
+    case ICMP_ECHOREPLY:
+      return IcmpKind::kEchoReply;
     case ICMP_DEST_UNREACH:
     case ICMP_TIME_EXCEEDED:
-    case ICMP_PARAMETERPROB: return IcmpKind::kError;
+    case ICMP_PARAMETERPROB:
+      return IcmpKind::kError;
     case ICMP_REDIRECT:
-    case ICMP_SOURCE_QUENCH: return IcmpKind::kNotice;
-    case ICMP_ECHO: return IcmpKind::kEchoRequest;
-    default: return IcmpKind::kOther;
+    case ICMP_SOURCE_QUENCH:
+      return IcmpKind::kNotice;
+    case ICMP_ECHO:
+      return IcmpKind::kEchoRequest;
+    default:
+      return IcmpKind::kOther;
   }
 }
 
 IcmpKind classify_v6(std::uint8_t type) {
   switch (type) {
-    case ICMP6_ECHO_REPLY: return IcmpKind::kEchoReply;
+    case ICMP6_ECHO_REPLY:
+      return IcmpKind::kEchoReply;
     case ICMP6_DST_UNREACH:
     case ICMP6_PACKET_TOO_BIG:
     case ICMP6_TIME_EXCEEDED:
-    case ICMP6_PARAM_PROB: return IcmpKind::kError;
-    case ICMP6_ECHO_REQUEST: return IcmpKind::kEchoRequest;
-    default: return IcmpKind::kOther;
+    case ICMP6_PARAM_PROB:
+      return IcmpKind::kError;
+    case ICMP6_ECHO_REQUEST:
+      return IcmpKind::kEchoRequest;
+    default:
+      return IcmpKind::kOther;
   }
 }
 
@@ -68,7 +77,8 @@ IcmpKind classify_v6(std::uint8_t type) {
 std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes, std::uint32_t initial) {
   std::uint64_t sum = initial;
   std::size_t i = 0;
-  for (; i + 1 < bytes.size(); i += 2) sum += static_cast<std::uint32_t>((bytes[i] << 8) | bytes[i + 1]);
+  for (; i + 1 < bytes.size(); i += 2)
+    sum += static_cast<std::uint32_t>((bytes[i] << 8) | bytes[i + 1]);
   if (i < bytes.size()) sum += static_cast<std::uint32_t>(bytes[i] << 8);
   while ((sum >> 16) != 0) sum = (sum & 0xFFFF) + (sum >> 16);
   return static_cast<std::uint16_t>(~sum & 0xFFFF);

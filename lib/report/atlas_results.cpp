@@ -137,7 +137,8 @@ json atlas_ping_json(const AtlasPingResult& r) {
         put_correction(entry, p.correction);
         if (p.kind == AtlasPingPacket::Kind::kReply) {  // Atlas' statistics leave duplicates out
           rtts.push_back(p.rtt_ms);
-          if (p.correction && !p.correction->inside_host) corrected.push_back(p.correction->corrected_ms);
+          if (p.correction && !p.correction->inside_host)
+            corrected.push_back(p.correction->corrected_ms);
         }
         break;
     }
@@ -153,7 +154,9 @@ json atlas_ping_json(const AtlasPingResult& r) {
   j["max"] = s.count != 0 ? ms6(s.max) : -1;
   if (!corrected.empty()) {
     const Summary c = summarize(corrected);
-    j["mtool"] = {{"corrected", {{"min", ms6(c.min)}, {"avg", ms6(c.avg)}, {"max", ms6(c.max)}, {"replies", c.count}}}};
+    j["mtool"] = {
+        {"corrected",
+         {{"min", ms6(c.min)}, {"avg", ms6(c.avg)}, {"max", ms6(c.max)}, {"replies", c.count}}}};
   }
   return j;
 }
@@ -207,12 +210,18 @@ json atlas_error_code(int family, std::uint8_t type, std::uint8_t code, bool fro
     if (type == ICMP6_TIME_EXCEEDED) return nullptr;
     if (type == ICMP6_DST_UNREACH) {
       switch (code) {
-        case ICMP6_DST_UNREACH_NOROUTE: return "N";
-        case ICMP6_DST_UNREACH_ADMIN: return "A";
-        case ICMP6_DST_UNREACH_BEYONDSCOPE: return "h";
-        case ICMP6_DST_UNREACH_ADDR: return "H";
-        case ICMP6_DST_UNREACH_NOPORT: return from_destination ? json(nullptr) : json("p");
-        default: return code;
+        case ICMP6_DST_UNREACH_NOROUTE:
+          return "N";
+        case ICMP6_DST_UNREACH_ADMIN:
+          return "A";
+        case ICMP6_DST_UNREACH_BEYONDSCOPE:
+          return "h";
+        case ICMP6_DST_UNREACH_ADDR:
+          return "H";
+        case ICMP6_DST_UNREACH_NOPORT:
+          return from_destination ? json(nullptr) : json("p");
+        default:
+          return code;
       }
     }
     return code;
@@ -220,14 +229,20 @@ json atlas_error_code(int family, std::uint8_t type, std::uint8_t code, bool fro
   if (type == ICMP_TIME_EXCEEDED) return nullptr;
   if (type == ICMP_DEST_UNREACH) {
     switch (code) {
-      case ICMP_NET_UNREACH: return "N";
-      case ICMP_HOST_UNREACH: return "H";
-      case ICMP_PROT_UNREACH: return "P";
-      case ICMP_PORT_UNREACH: return from_destination ? json(nullptr) : json("p");
+      case ICMP_NET_UNREACH:
+        return "N";
+      case ICMP_HOST_UNREACH:
+        return "H";
+      case ICMP_PROT_UNREACH:
+        return "P";
+      case ICMP_PORT_UNREACH:
+        return from_destination ? json(nullptr) : json("p");
       case ICMP_NET_ANO:
       case ICMP_HOST_ANO:
-      case ICMP_PKT_FILTERED: return "A";
-      default: return code;
+      case ICMP_PKT_FILTERED:
+        return "A";
+      default:
+        return code;
     }
   }
   return code;

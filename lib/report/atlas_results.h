@@ -5,11 +5,10 @@
 // fields beside them (corrected RTT and overhead per reply, an `mtool` object), which Atlas
 // parsers ignore. Pure: plain structs in, JSON out.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "correlate/probe_overhead.h"
 
@@ -18,14 +17,14 @@ namespace mtool::report {
 // What every result carries.
 struct AtlasHeader {
   std::uint32_t msm_id = 0;
-  std::uint32_t prb_id = 0;     // the vantage point's id (configurable)
-  std::int64_t timestamp = 0;   // Unix seconds when the measurement started
-  std::string from;             // the vantage point's public address, as Atlas' `from` ("" if unknown)
-  std::string dst_name;         // the target as given
-  std::string dst_addr;         // what it resolved to ("" when resolution failed)
-  std::string src_addr;         // our source address toward it
+  std::uint32_t prb_id = 0;    // the vantage point's id (configurable)
+  std::int64_t timestamp = 0;  // Unix seconds when the measurement started
+  std::string from;      // the vantage point's public address, as Atlas' `from` ("" if unknown)
+  std::string dst_name;  // the target as given
+  std::string dst_addr;  // what it resolved to ("" when resolution failed)
+  std::string src_addr;  // our source address toward it
   int af = 4;
-  std::string msm_name;         // "Ping" / "Traceroute" by default
+  std::string msm_name;  // "Ping" / "Traceroute" by default
 };
 
 // What the correlator says about one reply, in milliseconds.
@@ -45,8 +44,8 @@ std::optional<AtlasCorrection> atlas_correction(std::int64_t raw_ns,
 struct AtlasPingPacket {
   enum class Kind { kReply, kDuplicate, kLost, kError } kind = Kind::kLost;
   double rtt_ms = 0;
-  int ttl = -1;         // of the reply, when known
-  std::string error;    // kError: "sendto failed: ..."
+  int ttl = -1;       // of the reply, when known
+  std::string error;  // kError: "sendto failed: ..."
   std::optional<AtlasCorrection> correction;
 };
 
@@ -62,10 +61,10 @@ struct AtlasHopReply {
   enum class Kind { kReply, kTimeout, kError } kind = Kind::kTimeout;
   std::string from;
   double rtt_ms = 0;
-  int ttl = -1;         // of the reply, when known
-  unsigned size = 0;    // ICMP payload bytes received
-  nlohmann::json err;   // null, or Atlas' code: "N" "H" "A" "P" "p" "h" or an integer
-  std::string error;    // kError: "sendto failed: ..."
+  int ttl = -1;        // of the reply, when known
+  unsigned size = 0;   // ICMP payload bytes received
+  nlohmann::json err;  // null, or Atlas' code: "N" "H" "A" "P" "p" "h" or an integer
+  std::string error;   // kError: "sendto failed: ..."
   std::optional<AtlasCorrection> correction;
 };
 
@@ -94,6 +93,7 @@ nlohmann::json atlas_traceroute_json(const AtlasTracerouteResult& result);
 // administratively prohibited, "P" protocol, "p" port unreachable (none when the destination
 // itself says so: that is how a UDP trace ends), "h" beyond scope; other codes as integers;
 // null for time exceeded in transit.
-nlohmann::json atlas_error_code(int family, std::uint8_t type, std::uint8_t code, bool from_destination);
+nlohmann::json atlas_error_code(int family, std::uint8_t type, std::uint8_t code,
+                                bool from_destination);
 
 }  // namespace mtool::report

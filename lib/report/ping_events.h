@@ -26,8 +26,8 @@ struct PingHeader {
 struct ReplyCorrection {
   std::int64_t corrected_us = 0;  // shown as corrected=, rounded as time=
   std::int64_t corrected_ns = 0;
-  std::int64_t overhead_ns = 0;   // raw - corrected
-  std::int64_t shared_ns = 0;     // given back for a target on this host (correction.h)
+  std::int64_t overhead_ns = 0;  // raw - corrected
+  std::int64_t shared_ns = 0;    // given back for a target on this host (correction.h)
   correlate::ProbeOverhead overhead;
 };
 
@@ -104,8 +104,8 @@ struct PingSummary {
   std::int64_t elapsed_ms = 0;
   std::optional<RttSummary> rtt;  // when replies carried timing
   int pipe = 0;
-  std::optional<std::int64_t> ipg_us;   // flood/adaptive/interval 0
-  std::int64_t ewma_us_x8 = 0;          // iputils keeps the EWMA scaled by 8
+  std::optional<std::int64_t> ipg_us;  // flood/adaptive/interval 0
+  std::int64_t ewma_us_x8 = 0;         // iputils keeps the EWMA scaled by 8
   // mtool extensions, each printed on its own line after iputils' lines.
   std::optional<PercentileSummary> percentiles;
   std::optional<CorrectionSummary> correction;  // when a correlator was in use

@@ -16,19 +16,26 @@ double us_to_ms(std::int64_t us) { return static_cast<double>(us) / 1e3; }
 double wall_seconds(WallNs wall) { return static_cast<double>(wall) / 1e9; }
 
 json percentiles_json(const PercentileSummary& p) {
-  return json{{"p50", ns_to_ms(p.p50_ns)}, {"p90", ns_to_ms(p.p90_ns)}, {"p99", ns_to_ms(p.p99_ns)},
+  return json{{"p50", ns_to_ms(p.p50_ns)},
+              {"p90", ns_to_ms(p.p90_ns)},
+              {"p99", ns_to_ms(p.p99_ns)},
               {"p99.9", ns_to_ms(p.p999_ns)}};
 }
 
 json rtt_json(const RttSummary& r) {
-  return json{{"min", us_to_ms(r.min_us)}, {"avg", us_to_ms(r.avg_us)}, {"max", us_to_ms(r.max_us)},
+  return json{{"min", us_to_ms(r.min_us)},
+              {"avg", us_to_ms(r.avg_us)},
+              {"max", us_to_ms(r.max_us)},
               {"mdev", us_to_ms(r.mdev_us)}};
 }
 
 json crossings_json(const std::vector<correlate::DeviceCrossing>& list) {
   json out = json::array();
   for (const auto& d : list) {
-    out.push_back(json{{"device", d.device}, {"ifindex", d.ifindex}, {"netns", d.netns}, {"hook", correlate::hook_name(d.hook)},
+    out.push_back(json{{"device", d.device},
+                       {"ifindex", d.ifindex},
+                       {"netns", d.netns},
+                       {"hook", correlate::hook_name(d.hook)},
                        {"at_us", static_cast<double>(d.offset_ns) / 1e3}});
   }
   return out;
@@ -58,7 +65,7 @@ void emit(std::FILE* out, const json& object) {
 }  // namespace
 
 void JsonPingSink::header(const PingHeader& h) {
-  json o{{"type", "header"},        {"target", h.hostname},
+  json o{{"type", "header"},          {"target", h.hostname},
          {"address", h.address_text}, {"family", h.family == AF_INET6 ? 6 : 4},
          {"data_bytes", h.datalen},   {"socket", h.socket_kind}};
   if (h.show_source) {
@@ -70,11 +77,16 @@ void JsonPingSink::header(const PingHeader& h) {
 
 void JsonPingSink::reply(const PingReply& r) {
   if (quiet_) return;
-  json o{{"type", "reply"},        {"time", wall_seconds(r.print_time)},
-         {"seq", r.sequence},      {"from", r.from},
-         {"bytes", r.bytes},       {"ttl", r.ttl >= 0 ? json(r.ttl) : json(nullptr)},
-         {"dup", r.duplicate},     {"bad_checksum", r.bad_checksum},
-         {"truncated", r.truncated}, {"tx_reference", r.tx_reference},
+  json o{{"type", "reply"},
+         {"time", wall_seconds(r.print_time)},
+         {"seq", r.sequence},
+         {"from", r.from},
+         {"bytes", r.bytes},
+         {"ttl", r.ttl >= 0 ? json(r.ttl) : json(nullptr)},
+         {"dup", r.duplicate},
+         {"bad_checksum", r.bad_checksum},
+         {"truncated", r.truncated},
+         {"tx_reference", r.tx_reference},
          {"rx_kernel_timestamp", r.rx_from_kernel}};
   o["rtt_ms"] = r.rtt_ns ? json(ns_to_ms(*r.rtt_ns)) : json(nullptr);
   if (r.kernel_rtt_ns) o["kernel_rtt_ms"] = ns_to_ms(*r.kernel_rtt_ns);
@@ -119,13 +131,13 @@ void JsonPingSink::status(const PingStatus& s) {
 }
 
 void JsonPingSink::summary(const PingSummary& s) {
-  json o{{"type", "summary"},         {"target", s.hostname},
-         {"transmitted", s.transmitted}, {"received", s.received},
-         {"duplicates", s.duplicates},   {"corrupted", s.corrupted},
-         {"errors", s.errors},           {"time_ms", s.elapsed_ms}};
-  o["loss_pct"] = s.transmitted != 0 ? json(100.0 * static_cast<double>(s.transmitted - s.received) /
-                                            static_cast<double>(s.transmitted))
-                                     : json(nullptr);
+  json o{{"type", "summary"},      {"target", s.hostname},       {"transmitted", s.transmitted},
+         {"received", s.received}, {"duplicates", s.duplicates}, {"corrupted", s.corrupted},
+         {"errors", s.errors},     {"time_ms", s.elapsed_ms}};
+  o["loss_pct"] = s.transmitted != 0
+                      ? json(100.0 * static_cast<double>(s.transmitted - s.received) /
+                             static_cast<double>(s.transmitted))
+                      : json(nullptr);
   if (s.rtt) o["rtt_ms"] = rtt_json(*s.rtt);
   if (s.percentiles) o["percentiles_ms"] = percentiles_json(*s.percentiles);
   if (s.correction) {

@@ -14,7 +14,8 @@ std::string format_reply_time(std::int64_t t) {
   if (t >= 100000 - 50) {
     std::snprintf(buf, sizeof buf, "%" PRId64, (t + 500) / 1000);
   } else if (t >= 10000 - 5) {
-    std::snprintf(buf, sizeof buf, "%" PRId64 ".%01" PRId64, (t + 50) / 1000, ((t + 50) % 1000) / 100);
+    std::snprintf(buf, sizeof buf, "%" PRId64 ".%01" PRId64, (t + 50) / 1000,
+                  ((t + 50) % 1000) / 100);
   } else if (t >= 1000) {
     std::snprintf(buf, sizeof buf, "%" PRId64 ".%02" PRId64, (t + 5) / 1000, ((t + 5) % 1000) / 10);
   } else {
@@ -37,8 +38,8 @@ std::string format_print_timestamp(WallNs wall) {
 }
 
 std::string format_loss_percent(long transmitted, long received) {
-  const auto loss = static_cast<float>(
-      (static_cast<double>(transmitted - received) * 100.0) / static_cast<double>(transmitted));
+  const auto loss = static_cast<float>((static_cast<double>(transmitted - received) * 100.0) /
+                                       static_cast<double>(transmitted));
   char buf[64];
   std::snprintf(buf, sizeof buf, "%g", static_cast<double>(loss));
   return buf;
@@ -86,7 +87,8 @@ void TextPingSink::reply(const PingReply& r) {
   }
   if (r.rtt_us) std::fprintf(out_, " time=%s ms", format_reply_time(*r.rtt_us).c_str());
   if (r.correction) {
-    std::fprintf(out_, " corrected=%s ms overhead=%s ms", format_reply_time(r.correction->corrected_us).c_str(),
+    std::fprintf(out_, " corrected=%s ms overhead=%s ms",
+                 format_reply_time(r.correction->corrected_us).c_str(),
                  format_reply_time((r.correction->overhead_ns + 500) / 1000).c_str());
   }
   if (r.duplicate) std::fputs(" (DUP!)", out_);
@@ -140,23 +142,26 @@ void TextPingSink::no_answer_yet(WallNs print_time, std::uint64_t sequence) {
 }
 
 void TextPingSink::status(const PingStatus& s) {
-  const int loss = s.transmitted != 0
-                       ? static_cast<int>((static_cast<long long>(s.transmitted - s.received) * 100) /
-                                          s.transmitted)
-                       : 0;
+  const int loss =
+      s.transmitted != 0
+          ? static_cast<int>((static_cast<long long>(s.transmitted - s.received) * 100) /
+                             s.transmitted)
+          : 0;
   std::fprintf(err_, "\r%ld/%ld packets, %d%% loss", s.received, s.transmitted, loss);
   if (s.rtt) {
-    std::fprintf(err_, ", min/avg/ewma/max = %s/%s/%s/%s ms", format_us_as_ms(s.rtt->min_us).c_str(),
-                 format_us_as_ms(s.rtt->avg_us).c_str(), format_us_as_ms(s.ewma_us_x8 / 8).c_str(),
-                 format_us_as_ms(s.rtt->max_us).c_str());
+    std::fprintf(err_, ", min/avg/ewma/max = %s/%s/%s/%s ms",
+                 format_us_as_ms(s.rtt->min_us).c_str(), format_us_as_ms(s.rtt->avg_us).c_str(),
+                 format_us_as_ms(s.ewma_us_x8 / 8).c_str(), format_us_as_ms(s.rtt->max_us).c_str());
   }
   std::fputc('\n', err_);
 }
 
 void TextPingSink::print_percentiles(const char* label, const PercentileSummary& p) {
   std::fprintf(out_, "%s p50/p90/p99/p99.9 = %s/%s/%s/%s ms\n", label,
-               format_us_as_ms((p.p50_ns + 500) / 1000).c_str(), format_us_as_ms((p.p90_ns + 500) / 1000).c_str(),
-               format_us_as_ms((p.p99_ns + 500) / 1000).c_str(), format_us_as_ms((p.p999_ns + 500) / 1000).c_str());
+               format_us_as_ms((p.p50_ns + 500) / 1000).c_str(),
+               format_us_as_ms((p.p90_ns + 500) / 1000).c_str(),
+               format_us_as_ms((p.p99_ns + 500) / 1000).c_str(),
+               format_us_as_ms((p.p999_ns + 500) / 1000).c_str());
 }
 
 void TextPingSink::summary(const PingSummary& s) {
@@ -173,9 +178,9 @@ void TextPingSink::summary(const PingSummary& s) {
   std::fputc('\n', out_);
   const char* comma = "";
   if (s.rtt) {
-    std::fprintf(out_, "rtt min/avg/max/mdev = %s/%s/%s/%s ms", format_us_as_ms(s.rtt->min_us).c_str(),
-                 format_us_as_ms(s.rtt->avg_us).c_str(), format_us_as_ms(s.rtt->max_us).c_str(),
-                 format_us_as_ms(s.rtt->mdev_us).c_str());
+    std::fprintf(out_, "rtt min/avg/max/mdev = %s/%s/%s/%s ms",
+                 format_us_as_ms(s.rtt->min_us).c_str(), format_us_as_ms(s.rtt->avg_us).c_str(),
+                 format_us_as_ms(s.rtt->max_us).c_str(), format_us_as_ms(s.rtt->mdev_us).c_str());
     comma = ", ";
   }
   if (s.pipe > 1) {
@@ -191,9 +196,9 @@ void TextPingSink::summary(const PingSummary& s) {
   if (s.correction) {
     const auto& c = *s.correction;
     if (c.rtt) {
-      std::fprintf(out_, "corrected rtt min/avg/max/mdev = %s/%s/%s/%s ms\n", format_us_as_ms(c.rtt->min_us).c_str(),
-                   format_us_as_ms(c.rtt->avg_us).c_str(), format_us_as_ms(c.rtt->max_us).c_str(),
-                   format_us_as_ms(c.rtt->mdev_us).c_str());
+      std::fprintf(out_, "corrected rtt min/avg/max/mdev = %s/%s/%s/%s ms\n",
+                   format_us_as_ms(c.rtt->min_us).c_str(), format_us_as_ms(c.rtt->avg_us).c_str(),
+                   format_us_as_ms(c.rtt->max_us).c_str(), format_us_as_ms(c.rtt->mdev_us).c_str());
       if (c.percentiles) print_percentiles("corrected rtt", *c.percentiles);
       std::fprintf(out_, "overhead median egress/ingress = %s/%s ms, %ld/%ld replies corrected\n",
                    format_us_as_ms((c.egress_p50_ns + 500) / 1000).c_str(),

@@ -22,7 +22,7 @@ struct TextSinkOptions {
   bool flood = false;
   bool print_timestamps = false;
   bool audible = false;
-  bool breakdown = false;  // a line per direction naming each device crossed
+  bool breakdown = false;        // a line per direction naming each device crossed
   std::string program = "ping";  // prefix of stderr lines
 };
 

@@ -1,8 +1,8 @@
 #include "stats/rtt_statistics.h"
 
+#include <algorithm>
 #include <bit>
 #include <climits>
-#include <algorithm>
 #include <cmath>
 
 namespace mtool::stats {
@@ -41,7 +41,8 @@ std::int64_t IputilsRttStatistics::mdev_us() const {
     // keeps tsum as a double, so tsum * tsum / total is a floating-point division.
     const double sum = static_cast<double>(sum_);
     const double sum_squared_over_n = sum * sum / static_cast<double>(count_);
-    variance = static_cast<std::int64_t>((sum2_ - sum_squared_over_n) / static_cast<double>(count_));
+    variance =
+        static_cast<std::int64_t>((sum2_ - sum_squared_over_n) / static_cast<double>(count_));
   } else {
     const std::int64_t avg = avg_us();
     variance = static_cast<std::int64_t>(sum2_ / static_cast<double>(count_)) - avg * avg;

@@ -38,7 +38,7 @@ class LatencyHistogram {
   [[nodiscard]] std::optional<std::int64_t> quantile(double q) const;
 
  private:
-  static constexpr int kSubBits = 7;                 // 128 linear sub-buckets per octave
+  static constexpr int kSubBits = 7;  // 128 linear sub-buckets per octave
   static constexpr int kSubCount = 1 << kSubBits;
   static constexpr int kOctaves = 64 - kSubBits;
   static std::size_t index_of(std::uint64_t value);

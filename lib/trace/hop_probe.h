@@ -40,7 +40,7 @@ struct HopProbe {
   std::string annotation;    // "!H", "!N", "!X", "!P", "!S", "!F-1500", "!<code>"...
   std::optional<IcmpReport> icmp;  // the ICMP error that answered, if one did
   std::size_t reply_size = 0;      // ProbeReply::size
-  std::string extension;     // -e: ICMP extensions (RFC 4884), e.g. "MPLS:L=16,E=0,S=1,T=1"
+  std::string extension;           // -e: ICMP extensions (RFC 4884), e.g. "MPLS:L=16,E=0,S=1,T=1"
   // Correction
   std::optional<correlate::ProbeOverhead> overhead;
   // A probe answered without its reply leaving the host: its whole time is overhead.

@@ -50,7 +50,8 @@ IcmpMethod::IcmpMethod(MethodSetup setup, const Clock& clock)
   }
   use_recverr(*socket_);
   if (socket_->is_raw()) {
-    ident_ = setup_.icmp_ident != 0 ? setup_.icmp_ident : static_cast<std::uint16_t>(getpid() & 0xFFFF);
+    ident_ =
+        setup_.icmp_ident != 0 ? setup_.icmp_ident : static_cast<std::uint16_t>(getpid() & 0xFFFF);
     socket_->install_type_filter();
   } else {
     ident_ = socket_->local_port();  // the kernel's identifier for a datagram socket

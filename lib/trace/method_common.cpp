@@ -57,10 +57,12 @@ void tune_socket(net::ProbeSocket& socket, const MethodSetup& s, bool opened_non
   // Without -F the probes may be fragmented; with it, never (and the kernel reports the MTU).
   const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
   const int option = v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER;
+  // NOLINTBEGIN(bugprone-branch-clone): the IPv4 and IPv6 constants happen to be equal
   const int mode = s.dont_fragment ? (v6 ? IPV6_PMTUDISC_PROBE : IP_PMTUDISC_PROBE)
                                    : (v6 ? IPV6_PMTUDISC_DONT : IP_PMTUDISC_DONT);
+  const int fallback = v6 ? IPV6_PMTUDISC_DO : IP_PMTUDISC_DO;
+  // NOLINTEND(bugprone-branch-clone)
   if (socket.set_int_option(level, option, mode) != 0) {
-    const int fallback = v6 ? IPV6_PMTUDISC_DO : IP_PMTUDISC_DO;
     if (!s.dont_fragment || socket.set_int_option(level, option, fallback) != 0) {
       fail_runtime(v6 ? "setsockopt IPV6_MTU_DISCOVER" : "setsockopt IP_MTU_DISCOVER", errno);
     }

@@ -14,7 +14,6 @@
 
 namespace mtool::trace {
 
-
 struct ProbeReply {
   std::size_t index = 0;  // the probe it answers
   WallNs rx = 0;          // arrival: kernel receive timestamp, or the clock when none came

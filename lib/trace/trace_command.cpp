@@ -133,10 +133,9 @@ int run(const std::vector<std::string>& args) {
   // answers, the output is Butskoy's to the byte.
   const std::string program = args.empty() ? "traceroute" : args[0];
   const SystemClock clock;
-  correlate::ToolCorrelator correlator(pending_correlator.finish(), o.correction, clock,
-                                       [&program](const std::string& line) {
-                                         print_diagnostic(stdout, stderr, program, line);
-                                       });
+  correlate::ToolCorrelator correlator(
+      pending_correlator.finish(), o.correction, clock,
+      [&program](const std::string& line) { print_diagnostic(stdout, stderr, program, line); });
   setup.identify = correlator.overheads() != nullptr;
   std::unique_ptr<ProbeMethod> method = make_probe_method(o.method, setup, clock);
   // Per-probe sockets may still need a capability (-i: SO_BINDTODEVICE, --fwmark: SO_MARK);

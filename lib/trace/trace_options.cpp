@@ -422,7 +422,7 @@ std::optional<std::string> validate_trace_options(TraceOptions& o) {
   }
   if (o.send_wait_s >= 10) o.send_wait_s /= 1000;  // it was milliseconds
   bound_waits(o);
-  if (o.source_port != 0) {                        // a fixed source port: one probe at a time
+  if (o.source_port != 0) {  // a fixed source port: one probe at a time
     o.sim_probes = 1;
     o.wait_here = o.wait_near = 0;
   }

@@ -248,7 +248,8 @@ std::optional<MonoNs> TraceScheduler::advance() {
         continue;
       }
       if (!pb.sent) {
-        if (config_.send_wait_ns > 0 && last_send_ != 0 && last_send_ + config_.send_wait_ns > now) {
+        if (config_.send_wait_ns > 0 && last_send_ != 0 &&
+            last_send_ + config_.send_wait_ns > now) {
           next_time = last_send_ + config_.send_wait_ns;
           break;
         }

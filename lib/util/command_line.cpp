@@ -17,7 +17,8 @@ SubcommandLine parse_subcommand_line(const std::vector<std::string>& args,
   const std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
   po::store(po::command_line_parser(rest).options(all).positional(positional).run(), line.options);
   po::notify(line.options);
-  if (line.options.count(kPositional) != 0) line.positional = line.options[kPositional].as<std::string>();
+  if (line.options.count(kPositional) != 0)
+    line.positional = line.options[kPositional].as<std::string>();
   return line;
 }
 

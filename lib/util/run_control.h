@@ -1,8 +1,9 @@
 #pragma once
 // How the outside world steers a running probe loop: the exit signals end it (with a summary;
 // ping: SIGINT/SIGALRM, mtool run: SIGINT/SIGTERM), SIGQUIT asks for a status line. In util/
-// because both engines' commands use it and neither may include the other. Signals stay blocked except while the loop waits in ppoll(),
-// so a signal can never slip in between the check and the wait.
+// because both engines' commands use it and neither may include the other. Signals stay blocked
+// except while the loop waits in ppoll(), so a signal can never slip in between the check and the
+// wait.
 #include <signal.h>
 
 #include <initializer_list>

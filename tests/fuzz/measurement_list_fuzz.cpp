@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& d : list.definitions) {
     if (d.target.empty() || (d.af != 4 && d.af != 6)) std::abort();
     if (has_control(d.target) || has_control(d.description)) std::abort();
-    if (d.ping.packets < 1 || d.ping.packets > 16 || d.traceroute.first_hop > d.traceroute.max_hops) std::abort();
+    if (d.ping.packets < 1 || d.ping.packets > 16 || d.traceroute.first_hop > d.traceroute.max_hops)
+      std::abort();
   }
   return 0;
 }

@@ -28,13 +28,15 @@ void check_icmp(std::span<const std::uint8_t> datagram, int family, bool with_ip
   }
   // The ICMP view must lie inside the datagram and hold at least a header.
   if (m.icmp.size() < mtool::probe::kIcmpHeaderLength) fail();
-  if (m.icmp.data() < datagram.data() || m.icmp.data() + m.icmp.size() > datagram.data() + datagram.size()) {
+  if (m.icmp.data() < datagram.data() ||
+      m.icmp.data() + m.icmp.size() > datagram.data() + datagram.size()) {
     fail();
   }
   if (m.type != m.icmp[0] || m.code != m.icmp[1]) fail();
   if (with_ip_header && (m.ttl < 0 || m.ttl > 255)) fail();
   if (m.quoted) {
-    const bool is_error = m.kind == mtool::probe::IcmpKind::kError || m.kind == mtool::probe::IcmpKind::kNotice;
+    const bool is_error =
+        m.kind == mtool::probe::IcmpKind::kError || m.kind == mtool::probe::IcmpKind::kNotice;
     if (!is_error || m.quoted->destination.family() != family) fail();
     (void)m.quoted->destination.to_string();
   }
@@ -74,9 +76,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (length != 0) std::memcpy(datagram.get(), data + 1, length);
   const std::span<const std::uint8_t> bytes(datagram.get(), length);
   switch (selector % 3) {
-    case 0: check_icmp(bytes, AF_INET, true); break;
-    case 1: check_icmp(bytes, AF_INET, false); break;
-    default: check_icmp(bytes, AF_INET6, false); break;
+    case 0:
+      check_icmp(bytes, AF_INET, true);
+      break;
+    case 1:
+      check_icmp(bytes, AF_INET, false);
+      break;
+    default:
+      check_icmp(bytes, AF_INET6, false);
+      break;
   }
 
   check_control(data + 1, length);

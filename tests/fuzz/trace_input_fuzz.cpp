@@ -22,8 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t rest = size - 4;
     auto copy = std::make_unique<std::uint8_t[]>(rest + 1);  // exact-size heap copy for ASan
     std::copy(data + 4, data + size, copy.get());
-    const auto text = mtool::probe::decode_icmp_extensions(std::span(copy.get(), rest), data[1], data[2],
-                                                          (data[3] & 1) != 0 ? AF_INET6 : AF_INET);
+    const auto text = mtool::probe::decode_icmp_extensions(
+        std::span(copy.get(), rest), data[1], data[2], (data[3] & 1) != 0 ? AF_INET6 : AF_INET);
     if (text && text->size() > 64 * rest + 64) std::abort();  // bounded by what it decoded
     return 0;
   }

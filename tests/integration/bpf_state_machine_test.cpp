@@ -163,8 +163,9 @@ class BpfStateMachine : public ::testing::Test {
     programs_.reset();
     std::error_code ec;
     std::filesystem::remove_all(pin_dir_, ec);
-    programs_ = std::make_unique<KernelPrograms>(pin_dir_, kHostNs, KernelPrograms::Purpose::kTest,
-                                                 correlator::ProgramTuning{namespace_probe_rate, follow_host_probes});
+    programs_ = std::make_unique<KernelPrograms>(
+        pin_dir_, kHostNs, KernelPrograms::Purpose::kTest,
+        correlator::ProgramTuning{namespace_probe_rate, follow_host_probes});
     programs_->set_uplinks({kUplink});
     programs_->subscribe(kContainerNs, 1);
     programs_->subscribe(kOtherContainerNs, 1);
@@ -431,8 +432,10 @@ TEST_F(BpfStateMachine, TcpSynAndItsResetMakeOneRecord) {
   const std::uint32_t isn = 0x12345678;
   const auto syn = tcp_segment("198.18.16.2", "198.19.0.2", 41000, 80, isn, 0, kSyn);
   const auto syn_natted = tcp_segment("198.19.0.1", "198.19.0.2", 41000, 80, isn, 0, kSyn, 2);
-  const auto reset = tcp_segment("198.19.0.2", "198.19.0.1", 80, 41000, 0, isn + 1, kRst | kAck, 64);
-  const auto reset_back = tcp_segment("198.19.0.2", "198.18.16.2", 80, 41000, 0, isn + 1, kRst | kAck, 63);
+  const auto reset =
+      tcp_segment("198.19.0.2", "198.19.0.1", 80, 41000, 0, isn + 1, kRst | kAck, 64);
+  const auto reset_back =
+      tcp_segment("198.19.0.2", "198.18.16.2", 80, 41000, 0, isn + 1, kRst | kAck, 63);
   cross(skb(0xA0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, syn);
   cross(skb(0xA0), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, syn_natted);
   cross(skb(0xA1), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reset);
@@ -524,9 +527,9 @@ TEST_F(BpfStateMachine, ForgedInsideAnswerIsIgnored) {
   cross(skb(0xB0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, probe);
   cross(skb(0xB0), kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, probe);
   const auto forged = icmp_error("198.18.16.1", "198.18.16.2", 11, 0, probe);
-  EXPECT_EQ(cross(skb(0xB1), kVethPeer, kHostNs, MTOOL_HOOK_DEV_QUEUE, forged, 0x0800,
-                  kOtherVethPeer),
-            XDP_DROP);
+  EXPECT_EQ(
+      cross(skb(0xB1), kVethPeer, kHostNs, MTOOL_HOOK_DEV_QUEUE, forged, 0x0800, kOtherVethPeer),
+      XDP_DROP);
   cross(skb(0xB1), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, forged);
   EXPECT_FALSE(record(kContainerNs, 40001, 33434, AF_INET, IPPROTO_UDP).has_value());
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_FOREIGN_CROSSINGS], 1u);
@@ -612,12 +615,15 @@ TEST_F(BpfStateMachine, NamespaceRateLimitsItsOwnProbesOnly) {
   load_programs(/*namespace_probe_rate=*/10);
   const int flood = MTOOL_NAMESPACE_PROBE_BURST + 100;
   for (int i = 0; i < flood; ++i) {
-    cross(skb(0x10000 + static_cast<std::uint64_t>(i)), kContainerEth0, kContainerNs,
-          MTOOL_HOOK_DEV_QUEUE, udp_probe("198.18.16.2", "198.19.0.2", 40000, static_cast<std::uint16_t>(33434 + i % 30)));
+    cross(
+        skb(0x10000 + static_cast<std::uint64_t>(i)), kContainerEth0, kContainerNs,
+        MTOOL_HOOK_DEV_QUEUE,
+        udp_probe("198.18.16.2", "198.19.0.2", 40000, static_cast<std::uint16_t>(33434 + i % 30)));
   }
   auto c = programs_->counters();
   EXPECT_GE(c[MTOOL_CTR_RATE_LIMITED], 90u);
-  EXPECT_LE(c[MTOOL_CTR_EGRESS_STARTED], static_cast<std::uint64_t>(MTOOL_NAMESPACE_PROBE_BURST + 10));
+  EXPECT_LE(c[MTOOL_CTR_EGRESS_STARTED],
+            static_cast<std::uint64_t>(MTOOL_NAMESPACE_PROBE_BURST + 10));
   round_trip(kOtherContainerNs, kOtherVethPeer, "198.18.16.11", 77, 77, 1, skb(0x9A00),
              skb(0x9B00));
   EXPECT_TRUE(record(kOtherContainerNs, 77, 1).has_value());

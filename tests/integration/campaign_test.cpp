@@ -64,13 +64,17 @@ std::string atlas_problems(const json& r) {
     unsigned replies = 0;
     for (const json& p : r["result"]) {
       const bool ok = (p.contains("rtt") && p["rtt"].is_number() && p["rtt"] >= 0) ||
-                      (p.contains("x") && p["x"] == "*") || (p.contains("error") && p["error"].is_string());
+                      (p.contains("x") && p["x"] == "*") ||
+                      (p.contains("error") && p["error"].is_string());
       if (!ok) return "ping packet " + p.dump();
       if (p.contains("rtt") && !p.contains("dup")) ++replies;
     }
-    if (r["rcvd"] != replies) return "rcvd " + r["rcvd"].dump() + " but " + std::to_string(replies) + " replies";
-    if (replies == 0 && (r["min"] != -1 || r["avg"] != -1 || r["max"] != -1)) return "min/avg/max not -1 on total loss";
-    if (replies > 0 && !(r["min"] <= r["avg"] && r["avg"] <= r["max"])) return "min <= avg <= max fails";
+    if (r["rcvd"] != replies)
+      return "rcvd " + r["rcvd"].dump() + " but " + std::to_string(replies) + " replies";
+    if (replies == 0 && (r["min"] != -1 || r["avg"] != -1 || r["max"] != -1))
+      return "min/avg/max not -1 on total loss";
+    if (replies > 0 && !(r["min"] <= r["avg"] && r["avg"] <= r["max"]))
+      return "min <= avg <= max fails";
     return "";
   }
   for (const char* key : {"paris_id", "endtime"}) integer(key);
@@ -85,8 +89,9 @@ std::string atlas_problems(const json& r) {
     previous = hop["hop"];
     for (const json& p : hop["result"]) {
       if (p.contains("x") && p["x"] == "*") continue;
-      if (!(p.contains("from") && p["from"].is_string() && p.contains("rtt") && p["rtt"].is_number() &&
-            p.contains("size") && p["size"].is_number_integer() && p.contains("ttl") && p["ttl"].is_number_integer()))
+      if (!(p.contains("from") && p["from"].is_string() && p.contains("rtt") &&
+            p["rtt"].is_number() && p.contains("size") && p["size"].is_number_integer() &&
+            p.contains("ttl") && p["ttl"].is_number_integer()))
         return "hop reply " + p.dump();
     }
   }
@@ -103,11 +108,12 @@ class Campaign : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!running_as_root()) return;
-    bed_ = testbed_up(kTestbedIndex, "--routers " + std::to_string(kRouters),
-                      {"TESTBED_CONTAINER_NS", "TESTBED_GATEWAY", "TESTBED_TARGET", "TESTBED_TARGET6",
-                       "TESTBED_TARGET_NS", "TESTBED_UPLINK_ADDR",
-                       "TESTBED_UPLINK", "TESTBED_CHAIN_END", "TESTBED_CHAIN_END6", "TESTBED_ROUTER_ADDR_1"},
-                      setup_error_);
+    bed_ =
+        testbed_up(kTestbedIndex, "--routers " + std::to_string(kRouters),
+                   {"TESTBED_CONTAINER_NS", "TESTBED_GATEWAY", "TESTBED_TARGET", "TESTBED_TARGET6",
+                    "TESTBED_TARGET_NS", "TESTBED_UPLINK_ADDR", "TESTBED_UPLINK",
+                    "TESTBED_CHAIN_END", "TESTBED_CHAIN_END6", "TESTBED_ROUTER_ADDR_1"},
+                   setup_error_);
   }
   static void TearDownTestSuite() {
     if (!running_as_root()) return;
@@ -136,11 +142,13 @@ class Campaign : public ::testing::Test {
   // `mtool run ARGS` in the container, with or without this suite's correlator.
   static std::string in_container(const std::string& args, bool correlator = false) {
     return "ip netns exec " + bed_["TESTBED_CONTAINER_NS"] + " " +
-           (correlator ? correlator_env(kPinDir, kSocket) : std::string("env MTOOL_CORRELATOR=off ")) +
+           (correlator ? correlator_env(kPinDir, kSocket)
+                       : std::string("env MTOOL_CORRELATOR=off ")) +
            mtool_binary() + " run " + args;
   }
   ::testing::AssertionResult start_correlator() {
-    if (correlator_answers(kSocket)) return ::testing::AssertionFailure() << "a correlator already answers on " << kSocket;
+    if (correlator_answers(kSocket))
+      return ::testing::AssertionFailure() << "a correlator already answers on " << kSocket;
     correlator_started_ = true;
     run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
     return correlator_.start(bed_["TESTBED_UPLINK"]);
@@ -150,13 +158,20 @@ class Campaign : public ::testing::Test {
   std::string standard_list() {
     const std::string target = bed_["TESTBED_TARGET"];
     const std::string end = bed_["TESTBED_CHAIN_END"];
-    return write_list("list.json", R"({"definitions": [
-      {"type": "ping", "af": 4, "target": ")" + target + R"(", "packets": 3, "packet_interval": 50, "msm_id": 42},
-      {"type": "ping", "af": 6, "target": ")" + bed_["TESTBED_TARGET6"] + R"(", "packets": 2, "packet_interval": 50},
-      {"type": "traceroute", "af": 4, "target": ")" + end + R"(", "protocol": "ICMP", "packets": 2},
-      {"type": "traceroute", "af": 4, "target": ")" + end + R"(", "protocol": "UDP", "packets": 2},
-      {"type": "traceroute", "af": 4, "target": ")" + end + R"(", "protocol": "TCP", "packets": 1},
-      {"type": "traceroute", "af": 6, "target": ")" + bed_["TESTBED_CHAIN_END6"] + R"(", "packets": 1}
+    return write_list("list.json",
+                      R"({"definitions": [
+      {"type": "ping", "af": 4, "target": ")" +
+                          target + R"(", "packets": 3, "packet_interval": 50, "msm_id": 42},
+      {"type": "ping", "af": 6, "target": ")" +
+                          bed_["TESTBED_TARGET6"] + R"(", "packets": 2, "packet_interval": 50},
+      {"type": "traceroute", "af": 4, "target": ")" +
+                          end + R"(", "protocol": "ICMP", "packets": 2},
+      {"type": "traceroute", "af": 4, "target": ")" +
+                          end + R"(", "protocol": "UDP", "packets": 2},
+      {"type": "traceroute", "af": 4, "target": ")" +
+                          end + R"(", "protocol": "TCP", "packets": 1},
+      {"type": "traceroute", "af": 6, "target": ")" +
+                          bed_["TESTBED_CHAIN_END6"] + R"(", "packets": 1}
     ]})");
   }
   // The one result of running `list` in the container (null, with a failure, otherwise),
@@ -222,7 +237,8 @@ TEST_F(Campaign, PingAndTracerouteResultsHaveAtlasShape) {
     ASSERT_EQ(trace["result"].size(), hops.size()) << trace.dump();
     for (std::size_t h = 0; h < hops.size(); ++h) {
       EXPECT_EQ(trace["result"][h]["hop"], h + 1);
-      for (const json& reply : trace["result"][h]["result"]) EXPECT_EQ(reply["from"], hops[h]) << trace.dump();
+      for (const json& reply : trace["result"][h]["result"])
+        EXPECT_EQ(reply["from"], hops[h]) << trace.dump();
     }
     // The destination's own answer carries no error code (a port unreachable from it ends a
     // UDP trace); every hop before it answered "time exceeded": no code either.
@@ -234,7 +250,8 @@ TEST_F(Campaign, PingAndTracerouteResultsHaveAtlasShape) {
   EXPECT_EQ(msm[1000004]["proto"], "TCP");
   const json& trace6 = msm[1000005];
   ASSERT_FALSE(trace6["result"].empty());
-  EXPECT_EQ(trace6["result"].back()["result"][0]["from"], bed_["TESTBED_CHAIN_END6"]) << trace6.dump();
+  EXPECT_EQ(trace6["result"].back()["result"][0]["from"], bed_["TESTBED_CHAIN_END6"])
+      << trace6.dump();
 }
 
 TEST_F(Campaign, WithTheCorrelatorEveryReplyIsCorrected) {
@@ -277,7 +294,8 @@ TEST_F(Campaign, SigintLosesNoCompletedResult) {
   // after the first results, every result written must be whole and the count said must match.
   std::string list;
   for (int i = 0; i < 40; ++i)
-    list += R"({"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] + R"(", "packets": 16, "packet_interval": 100})" + "\n";
+    list += R"({"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] +
+            R"(", "packets": 16, "packet_interval": 100})" + "\n";
   const std::string path = write_list("long.jsonl", list);
   const std::string out = dir_ + "/results.jsonl";
   Background campaign(in_container("--concurrency 4 --out " + out + " " + path), "campaign");
@@ -293,14 +311,16 @@ TEST_F(Campaign, SigintLosesNoCompletedResult) {
     EXPECT_EQ(atlas_problems(result), "") << result.dump();
     EXPECT_EQ(result["sent"], 16);
   }
-  const std::string said = "stopped by SIGINT: " + std::to_string(results.size()) + " results written";
+  const std::string said =
+      "stopped by SIGINT: " + std::to_string(results.size()) + " results written";
   EXPECT_NE(campaign.err().find(said), std::string::npos) << campaign.err();
 }
 
 TEST_F(Campaign, DuplicatesAndErrorsAreListedAsAtlasDoes) {
   const std::string target = bed_["TESTBED_TARGET"];
-  const std::string list = write_list("two.json", R"([{"type": "ping", "target": ")" + target +
-                                                      R"(", "packets": 4, "packet_interval": 50}])");
+  const std::string list =
+      write_list("two.json", R"([{"type": "ping", "target": ")" + target +
+                                 R"(", "packets": 4, "packet_interval": 50}])");
   {
     // The target sends every reply twice: TEE clones it towards the host, which passes it on.
     const ScopedRule tee(bed_["TESTBED_TARGET_NS"],
@@ -325,8 +345,9 @@ TEST_F(Campaign, DuplicatesAndErrorsAreListedAsAtlasDoes) {
     EXPECT_DOUBLE_EQ(ping["max"].get<double>(), max_original) << ping.dump();
   }
   {
-    const ScopedRule reject(bed_["TESTBED_TARGET_NS"],
-                            "INPUT -p icmp --icmp-type echo-request -j REJECT --reject-with icmp-host-unreachable");
+    const ScopedRule reject(
+        bed_["TESTBED_TARGET_NS"],
+        "INPUT -p icmp --icmp-type echo-request -j REJECT --reject-with icmp-host-unreachable");
     ASSERT_TRUE(reject.added()) << reject.error();
     const json ping = only_result(list);
     ASSERT_TRUE(ping.is_object());
@@ -348,11 +369,16 @@ TEST_F(Campaign, MalformedListsGetOneLineErrorsAndRunNothing) {
       {"{\"definitions\": [", "not JSON"},
       {"", "no definitions"},
       {"[]", "no definitions"},
-      {R"([{"type": "ping", "target": "198.19.7.2", "packets": "3"}])", "definition 0: field 'packets': must be an integer"},
-      {R"([{"type": "ping", "target": "198.19.7.2", "packets": 1e30}])", "definition 0: field 'packets'"},
-      {R"([{"type": "ping", "target": "198.19.7.2", "packets": 99999999999999999999}])", "definition 0: field 'packets'"},
-      {R"([{"type": "ping", "target": "198.19.7.2"}, {"type": "dns", "target": "x"}])", "definition 1: field 'type'"},
-      {R"([{"type": "ping", "target": "198.19.7.2", "colour": "red"}])", "definition 0: field 'colour'"},
+      {R"([{"type": "ping", "target": "198.19.7.2", "packets": "3"}])",
+       "definition 0: field 'packets': must be an integer"},
+      {R"([{"type": "ping", "target": "198.19.7.2", "packets": 1e30}])",
+       "definition 0: field 'packets'"},
+      {R"([{"type": "ping", "target": "198.19.7.2", "packets": 99999999999999999999}])",
+       "definition 0: field 'packets'"},
+      {R"([{"type": "ping", "target": "198.19.7.2"}, {"type": "dns", "target": "x"}])",
+       "definition 1: field 'type'"},
+      {R"([{"type": "ping", "target": "198.19.7.2", "colour": "red"}])",
+       "definition 0: field 'colour'"},
   };
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const std::string path = write_list("bad" + std::to_string(i) + ".json", cases[i].text);
@@ -360,7 +386,8 @@ TEST_F(Campaign, MalformedListsGetOneLineErrorsAndRunNothing) {
     EXPECT_EQ(r.exit_code, 2) << cases[i].text << "\n" << r.err;
     EXPECT_EQ(r.out, "") << cases[i].text;
     EXPECT_NE(r.err.find(cases[i].message), std::string::npos) << cases[i].text << "\n" << r.err;
-    for (const std::string& line : lines_of(r.err)) EXPECT_EQ(line.rfind("mtool run: ", 0), 0U) << line;
+    for (const std::string& line : lines_of(r.err))
+      EXPECT_EQ(line.rfind("mtool run: ", 0), 0U) << line;
   }
   const CommandResult missing = run(in_container(dir_ + "/no-such-list.json"));
   EXPECT_EQ(missing.exit_code, 2);
@@ -372,13 +399,17 @@ TEST_F(Campaign, MalformedListsGetOneLineErrorsAndRunNothing) {
 
 TEST_F(Campaign, KeepGoingRunsTheValidDefinitionsAndSaysSo) {
   const std::string path = write_list("mixed.json", R"([
-    {"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] + R"(", "packets": 1},
-    {"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] + R"(", "packets": 17},
+    {"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] +
+                                                        R"(", "packets": 1},
+    {"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] +
+                                                        R"(", "packets": 17},
     {"type": "ping", "target": "no-such-host.invalid", "packets": 1}
   ])");
   const CommandResult r = run(in_container("--keep-going " + path));
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("definition 1: field 'packets': 17 is out of range (1..16)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("definition 1: field 'packets': 17 is out of range (1..16)"),
+            std::string::npos)
+      << r.err;
   const auto results = parse_results(r.out);
   ASSERT_EQ(results.size(), 2U) << r.out;
   auto msm = by_msm(results);
@@ -387,7 +418,8 @@ TEST_F(Campaign, KeepGoingRunsTheValidDefinitionsAndSaysSo) {
   const json& unresolved = msm[1000002];
   EXPECT_EQ(atlas_problems(unresolved), "") << unresolved.dump();
   ASSERT_EQ(unresolved["result"].size(), 1U);
-  EXPECT_NE(unresolved["result"][0]["error"].get<std::string>().find("name resolution failed"), std::string::npos);
+  EXPECT_NE(unresolved["result"][0]["error"].get<std::string>().find("name resolution failed"),
+            std::string::npos);
 }
 
 // The capability sets of a running process, from /proc (CapPrm, CapEff), or "" when it is gone.
@@ -431,7 +463,8 @@ TEST_F(Campaign, HostileListsGetOneLineErrorsNotCrashes) {
     EXPECT_EQ(r.exit_code, 2) << i << "\n" << r.err;
     EXPECT_EQ(r.out, "") << i;
     EXPECT_NE(r.err.find(cases[i].message), std::string::npos) << i << "\n" << r.err;
-    for (const std::string& line : lines_of(r.err)) EXPECT_EQ(line.rfind("mtool run: ", 0), 0U) << line;
+    for (const std::string& line : lines_of(r.err))
+      EXPECT_EQ(line.rfind("mtool run: ", 0), 0U) << line;
     EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << i;
     EXPECT_EQ(r.err.find('\x07'), std::string::npos) << i;
   }
@@ -439,7 +472,8 @@ TEST_F(Campaign, HostileListsGetOneLineErrorsNotCrashes) {
 
 TEST_F(Campaign, ListsAreBoundedInSize) {
   // 17 MiB of valid JSON lines: beyond the 16 MiB default, refused before it is parsed.
-  const std::string line = R"({"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] + R"(", "packets": 1})" + "\n";
+  const std::string line =
+      R"({"type": "ping", "target": ")" + bed_["TESTBED_TARGET"] + R"(", "packets": 1})" + "\n";
   std::string big;
   while (big.size() <= (17U << 20)) big += line;
   const std::string path = write_list("big.jsonl", big);
@@ -460,7 +494,8 @@ TEST_F(Campaign, ListsAreBoundedInSize) {
 }
 
 TEST_F(Campaign, BadArgumentsAreRefusedNotWrapped) {
-  const std::string two = write_list("two.json", R"([{"type": "ping", "target": "a"}, {"type": "ping", "target": "b"}])");
+  const std::string two = write_list(
+      "two.json", R"([{"type": "ping", "target": "a"}, {"type": "ping", "target": "b"}])");
   // A directory used to be an empty list.
   CommandResult r = run(in_container(dir_));
   EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -478,7 +513,9 @@ TEST_F(Campaign, BadArgumentsAreRefusedNotWrapped) {
   // msm_id = --first-msm-id + index: 4294967295 + 1 used to wrap to 0.
   r = run(in_container("--validate --first-msm-id 4294967295 " + two));
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(r.err, "mtool run: --first-msm-id 4294967295 leaves no room for definition 1 (msm_ids end at 4294967295)\n");
+  EXPECT_EQ(r.err,
+            "mtool run: --first-msm-id 4294967295 leaves no room for definition 1 (msm_ids end at "
+            "4294967295)\n");
   r = run(in_container("--validate --first-msm-id 4294967294 " + two));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = run(in_container("--validate --first-msm-id -1 " + two));
@@ -488,9 +525,12 @@ TEST_F(Campaign, BadArgumentsAreRefusedNotWrapped) {
 
 TEST_F(Campaign, CapabilitiesAreDroppedOnceTheSharedSocketsAreOpen) {
   const std::string target = bed_["TESTBED_TARGET"];
-  const std::string ping1 = R"({"type": "ping", "target": ")" + target + R"(", "packets": 1})" + "\n";
-  const std::string ping16 = R"({"type": "ping", "target": ")" + target + R"(", "packets": 16, "packet_interval": 100})" + "\n";
-  const std::string tcp = R"({"type": "traceroute", "target": ")" + bed_["TESTBED_CHAIN_END"] + R"(", "protocol": "TCP", "packets": 1})" + "\n";
+  const std::string ping1 =
+      R"({"type": "ping", "target": ")" + target + R"(", "packets": 1})" + "\n";
+  const std::string ping16 = R"({"type": "ping", "target": ")" + target +
+                             R"(", "packets": 16, "packet_interval": 100})" + "\n";
+  const std::string tcp = R"({"type": "traceroute", "target": ")" + bed_["TESTBED_CHAIN_END"] +
+                          R"(", "protocol": "TCP", "packets": 1})" + "\n";
   struct Case {
     std::string list;
     std::string sets;  // while the second ping runs
@@ -504,9 +544,11 @@ TEST_F(Campaign, CapabilitiesAreDroppedOnceTheSharedSocketsAreOpen) {
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const std::string path = write_list("caps" + std::to_string(i) + ".jsonl", cases[i].list);
     const std::string out = dir_ + "/caps" + std::to_string(i) + ".out";
-    Background campaign("exec " + in_container("--concurrency 1 --out " + out + " " + path), "caps");
+    Background campaign("exec " + in_container("--concurrency 1 --out " + out + " " + path),
+                        "caps");
     ASSERT_TRUE(campaign.started());
-    ASSERT_TRUE(wait_until([&] { return !lines_of(slurp(out)).empty(); }, milliseconds(10000))) << campaign.err();
+    ASSERT_TRUE(wait_until([&] { return !lines_of(slurp(out)).empty(); }, milliseconds(10000)))
+        << campaign.err();
     EXPECT_EQ(capability_sets(campaign.pid()), cases[i].sets) << i;
     ASSERT_EQ(campaign.wait(milliseconds(20000)), std::optional<int>(0)) << campaign.err();
     const auto results = parse_results(slurp(out));
@@ -515,7 +557,8 @@ TEST_F(Campaign, CapabilitiesAreDroppedOnceTheSharedSocketsAreOpen) {
       const json& trace = results[2];
       EXPECT_EQ(atlas_problems(trace), "") << trace.dump();
       ASSERT_FALSE(trace["result"].empty()) << trace.dump();
-      EXPECT_EQ(trace["result"].back()["result"][0].value("from", ""), bed_["TESTBED_CHAIN_END"]) << trace.dump();
+      EXPECT_EQ(trace["result"].back()["result"][0].value("from", ""), bed_["TESTBED_CHAIN_END"])
+          << trace.dump();
     }
   }
 }
@@ -527,15 +570,20 @@ TEST_F(Campaign, WithoutCapNetRawTcpTracesAreRefusedUpFront) {
     {"type": "traceroute", "target": ")" + end + R"(", "protocol": "TCP", "packets": 1}
   ])");
   // As the image's uid 10001 without its file capability: no capability at all.
-  const std::string unprivileged = "ip netns exec " + bed_["TESTBED_CONTAINER_NS"] +
-                                   " setpriv --reuid 10001 --regid 10001 --clear-groups --inh-caps=-all"
-                                   " env MTOOL_CORRELATOR=off " + mtool_binary() + " run ";
+  const std::string unprivileged =
+      "ip netns exec " + bed_["TESTBED_CONTAINER_NS"] +
+      " setpriv --reuid 10001 --regid 10001 --clear-groups --inh-caps=-all"
+      " env MTOOL_CORRELATOR=off " +
+      mtool_binary() + " run ";
   const std::string refused =
-      "mtool run: definition 1: field 'protocol': TCP needs a raw socket (CAP_NET_RAW), which mtool run does not have\n";
+      "mtool run: definition 1: field 'protocol': TCP needs a raw socket (CAP_NET_RAW), which "
+      "mtool run does not have\n";
   CommandResult r = run(unprivileged + "- < " + path);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, refused + "mtool run: 1 of 2 definitions are invalid; nothing was run (--keep-going runs the rest)\n");
+  EXPECT_EQ(r.err, refused +
+                       "mtool run: 1 of 2 definitions are invalid; nothing was run (--keep-going "
+                       "runs the rest)\n");
   r = run(unprivileged + "--keep-going - < " + path);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(r.err, refused);

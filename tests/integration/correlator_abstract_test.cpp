@@ -24,7 +24,8 @@ using std::chrono::milliseconds;
 
 constexpr const char* kNamespace = "mtool-abstract-ns";
 constexpr const char* kSquatterLine =
-    "corrections unavailable: the correlator's name in this network namespace is held by another process";
+    "corrections unavailable: the correlator's name in this network namespace is held by another "
+    "process";
 
 std::string hex(const void* data, std::size_t size) {
   std::string out;
@@ -45,19 +46,22 @@ std::string fake_correlator_command() {
   hello.caller_netns = 4242;
   mtool_answer record = hello;
   record.record.key.netns = 4242;
-  const std::size_t times_at = offsetof(mtool_answer, record) + offsetof(mtool_record, sender_tx_ns);
-  return std::string("/usr/bin/python3 ") + MTOOL_SOURCE_DIR + "/tests/integration/fake_correlator.py " +
-         hex(&hello, sizeof hello) + " " + hex(&record, sizeof record) + " " + std::to_string(times_at);
+  const std::size_t times_at =
+      offsetof(mtool_answer, record) + offsetof(mtool_record, sender_tx_ns);
+  return std::string("/usr/bin/python3 ") + MTOOL_SOURCE_DIR +
+         "/tests/integration/fake_correlator.py " + hex(&hello, sizeof hello) + " " +
+         hex(&record, sizeof record) + " " + std::to_string(times_at);
 }
 
 // `mtool ping` inside the namespace, with /run hidden (the default socket is not there), and
 // `pid_namespace`: in a pid namespace of its own, as a container's tool is; `as_user`: a
 // command prefix that changes the user.
-std::string ping_in_namespace(bool pid_namespace, const std::string& options, const std::string& as_user = "") {
+std::string ping_in_namespace(bool pid_namespace, const std::string& options,
+                              const std::string& as_user = "") {
   return std::string("ip netns exec ") + kNamespace +
          (pid_namespace ? " unshare --pid --fork --mount-proc" : " unshare --mount") +
-         " sh -c 'mount -t tmpfs none /run && exec " + as_user + mtool_binary() + " ping " + options +
-         " 127.0.0.1'";
+         " sh -c 'mount -t tmpfs none /run && exec " + as_user + mtool_binary() + " ping " +
+         options + " 127.0.0.1'";
 }
 
 class CorrelatorAbstractName : public ::testing::Test {
@@ -69,17 +73,19 @@ class CorrelatorAbstractName : public ::testing::Test {
     must(std::string("ip netns exec ") + kNamespace + " ip link set lo up");
   }
   void TearDown() override {
-    if (server_ && HasFailure()) std::cerr << "stand-in stdout:\n" << server_->out() << "stderr:\n" << server_->err();
+    if (server_ && HasFailure())
+      std::cerr << "stand-in stdout:\n" << server_->out() << "stderr:\n" << server_->err();
     server_.reset();
     run(std::string("ip netns del ") + kNamespace + " 2>/dev/null");
   }
   // Starts the stand-in in the namespace (in our pid namespace) and returns its pid.
   long start_server() {
-    server_ = std::make_unique<Background>(std::string("ip netns exec ") + kNamespace + " " +
-                                               fake_correlator_command(),
-                                           "abstract-correlator");
-    wait_until([&] { return server_->out().find('\n') != std::string::npos || !server_->running(); },
-               milliseconds(5000));
+    server_ = std::make_unique<Background>(
+        std::string("ip netns exec ") + kNamespace + " " + fake_correlator_command(),
+        "abstract-correlator");
+    wait_until(
+        [&] { return server_->out().find('\n') != std::string::npos || !server_->running(); },
+        milliseconds(5000));
     std::smatch m;
     const std::string out = server_->out();
     if (!std::regex_search(out, m, std::regex("^pid ([0-9]+)\n"))) {
@@ -91,7 +97,9 @@ class CorrelatorAbstractName : public ::testing::Test {
   [[nodiscard]] int queries(int kind) const {
     const std::string out = server_->out();
     int n = 0;
-    for (std::size_t at = 0; (at = out.find("query " + std::to_string(kind) + "\n", at)) != std::string::npos; ++at) ++n;
+    for (std::size_t at = 0;
+         (at = out.find("query " + std::to_string(kind) + "\n", at)) != std::string::npos; ++at)
+      ++n;
     return n;
   }
 
@@ -113,11 +121,13 @@ TEST_F(CorrelatorAbstractName, SquatterInOurNamespaceIsRefused) {
   for (const std::string user : {"", "setpriv --reuid=65534 --regid=65534 --clear-groups "}) {
     SCOPED_TRACE(user.empty() ? "as root" : "as nobody");
     if (!user.empty()) {  // an ICMP datagram socket for everyone (the namespace's own setting)
-      must(std::string("ip netns exec ") + kNamespace + " sysctl -qw net.ipv4.ping_group_range=\"0 2147483647\"");
+      must(std::string("ip netns exec ") + kNamespace +
+           " sysctl -qw net.ipv4.ping_group_range=\"0 2147483647\"");
     }
     const CommandResult r = run(ping_in_namespace(false, "-c 3 -i 0.2", user));
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.err, "ping: " + std::string(kSquatterLine) + " (pid " + std::to_string(pid) + ")\n");
+    EXPECT_EQ(r.err,
+              "ping: " + std::string(kSquatterLine) + " (pid " + std::to_string(pid) + ")\n");
     EXPECT_EQ(r.out.find("corrected"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("3 packets transmitted, 3 received"), std::string::npos) << r.out;
   }
@@ -135,7 +145,8 @@ TEST_F(CorrelatorAbstractName, HolderOutsideOurPidNamespaceIsTrusted) {
   EXPECT_EQ(queries(MTOOL_QUERY_HELLO), 1);
   EXPECT_EQ(queries(MTOOL_QUERY_RECORD), 3);
   std::size_t corrected_lines = 0;
-  for (const auto& line : lines_of(r.out)) corrected_lines += line.find(" corrected=") != std::string::npos;
+  for (const auto& line : lines_of(r.out))
+    corrected_lines += line.find(" corrected=") != std::string::npos;
   EXPECT_EQ(corrected_lines, 3U) << r.out;
   EXPECT_NE(r.out.find(", 3/3 replies corrected"), std::string::npos) << r.out;
 }
@@ -152,7 +163,8 @@ TEST_F(CorrelatorAbstractName, CorrelatorAppearingDuringTheRunIsPickedUp) {
   EXPECT_EQ(ping.err(), "");
   const auto lines = lines_of(out);
   ASSERT_GE(lines.size(), 2U) << out;
-  EXPECT_EQ(lines[1].find("corrected"), std::string::npos) << "the first reply came before: " << out;
+  EXPECT_EQ(lines[1].find("corrected"), std::string::npos)
+      << "the first reply came before: " << out;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(out, m, std::regex(", ([0-9]+)/8 replies corrected"))) << out;
   const int corrected = std::stoi(m[1]);

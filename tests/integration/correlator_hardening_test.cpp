@@ -34,8 +34,9 @@ std::string as_nobody() {
 }
 
 std::string hold_connections(int count) {
-  return std::string("/usr/bin/python3 ") + MTOOL_SOURCE_DIR + "/tests/integration/hold_connections.py " +
-         kSocket + " " + std::to_string(count) + " " + std::to_string(MTOOL_ABI_VERSION);
+  return std::string("/usr/bin/python3 ") + MTOOL_SOURCE_DIR +
+         "/tests/integration/hold_connections.py " + kSocket + " " + std::to_string(count) + " " +
+         std::to_string(MTOOL_ABI_VERSION);
 }
 
 // The number a "N <what>" phrase of the status text gives, or -1.
@@ -66,16 +67,17 @@ class CorrelatorHardening : public PrivateCorrelatorTest {
 // says what was refused. (Before the limits, 1,000 idle connections of one user made the
 // daemon refuse everyone, status included.)
 TEST_F(CorrelatorHardening, ConnectionsAreBoundedPerProcessAndPerNamespace) {
-  ASSERT_TRUE(correlator_.start("lo", "--max-connections-per-process 16 "
-                                      "--max-connections-per-namespace 64"));
+  ASSERT_TRUE(correlator_.start("lo",
+                                "--max-connections-per-process 16 "
+                                "--max-connections-per-namespace 64"));
   EXPECT_EQ(answered_by(as_nobody() + hold_connections(200), "hold-host"), 16);
 
   ASSERT_EQ(run(std::string("ip netns add ") + kNamespace).exit_code, 0);
   long long in_namespace = 0;
   for (int i = 0; i < 6; ++i) {
-    in_namespace += answered_by(std::string("ip netns exec ") + kNamespace + " " + as_nobody() +
-                                    hold_connections(16),
-                                "hold-ns" + std::to_string(i));
+    in_namespace += answered_by(
+        std::string("ip netns exec ") + kNamespace + " " + as_nobody() + hold_connections(16),
+        "hold-ns" + std::to_string(i));
   }
   EXPECT_EQ(in_namespace, 64);
 
@@ -136,8 +138,8 @@ TEST_F(CorrelatorHardening, KeepsOnlyTheCapabilitiesItStillNeeds) {
 TEST_F(CorrelatorHardening, RefusesAPinDirectoryItDoesNotOwn) {
   ASSERT_EQ(::mkdir(kPinDir, 0777), 0);
   ASSERT_EQ(::chown(kPinDir, kNobody, kNobody), 0);
-  const CommandResult r = run(mtool_binary() + " correlator --uplink lo --pin-dir " + kPinDir +
-                              " --socket " + kSocket);
+  const CommandResult r =
+      run(mtool_binary() + " correlator --uplink lo --pin-dir " + kPinDir + " --socket " + kSocket);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(std::string("pin directory ") + kPinDir + " belongs to uid 65534"),
             std::string::npos)
@@ -149,8 +151,8 @@ TEST_F(CorrelatorHardening, RefusesAPinDirectoryItDoesNotOwn) {
 TEST_F(CorrelatorHardening, NamesAForeignObjectUnderAMapName) {
   ASSERT_EQ(::mkdir(kPinDir, 0700), 0);
   ASSERT_EQ(::mkdir((std::string(kPinDir) + "/" MTOOL_MAP_RECORDS).c_str(), 0700), 0);
-  const CommandResult r = run(mtool_binary() + " correlator --uplink lo --pin-dir " + kPinDir +
-                              " --socket " + kSocket);
+  const CommandResult r =
+      run(mtool_binary() + " correlator --uplink lo --pin-dir " + kPinDir + " --socket " + kSocket);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(std::string(kPinDir) + "/records is not a map the correlator pinned"),
             std::string::npos)
@@ -172,12 +174,17 @@ TEST_F(CorrelatorHardening, NarrowsItsOwnPinDirectory) {
 TEST_F(CorrelatorHardening, NeverReplacesWhatIsNotASocket) {
   ASSERT_EQ(::mkdir(kSocketDir, 0755), 0);
   { std::ofstream(kSocket) << "precious\n"; }
-  CommandResult r = run(mtool_binary() + " correlator --uplink lo --pin-dir " + kPinDir +
-                        " --socket " + kSocket);
+  CommandResult r =
+      run(mtool_binary() + " correlator --uplink lo --pin-dir " + kPinDir + " --socket " + kSocket);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(std::string(kSocket) + " exists and is not a socket"), std::string::npos)
       << r.err;
-  { std::ifstream in(kSocket); std::string text; std::getline(in, text); EXPECT_EQ(text, "precious"); }
+  {
+    std::ifstream in(kSocket);
+    std::string text;
+    std::getline(in, text);
+    EXPECT_EQ(text, "precious");
+  }
 
   ASSERT_EQ(::unlink(kSocket), 0);
   const std::string victim = std::string(kSocketDir) + "/victim";
@@ -195,8 +202,8 @@ TEST_F(CorrelatorHardening, NeverReplacesWhatIsNotASocket) {
 TEST_F(CorrelatorHardening, RefusesASocketDirectoryOthersCanChange) {
   ASSERT_EQ(::mkdir(kSocketDir, 0777), 0);
   ASSERT_EQ(::chmod(kSocketDir, 0777), 0);
-  const CommandResult r = run(mtool_binary() + " correlator --uplink lo --pin-dir " + kPinDir +
-                              " --socket " + kSocket);
+  const CommandResult r =
+      run(mtool_binary() + " correlator --uplink lo --pin-dir " + kPinDir + " --socket " + kSocket);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(std::string("socket directory ") + kSocketDir), std::string::npos) << r.err;
 }

@@ -126,7 +126,6 @@ class CorrelatorListeners : public PrivateCorrelatorTest {
   static bool host_veth_exists(int i) {
     return std::filesystem::exists("/sys/class/net/mtlst" + std::to_string(i) + "h");
   }
-
 };
 
 // Each namespace's listener answers with that namespace, as the kernel knows it; the host
@@ -135,8 +134,8 @@ TEST_F(CorrelatorListeners, EachNamespaceIsAnsweredAsItself) {
   ASSERT_TRUE(correlator_.start("lo"));
   make_container(1);
   make_container(2);
-  ASSERT_TRUE(wait_until([&] { return hello_in(ns_name(1)) && hello_in(ns_name(2)); },
-                         milliseconds(3000)))
+  ASSERT_TRUE(
+      wait_until([&] { return hello_in(ns_name(1)) && hello_in(ns_name(2)); }, milliseconds(3000)))
       << correlator_answers(kSocket).message();
   EXPECT_EQ(hello_in(ns_name(1)), std::optional<std::uint64_t>(cookie_of(ns_name(1))));
   EXPECT_EQ(hello_in(ns_name(2)), std::optional<std::uint64_t>(cookie_of(ns_name(2))));
@@ -152,12 +151,13 @@ TEST_F(CorrelatorListeners, EachNamespaceIsAnsweredAsItself) {
 TEST_F(CorrelatorListeners, ATakenNameIsReported) {
   make_container(1);
   make_container(2);
-  Background& squatter = background(
-      "exec ip netns exec " + ns_name(1) +
-          " /usr/bin/python3 -c 'import socket,time; s=socket.socket(socket.AF_UNIX, "
-          "socket.SOCK_SEQPACKET); s.bind(\"\\0" MTOOL_SOCKET_ABSTRACT_NAME "\"); s.listen(); "
-          "print(\"bound\", flush=True); time.sleep(600)'",
-      "squatter");
+  Background& squatter =
+      background("exec ip netns exec " + ns_name(1) +
+                     " /usr/bin/python3 -c 'import socket,time; s=socket.socket(socket.AF_UNIX, "
+                     "socket.SOCK_SEQPACKET); s.bind(\"\\0" MTOOL_SOCKET_ABSTRACT_NAME
+                     "\"); s.listen(); "
+                     "print(\"bound\", flush=True); time.sleep(600)'",
+                 "squatter");
   ASSERT_TRUE(wait_until([&] { return !squatter.out().empty(); }, milliseconds(5000)))
       << squatter.err();
   ASSERT_TRUE(correlator_.start("lo"));
@@ -167,7 +167,8 @@ TEST_F(CorrelatorListeners, ATakenNameIsReported) {
                         std::to_string(cookie_of(ns_name(1))) + ")"),
             std::string::npos)
       << status;
-  EXPECT_NE(correlator_.log().find("the name " MTOOL_SOCKET_ABSTRACT_NAME " is taken in network namespace"),
+  EXPECT_NE(correlator_.log().find("the name " MTOOL_SOCKET_ABSTRACT_NAME
+                                   " is taken in network namespace"),
             std::string::npos)
       << correlator_.log();
 }
@@ -176,7 +177,8 @@ TEST_F(CorrelatorListeners, ATakenNameIsReported) {
 // listener goes too, so the namespace (and its host-side veth) is released at once, and the
 // daemon's descriptors and memory return to where they were.
 TEST_F(CorrelatorListeners, ChurnLeavesNothingBehind) {
-  const int rounds = std::stoi(std::getenv("MTOOL_CHURN_ROUNDS") ? std::getenv("MTOOL_CHURN_ROUNDS") : "40");
+  const int rounds =
+      std::stoi(std::getenv("MTOOL_CHURN_ROUNDS") ? std::getenv("MTOOL_CHURN_ROUNDS") : "40");
   ASSERT_TRUE(correlator_.start("lo"));
   const pid_t daemon = correlator_.pid();
   std::this_thread::sleep_for(milliseconds(300));
@@ -192,7 +194,8 @@ TEST_F(CorrelatorListeners, ChurnLeavesNothingBehind) {
       stop_container(100 + i);
       continue;
     }
-    ready_ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - created).count());
+    ready_ms.push_back(
+        std::chrono::duration<double, std::milli>(SteadyClock::now() - created).count());
     stop_container(100 + i);
     if (!wait_until([&] { return !host_veth_exists(100 + i); }, milliseconds(3000))) ++veths_kept;
   }
@@ -207,10 +210,11 @@ TEST_F(CorrelatorListeners, ChurnLeavesNothingBehind) {
 #endif
   const std::string status = correlator_answers(kSocket).message();
   EXPECT_NE(status.find("namespace listeners: 0 open"), std::string::npos) << status;
-  std::printf("churn: %d namespaces; listener ready after %.1f ms median, %.1f ms max; "
-              "daemon fds %zu -> %zu, RSS %ld -> %ld KiB\n",
-              rounds, percentile(ready_ms, 0.5), percentile(ready_ms, 1.0), fds_before,
-              open_descriptors(daemon), rss_before, resident_kib(daemon));
+  std::printf(
+      "churn: %d namespaces; listener ready after %.1f ms median, %.1f ms max; "
+      "daemon fds %zu -> %zu, RSS %ld -> %ld KiB\n",
+      rounds, percentile(ready_ms, 0.5), percentile(ready_ms, 1.0), fds_before,
+      open_descriptors(daemon), rss_before, resident_kib(daemon));
 }
 
 }  // namespace

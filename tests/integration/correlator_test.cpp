@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -36,14 +36,12 @@
 #include <thread>
 #include <vector>
 
-#include <bpf/bpf.h>
-
 #include "correlator_abi.h"
-#include "net/netns_cookie.h"
-#include "util/fd.h"
 #include "harness.h"
+#include "net/netns_cookie.h"
 #include "ping_json.h"
 #include "processes.h"
+#include "util/fd.h"
 
 namespace mtool::testing {
 namespace {
@@ -240,11 +238,15 @@ std::string in_default_view(const std::string& ns, const std::string& pin_dir,
                             const std::string& socket_dir, const std::string& command) {
   const std::string v = kViewDir;
   std::string script = "set -e; ";
-  if (!pin_dir.empty()) script += "mkdir -p " + v + "/pins; mount --bind " + pin_dir + " " + v + "/pins; ";
-  if (!socket_dir.empty()) script += "mkdir -p " + v + "/run; mount --bind " + socket_dir + " " + v + "/run; ";
+  if (!pin_dir.empty())
+    script += "mkdir -p " + v + "/pins; mount --bind " + pin_dir + " " + v + "/pins; ";
+  if (!socket_dir.empty())
+    script += "mkdir -p " + v + "/run; mount --bind " + socket_dir + " " + v + "/run; ";
   script += "mount -t tmpfs mtool-view /sys/fs/bpf; ";
-  if (!pin_dir.empty()) script += "mkdir /sys/fs/bpf/mtool; mount --bind " + v + "/pins /sys/fs/bpf/mtool; ";
-  if (!socket_dir.empty()) script += "mkdir /sys/fs/bpf/run; mount --bind " + v + "/run /sys/fs/bpf/run; ";
+  if (!pin_dir.empty())
+    script += "mkdir /sys/fs/bpf/mtool; mount --bind " + v + "/pins /sys/fs/bpf/mtool; ";
+  if (!socket_dir.empty())
+    script += "mkdir /sys/fs/bpf/run; mount --bind " + v + "/run /sys/fs/bpf/run; ";
   script += "mount -t tmpfs mtool-view /run; ";
   if (!socket_dir.empty()) script += "mkdir /run/mtool; mount --bind /sys/fs/bpf/run /run/mtool; ";
   script += "exec " + command;
@@ -262,7 +264,8 @@ struct InstalledCopies {
   InstalledCopies() {
     run("rm -rf " + dir);
     must("mkdir -p -m 0755 " + dir + "/filecap " + dir + "/setuid");
-    must("cp " + mtool_binary() + " " + file_capability + " && setcap cap_net_raw+p " + file_capability);
+    must("cp " + mtool_binary() + " " + file_capability + " && setcap cap_net_raw+p " +
+         file_capability);
     must("cp " + mtool_binary() + " " + setuid_root + " && chown root:root " + setuid_root +
          " && chmod 4755 " + setuid_root);
   }
@@ -272,8 +275,8 @@ struct InstalledCopies {
 };
 
 std::string as_image_user() {
-  return "setpriv --reuid=" + std::to_string(kImageUser) + " --regid=" + std::to_string(kImageUser) +
-         " --clear-groups ";
+  return "setpriv --reuid=" + std::to_string(kImageUser) +
+         " --regid=" + std::to_string(kImageUser) + " --clear-groups ";
 }
 
 // Whether the correlator at `pin_dir` follows namespace `netns` (its subscribers map).
@@ -305,7 +308,7 @@ class CorrelatorTest : public ::testing::Test {
   void SetUp() override {
     if (!running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces and loads BPF";
     ASSERT_FALSE(correlator_answers(kSocket)) << "a correlator already answers on " << kSocket
-                                       << " (another run of this suite?); not touching it";
+                                              << " (another run of this suite?); not touching it";
     clean_up();
     const CommandResult up = run(testbed_command() + " up --load 2");
     ASSERT_EQ(up.exit_code, 0) << up.err;
@@ -514,15 +517,15 @@ TEST_F(CorrelatorTest, ListenerServesEachContainerItsOwnRecords) {
   const std::string plain_env = "env -u MTOOL_CORRELATOR_SOCKET -u MTOOL_BPF_PIN_DIR ";
   // A pid namespace of its own too, as a container has: the correlator's pid is then not
   // visible, which is how the tool knows a neighbour does not hold the name.
-  const CommandResult r = run("ip netns exec " + container() + " unshare --pid --fork --mount-proc " +
-                              plain_env + as_nobody() + mtool_binary() +
-                              " ping --json -c 5 -i 0.05 " + target());
+  const CommandResult r =
+      run("ip netns exec " + container() + " unshare --pid --fork --mount-proc " + plain_env +
+          as_nobody() + mtool_binary() + " ping --json -c 5 -i 0.05 " + target());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_every_reply_corrected(parse_ping_json(r.out), "nothing configured, as nobody");
   // Records nobody takes (the namespace stays subscribed by the ping above for a while).
-  const CommandResult quiet = run("ip netns exec " + container() + " " + plain_env +
-                                  "MTOOL_CORRELATOR=off " + mtool_binary() +
-                                  " ping -e 778 -c 5 -i 0.05 " + target());
+  const CommandResult quiet =
+      run("ip netns exec " + container() + " " + plain_env + "MTOOL_CORRELATOR=off " +
+          mtool_binary() + " ping -e 778 -c 5 -i 0.05 " + target());
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   const std::vector<std::uint16_t> sequences{1, 2, 3, 4, 5};
   const QueryOutcome other = query_records_from(load(1), 778, sequences, /*abstract_name=*/true);
@@ -588,7 +591,8 @@ TEST_F(CorrelatorTest, UnprivilegedGetsOwnCorrections) {
     key.flow = 777;
     key.sequence = sequences[i];
     mtool_record kept{};
-    ASSERT_EQ(bpf_map_lookup_elem(records.get(), &key, &kept), 0) << "seq " << sequences[i] << " gone";
+    ASSERT_EQ(bpf_map_lookup_elem(records.get(), &key, &kept), 0)
+        << "seq " << sequences[i] << " gone";
     EXPECT_NE(kept.sender_pid, 0U);
     EXPECT_GT(kept.egress_count, 0);
     EXPECT_GT(kept.ingress_count, 0);
@@ -615,8 +619,8 @@ TEST_F(CorrelatorTest, HostileNeighbourCannotSkewOrCrowdOut) {
       },
       milliseconds(3000)));
   background("ip netns exec " + load(1) + " /usr/bin/python3 " + MTOOL_SOURCE_DIR +
-                 "/tests/integration/hostile_neighbour.py " + target() + " " +
-                 host_uplink_address + " 777 12",
+                 "/tests/integration/hostile_neighbour.py " + target() + " " + host_uplink_address +
+                 " 777 12",
              "hostile");
   std::this_thread::sleep_for(milliseconds(1000));  // the maps under attack before we start
 
@@ -633,9 +637,13 @@ TEST_F(CorrelatorTest, HostileNeighbourCannotSkewOrCrowdOut) {
   }
   const std::string status = std::string(correlator_answers(kSocket).message());
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(status, m, std::regex(R"(over namespace rate ([0-9]+), over namespace quota ([0-9]+), foreign crossings ([0-9]+))")))
+  ASSERT_TRUE(std::regex_search(
+      status, m,
+      std::regex(
+          R"(over namespace rate ([0-9]+), over namespace quota ([0-9]+), foreign crossings ([0-9]+))")))
       << status;
-  EXPECT_GT(std::stoull(m[1]) + std::stoull(m[2]), 0U) << "the flood never reached a limit:\n" << status;
+  EXPECT_GT(std::stoull(m[1]) + std::stoull(m[2]), 0U) << "the flood never reached a limit:\n"
+                                                       << status;
 }
 
 // Restarting the correlator under a running ping: the new one reuses the pinned maps, a root
@@ -708,9 +716,9 @@ TEST_F(CorrelatorTest, ProbeSentFromASoftirqStaysItsSenders) {
       "exec " + in_container + "taskset -c " + cpu + " /usr/bin/python3 -c 'while True: pass'",
       "busy-task");
   ASSERT_TRUE(busy.started());
-  Background& user = background(
-      "exec taskset -c " + cpu + " " + ping_command(container(), "--json -c 3 -i 0.5", target(), true),
-      "user-ping");
+  Background& user = background("exec taskset -c " + cpu + " " +
+                                    ping_command(container(), "--json -c 3 -i 0.5", target(), true),
+                                "user-ping");
   // The first request went out unanswered: from now on the next one is answered.
   ASSERT_TRUE(wait_until(
       [&] {
@@ -803,10 +811,12 @@ TEST_F(CorrelatorTest, SetuidInstallIgnoresTheCallersPaths) {
   const InstalledCopies copies;
   const std::string evil = copies.dir + "/evil";
   must("mkdir -m 0755 " + evil);
-  for (const char* map : {MTOOL_MAP_RECORDS, MTOOL_MAP_DEVICES, MTOOL_MAP_INFO, MTOOL_MAP_SUBSCRIBERS})
+  for (const char* map :
+       {MTOOL_MAP_RECORDS, MTOOL_MAP_DEVICES, MTOOL_MAP_INFO, MTOOL_MAP_SUBSCRIBERS})
     must("ln -s " + std::string(kPinDir) + "/" + map + " " + evil + "/" + map);
   must("chown -R " + std::to_string(kImageUser) + ":" + std::to_string(kImageUser) + " " + evil);
-  const std::string env = "env MTOOL_BPF_PIN_DIR=" + evil + " MTOOL_CORRELATOR_SOCKET=" + kSocket + " ";
+  const std::string env =
+      "env MTOOL_BPF_PIN_DIR=" + evil + " MTOOL_CORRELATOR_SOCKET=" + kSocket + " ";
   const std::string in_container = "nsenter --net=/run/netns/" + container() + " ";
   const std::uint64_t netns = netns_cookie(container());
   ASSERT_EQ(subscribed(kPinDir, netns), std::optional<bool>(false));
@@ -822,9 +832,9 @@ TEST_F(CorrelatorTest, SetuidInstallIgnoresTheCallersPaths) {
       << "the setuid tool wrote the subscribers map through the caller's pin directory";
 
   // While it runs: the real user (real, effective, saved, filesystem ids) and no capability.
-  Background& running = background("exec " + in_container + as_image_user() + copies.setuid_root +
-                                       " -c 40 -i 0.05 " + target(),
-                                   "setuid-ping");
+  Background& running = background(
+      "exec " + in_container + as_image_user() + copies.setuid_root + " -c 40 -i 0.05 " + target(),
+      "setuid-ping");
   ASSERT_TRUE(wait_until([&] { return running.out().find("icmp_seq=2 ") != std::string::npos; },
                          kStartTimeout))
       << running.err();
@@ -836,8 +846,8 @@ TEST_F(CorrelatorTest, SetuidInstallIgnoresTheCallersPaths) {
   EXPECT_EQ(status_field(running.pid(), "CapPrm"), "0000000000000000");
 
   // The image's install: the same variables are the caller's to set (the Helm chart does).
-  const CommandResult image =
-      run(in_container + as_image_user() + env + copies.file_capability + " -c 3 -i 0.05 " + target());
+  const CommandResult image = run(in_container + as_image_user() + env + copies.file_capability +
+                                  " -c 3 -i 0.05 " + target());
   ASSERT_EQ(image.exit_code, 0) << image.err;
   EXPECT_NE(image.out.find(", 3/3 replies corrected"), std::string::npos) << image.out << image.err;
   EXPECT_EQ(image.err, "");
@@ -851,9 +861,10 @@ TEST_F(CorrelatorTest, RequireCorrectionIsAHealthCheck) {
   const CommandResult ok = ping(container(), "--require-correction -c 3 -i 0.05", true);
   EXPECT_EQ(ok.exit_code, 0) << ok.err << ok.out;
   EXPECT_EQ(ok.err, "");
-  const CommandResult none = run(ping_command(
-      container(), "--require-correction -c 1", target(), false,
-      "env MTOOL_CORRELATOR_SOCKET=/run/mtool-test-absent/correlator.sock MTOOL_BPF_PIN_DIR=/sys/fs/bpf/mtool-test-absent "));
+  const CommandResult none =
+      run(ping_command(container(), "--require-correction -c 1", target(), false,
+                       "env MTOOL_CORRELATOR_SOCKET=/run/mtool-test-absent/correlator.sock "
+                       "MTOOL_BPF_PIN_DIR=/sys/fs/bpf/mtool-test-absent "));
   EXPECT_EQ(none.exit_code, 2) << none.err;
   EXPECT_NE(none.err.find("--require-correction: no correlator"), std::string::npos) << none.err;
   EXPECT_EQ(none.out, "");
@@ -939,13 +950,14 @@ TEST(CorrelatorAbsent, ToolsAreTheirDropIns) {
   const CommandResult iputils_error = run(std::string(kIputils) + " -c 0 127.0.0.1");
   ASSERT_EQ(iputils_error.err.rfind(std::string(kIputils) + ": ", 0), 0U) << iputils_error.err;
   const std::string nowhere = "env MTOOL_CORRELATOR_SOCKET=/run/mtool-test-absent/correlator.sock ";
-  for (const std::string& tool : {std::string("ping -c 1"), std::string("traceroute -n -q 1 -m 1")}) {
+  for (const std::string& tool :
+       {std::string("ping -c 1"), std::string("traceroute -n -q 1 -m 1")}) {
     const std::string program = names + "/" + tool.substr(0, tool.find(' '));
-    const CommandResult r =
-        nothing_installed(nowhere + names + "/" + tool + " 127.0.0.1");
+    const CommandResult r = nothing_installed(nowhere + names + "/" + tool + " 127.0.0.1");
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.err, program + ": corrections unavailable: no correlator (cannot connect to "
-                               "/run/mtool-test-absent/correlator.sock: No such file or directory)\n");
+    EXPECT_EQ(r.err, program +
+                         ": corrections unavailable: no correlator (cannot connect to "
+                         "/run/mtool-test-absent/correlator.sock: No such file or directory)\n");
     EXPECT_EQ(r.out.find("corrected"), std::string::npos) << r.out;
   }
 }

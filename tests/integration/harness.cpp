@@ -78,7 +78,9 @@ std::string NetnsTarget::v4() const { return "198.18." + std::to_string(net_) + 
 std::string NetnsTarget::host_v4() const { return "198.18." + std::to_string(net_) + ".1"; }
 std::string NetnsTarget::v6() const { return "fd00:6d74:" + std::to_string(net_) + "::2"; }
 
-void NetnsTarget::exec(const std::string& command) const { must("ip netns exec " + ns_ + " " + command); }
+void NetnsTarget::exec(const std::string& command) const {
+  must("ip netns exec " + ns_ + " " + command);
+}
 
 std::string mask_numbers(const std::string& text) {
   static const std::regex reply_time(R"(time=[0-9.]+ ms)");

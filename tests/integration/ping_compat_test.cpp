@@ -29,7 +29,8 @@ class PingCompat : public ::testing::Test {
     const CommandResult theirs = run(prefix + " " + kIputils + " " + a6);
     if (!between.empty()) run(between);
     const CommandResult ours = run(prefix + " " + mtool_binary() + " ping " + a6);
-    EXPECT_EQ(mask_numbers(ours.out), mask_numbers(theirs.out)) << "args: " << a6 << "\nstderr: " << ours.err;
+    EXPECT_EQ(mask_numbers(ours.out), mask_numbers(theirs.out))
+        << "args: " << a6 << "\nstderr: " << ours.err;
     EXPECT_EQ(ours.exit_code, theirs.exit_code) << "args: " << a6 << "\nstderr: " << ours.err;
     last_ours_ = ours;
     last_theirs_ = theirs;
@@ -42,7 +43,8 @@ class PingCompat : public ::testing::Test {
 
 TEST_F(PingCompat, NormalReplies) {
   expect_same("-c 3 -i 0.2 TARGET");
-  EXPECT_NE(last_ours_.out.find("3 packets transmitted, 3 received, 0% packet loss"), std::string::npos);
+  EXPECT_NE(last_ours_.out.find("3 packets transmitted, 3 received, 0% packet loss"),
+            std::string::npos);
 }
 
 TEST_F(PingCompat, QuietNumericAndTimestamps) {
@@ -79,7 +81,8 @@ TEST_F(PingCompat, PartialLoss) {
       "iptables -A INPUT -p icmp --icmp-type echo-request -m statistic --mode nth --every 3 "
       "--packet 1 -j DROP";
   target_->exec(rule);
-  const std::string reset = "ip netns exec " + target_->ns() + " sh -c 'iptables -F && " + rule + "'";
+  const std::string reset =
+      "ip netns exec " + target_->ns() + " sh -c 'iptables -F && " + rule + "'";
   expect_same("-c 6 -i 0.2 -W 1 -O TARGET", "", reset);
   EXPECT_NE(last_ours_.out.find("33.3333% packet loss"), std::string::npos);
   EXPECT_NE(last_ours_.out.find("no answer yet for icmp_seq=2"), std::string::npos);
@@ -88,27 +91,35 @@ TEST_F(PingCompat, PartialLoss) {
 }
 
 TEST_F(PingCompat, Unreachable) {
-  target_->exec("iptables -A INPUT -p icmp --icmp-type echo-request -j REJECT --reject-with icmp-host-unreachable");
+  target_->exec(
+      "iptables -A INPUT -p icmp --icmp-type echo-request -j REJECT --reject-with "
+      "icmp-host-unreachable");
   expect_same("-c 2 -i 0.2 TARGET");
-  EXPECT_NE(last_ours_.out.find("From " + target_->v4() + " icmp_seq=1 Destination Host Unreachable"),
-            std::string::npos);
+  EXPECT_NE(
+      last_ours_.out.find("From " + target_->v4() + " icmp_seq=1 Destination Host Unreachable"),
+      std::string::npos);
   EXPECT_NE(last_ours_.out.find("+2 errors"), std::string::npos);
   EXPECT_EQ(last_ours_.exit_code, 1);
   expect_same("-w 3 TARGET");  // a deadline stops at the first error
   target_->exec("iptables -F");
-  target_->exec("iptables -A INPUT -p icmp --icmp-type echo-request -j REJECT --reject-with icmp-admin-prohibited");
+  target_->exec(
+      "iptables -A INPUT -p icmp --icmp-type echo-request -j REJECT --reject-with "
+      "icmp-admin-prohibited");
   expect_same("-c 1 TARGET");
   EXPECT_NE(last_ours_.out.find("Packet filtered"), std::string::npos);
 }
 
 TEST_F(PingCompat, Duplicates) {
   // The target sends every reply twice: TEE clones it towards us.
-  target_->exec("iptables -t mangle -A POSTROUTING -p icmp --icmp-type echo-reply -j TEE --gateway " +
-                target_->host_v4());
+  target_->exec(
+      "iptables -t mangle -A POSTROUTING -p icmp --icmp-type echo-reply -j TEE --gateway " +
+      target_->host_v4());
   const CommandResult ours = run(mtool_binary() + " ping -c 3 -i 0.2 " + target_->v4());
   EXPECT_EQ(ours.exit_code, 0);
   EXPECT_NE(ours.out.find(" (DUP!)"), std::string::npos) << ours.out;
-  EXPECT_TRUE(std::regex_search(ours.out, std::regex(R"(3 received, \+[12] duplicates, 0% packet loss)"))) << ours.out;
+  EXPECT_TRUE(
+      std::regex_search(ours.out, std::regex(R"(3 received, \+[12] duplicates, 0% packet loss)")))
+      << ours.out;
 }
 
 // A broadcast address: refused without -b; with -b iputils warns on stderr, before the header.
@@ -141,9 +152,14 @@ TEST_F(PingCompat, FloodAsRoot) {
 }
 
 TEST_F(PingCompat, InterruptPrintsStatistics) {
-  const CommandResult r = run("timeout --preserve-status -s INT 1 " + mtool_binary() + " ping -i 0.2 " + target_->v4());
+  const CommandResult r =
+      run("timeout --preserve-status -s INT 1 " + mtool_binary() + " ping -i 0.2 " + target_->v4());
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n--- [0-9.]+ ping statistics ---\n[4-6] packets transmitted, [4-6] received, 0% packet loss, time [0-9]+ms\nrtt min/avg/max/mdev = )"))) << r.out;
+  EXPECT_TRUE(std::regex_search(
+      r.out,
+      std::regex(
+          R"(\n--- [0-9.]+ ping statistics ---\n[4-6] packets transmitted, [4-6] received, 0% packet loss, time [0-9]+ms\nrtt min/avg/max/mdev = )")))
+      << r.out;
 }
 
 // Unprivileged: ICMP datagram sockets inside a namespace whose ping_group_range allows them,
@@ -169,15 +185,17 @@ TEST_F(PingCompat, UnprivilegedRawSocketNeedsFileCapability) {
   const std::string dir = "/tmp/mtool-it-caps-" + std::to_string(getpid());
   must("mkdir -p " + dir + " && chmod 755 " + dir + " && cp /usr/bin/ping " + dir +
        "/iputils && cp " + mtool_binary() + " " + dir + "/mtool && chmod 755 " + dir + "/*");
-  const std::string as_nobody = "ip netns exec " + target_->ns() +
-                                " setpriv --reuid=65534 --regid=65534 --clear-groups";
+  const std::string as_nobody =
+      "ip netns exec " + target_->ns() + " setpriv --reuid=65534 --regid=65534 --clear-groups";
   const std::string args = " -4 -c 1 " + target_->v4();
   // No capability: both fail with the same hint and exit code 2.
   CommandResult theirs = run(as_nobody + " " + dir + "/iputils" + args);
   CommandResult ours = run(as_nobody + " " + dir + "/mtool ping" + args);
   EXPECT_EQ(ours.exit_code, 2);
   EXPECT_EQ(theirs.exit_code, 2);
-  EXPECT_NE(ours.err.find("ping: => missing cap_net_raw+p capability or setuid?"), std::string::npos) << ours.err;
+  EXPECT_NE(ours.err.find("ping: => missing cap_net_raw+p capability or setuid?"),
+            std::string::npos)
+      << ours.err;
   // cap_net_raw in the permitted set of the file: raised only around socket(), then dropped.
   must("setcap cap_net_raw+p " + dir + "/mtool && setcap cap_net_raw+p " + dir + "/iputils");
   theirs = run(as_nobody + " " + dir + "/iputils" + args);
@@ -189,12 +207,24 @@ TEST_F(PingCompat, UnprivilegedRawSocketNeedsFileCapability) {
 
 // Argument errors: same first stderr line and exit code as iputils.
 TEST(PingErrors, SameMessagesAndExitCodes) {
-  const std::vector<std::string> cases = {
-      "-c 0 127.0.0.1",      "-c abc 127.0.0.1", "-t 256 127.0.0.1",   "-W -1 127.0.0.1",
-      "-Q 300 127.0.0.1",    "-M foo 127.0.0.1", "-p zz 127.0.0.1",    "-4 -6 127.0.0.1",
-      "-Z 127.0.0.1",        "",                 "-c",                 "-4 ::1",
-      "-6 127.0.0.1",        "-t 0 -c 1 127.0.0.1", "-I nosuchif -c 1 127.0.0.1",
-      "-e 70000 127.0.0.1",  "-s -1 127.0.0.1",  "-i 1e9 127.0.0.1"};
+  const std::vector<std::string> cases = {"-c 0 127.0.0.1",
+                                          "-c abc 127.0.0.1",
+                                          "-t 256 127.0.0.1",
+                                          "-W -1 127.0.0.1",
+                                          "-Q 300 127.0.0.1",
+                                          "-M foo 127.0.0.1",
+                                          "-p zz 127.0.0.1",
+                                          "-4 -6 127.0.0.1",
+                                          "-Z 127.0.0.1",
+                                          "",
+                                          "-c",
+                                          "-4 ::1",
+                                          "-6 127.0.0.1",
+                                          "-t 0 -c 1 127.0.0.1",
+                                          "-I nosuchif -c 1 127.0.0.1",
+                                          "-e 70000 127.0.0.1",
+                                          "-s -1 127.0.0.1",
+                                          "-i 1e9 127.0.0.1"};
   for (const auto& args : cases) {
     const CommandResult theirs = run(std::string(kIputils) + " " + args);
     const CommandResult ours = run(mtool_binary() + " ping " + args);
@@ -218,11 +248,10 @@ TEST(PingCompatArgs, EdgeValuesOnLoopback) {
       "-c 1 -W nan 127.0.0.1", "-c 1 -W inf 127.0.0.1", "-c 1 -W -inf 127.0.0.1",
       "-c 1 -W 1e308 127.0.0.1", "-c 1 -W -0.5 127.0.0.1", "-c 1 -W -0 127.0.0.1",
       "-c 1 -W 2147483.647 127.0.0.1", "-c 1 -W 2147483.648 127.0.0.1",
-      "-c 1 -i 2147483.647 127.0.0.1", "-c 1 -i 2147483.648 127.0.0.1",
-      "-c 1 -W abc 127.0.0.1", "-c 1 -i abc 127.0.0.1", "-c 1 -i 0x1 127.0.0.1",
-      "-c 1 -W 0x1p-1 127.0.0.1", "-c 1 -i '1 ' 127.0.0.1", "-c 1 -i 0,5 127.0.0.1",
-      "-c 3 -i -1 127.0.0.1", "-c 3 -i -1e300 127.0.0.1", "-c 1 -i 1x -c 0 127.0.0.1",
-      "-i 1x -W 2x",
+      "-c 1 -i 2147483.647 127.0.0.1", "-c 1 -i 2147483.648 127.0.0.1", "-c 1 -W abc 127.0.0.1",
+      "-c 1 -i abc 127.0.0.1", "-c 1 -i 0x1 127.0.0.1", "-c 1 -W 0x1p-1 127.0.0.1",
+      "-c 1 -i '1 ' 127.0.0.1", "-c 1 -i 0,5 127.0.0.1", "-c 3 -i -1 127.0.0.1",
+      "-c 3 -i -1e300 127.0.0.1", "-c 1 -i 1x -c 0 127.0.0.1", "-i 1x -W 2x",
       // Integer options (strtol_or_err, strtoul_or_err for -e and -m).
       "-c 1 -c '' 127.0.0.1", "-c 1 -s 5x 127.0.0.1", "-c 1 -w 0x10 127.0.0.1",
       "-c 1 -l -0 127.0.0.1", "-c 1 -S ' 5' 127.0.0.1", "-c 1 -t 99999999999999999999 127.0.0.1",
@@ -261,8 +290,11 @@ TEST(PingErrors, UsageTextIsIputils) {
 TEST(PingLoopback, JsonAndPercentiles) {
   const CommandResult r = run(mtool_binary() + " ping -c 3 -i 0.2 --percentiles 127.0.0.1");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\nrtt p50/p90/p99/p99\.9 = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms\n$)"))) << r.out;
-  const CommandResult j = run(mtool_binary() + " ping -c 2 -i 0.2 --json --tx-timestamp kernel 127.0.0.1");
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex(R"(\nrtt p50/p90/p99/p99\.9 = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms\n$)")))
+      << r.out;
+  const CommandResult j =
+      run(mtool_binary() + " ping -c 2 -i 0.2 --json --tx-timestamp kernel 127.0.0.1");
   EXPECT_EQ(j.exit_code, 0);
   EXPECT_NE(j.out.find("\"type\":\"summary\""), std::string::npos) << j.out;
   EXPECT_NE(j.out.find("\"tx_reference\":\"kernel\""), std::string::npos) << j.out;

@@ -33,7 +33,8 @@ std::map<std::string, std::string> testbed_up(int index, const std::string& args
   }
   std::map<std::string, std::string> bed;
   for (const std::string& line : lines_of(up.out)) {
-    if (const auto eq = line.find('='); eq != std::string::npos) bed[line.substr(0, eq)] = line.substr(eq + 1);
+    if (const auto eq = line.find('='); eq != std::string::npos)
+      bed[line.substr(0, eq)] = line.substr(eq + 1);
   }
   for (const std::string& key : required) {
     if (bed[key].empty()) error += key + " missing from the testbed's output\n";
@@ -45,7 +46,8 @@ std::map<std::string, std::string> testbed_up(int index, const std::string& args
   return bed;
 }
 
-ScopedRule::ScopedRule(std::string ns, std::string rule) : ns_(std::move(ns)), rule_(std::move(rule)) {
+ScopedRule::ScopedRule(std::string ns, std::string rule)
+    : ns_(std::move(ns)), rule_(std::move(rule)) {
   const CommandResult r = run("ip netns exec " + ns_ + " iptables -A " + rule_);
   added_ = r.exit_code == 0;
   error_ = r.err;
@@ -143,7 +145,7 @@ void Background::reap(int flags) {
 }
 
 ::testing::AssertionResult CorrelatorProcess::start(const std::string& uplink,
-                                                   const std::string& extra_options) {
+                                                    const std::string& extra_options) {
   ++starts_;
   process_ = std::make_unique<Background>(
       "exec " + mtool_binary() + " correlator --uplink " + uplink + " --pin-dir " + pin_dir_ +

@@ -87,7 +87,8 @@ class CorrelatorProcess {
       : pin_dir_(std::move(pin_dir)), socket_(std::move(socket)) {}
   // Starts it (with `extra_options` for `mtool correlator`) and waits (up to 5 s) until it
   // answers on its socket.
-  ::testing::AssertionResult start(const std::string& uplink, const std::string& extra_options = "");
+  ::testing::AssertionResult start(const std::string& uplink,
+                                   const std::string& extra_options = "");
   // SIGTERM; the exit code, or nullopt if it had to be killed (or never ran).
   std::optional<int> stop();
   [[nodiscard]] bool running() const { return process_ != nullptr; }

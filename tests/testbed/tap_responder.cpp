@@ -8,8 +8,9 @@
 // usage: mtool_tap_responder --tap NAME --cpu N [--ipv4 ADDR] [--ipv6 ADDR]
 // It never sleeps. It sets its nice value, and its autogroup's, to -20 and keeps the scheduling
 // class it was started with (the testbed starts it as SCHED_OTHER; SCHED_FIFO spinning is
-// throttled by sched_rt_runtime_us, a ~54 ms stall each second: see the README). SIGTERM/SIGINT end it with a summary on stderr:
-// packets answered and dropped, the loop's stalls, the time per packet.
+// throttled by sched_rt_runtime_us, a ~54 ms stall each second: see the README). SIGTERM/SIGINT end
+// it with a summary on stderr: packets answered and dropped, the loop's stalls, the time per
+// packet.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>

@@ -38,7 +38,8 @@ TEST(AtlasResults, PingWithLossAndDuplicatesAsAtlas) {
   r.header = header();
   r.size = 12;
   r.sent = 2;
-  r.packets = {AtlasPingPacket{}, reply(36.454, 54, true), reply(37.756, 54, true), reply(27.768, 54)};
+  r.packets = {AtlasPingPacket{}, reply(36.454, 54, true), reply(37.756, 54, true),
+               reply(27.768, 54)};
   const json j = atlas_ping_json(r);
   // Atlas (sagan's test_ping_duplicate): statistics leave duplicates out.
   EXPECT_EQ(j["type"], "ping");
@@ -54,8 +55,12 @@ TEST(AtlasResults, PingWithLossAndDuplicatesAsAtlas) {
   EXPECT_EQ(j["avg"], 27.768);
   EXPECT_EQ(j["max"], 27.768);
   EXPECT_EQ(j["ttl"], 54);
-  EXPECT_EQ(j["result"], json::parse(R"([{"x":"*"},{"dup":1,"rtt":36.454,"ttl":54},{"dup":1,"rtt":37.756},{"rtt":27.768}])"));
-  for (const char* field : {"dst_name", "dst_addr", "src_addr", "msm_id", "prb_id", "timestamp", "from"}) {
+  EXPECT_EQ(
+      j["result"],
+      json::parse(
+          R"([{"x":"*"},{"dup":1,"rtt":36.454,"ttl":54},{"dup":1,"rtt":37.756},{"rtt":27.768}])"));
+  for (const char* field :
+       {"dst_name", "dst_addr", "src_addr", "msm_id", "prb_id", "timestamp", "from"}) {
     EXPECT_TRUE(j.contains(field)) << field;
   }
   EXPECT_FALSE(j.contains("mtool"));  // nothing corrected, nothing added
@@ -83,10 +88,12 @@ TEST(AtlasResults, PingCorrectionsSitBesideAtlasFields) {
   r.packets[0].correction = AtlasCorrection{0.041, 0.039, false, nullptr};
   r.packets[1].correction = AtlasCorrection{0.030, 0.030, false, nullptr};
   const json j = atlas_ping_json(r);
-  EXPECT_EQ(j["result"][0], json::parse(R"({"rtt":0.08,"ttl":63,"rtt_corrected":0.041,"overhead":0.039})"));
+  EXPECT_EQ(j["result"][0],
+            json::parse(R"({"rtt":0.08,"ttl":63,"rtt_corrected":0.041,"overhead":0.039})"));
   EXPECT_EQ(j["result"][1], json::parse(R"({"rtt":0.06,"rtt_corrected":0.03,"overhead":0.03})"));
   EXPECT_EQ(j["avg"], 0.07);  // Atlas' own statistic stays raw
-  EXPECT_EQ(j["mtool"]["corrected"], json::parse(R"({"min":0.03,"avg":0.0355,"max":0.041,"replies":2})"));
+  EXPECT_EQ(j["mtool"]["corrected"],
+            json::parse(R"({"min":0.03,"avg":0.0355,"max":0.041,"replies":2})"));
 }
 
 TEST(AtlasResults, PingResolutionFailureIsAnErrorResult) {
@@ -96,7 +103,8 @@ TEST(AtlasResults, PingResolutionFailureIsAnErrorResult) {
   r.resolution_error = "dns resolution failed: Name or service not known";
   const json j = atlas_ping_json(r);
   EXPECT_FALSE(j.contains("dst_addr"));
-  EXPECT_EQ(j["result"], json::parse(R"([{"error":"dns resolution failed: Name or service not known"}])"));
+  EXPECT_EQ(j["result"],
+            json::parse(R"([{"error":"dns resolution failed: Name or service not known"}])"));
   EXPECT_EQ(j["sent"], 0);
   EXPECT_EQ(j["min"], -1);
 }
@@ -108,9 +116,24 @@ TEST(AtlasResults, TracerouteHopsAsAtlas) {
   r.size = 40;
   r.paris_id = 9;
   r.endtime = 1395277730;
-  AtlasHopReply gateway{AtlasHopReply::Kind::kReply, "198.18.16.1", 0.0494, 64, 68, nullptr, "", AtlasCorrection{0, 0.0494, true, nullptr}};
-  AtlasHopReply router{AtlasHopReply::Kind::kReply, "198.19.0.2", 0.0771, 63, 68, nullptr, "", AtlasCorrection{0.039, 0.038, false, nullptr}};
-  AtlasHopReply unreachable{AtlasHopReply::Kind::kReply, "198.19.64.2", 0.5, 62, 68, "H", "", std::nullopt};
+  AtlasHopReply gateway{AtlasHopReply::Kind::kReply,
+                        "198.18.16.1",
+                        0.0494,
+                        64,
+                        68,
+                        nullptr,
+                        "",
+                        AtlasCorrection{0, 0.0494, true, nullptr}};
+  AtlasHopReply router{AtlasHopReply::Kind::kReply,
+                       "198.19.0.2",
+                       0.0771,
+                       63,
+                       68,
+                       nullptr,
+                       "",
+                       AtlasCorrection{0.039, 0.038, false, nullptr}};
+  AtlasHopReply unreachable{
+      AtlasHopReply::Kind::kReply, "198.19.64.2", 0.5, 62, 68, "H", "", std::nullopt};
   r.hops = {{1, {gateway}}, {2, {router}}, {3, {AtlasHopReply{}}}, {4, {unreachable}}};
   const json j = atlas_traceroute_json(r);
   EXPECT_EQ(j["type"], "traceroute");
@@ -119,8 +142,10 @@ TEST(AtlasResults, TracerouteHopsAsAtlas) {
   EXPECT_EQ(j["paris_id"], 9);
   EXPECT_EQ(j["endtime"], 1395277730);
   EXPECT_EQ(j["size"], 40);
-  EXPECT_EQ(j["result"][0], json::parse(
-      R"({"hop":1,"result":[{"from":"198.18.16.1","rtt":0.049,"size":68,"ttl":64,"overhead":0.0494,"inside_host":true}]})"));
+  EXPECT_EQ(
+      j["result"][0],
+      json::parse(
+          R"({"hop":1,"result":[{"from":"198.18.16.1","rtt":0.049,"size":68,"ttl":64,"overhead":0.0494,"inside_host":true}]})"));
   EXPECT_EQ(j["result"][1]["result"][0]["rtt_corrected"], 0.039);
   EXPECT_EQ(j["result"][2], json::parse(R"({"hop":3,"result":[{"x":"*"}]})"));
   EXPECT_EQ(j["result"][3]["result"][0]["err"], "H");
@@ -136,7 +161,8 @@ TEST(AtlasResults, ErrorCodesAsAtlas) {
   EXPECT_EQ(atlas_error_code(AF_INET, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, false), "p");
   EXPECT_TRUE(atlas_error_code(AF_INET, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, true).is_null());
   EXPECT_EQ(atlas_error_code(AF_INET, ICMP_DEST_UNREACH, 15, false), 15);
-  EXPECT_EQ(atlas_error_code(AF_INET6, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_BEYONDSCOPE, false), "h");
+  EXPECT_EQ(atlas_error_code(AF_INET6, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_BEYONDSCOPE, false),
+            "h");
   EXPECT_EQ(atlas_error_code(AF_INET6, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_ADMIN, false), "A");
   EXPECT_TRUE(atlas_error_code(AF_INET6, ICMP6_TIME_EXCEEDED, 0, false).is_null());
 }

@@ -13,7 +13,8 @@ namespace {
 // Answers from a table keyed by sequence number, and counts how it was asked.
 class FakeOverheads final : public correlate::OverheadSource {
  public:
-  std::optional<correlate::ProbeOverhead> take(const correlate::ProbeIdentity& probe, MonoNs) override {
+  std::optional<correlate::ProbeOverhead> take(const correlate::ProbeIdentity& probe,
+                                               MonoNs) override {
     ++single_takes;
     const auto it = by_sequence.find(probe.sequence);
     if (it == by_sequence.end()) return std::nullopt;

@@ -77,7 +77,7 @@ TEST(SequenceOwners, WrapsAroundAndStillSkipsOwnedNumbers) {
   SequenceOwners owners;
   owners.claim(0, {kRunA, 0});
   for (int i = 0; i < 65535; ++i) (void)owners.next_free();  // 0 is skipped: 1..65535
-  EXPECT_EQ(owners.next_free(), 1);                           // around, past 0 still held
+  EXPECT_EQ(owners.next_free(), 1);                          // around, past 0 still held
 }
 
 TEST(SequenceOwners, WithEveryNumberOwnedTheNextOneIsHandedOutAnyway) {
@@ -119,7 +119,8 @@ TEST_F(EchoChannelTest, AFailedSendOwnsNothing) {
 
 TEST_F(EchoChannelTest, ReleasedNumbersNoLongerNameTheRun) {
   std::vector<std::uint16_t> held;
-  for (unsigned p = 0; p < 3; ++p) held.push_back(channel_.send(target_, 48, {kRunA, static_cast<std::uint8_t>(p)}).sequence);
+  for (unsigned p = 0; p < 3; ++p)
+    held.push_back(channel_.send(target_, 48, {kRunA, static_cast<std::uint8_t>(p)}).sequence);
   const auto other = channel_.send(target_, 48, {kRunB, 0});
   channel_.release(held);
   for (const auto s : held) EXPECT_EQ(channel_.owner(s), nullptr);

@@ -35,8 +35,12 @@ class Packet {
     bytes_.push_back(v);
     return *this;
   }
-  Packet& u16(std::uint16_t v) { return u8(static_cast<std::uint8_t>(v >> 8)).u8(static_cast<std::uint8_t>(v)); }
-  Packet& u32(std::uint32_t v) { return u16(static_cast<std::uint16_t>(v >> 16)).u16(static_cast<std::uint16_t>(v)); }
+  Packet& u16(std::uint16_t v) {
+    return u8(static_cast<std::uint8_t>(v >> 8)).u8(static_cast<std::uint8_t>(v));
+  }
+  Packet& u32(std::uint32_t v) {
+    return u16(static_cast<std::uint16_t>(v >> 16)).u16(static_cast<std::uint16_t>(v));
+  }
   Packet& append(const Bytes& b) {
     bytes_.insert(bytes_.end(), b.begin(), b.end());
     return *this;
@@ -65,7 +69,8 @@ class Packet {
     for (unsigned i = 5; i < ihl; ++i) u32(0x01010101);  // NOP options
     return *this;
   }
-  Packet& ipv6(std::uint8_t next_header, const char* src, const char* dst, std::uint16_t payload_length) {
+  Packet& ipv6(std::uint8_t next_header, const char* src, const char* dst,
+               std::uint16_t payload_length) {
     u32(0x60000000).u16(payload_length).u8(next_header).u8(64);
     return addr6(src).addr6(dst);
   }
@@ -96,7 +101,9 @@ class Packet {
   std::size_t icmp_start_ = 0;
 };
 
-IcmpMessage parse(const Bytes& b, int family, bool with_ip) { return parse_icmp(b, family, with_ip); }
+IcmpMessage parse(const Bytes& b, int family, bool with_ip) {
+  return parse_icmp(b, family, with_ip);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Checksum and echo requests.
@@ -110,7 +117,8 @@ TEST(InternetChecksum, Rfc1071Example) {
 
 TEST(InternetChecksum, OddLengthPadsWithZero) {
   EXPECT_EQ(internet_checksum(Bytes{0xab}), 0x54ff);
-  EXPECT_EQ(internet_checksum(Bytes{0x00, 0x01, 0xf2}), static_cast<std::uint16_t>(~(0x0001 + 0xf200)));
+  EXPECT_EQ(internet_checksum(Bytes{0x00, 0x01, 0xf2}),
+            static_cast<std::uint16_t>(~(0x0001 + 0xf200)));
 }
 
 TEST(InternetChecksum, EmptyAndInitialValue) {
@@ -178,9 +186,11 @@ TEST(WriteEchoRequest, RoundTripsThroughParser) {
 // ---------------------------------------------------------------------------------------------
 // Echo replies.
 
-Bytes v4_raw_reply(std::uint8_t ttl, std::uint16_t ident, std::uint16_t seq, std::size_t data, unsigned ihl = 5) {
+Bytes v4_raw_reply(std::uint8_t ttl, std::uint16_t ident, std::uint16_t seq, std::size_t data,
+                   unsigned ihl = 5) {
   return Packet()
-      .ipv4(IPPROTO_ICMP, ttl, "198.18.0.2", "198.18.0.1", static_cast<std::uint16_t>(ihl * 4 + 8 + data), ihl)
+      .ipv4(IPPROTO_ICMP, ttl, "198.18.0.2", "198.18.0.1",
+            static_cast<std::uint16_t>(ihl * 4 + 8 + data), ihl)
       .echo(ICMP_ECHOREPLY, ident, seq)
       .payload(data)
       .checksum()
@@ -297,10 +307,15 @@ Bytes v4_error(std::uint8_t type, std::uint8_t code, std::uint32_t rest, std::ui
                std::uint16_t seq, const char* original_dst = "198.18.0.2", unsigned quoted_ihl = 5,
                std::uint8_t quoted_protocol = IPPROTO_ICMP, std::uint8_t quoted_type = ICMP_ECHO) {
   return Packet()
-      .ipv4(IPPROTO_ICMP, 250, "198.18.200.1", "198.18.0.1", static_cast<std::uint16_t>(20 + 8 + quoted_ihl * 4 + 8))
+      .ipv4(IPPROTO_ICMP, 250, "198.18.200.1", "198.18.0.1",
+            static_cast<std::uint16_t>(20 + 8 + quoted_ihl * 4 + 8))
       .icmp(type, code, rest)
       .ipv4(quoted_protocol, 1, "198.18.0.1", original_dst, 84, quoted_ihl)
-      .u8(quoted_type).u8(0).u16(0xCAFE).u16(ident).u16(seq)
+      .u8(quoted_type)
+      .u8(0)
+      .u16(0xCAFE)
+      .u16(ident)
+      .u16(seq)
       .checksum()
       .bytes();
 }
@@ -329,7 +344,8 @@ TEST(ParseIcmp, Ipv4FragmentationNeededCarriesMtu) {
 }
 
 TEST(ParseIcmp, Ipv4QuoteWithIpOptions) {
-  const Bytes p = v4_error(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, 0x4321, 300, "198.18.200.7", /*quoted_ihl=*/6);
+  const Bytes p =
+      v4_error(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, 0x4321, 300, "198.18.200.7", /*quoted_ihl=*/6);
   const IcmpMessage m = parse(p, AF_INET, true);
   EXPECT_EQ(m.kind, IcmpKind::kError);
   ASSERT_TRUE(m.quoted.has_value());
@@ -362,11 +378,13 @@ TEST(ParseIcmp, Ipv4QuoteTooShortHasNoQuotedEcho) {
 
 TEST(ParseIcmp, Ipv4QuoteOfSomethingElseIsIgnored) {
   // A quoted UDP datagram, or a quoted ICMP message that is not an echo request.
-  EXPECT_FALSE(parse(v4_error(ICMP_DEST_UNREACH, 3, 0, 1, 2, "198.18.0.2", 5, IPPROTO_UDP), AF_INET, true)
-                   .quoted.has_value());
-  EXPECT_FALSE(parse(v4_error(ICMP_DEST_UNREACH, 3, 0, 1, 2, "198.18.0.2", 5, IPPROTO_ICMP, ICMP_ECHOREPLY),
-                     AF_INET, true)
-                   .quoted.has_value());
+  EXPECT_FALSE(
+      parse(v4_error(ICMP_DEST_UNREACH, 3, 0, 1, 2, "198.18.0.2", 5, IPPROTO_UDP), AF_INET, true)
+          .quoted.has_value());
+  EXPECT_FALSE(
+      parse(v4_error(ICMP_DEST_UNREACH, 3, 0, 1, 2, "198.18.0.2", 5, IPPROTO_ICMP, ICMP_ECHOREPLY),
+            AF_INET, true)
+          .quoted.has_value());
   // A quoted header with a bad version or length.
   Bytes p = v4_error(ICMP_DEST_UNREACH, 3, 0, 1, 2);
   p[28] = 0x65;
@@ -424,12 +442,17 @@ TEST(ParseIcmp, Ipv6EchoReply) {
   EXPECT_EQ(m.icmp.size(), 64U);
 }
 
-Bytes v6_error(std::uint8_t type, std::uint8_t code, std::uint32_t rest, std::uint16_t ident, std::uint16_t seq,
-               std::uint8_t quoted_next = IPPROTO_ICMPV6, std::uint8_t quoted_type = ICMP6_ECHO_REQUEST) {
+Bytes v6_error(std::uint8_t type, std::uint8_t code, std::uint32_t rest, std::uint16_t ident,
+               std::uint16_t seq, std::uint8_t quoted_next = IPPROTO_ICMPV6,
+               std::uint8_t quoted_type = ICMP6_ECHO_REQUEST) {
   return Packet()
       .icmp(type, code, rest)
       .ipv6(quoted_next, "2001:db8::1", "2001:db8::2", 64)
-      .u8(quoted_type).u8(0).u16(0).u16(ident).u16(seq)
+      .u8(quoted_type)
+      .u8(0)
+      .u16(0)
+      .u16(ident)
+      .u16(seq)
       .payload(16)
       .bytes();
 }
@@ -461,8 +484,10 @@ TEST(ParseIcmp, Ipv6ErrorTypes) {
 
 TEST(ParseIcmp, Ipv6QuoteProblems) {
   // Not ICMPv6 inside, not an echo request, wrong IP version, too short.
-  EXPECT_FALSE(parse(v6_error(ICMP6_DST_UNREACH, 4, 0, 1, 2, IPPROTO_UDP), AF_INET6, false).quoted.has_value());
-  EXPECT_FALSE(parse(v6_error(ICMP6_DST_UNREACH, 4, 0, 1, 2, IPPROTO_ICMPV6, ICMP6_ECHO_REPLY), AF_INET6, false)
+  EXPECT_FALSE(parse(v6_error(ICMP6_DST_UNREACH, 4, 0, 1, 2, IPPROTO_UDP), AF_INET6, false)
+                   .quoted.has_value());
+  EXPECT_FALSE(parse(v6_error(ICMP6_DST_UNREACH, 4, 0, 1, 2, IPPROTO_ICMPV6, ICMP6_ECHO_REPLY),
+                     AF_INET6, false)
                    .quoted.has_value());
   Bytes p = v6_error(ICMP6_DST_UNREACH, 4, 0, 1, 2);
   p[8] = 0x40;
@@ -479,7 +504,8 @@ TEST(ParseIcmp, Ipv6QuoteProblems) {
 }
 
 TEST(ParseIcmp, Ipv6OtherTypes) {
-  EXPECT_EQ(parse(Packet().echo(ICMP6_ECHO_REQUEST, 1, 1).bytes(), AF_INET6, false).kind, IcmpKind::kEchoRequest);
+  EXPECT_EQ(parse(Packet().echo(ICMP6_ECHO_REQUEST, 1, 1).bytes(), AF_INET6, false).kind,
+            IcmpKind::kEchoRequest);
   // Neighbour discovery, redirect (no "notice" kind in ICMPv6), an unassigned type.
   for (const std::uint8_t type : std::initializer_list<std::uint8_t>{135, 137, 200}) {
     const IcmpMessage m = parse(Packet().icmp(type, 0, 0).payload(16).bytes(), AF_INET6, false);
@@ -487,7 +513,8 @@ TEST(ParseIcmp, Ipv6OtherTypes) {
     EXPECT_FALSE(m.quoted.has_value());
   }
   // An ICMPv4 echo reply type number means nothing in ICMPv6.
-  EXPECT_EQ(parse(Packet().echo(ICMP_ECHOREPLY, 1, 1).bytes(), AF_INET6, false).kind, IcmpKind::kOther);
+  EXPECT_EQ(parse(Packet().echo(ICMP_ECHOREPLY, 1, 1).bytes(), AF_INET6, false).kind,
+            IcmpKind::kOther);
 }
 
 }  // namespace

@@ -17,10 +17,11 @@ std::vector<std::uint8_t> quote_with_mpls(std::uint32_t label, bool checksum) {
   std::vector<std::uint8_t> payload(128 - 28, 0x40);
   const std::size_t start = payload.size();
   payload.insert(payload.end(), {0x20, 0, 0, 0});  // version 2, checksum later
-  payload.insert(payload.end(), {0, 8, 1, 1});      // length 8, class 1 (MPLS), type 1
+  payload.insert(payload.end(), {0, 8, 1, 1});     // length 8, class 1 (MPLS), type 1
   const std::uint32_t entry = (label << 12) | (0 << 9) | (1 << 8) | 1;  // S=1, TTL=1
-  payload.insert(payload.end(), {static_cast<std::uint8_t>(entry >> 24), static_cast<std::uint8_t>(entry >> 16),
-                                 static_cast<std::uint8_t>(entry >> 8), static_cast<std::uint8_t>(entry)});
+  payload.insert(payload.end(),
+                 {static_cast<std::uint8_t>(entry >> 24), static_cast<std::uint8_t>(entry >> 16),
+                  static_cast<std::uint8_t>(entry >> 8), static_cast<std::uint8_t>(entry)});
   if (checksum) {
     const std::uint16_t sum = internet_checksum(std::span(payload).subspan(start));
     payload[start + 2] = static_cast<std::uint8_t>(sum >> 8);
@@ -35,7 +36,8 @@ TEST(IcmpExtensions, MplsLabelStack) {
 }
 
 TEST(IcmpExtensions, ZeroChecksumIsAccepted) {
-  EXPECT_EQ(decode_icmp_extensions(quote_with_mpls(300, false), 28, 32, AF_INET), "MPLS:L=300,E=0,S=1,T=1");
+  EXPECT_EQ(decode_icmp_extensions(quote_with_mpls(300, false), 28, 32, AF_INET),
+            "MPLS:L=300,E=0,S=1,T=1");
 }
 
 TEST(IcmpExtensions, BadChecksumOrShortQuoteIsIgnored) {

@@ -118,7 +118,8 @@ TEST(LazyCorrelator, TheOneFoundAtStartIsUsedAtOnce) {
 TEST(LazyCorrelator, ARefusedHolderIsSaidOnceAndNotAskedAgain) {
   Harness h;
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
-  h.next.refused = "the correlator's name in this network namespace is held by another process (pid 42)";
+  h.next.refused =
+      "the correlator's name in this network namespace is held by another process (pid 42)";
   h.clock.advance_by(100 * kNsPerMs);
   EXPECT_FALSE(lazy.take(probe(1), 0));
   for (int i = 0; i < 5; ++i) {
@@ -127,9 +128,10 @@ TEST(LazyCorrelator, ARefusedHolderIsSaidOnceAndNotAskedAgain) {
   }
   EXPECT_EQ(h.looks, 1);
   ASSERT_EQ(h.said.size(), 1U);
-  EXPECT_EQ(h.said[0],
-            "corrections unavailable: the correlator's name in this network namespace is held by another "
-            "process (pid 42)");
+  EXPECT_EQ(
+      h.said[0],
+      "corrections unavailable: the correlator's name in this network namespace is held by another "
+      "process (pid 42)");
   EXPECT_FALSE(lazy.connected_once());
 }
 

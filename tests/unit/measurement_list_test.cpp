@@ -48,8 +48,11 @@ TEST(MeasurementList, AtlasCreationBody) {
 }
 
 TEST(MeasurementList, ArrayAndJsonLines) {
-  EXPECT_EQ(parse(R"([{"type":"ping","target":"a"},{"type":"ping","target":"b"}])").definitions.size(), 2U);
-  const auto lines = parse("{\"type\":\"ping\",\"target\":\"a\"}\n\n{\"type\":\"traceroute\",\"target\":\"b\"}\n");
+  EXPECT_EQ(
+      parse(R"([{"type":"ping","target":"a"},{"type":"ping","target":"b"}])").definitions.size(),
+      2U);
+  const auto lines =
+      parse("{\"type\":\"ping\",\"target\":\"a\"}\n\n{\"type\":\"traceroute\",\"target\":\"b\"}\n");
   ASSERT_TRUE(lines.problems.empty());
   ASSERT_EQ(lines.definitions.size(), 2U);
   EXPECT_EQ(lines.definitions[1].type, MeasurementType::kTraceroute);
@@ -78,7 +81,8 @@ TEST(MeasurementList, AtlasDefaults) {
 }
 
 TEST(MeasurementList, Scheduling) {
-  auto list = parse(R"([{"type":"ping","target":"a","interval":300,"start_time":1800000000,"stop_time":1800003600,"spread":30}])");
+  auto list = parse(
+      R"([{"type":"ping","target":"a","interval":300,"start_time":1800000000,"stop_time":1800003600,"spread":30}])");
   ASSERT_TRUE(list.problems.empty()) << list.problems.front().text;
   const auto& s = list.definitions[0].schedule;
   EXPECT_FALSE(s.is_oneoff);  // an interval makes it periodic unless is_oneoff says otherwise
@@ -89,7 +93,8 @@ TEST(MeasurementList, Scheduling) {
   list = parse(R"([{"type":"traceroute","target":"a","is_oneoff":false}])");
   EXPECT_EQ(list.definitions[0].schedule.interval_s, 900);  // Atlas' traceroute default
   // The creation body's times apply to definitions without their own.
-  list = parse(R"({"definitions":[{"type":"ping","target":"a"}],"is_oneoff":false,"start_time":1800000000})");
+  list = parse(
+      R"({"definitions":[{"type":"ping","target":"a"}],"is_oneoff":false,"start_time":1800000000})");
   ASSERT_EQ(list.definitions.size(), 1U);
   EXPECT_FALSE(list.definitions[0].schedule.is_oneoff);
   EXPECT_EQ(list.definitions[0].schedule.start_time, 1800000000);
@@ -104,7 +109,8 @@ TEST(MeasurementList, RangesNameTheDefinitionAndField) {
             "definition 0: field 'size': 2049 is out of range (1..2048)");
   EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","packet_interval":1})"),
             "definition 0: field 'packet_interval': 1 is out of range (2..30000)");
-  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","af":5})"), "definition 0: field 'af': 5 is not 4 or 6");
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","af":5})"),
+            "definition 0: field 'af': 5 is not 4 or 6");
   EXPECT_EQ(problem_of(R"({"type":"traceroute","target":"a","max_hops":256})"),
             "definition 0: field 'max_hops': 256 is out of range (1..255)");
   EXPECT_EQ(problem_of(R"({"type":"traceroute","target":"a","first_hop":9,"max_hops":5})"),
@@ -137,14 +143,16 @@ TEST(MeasurementList, WrongTypesAndHugeNumbers) {
             "list: not JSON (a creation body, an array of definitions, or JSON lines)");
   EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","is_oneoff":1})"),
             "definition 0: field 'is_oneoff': must be true or false, not 1");
-  EXPECT_EQ(problem_of(R"({"type":"ping","target":7})"), "definition 0: field 'target': must be a string, not 7");
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":7})"),
+            "definition 0: field 'target': must be a string, not 7");
   EXPECT_EQ(problem_of(R"("ping")"), "definition 0: must be a JSON object, not a string");
 }
 
 TEST(MeasurementList, RequiredUnknownAndUnsupportedFields) {
   EXPECT_EQ(problem_of(R"({"target":"a"})"), "definition 0: field 'type': is required");
   EXPECT_EQ(problem_of(R"({"type":"ping"})"), "definition 0: field 'target': is required");
-  EXPECT_EQ(problem_of(R"({"type":"ping","target":""})"), "definition 0: field 'target': must not be empty");
+  EXPECT_EQ(problem_of(R"({"type":"ping","target":""})"),
+            "definition 0: field 'target': must not be empty");
   EXPECT_EQ(problem_of(R"({"type":"dns","target":"a"})"),
             "definition 0: field 'type': 'dns' is not supported by mtool run (ping, traceroute)");
   EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","packts":3})"),
@@ -152,13 +160,18 @@ TEST(MeasurementList, RequiredUnknownAndUnsupportedFields) {
   EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","protocol":"ICMP"})"),
             "definition 0: field 'protocol': is not a ping definition field");
   EXPECT_EQ(problem_of(R"({"type":"traceroute","target":"a","hop_by_hop_option_size":8})"),
-            "definition 0: field 'hop_by_hop_option_size': IPv6 option headers are not supported by mtool run");
+            "definition 0: field 'hop_by_hop_option_size': IPv6 option headers are not supported "
+            "by mtool run");
   // Atlas fields that change nothing locally are accepted.
-  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","is_public":true,"tags":["x"],"resolve_on_probe":true})"), "");
+  EXPECT_EQ(
+      problem_of(
+          R"({"type":"ping","target":"a","is_public":true,"tags":["x"],"resolve_on_probe":true})"),
+      "");
 }
 
 TEST(MeasurementList, BadDefinitionsAreCountedAndTheGoodOnesKept) {
-  const auto list = parse(R"([{"type":"ping","target":"a"},{"type":"ping","target":"b","size":0},{"type":"ping","target":"c"}])");
+  const auto list = parse(
+      R"([{"type":"ping","target":"a"},{"type":"ping","target":"b","size":0},{"type":"ping","target":"c"}])");
   EXPECT_EQ(list.total, 3U);
   ASSERT_EQ(list.definitions.size(), 2U);
   EXPECT_EQ(list.definitions[1].index, 2U);
@@ -167,7 +180,9 @@ TEST(MeasurementList, BadDefinitionsAreCountedAndTheGoodOnesKept) {
 }
 
 TEST(MeasurementList, JsonLinesProblemsNameTheLine) {
-  const auto list = parse("{\"type\":\"ping\",\"target\":\"a\"}\n{\"type\":\"ping\",\n{\"type\":\"ping\",\"target\":\"c\",\"af\":8}\n");
+  const auto list = parse(
+      "{\"type\":\"ping\",\"target\":\"a\"}\n{\"type\":\"ping\",\n{\"type\":\"ping\",\"target\":"
+      "\"c\",\"af\":8}\n");
   EXPECT_EQ(list.total, 3U);
   EXPECT_EQ(list.definitions.size(), 1U);
   ASSERT_EQ(list.problems.size(), 2U);
@@ -203,18 +218,20 @@ TEST(MeasurementList, DeepNestingIsRefusedWithoutBuildingIt) {
   auto list = parse(head + std::string(100000, '[') + std::string(100000, ']') + "}");
   ASSERT_EQ(list.problems.size(), 1U);
   EXPECT_TRUE(list.definitions.empty());
-  EXPECT_EQ(list.problems[0].text,
-            "list: nested deeper than 64 levels at line 1 (offset " + std::to_string(head.size() + 63) + ")");
+  EXPECT_EQ(list.problems[0].text, "list: nested deeper than 64 levels at line 1 (offset " +
+                                       std::to_string(head.size() + 63) + ")");
   list = parse(head + std::string(100000, '['));  // never closed
   ASSERT_EQ(list.problems.size(), 1U);
   EXPECT_TRUE(list.definitions.empty());
-  EXPECT_EQ(list.problems[0].text,
-            "list: nested deeper than 64 levels at line 1 (offset " + std::to_string(head.size() + 63) + ")");
+  EXPECT_EQ(list.problems[0].text, "list: nested deeper than 64 levels at line 1 (offset " +
+                                       std::to_string(head.size() + 63) + ")");
   // The same in an array, a creation body and on the third of three JSON lines.
   list = parse("[" + head + std::string(100000, '[') + std::string(100000, ']') + "}]");
   ASSERT_EQ(list.problems.size(), 1U);
-  EXPECT_EQ(list.problems[0].text.rfind("list: nested deeper than 64 levels at line 1 (offset ", 0), 0U);
-  list = parse(R"({"definitions":[)" + head + std::string(5000, '[') + std::string(5000, ']') + "}]}");
+  EXPECT_EQ(list.problems[0].text.rfind("list: nested deeper than 64 levels at line 1 (offset ", 0),
+            0U);
+  list =
+      parse(R"({"definitions":[)" + head + std::string(5000, '[') + std::string(5000, ']') + "}]}");
   EXPECT_EQ(list.problems.at(0).text.rfind("list: nested deeper than 64 levels at line 1 ", 0), 0U);
   list = parse("{\"type\":\"ping\",\"target\":\"a\"}\n\n" + head + std::string(100000, '[') + "\n");
   EXPECT_EQ(list.problems.at(0).text.rfind("list: nested deeper than 64 levels at line 3 ", 0), 0U);
@@ -224,8 +241,8 @@ TEST(MeasurementList, DeepNestingIsRefusedWithoutBuildingIt) {
   list = parse(head + std::string(63, '[') + std::string(63, ']') + "}");
   EXPECT_TRUE(list.problems.empty()) << list.problems.front().text;
   list = parse(head + std::string(64, '[') + std::string(64, ']') + "}");
-  EXPECT_EQ(list.problems.at(0).text,
-            "list: nested deeper than 64 levels at line 1 (offset " + std::to_string(head.size() + 63) + ")");
+  EXPECT_EQ(list.problems.at(0).text, "list: nested deeper than 64 levels at line 1 (offset " +
+                                          std::to_string(head.size() + 63) + ")");
 }
 
 TEST(MeasurementList, NulBytesAreRefusedWhereTheyAre) {
@@ -237,13 +254,15 @@ TEST(MeasurementList, NulBytesAreRefusedWhereTheyAre) {
   auto list = parse(text);
   EXPECT_TRUE(list.definitions.empty());
   ASSERT_EQ(list.problems.size(), 1U);
-  EXPECT_EQ(list.problems[0].text, "list: a NUL byte at line 1 (offset " + std::to_string(ping.size() + 2) + ")");
+  EXPECT_EQ(list.problems[0].text,
+            "list: a NUL byte at line 1 (offset " + std::to_string(ping.size() + 2) + ")");
   text = ping + "\n" + ping + "\n" + ping;
   text[2 * ping.size() + 2 + 5] = '\0';
   list = parse(text);
   EXPECT_TRUE(list.definitions.empty());
   ASSERT_EQ(list.problems.size(), 1U);
-  EXPECT_EQ(list.problems[0].text, "list: a NUL byte at line 3 (offset " + std::to_string(2 * ping.size() + 7) + ")");
+  EXPECT_EQ(list.problems[0].text,
+            "list: a NUL byte at line 3 (offset " + std::to_string(2 * ping.size() + 7) + ")");
 }
 
 TEST(MeasurementList, ControlCharactersInStringsAreRefusedByField) {
@@ -261,7 +280,10 @@ TEST(MeasurementList, ControlCharactersInStringsAreRefusedByField) {
   EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","description":"csi\u009b"})"),
             R"(definition 0: field 'description': contains a control character (\u009b))");
   // Other text is fine.
-  EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","description":"caf\u00e9 \u2603 tab-free","tags":["x"]})"), "");
+  EXPECT_EQ(
+      problem_of(
+          R"({"type":"ping","target":"a","description":"caf\u00e9 \u2603 tab-free","tags":["x"]})"),
+      "");
 }
 
 TEST(MeasurementList, ProblemsQuoteListContentEscaped) {
@@ -278,7 +300,8 @@ TEST(MeasurementList, ProblemsQuoteListContentEscaped) {
   for (const std::string& text : hostile) {
     const auto list = parse(text);
     ASSERT_FALSE(list.problems.empty()) << text;
-    for (const auto& problem : list.problems) EXPECT_FALSE(has_control(problem.text)) << problem.text;
+    for (const auto& problem : list.problems)
+      EXPECT_FALSE(has_control(problem.text)) << problem.text;
   }
 }
 
@@ -288,15 +311,20 @@ TEST(MeasurementList, DuplicateKeysAreRefusedByName) {
             "definition 0: field 'target': appears more than once");
   EXPECT_EQ(problem_of(R"({"type":"ping","target":"a","tags":[{"k":1,"k":2}]})"),
             "definition 0: field 'tags': has the key 'k' more than once");
-  const auto list = parse(R"([{"type":"ping","target":"a"},{"type":"ping","packets":3,"target":"b","packets":16}])");
+  const auto list = parse(
+      R"([{"type":"ping","target":"a"},{"type":"ping","packets":3,"target":"b","packets":16}])");
   EXPECT_EQ(list.total, 2U);
   ASSERT_EQ(list.definitions.size(), 1U);
   ASSERT_EQ(list.problems.size(), 1U);
   EXPECT_EQ(list.problems[0].text, "definition 1: field 'packets': appears more than once");
-  const auto lines = parse("{\"type\":\"ping\",\"target\":\"a\"}\n{\"type\":\"ping\",\"type\":\"ping\",\"target\":\"b\"}\n");
+  const auto lines = parse(
+      "{\"type\":\"ping\",\"target\":\"a\"}\n{\"type\":\"ping\",\"type\":\"ping\",\"target\":\"b\"}"
+      "\n");
   ASSERT_EQ(lines.problems.size(), 1U);
   EXPECT_EQ(lines.problems[0].text, "definition 1 (line 2): field 'type': appears more than once");
-  EXPECT_EQ(parse(R"({"definitions":[{"type":"ping","target":"a"}],"definitions":[]})").problems.at(0).text,
+  EXPECT_EQ(parse(R"({"definitions":[{"type":"ping","target":"a"}],"definitions":[]})")
+                .problems.at(0)
+                .text,
             "list: field 'definitions' appears more than once");
 }
 

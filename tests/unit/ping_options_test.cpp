@@ -79,56 +79,125 @@ INSTANTIATE_TEST_SUITE_P(
     Iputils20221126, PingOptionErrors,
     ::testing::Values(
         // strtol_or_err: exit 1, "invalid argument: '<text>'[: reason]".
-        ErrorCase{{"-c", "0", "host"}, "invalid argument: '0': out of range: 1 <= value <= " + kLongMax, 1, false},
+        ErrorCase{{"-c", "0", "host"},
+                  "invalid argument: '0': out of range: 1 <= value <= " + kLongMax,
+                  1,
+                  false},
         ErrorCase{{"-c", "abc", "host"}, "invalid argument: 'abc'", 1, false},
         ErrorCase{{"-c", "", "host"}, "invalid argument: ''", 1, false},
         ErrorCase{{"-c", "12abc", "host"}, "invalid argument: '12abc'", 1, false},
         ErrorCase{{"-c", "99999999999999999999", "host"},
-                  "invalid argument: '99999999999999999999': Numerical result out of range", 1, false},
+                  "invalid argument: '99999999999999999999': Numerical result out of range",
+                  1,
+                  false},
         // Boost, like getopt, takes "-1" as the value of -c: then it is out of range.
-        ErrorCase{{"-c", "-1", "host"}, "invalid argument: '-1': out of range: 1 <= value <= " + kLongMax, 1, false},
+        ErrorCase{{"-c", "-1", "host"},
+                  "invalid argument: '-1': out of range: 1 <= value <= " + kLongMax,
+                  1,
+                  false},
         // Like getopt, a value option swallows the next word even if it is the destination.
         ErrorCase{{"-c", "host"}, "invalid argument: 'host'", 1, false},
-        ErrorCase{{"-t", "256", "host"}, "invalid argument: '256': out of range: 0 <= value <= 255", 1, false},
-        ErrorCase{{"-e", "70000", "host"}, "invalid argument: '70000': out of range: 0 <= value <= 65535", 1, false},
-        ErrorCase{{"-l", "0", "host"}, "invalid argument: '0': out of range: 1 <= value <= 65536", 1, false},
-        ErrorCase{{"-l", "70000", "host"}, "invalid argument: '70000': out of range: 1 <= value <= 65536", 1, false},
-        ErrorCase{{"-m", "-1", "host"}, "invalid argument: '-1': out of range: 0 <= value <= 4294967295", 1, false},
-        ErrorCase{{"-s", "-1", "host"}, "invalid argument: '-1': out of range: 0 <= value <= 2147483647", 1, false},
-        ErrorCase{{"-S", "0", "host"}, "invalid argument: '0': out of range: 1 <= value <= 2147483647", 1, false},
-        ErrorCase{{"-w", "-1", "host"}, "invalid argument: '-1': out of range: 0 <= value <= 2147483647", 1, false},
+        ErrorCase{{"-t", "256", "host"},
+                  "invalid argument: '256': out of range: 0 <= value <= 255",
+                  1,
+                  false},
+        ErrorCase{{"-e", "70000", "host"},
+                  "invalid argument: '70000': out of range: 0 <= value <= 65535",
+                  1,
+                  false},
+        ErrorCase{{"-l", "0", "host"},
+                  "invalid argument: '0': out of range: 1 <= value <= 65536",
+                  1,
+                  false},
+        ErrorCase{{"-l", "70000", "host"},
+                  "invalid argument: '70000': out of range: 1 <= value <= 65536",
+                  1,
+                  false},
+        ErrorCase{{"-m", "-1", "host"},
+                  "invalid argument: '-1': out of range: 0 <= value <= 4294967295",
+                  1,
+                  false},
+        ErrorCase{{"-s", "-1", "host"},
+                  "invalid argument: '-1': out of range: 0 <= value <= 2147483647",
+                  1,
+                  false},
+        ErrorCase{{"-S", "0", "host"},
+                  "invalid argument: '0': out of range: 1 <= value <= 2147483647",
+                  1,
+                  false},
+        ErrorCase{{"-w", "-1", "host"},
+                  "invalid argument: '-1': out of range: 0 <= value <= 2147483647",
+                  1,
+                  false},
         // strtoul_or_err (-e, -m): "-1" wraps to ULONG_MAX; ERANGE only beyond ULONG_MAX.
         ErrorCase{{"-m", "9999999999999999999", "host"},
-                  "invalid argument: '9999999999999999999': out of range: 0 <= value <= 4294967295", 1, false},
+                  "invalid argument: '9999999999999999999': out of range: 0 <= value <= 4294967295",
+                  1,
+                  false},
         ErrorCase{{"-e", "18446744073709551615", "host"},
-                  "invalid argument: '18446744073709551615': out of range: 0 <= value <= 65535", 1, false},
+                  "invalid argument: '18446744073709551615': out of range: 0 <= value <= 65535",
+                  1,
+                  false},
         ErrorCase{{"-e", "-9999999999999999999", "host"},
-                  "invalid argument: '-9999999999999999999': out of range: 0 <= value <= 65535", 1, false},
+                  "invalid argument: '-9999999999999999999': out of range: 0 <= value <= 65535",
+                  1,
+                  false},
         ErrorCase{{"-m", "18446744073709551616", "host"},
-                  "invalid argument: '18446744073709551616': Numerical result out of range", 1, false},
+                  "invalid argument: '18446744073709551616': Numerical result out of range",
+                  1,
+                  false},
         ErrorCase{{"-m", "", "host"}, "invalid argument: ''", 1, false},
         // ping_strtod (-i, -W): empty, NaN, infinite, subnormal and overflowing values.
         ErrorCase{{"-W", "", "host"}, "bad linger time: ", 2, false},
         ErrorCase{{"-i", "", "host"}, "bad timing interval: ", 2, false},
-        ErrorCase{{"-i", "nan", "host"}, "bad timing interval: nan: Numerical result out of range", 2, false},
-        ErrorCase{{"-i", "inf", "host"}, "bad timing interval: inf: Numerical result out of range", 2, false},
-        ErrorCase{{"-i", "-inf", "host"}, "bad timing interval: -inf: Numerical result out of range", 2, false},
-        ErrorCase{{"-i", "1e-320", "host"}, "bad timing interval: 1e-320: Numerical result out of range", 2, false},
-        ErrorCase{{"-i", "1e400", "host"}, "bad timing interval: 1e400: Numerical result out of range", 2, false},
-        ErrorCase{{"-W", "nan", "host"}, "bad linger time: nan: Numerical result out of range", 2, false},
-        ErrorCase{{"-W", "inf", "host"}, "bad linger time: inf: Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "nan", "host"},
+                  "bad timing interval: nan: Numerical result out of range",
+                  2,
+                  false},
+        ErrorCase{{"-i", "inf", "host"},
+                  "bad timing interval: inf: Numerical result out of range",
+                  2,
+                  false},
+        ErrorCase{{"-i", "-inf", "host"},
+                  "bad timing interval: -inf: Numerical result out of range",
+                  2,
+                  false},
+        ErrorCase{{"-i", "1e-320", "host"},
+                  "bad timing interval: 1e-320: Numerical result out of range",
+                  2,
+                  false},
+        ErrorCase{{"-i", "1e400", "host"},
+                  "bad timing interval: 1e400: Numerical result out of range",
+                  2,
+                  false},
+        ErrorCase{
+            {"-W", "nan", "host"}, "bad linger time: nan: Numerical result out of range", 2, false},
+        ErrorCase{
+            {"-W", "inf", "host"}, "bad linger time: inf: Numerical result out of range", 2, false},
         ErrorCase{{"-W", "1e308", "host"}, "bad linger time: 1e308", 2, false},
         // The errno an underflow (1e-400 is 0 with ERANGE) leaves, until an integer option.
-        ErrorCase{{"-i", "1e-400", "-W", "", "host"}, "bad linger time: : Numerical result out of range", 2, false},
+        ErrorCase{{"-i", "1e-400", "-W", "", "host"},
+                  "bad linger time: : Numerical result out of range",
+                  2,
+                  false},
         ErrorCase{{"-i", "1e-400", "-c", "1", "-W", "", "host"}, "bad linger time: ", 2, false},
         // error(2, ...) messages.
         ErrorCase{{"-W", "-1", "host"}, "bad linger time: -1", 2, false},
         ErrorCase{{"-W", "3000000", "host"}, "bad linger time: 3000000", 2, false},
         ErrorCase{{"-i", "1e9", "host"}, "bad timing interval: 1e9", 2, false},
-        ErrorCase{{"-Q", "300", "host"}, "the decimal value of TOS bits must be in range 0-255: 300", 2, false},
-        ErrorCase{{"-Q", "0x1ff", "host"}, "the decimal value of TOS bits must be in range 0-255: 511", 2, false},
+        ErrorCase{{"-Q", "300", "host"},
+                  "the decimal value of TOS bits must be in range 0-255: 300",
+                  2,
+                  false},
+        ErrorCase{{"-Q", "0x1ff", "host"},
+                  "the decimal value of TOS bits must be in range 0-255: 511",
+                  2,
+                  false},
         // (int)strtol(): only the low 32 bits count.
-        ErrorCase{{"-Q", "4294967552", "host"}, "the decimal value of TOS bits must be in range 0-255: 256", 2, false},
+        ErrorCase{{"-Q", "4294967552", "host"},
+                  "the decimal value of TOS bits must be in range 0-255: 256",
+                  2,
+                  false},
         ErrorCase{{"-Q", "1x", "host"}, "bad TOS value: 1x", 2, false},
         ErrorCase{{"-M", "foo", "host"}, "invalid -M argument: foo", 2, false},
         ErrorCase{{"-4", "-6", "host"}, "only one -4 or -6 option may be specified", 2, false},
@@ -142,8 +211,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{{"-nqZc3", "host"}, "invalid option -- 'Z'", 2, true},
         ErrorCase{{"-c"}, "option requires an argument -- 'c'", 2, true},
         ErrorCase{{"host", "-i"}, "option requires an argument -- 'i'", 2, true},
-        ErrorCase{{"-h"}, "", 2, true},
-        ErrorCase{{"-h", "host"}, "", 2, true},
+        ErrorCase{{"-h"}, "", 2, true}, ErrorCase{{"-h", "host"}, "", 2, true},
         // No destination: error(EXIT_FAILURE, EDESTADDRREQ, "usage error").
         ErrorCase{{}, "usage error: Destination address required", 1, false},
         ErrorCase{{"-c", "3", "-n"}, "usage error: Destination address required", 1, false}));
@@ -248,7 +316,8 @@ TEST(PingOptions, NegativeIntervalKept) {
   EXPECT_EQ(parse({"-i", "-0.0001", "host"}).options.interval_ms, 0);
   EXPECT_EQ(parse({"-i", "-1e300", "host"}).options.interval_ms, -INT_MAX);
   EXPECT_EQ(parse({"-l", "4", "-i", "-1e300", "host"}).options.interval_ms, -(INT_MAX / 4));
-  EXPECT_EQ(parse({"-i", "-3000000", "-l", "65536", "host"}).options.interval_ms, -(INT_MAX / 65536));
+  EXPECT_EQ(parse({"-i", "-3000000", "-l", "65536", "host"}).options.interval_ms,
+            -(INT_MAX / 65536));
 }
 
 // The bound is (double)INT_MAX / 1000, not INT_MAX / 1000 in integers.
@@ -279,11 +348,14 @@ TEST(PingOptions, WarningsPrecedeALaterFatalError) {
   const Failure f = failure_of({"-i", "1x", "-c", "0", "host"});
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(f.message, "invalid argument: '0': out of range: 1 <= value <= " + kLongMax);
-  EXPECT_EQ(err, "ping: option argument contains garbage: x\nping: this will become fatal error in the future\n");
+  EXPECT_EQ(err,
+            "ping: option argument contains garbage: x\nping: this will become fatal error in the "
+            "future\n");
   ::testing::internal::CaptureStderr();
   const Failure g = failure_of({"-W", "2x"});
   EXPECT_EQ(::testing::internal::GetCapturedStderr(),
-            "ping: option argument contains garbage: x\nping: this will become fatal error in the future\n");
+            "ping: option argument contains garbage: x\nping: this will become fatal error in the "
+            "future\n");
   EXPECT_EQ(g.message, "usage error: Destination address required");
 }
 
@@ -319,7 +391,9 @@ TEST(PingOptions, FloodImpliesNumeric) {
 }
 
 TEST(PingOptions, Switches) {
-  const PingOptions o = parse({"-a", "-A", "-b", "-B", "-C", "-d", "-D", "-L", "-O", "-r", "-U", "-v", "host"}).options;
+  const PingOptions o =
+      parse({"-a", "-A", "-b", "-B", "-C", "-d", "-D", "-L", "-O", "-r", "-U", "-v", "host"})
+          .options;
   EXPECT_TRUE(o.audible);
   EXPECT_TRUE(o.adaptive);
   EXPECT_TRUE(o.broadcast);
@@ -445,7 +519,8 @@ TEST(PingOptions, UnsupportedIputilsOptions) {
     EXPECT_NE(f.message.find("-R"), std::string::npos) << f.message;
     EXPECT_EQ(f.exit_code, 2);
   }
-  for (const auto& args : std::vector<std::vector<std::string>>{{"-T", "tsonly"}, {"-F", "1"}, {"-N", "name"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"-T", "tsonly"}, {"-F", "1"}, {"-N", "name"}}) {
     std::vector<std::string> argv{"ping"};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.emplace_back("host");
@@ -481,9 +556,12 @@ TEST(PingOptions, CorrectionSwitches) {
 }
 
 TEST(PingOptions, TxTimestampSource) {
-  EXPECT_EQ(parse({"--tx-timestamp", "kernel", "host"}).options.tx_timestamp, TxTimestampSource::kKernel);
-  EXPECT_EQ(parse({"--tx-timestamp=kernel", "host"}).options.tx_timestamp, TxTimestampSource::kKernel);
-  EXPECT_EQ(parse({"--tx-timestamp", "user", "host"}).options.tx_timestamp, TxTimestampSource::kUser);
+  EXPECT_EQ(parse({"--tx-timestamp", "kernel", "host"}).options.tx_timestamp,
+            TxTimestampSource::kKernel);
+  EXPECT_EQ(parse({"--tx-timestamp=kernel", "host"}).options.tx_timestamp,
+            TxTimestampSource::kKernel);
+  EXPECT_EQ(parse({"--tx-timestamp", "user", "host"}).options.tx_timestamp,
+            TxTimestampSource::kUser);
   const Failure f = failure_of({"--tx-timestamp", "bogus", "host"});
   EXPECT_EQ(f.message, "invalid --tx-timestamp argument: bogus (kernel or user)");
   EXPECT_EQ(f.exit_code, 2);

@@ -1,7 +1,8 @@
 // PingSession on simulated time: a fake network (EchoTransport) that answers each probe as a
 // per-sequence script says, a fake correlator holding what the script says it measured, a fake
-// clock that only moves when the session waits, a recording sink and a fake run control. Every expectation below follows iputils ping 20221126's
-// main_loop()/pinger()/schedule_exit()/finish(), traced step by step in the comments.
+// clock that only moves when the session waits, a recording sink and a fake run control. Every
+// expectation below follows iputils ping 20221126's main_loop()/pinger()/schedule_exit()/finish(),
+// traced step by step in the comments.
 #include "ping/ping_session.h"
 
 #include <gtest/gtest.h>
@@ -49,7 +50,8 @@ class FakeCorrelator final : public correlate::OverheadSource {
  public:
   static constexpr std::uint16_t kWireIdent = 0x4D54;  // what FakeNetwork says is on the wire
 
-  std::optional<correlate::ProbeOverhead> take(const correlate::ProbeIdentity& probe, MonoNs) override {
+  std::optional<correlate::ProbeOverhead> take(const correlate::ProbeIdentity& probe,
+                                               MonoNs) override {
     // Keyed as the correlator keys an echo: family, ICMP, the identifier on the wire, sequence.
     if (probe.family != AF_INET || probe.protocol != IPPROTO_ICMP || probe.flow != kWireIdent) {
       ADD_FAILURE() << "asked for a probe the session never sent: flow " << probe.flow;
@@ -69,7 +71,7 @@ class FakeCorrelator final : public correlate::OverheadSource {
   }
 
   std::map<std::uint16_t, correlate::ProbeOverhead> records;  // by sequence
-  std::vector<std::vector<std::uint16_t>> batches;             // the sequences of each ask
+  std::vector<std::vector<std::uint16_t>> batches;            // the sequences of each ask
 };
 
 struct SendRecord {
@@ -126,8 +128,13 @@ class FakeNetwork final : public probe::EchoTransport {
     for (const auto after : p.duplicates_after) reply(after);
     if (p.error_after) {
       schedule(clock_.mono_now() + *p.error_after,
-               IcmpErrorEvent{sequence, *net::IpAddress::parse("198.18.200.1"), {}, AF_INET, p.error_type,
-                              p.error_code, 0});
+               IcmpErrorEvent{sequence,
+                              *net::IpAddress::parse("198.18.200.1"),
+                              {},
+                              AF_INET,
+                              p.error_type,
+                              p.error_code,
+                              0});
     }
     return 0;
   }
@@ -182,7 +189,9 @@ class FakeNetwork final : public probe::EchoTransport {
   }
 
  private:
-  void schedule(MonoNs at, EchoEvent e) { queue_.emplace(at, std::move(e)); }  // multimap: FIFO per time
+  void schedule(MonoNs at, EchoEvent e) {
+    queue_.emplace(at, std::move(e));
+  }  // multimap: FIFO per time
 
   FakeClock& clock_;
   std::vector<std::string>& timeline_;
@@ -193,7 +202,8 @@ class FakeNetwork final : public probe::EchoTransport {
 
 class RecordingSink final : public report::PingSink {
  public:
-  RecordingSink(const FakeClock& clock, std::vector<std::string>& timeline) : clock_(clock), timeline_(timeline) {}
+  RecordingSink(const FakeClock& clock, std::vector<std::string>& timeline)
+      : clock_(clock), timeline_(timeline) {}
 
   void header(const report::PingHeader&) override {}
   void flood_sent() override {
@@ -317,7 +327,8 @@ TEST_F(PingSessionTest, CountAllRepliesMatchesIputils) {
   // pinger() returns interval - ntokens with ntokens in whole ms since the last send: a reply
   // 23 us after a send leaves ntokens = 0, so the next send is 1000 ms after the reply; iputils
   // drifts the same way.
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(1000) + us(23), ms(2000) + us(60)}));
+  EXPECT_EQ(network.send_times(),
+            (std::vector<std::int64_t>{0, ms(1000) + us(23), ms(2000) + us(60)}));
   EXPECT_EQ(network.sends[0].sequence, 1);
   EXPECT_EQ(network.sends[2].sequence, 3);
   EXPECT_EQ(network.sends[2].number, 3U);
@@ -646,8 +657,8 @@ TEST_F(PingSessionTest, OutstandingReportsMissingReplyBeforeNextSend) {
   config.outstanding = true;
   answer({{1, ms(1)}, {3, ms(1)}});
   EXPECT_EQ(run(), 0);
-  EXPECT_EQ(timeline, (std::vector<std::string>{"send 1", "reply 1", "send 2", "no answer 2", "send 3",
-                                                "reply 3", "send 4"}));
+  EXPECT_EQ(timeline, (std::vector<std::string>{"send 1", "reply 1", "send 2", "no answer 2",
+                                                "send 3", "reply 3", "send 4"}));
   ASSERT_EQ(sink.no_answers.size(), 1U);
   EXPECT_EQ(sink.no_answers[0].first, FakeClock::wall_at(kMonoStart + ms(2000)));
   EXPECT_EQ(sink.no_answers[0].second, 2U);
@@ -690,8 +701,10 @@ TEST_F(PingSessionTest, FloodSendsNextProbeWhenReplyArrives) {
   config.interval_ms = 0;
   answer_all(us(100));
   EXPECT_EQ(run(), 0);
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, us(100), us(200), us(300), us(400)}));
-  EXPECT_EQ(sink.reply_times, (std::vector<std::int64_t>{us(100), us(200), us(300), us(400), us(500)}));
+  EXPECT_EQ(network.send_times(),
+            (std::vector<std::int64_t>{0, us(100), us(200), us(300), us(400)}));
+  EXPECT_EQ(sink.reply_times,
+            (std::vector<std::int64_t>{us(100), us(200), us(300), us(400), us(500)}));
   EXPECT_EQ(sink.dots, 5);
   EXPECT_EQ(clock.elapsed(), us(500));
   const auto& s = summary();
@@ -947,7 +960,8 @@ TEST_F(PingSessionTest, SendErrorExplainedByTheErrorQueue) {
   network.send_results = {EMSGSIZE};
   network.on_send_failure = {LocalErrorEvent{EMSGSIZE, 1400}};
   EXPECT_EQ(run(), 1);
-  EXPECT_EQ(sink.local_errors, (std::vector<std::string>{"local error: message too long, mtu=1400"}));
+  EXPECT_EQ(sink.local_errors,
+            (std::vector<std::string>{"local error: message too long, mtu=1400"}));
   EXPECT_EQ(summary().errors, 1);
   EXPECT_EQ(summary().transmitted, 1);
   // nreceived + nerrors reached the count while sending; like iputils (whose recvmsg() wakes
@@ -1030,7 +1044,8 @@ TEST_F(PingSessionTest, InFlightFallbackSubtractsErrors) {
     r.from = *net::IpAddress::parse("127.0.0.1");
     r.icmp_length = 64;
     r.rx_time = FakeClock::wall_at(kMonoStart + burst_at);
-    r.sent = SentEcho{r.sequence, 0, 1, FakeClock::wall_at(kMonoStart + burst_at - ms(1)), std::nullopt};
+    r.sent =
+        SentEcho{r.sequence, 0, 1, FakeClock::wall_at(kMonoStart + burst_at - ms(1)), std::nullopt};
     network.inject_at(burst_at, r);
   }
   control.interrupt_at(burst_at + ms(5));

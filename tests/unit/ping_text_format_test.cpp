@@ -89,7 +89,9 @@ TEST(FormatPrintTimestamp, SecondsAndMicroseconds) {
 
 class TextSinkTest : public ::testing::Test {
  protected:
-  TextPingSink sink(TextSinkOptions options = {}) { return {out_.get(), err_.get(), std::move(options)}; }
+  TextPingSink sink(TextSinkOptions options = {}) {
+    return {out_.get(), err_.get(), std::move(options)};
+  }
   std::string out() const { return out_.text(); }
   std::string err() const { return err_.text(); }
 
@@ -218,7 +220,8 @@ TEST_F(TextSinkTest, DuplicateWithBadChecksumOrder) {
   r.duplicate = true;
   r.bad_checksum = true;
   s.reply(r);
-  EXPECT_EQ(out(), "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.023 ms (DUP!) (BAD CHECKSUM!)\n");
+  EXPECT_EQ(out(),
+            "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.023 ms (DUP!) (BAD CHECKSUM!)\n");
 }
 
 TEST_F(TextSinkTest, TruncatedReplyHasNoTime) {
@@ -256,7 +259,8 @@ TEST_F(TextSinkTest, PrintTimestampPrefix) {
   PingReply r = reply_line();
   r.print_time = 1795325611072191000LL;
   s.reply(r);
-  EXPECT_EQ(out(), "[1795325611.072191] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.023 ms\n");
+  EXPECT_EQ(out(),
+            "[1795325611.072191] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.023 ms\n");
 }
 
 TEST_F(TextSinkTest, AudibleBellBeforeNewline) {
@@ -299,9 +303,10 @@ TEST_F(TextSinkTest, NoticeLine) {
   s.notice(n);
   n.bad_checksum = true;
   s.notice(n);
-  EXPECT_EQ(out(),
-            "From 198.18.200.1: icmp_seq=3 Redirect Host(New nexthop: 198.18.200.254)\n"
-            "From 198.18.200.1: icmp_seq=3 (BAD CHECKSUM)Redirect Host(New nexthop: 198.18.200.254)\n");
+  EXPECT_EQ(
+      out(),
+      "From 198.18.200.1: icmp_seq=3 Redirect Host(New nexthop: 198.18.200.254)\n"
+      "From 198.18.200.1: icmp_seq=3 (BAD CHECKSUM)Redirect Host(New nexthop: 198.18.200.254)\n");
 }
 
 TEST_F(TextSinkTest, NoAnswerYet) {
@@ -434,7 +439,8 @@ TEST_F(TextSinkTest, SummaryWithCorruptedAndLoss) {
   s.summary(sum);
   EXPECT_EQ(out(),
             "\n--- h ping statistics ---\n"
-            "7 packets transmitted, 5 received, +1 corrupted, +1 errors, 28.5714% packet loss, time 6009ms\n"
+            "7 packets transmitted, 5 received, +1 corrupted, +1 errors, 28.5714% packet loss, "
+            "time 6009ms\n"
             "rtt min/avg/max/mdev = 1.000/2.000/3.000/0.400 ms\n");
 }
 
@@ -513,9 +519,12 @@ TEST_F(TextSinkTest, SummaryWithNothingTransmitted) {
 // ICMP wording used by the error and notice lines.
 
 TEST(IcmpText, Ipv4Wording) {
-  EXPECT_EQ(describe_icmp(AF_INET, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0), "Destination Host Unreachable");
-  EXPECT_EQ(describe_icmp(AF_INET, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0), "Destination Port Unreachable");
-  EXPECT_EQ(describe_icmp(AF_INET, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400), "Frag needed and DF set (mtu = 1400)");
+  EXPECT_EQ(describe_icmp(AF_INET, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0),
+            "Destination Host Unreachable");
+  EXPECT_EQ(describe_icmp(AF_INET, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0),
+            "Destination Port Unreachable");
+  EXPECT_EQ(describe_icmp(AF_INET, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400),
+            "Frag needed and DF set (mtu = 1400)");
   EXPECT_EQ(describe_icmp(AF_INET, ICMP_DEST_UNREACH, 99, 0), "Dest Unreachable, Bad Code: 99");
   EXPECT_EQ(describe_icmp(AF_INET, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0), "Time to live exceeded");
   EXPECT_EQ(describe_icmp(AF_INET, ICMP_PARAMETERPROB, 0, 20), "Parameter problem: pointer = 20");
@@ -528,7 +537,8 @@ TEST(IcmpText, Ipv6Wording) {
   EXPECT_EQ(describe_icmp(AF_INET6, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_ADDR, 0),
             "Destination unreachable: Address unreachable");
   EXPECT_EQ(describe_icmp(AF_INET6, ICMP6_PACKET_TOO_BIG, 0, 1280), "Packet too big: mtu=1280");
-  EXPECT_EQ(describe_icmp(AF_INET6, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_TRANSIT, 0), "Time exceeded: Hop limit");
+  EXPECT_EQ(describe_icmp(AF_INET6, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_TRANSIT, 0),
+            "Time exceeded: Hop limit");
   EXPECT_EQ(describe_icmp(AF_INET6, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_HEADER, 6),
             "Parameter problem: Wrong header field at 6");
 }
@@ -754,9 +764,11 @@ ReplyCorrection sample_correction() {
   c.overhead.ingress_ns = 9'600;
   c.overhead.wire_ns = 13'000;
   c.overhead.wire_flow = 27071;
-  c.overhead.egress = {{"eth0", 2, 20, MTOOL_HOOK_DEV_QUEUE, 0}, {"veth1", 10, 1, MTOOL_HOOK_NETIF_RX, 8'000},
+  c.overhead.egress = {{"eth0", 2, 20, MTOOL_HOOK_DEV_QUEUE, 0},
+                       {"veth1", 10, 1, MTOOL_HOOK_NETIF_RX, 8'000},
                        {"up0", 12, 1, MTOOL_HOOK_DEV_QUEUE, 52'000}};
-  c.overhead.ingress = {{"up0", 12, 1, MTOOL_HOOK_NETIF_RX, 0}, {"eth0", 2, 20, MTOOL_HOOK_NETIF_RX, 9'600}};
+  c.overhead.ingress = {{"up0", 12, 1, MTOOL_HOOK_NETIF_RX, 0},
+                        {"eth0", 2, 20, MTOOL_HOOK_NETIF_RX, 9'600}};
   return c;
 }
 
@@ -786,7 +798,9 @@ TEST_F(TextSinkTest, CorrectedReplyKeepsIputilsPrefix) {
   r.rtt_us = 103;
   r.correction = corrections::sample_correction();
   s.reply(r);
-  EXPECT_EQ(out(), "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.103 ms corrected=0.041 ms overhead=0.062 ms\n");
+  EXPECT_EQ(out(),
+            "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.103 ms corrected=0.041 ms "
+            "overhead=0.062 ms\n");
 }
 
 TEST_F(TextSinkTest, CorrectedDuplicateKeepsDupLast) {
@@ -795,7 +809,9 @@ TEST_F(TextSinkTest, CorrectedDuplicateKeepsDupLast) {
   r.correction = corrections::sample_correction();
   r.duplicate = true;
   s.reply(r);
-  EXPECT_EQ(out(), "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.023 ms corrected=0.041 ms overhead=0.062 ms (DUP!)\n");
+  EXPECT_EQ(out(),
+            "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.023 ms corrected=0.041 ms "
+            "overhead=0.062 ms (DUP!)\n");
 }
 
 TEST_F(TextSinkTest, BreakdownLines) {
@@ -806,9 +822,12 @@ TEST_F(TextSinkTest, BreakdownLines) {
   r.correction = corrections::sample_correction();
   s.reply(r);
   const std::string text = out();
-  EXPECT_NE(text.find("\n    egress     52.0 us: eth0/xmit 0.0 > veth1/rx 8.0 > up0/xmit 52.0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n    egress     52.0 us: eth0/xmit 0.0 > veth1/rx 8.0 > up0/xmit 52.0\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("\n    wire       13.0 us: uplink to uplink\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\n    ingress     9.6 us: up0/rx 0.0 > eth0/rx 9.6\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n    ingress     9.6 us: up0/rx 0.0 > eth0/rx 9.6\n"), std::string::npos)
+      << text;
   EXPECT_EQ(text.find("shared"), std::string::npos);
 }
 
@@ -840,7 +859,9 @@ TEST_F(TextSinkTest, SummaryWhenNothingWasCorrected) {
   c.timed = 2;
   sum.correction = c;
   s.summary(sum);
-  EXPECT_NE(out().find("rtt min/avg/max/mdev = 0.101/0.110/0.123/0.009 ms\n0/2 replies corrected\n"), std::string::npos)
+  EXPECT_NE(
+      out().find("rtt min/avg/max/mdev = 0.101/0.110/0.123/0.009 ms\n0/2 replies corrected\n"),
+      std::string::npos)
       << out();
 }
 

@@ -44,7 +44,8 @@ TEST(RunPlanner, OneOffsStartNowInListOrder) {
 
 TEST(RunPlanner, APeriodicDefinitionIsPlannedOneRunAtATime) {
   FakeClock clock;
-  const std::vector<MeasurementDefinition> list{periodic(0, kNowS + 10, 60, kNowS + 130), oneoff(1)};
+  const std::vector<MeasurementDefinition> list{periodic(0, kNowS + 10, 60, kNowS + 130),
+                                                oneoff(1)};
   RunPlanner planner(list, clock, 1);
   planner.plan_all();
   EXPECT_EQ(planner.total(), 4U);  // 10 s, 70 s, 130 s (inclusive), and the one-off

@@ -52,7 +52,8 @@ TEST(RunResults, ARunThatCouldNotStartHasOnlyItsError) {
   TracerouteParameters t;
   t.protocol = TraceProtocol::kTcp;
   t.size = 0;
-  const auto trace = traceroute_result(t, header_to("nowhere.invalid"), 1'700'000'005, {}, "socket: EPERM");
+  const auto trace =
+      traceroute_result(t, header_to("nowhere.invalid"), 1'700'000'005, {}, "socket: EPERM");
   EXPECT_EQ(trace.proto, "TCP");
   EXPECT_EQ(trace.size, 0U);
   EXPECT_EQ(trace.endtime, 1'700'000'005);

@@ -21,7 +21,8 @@ namespace {
 class Control {
  public:
   // Appends one cmsg carrying `length` bytes of `data`; cmsg_len may be overridden to lie.
-  Control& add(int level, int type, const void* data, std::size_t length, std::size_t cmsg_len = 0) {
+  Control& add(int level, int type, const void* data, std::size_t length,
+               std::size_t cmsg_len = 0) {
     EXPECT_LE(used_ + CMSG_SPACE(length), sizeof buffer_);
     auto* c = reinterpret_cast<cmsghdr*>(buffer_ + used_);
     c->cmsg_level = level;
@@ -67,7 +68,8 @@ sock_extended_err extended_error(std::uint8_t origin, std::uint32_t err = 0) {
 }
 
 // An IP_RECVERR/IPV6_RECVERR payload: the extended error, then (optionally) the offender.
-std::vector<unsigned char> recverr_payload(const sock_extended_err& ee, const void* offender = nullptr,
+std::vector<unsigned char> recverr_payload(const sock_extended_err& ee,
+                                           const void* offender = nullptr,
                                            std::size_t offender_len = 0) {
   std::vector<unsigned char> bytes(sizeof ee + offender_len);
   std::memcpy(bytes.data(), &ee, sizeof ee);
@@ -118,21 +120,24 @@ TEST(ParseReceiveMeta, HardwareOnlyTimestampIsIgnored) {
 
 TEST(ParseReceiveMeta, ImpossibleTimestampsAreIgnored) {
   // Not something a kernel writes; converting it to nanoseconds would overflow.
-  for (const timespec bad : {timespec{INT64_MAX / 1000, 0}, timespec{1, 1'000'000'000}, timespec{-1, 0},
-                             timespec{5, -1}}) {
+  for (const timespec bad : {timespec{INT64_MAX / 1000, 0}, timespec{1, 1'000'000'000},
+                             timespec{-1, 0}, timespec{5, -1}}) {
     Timestamping t;
     t.ts[0] = bad;
     Control c;
     c.add(SOL_SOCKET, SO_TIMESTAMPING, t);
-    EXPECT_FALSE(parse_receive_meta(c.msg()).kernel_rx.has_value()) << bad.tv_sec << "." << bad.tv_nsec;
+    EXPECT_FALSE(parse_receive_meta(c.msg()).kernel_rx.has_value())
+        << bad.tv_sec << "." << bad.tv_nsec;
     Control ns;
     ns.add(SOL_SOCKET, SO_TIMESTAMPNS, bad);
-    EXPECT_FALSE(parse_receive_meta(ns.msg()).kernel_rx.has_value()) << bad.tv_sec << "." << bad.tv_nsec;
+    EXPECT_FALSE(parse_receive_meta(ns.msg()).kernel_rx.has_value())
+        << bad.tv_sec << "." << bad.tv_nsec;
   }
   // The largest representable second still converts.
   Control c;
   c.add(SOL_SOCKET, SO_TIMESTAMPING, software_stamp(INT64_MAX / 1'000'000'000 - 1, 999'999'999));
-  EXPECT_EQ(parse_receive_meta(c.msg()).kernel_rx, (INT64_MAX / 1'000'000'000 - 1) * 1'000'000'000 + 999'999'999);
+  EXPECT_EQ(parse_receive_meta(c.msg()).kernel_rx,
+            (INT64_MAX / 1'000'000'000 - 1) * 1'000'000'000 + 999'999'999);
 }
 
 TEST(ParseReceiveMeta, TimestampNs) {

@@ -98,9 +98,10 @@ TEST(CorrelatorHeartbeat, FreshOnlyWhileRecent) {
   const MonoNs now = 1000 * kNsPerSec;
   EXPECT_TRUE(heartbeat_fresh(static_cast<std::uint64_t>(now), now));
   EXPECT_TRUE(heartbeat_fresh(static_cast<std::uint64_t>(now - kNsPerSec), now));
-  EXPECT_TRUE(heartbeat_fresh(static_cast<std::uint64_t>(now - MTOOL_HEARTBEAT_FRESH_S * kNsPerSec), now));
-  EXPECT_FALSE(
-      heartbeat_fresh(static_cast<std::uint64_t>(now - MTOOL_HEARTBEAT_FRESH_S * kNsPerSec - 1), now));
+  EXPECT_TRUE(
+      heartbeat_fresh(static_cast<std::uint64_t>(now - MTOOL_HEARTBEAT_FRESH_S * kNsPerSec), now));
+  EXPECT_FALSE(heartbeat_fresh(
+      static_cast<std::uint64_t>(now - MTOOL_HEARTBEAT_FRESH_S * kNsPerSec - 1), now));
   EXPECT_FALSE(heartbeat_fresh(0, now)) << "0: the daemon stopped";
   EXPECT_FALSE(heartbeat_fresh(static_cast<std::uint64_t>(now + kNsPerSec), now))
       << "a beat from the future is not ours";
@@ -108,10 +109,12 @@ TEST(CorrelatorHeartbeat, FreshOnlyWhileRecent) {
 
 TEST(UnavailableNotice, OnlyWhenACorrelatorWasExpected) {
   CorrelatorConnection c;
-  c.unavailable = "no correlator (cannot connect to /run/mtool/correlator.sock: No such file or directory)";
+  c.unavailable =
+      "no correlator (cannot connect to /run/mtool/correlator.sock: No such file or directory)";
   EXPECT_EQ(unavailable_notice(c), std::nullopt) << "nothing configured, nothing found: silent";
   c.expected = true;
-  EXPECT_EQ(unavailable_notice(c), std::optional<std::string>("corrections unavailable: " + c.unavailable));
+  EXPECT_EQ(unavailable_notice(c),
+            std::optional<std::string>("corrections unavailable: " + c.unavailable));
   c.host_namespace = true;
   EXPECT_EQ(unavailable_notice(c), std::nullopt) << "the host itself has nothing to correct";
 }
@@ -133,14 +136,17 @@ TEST(CorrelatorConnect, AbsentDefaultIsSilentConfiguredAbsentIsSaid) {
   EXPECT_FALSE(silent.expected);
   EXPECT_EQ(unavailable_notice(silent), std::nullopt);
   EXPECT_NE(silent.unavailable, "") << "--require-correction still has its reason";
-  EXPECT_TRUE(static_cast<bool>(silent.look_again)) << "none found, none expected: look again later";
+  EXPECT_TRUE(static_cast<bool>(silent.look_again))
+      << "none found, none expected: look again later";
 
   where.socket_configured = true;
   const CorrelatorConnection said = connect_correlator(where);
   EXPECT_TRUE(said.expected);
-  EXPECT_FALSE(static_cast<bool>(said.look_again)) << "a configured path is not looked for elsewhere";
+  EXPECT_FALSE(static_cast<bool>(said.look_again))
+      << "a configured path is not looked for elsewhere";
   ASSERT_TRUE(unavailable_notice(said).has_value());
-  EXPECT_NE(unavailable_notice(said)->find("cannot connect to /nonexistent/mtool.sock"), std::string::npos)
+  EXPECT_NE(unavailable_notice(said)->find("cannot connect to /nonexistent/mtool.sock"),
+            std::string::npos)
       << *unavailable_notice(said);
 }
 
@@ -234,8 +240,9 @@ TEST(ToolCorrelator, ExpectedAndMissingIsSaidOnceWhenTheToolCorrects) {
   EXPECT_TRUE(h.said.empty()) << "said where the tool chooses, not when decided";
   tool.say_if_unavailable();
   tool.say_if_unavailable();
-  EXPECT_EQ(h.said, (std::vector<std::string>{"corrections unavailable: no correlator (cannot connect to "
-                                              "/run/mtool/correlator.sock)"}));
+  EXPECT_EQ(h.said,
+            (std::vector<std::string>{"corrections unavailable: no correlator (cannot connect to "
+                                      "/run/mtool/correlator.sock)"}));
   EXPECT_EQ(tool.overheads(), nullptr) << "an expected correlator missing is not looked for";
   EXPECT_FALSE(tool.connected_at_start());
 }

@@ -64,7 +64,8 @@ TEST(TraceOptions, WaitWithOneValueTurnsTheFactorsOff) {
 }
 
 TEST(TraceOptions, LongOptionsTakeValuesAfterEquals) {
-  auto r = parse({"--queries=2", "--max-hops=7", "--tcp", "--port=443", "--sport=4000", "198.18.0.1"});
+  auto r =
+      parse({"--queries=2", "--max-hops=7", "--tcp", "--port=443", "--sport=4000", "198.18.0.1"});
   ASSERT_EQ(r.outcome, ParseOutcome::kRun) << r.error;
   EXPECT_EQ(r.options.probes_per_hop, 2U);
   EXPECT_EQ(r.options.max_hops, 7U);
@@ -92,8 +93,10 @@ TEST(TraceOptions, ProgramNameChoosesDefaults) {
 TEST(TraceOptions, ErrorsReadAsButskoys) {
   EXPECT_EQ(error_of({"-Z", "127.0.0.1"}), "Bad option `-Z' (argc 1)");
   EXPECT_EQ(error_of({"-q"}), "Option `-q' (argc 1) requires an argument: `-q nqueries'");
-  EXPECT_EQ(error_of({"-q", "abc", "127.0.0.1"}), "Cannot handle `-q' option with arg `abc' (argc 2)");
-  EXPECT_EQ(error_of({"-nq1", "127.0.0.1"}), "Option `-q' (argc 1) requires an argument: `-q nqueries'");
+  EXPECT_EQ(error_of({"-q", "abc", "127.0.0.1"}),
+            "Cannot handle `-q' option with arg `abc' (argc 2)");
+  EXPECT_EQ(error_of({"-nq1", "127.0.0.1"}),
+            "Option `-q' (argc 1) requires an argument: `-q nqueries'");
   EXPECT_EQ(error_of({"--xyz=3", "127.0.0.1"}), "Bad option `--xyz=3' (with arg `3') (argc 1)");
   EXPECT_EQ(error_of({"--queries", "127.0.0.1"}),
             "Option `--queries' (argc 1) requires an argument: `--queries=nqueries'");
@@ -134,20 +137,13 @@ TEST(TraceOptions, NonFiniteAndHugeWaitsStayInRange) {
     std::vector<std::string> args;
     double max, here, near, send;
   } cases[] = {
-      {{"-w", "nan"}, kForever, 0, 0, 0},
-      {{"-w", "-nan"}, kForever, 0, 0, 0},
-      {{"-w", "inf"}, kForever, 0, 0, 0},
-      {{"-w", "1e308"}, kForever, 0, 0, 0},
-      {{"-w", "2e9"}, kForever, 0, 0, 0},
-      {{"-w", "5,nan,inf"}, 5, 5000, 5000, 0},
-      {{"-w", "5,1e308,2"}, 5, 5000, 2, 0},
-      {{"-w", "inf,nan,1e300"}, kForever, 1e6, 1e6, 0},
-      {{"-w", "0.5,3,10"}, 0.5, 3, 10, 0},
-      {{"-w", "0,3,10"}, 0, 0, 0, 0},
-      {{"-z", "nan"}, 5, 3, 10, 0},
-      {{"-z", "inf"}, 5, 3, 10, kForever},
-      {{"-z", "1e308"}, 5, 3, 10, kForever},
-      {{"-z", "-0"}, 5, 3, 10, 0},
+      {{"-w", "nan"}, kForever, 0, 0, 0},    {{"-w", "-nan"}, kForever, 0, 0, 0},
+      {{"-w", "inf"}, kForever, 0, 0, 0},    {{"-w", "1e308"}, kForever, 0, 0, 0},
+      {{"-w", "2e9"}, kForever, 0, 0, 0},    {{"-w", "5,nan,inf"}, 5, 5000, 5000, 0},
+      {{"-w", "5,1e308,2"}, 5, 5000, 2, 0},  {{"-w", "inf,nan,1e300"}, kForever, 1e6, 1e6, 0},
+      {{"-w", "0.5,3,10"}, 0.5, 3, 10, 0},   {{"-w", "0,3,10"}, 0, 0, 0, 0},
+      {{"-z", "nan"}, 5, 3, 10, 0},          {{"-z", "inf"}, 5, 3, 10, kForever},
+      {{"-z", "1e308"}, 5, 3, 10, kForever}, {{"-z", "-0"}, 5, 3, 10, 0},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args = c.args;
@@ -177,12 +173,15 @@ TEST(TraceOptions, HelpVersionAndEmpty) {
   EXPECT_EQ(parse({"--help"}).outcome, ParseOutcome::kHelp);
   EXPECT_EQ(parse({"-V"}).outcome, ParseOutcome::kVersion);
   EXPECT_EQ(parse_trace_options({"traceroute"}).outcome, ParseOutcome::kHelp);
-  EXPECT_EQ(std::string(trace_usage_text()).rfind("Usage:\n  traceroute [ -46dFITnreAUDV ]", 0), 0U);
+  EXPECT_EQ(std::string(trace_usage_text()).rfind("Usage:\n  traceroute [ -46dFITnreAUDV ]", 0),
+            0U);
 }
 
 TEST(TraceOptions, UnsupportedOptionsSaySo) {
-  EXPECT_EQ(error_of({"-A", "h"}), "-A (AS path lookups query remote whois servers) is not supported by mtool traceroute");
-  EXPECT_EQ(error_of({"--mtu", "h"}), "--mtu (path MTU discovery) is not supported by mtool traceroute");
+  EXPECT_EQ(error_of({"-A", "h"}),
+            "-A (AS path lookups query remote whois servers) is not supported by mtool traceroute");
+  EXPECT_EQ(error_of({"--mtu", "h"}),
+            "--mtu (path MTU discovery) is not supported by mtool traceroute");
   EXPECT_EQ(error_of({"-UL", "h"}), "-UL (UDPLITE) is not supported by mtool traceroute");
 }
 

@@ -95,7 +95,8 @@ class FakePath final : public ProbeMethod {
 // Renders probes the way the text printer would, minus names and times: "addr", "*", "!H".
 class RecordingPrinter final : public ProbePrinter {
  public:
-  explicit RecordingPrinter(const FakeClock& clock, unsigned per_hop) : clock_(clock), per_hop_(per_hop) {}
+  explicit RecordingPrinter(const FakeClock& clock, unsigned per_hop)
+      : clock_(clock), per_hop_(per_hop) {}
   void print_probe(const std::vector<HopProbe>& probes, std::size_t index) override {
     const HopProbe& p = probes[index];
     if (index % per_hop_ == 0) lines.push_back(std::to_string(index / per_hop_ + 1) + ":");
@@ -130,7 +131,9 @@ Run run(std::vector<Hop> hops, ScheduleConfig config = {}) {
 
 Hop router(const std::string& address) { return {Hop::kRouter, ms(1), 0, address, {}, 0}; }
 Hop silent() { return {Hop::kSilent, 0, 0, "", {}, 0}; }
-Hop destination(const std::string& address) { return {Hop::kDestination, ms(1), 0, address, {}, 0}; }
+Hop destination(const std::string& address) {
+  return {Hop::kDestination, ms(1), 0, address, {}, 0};
+}
 
 TEST(TraceScheduler, PrintsEachHopInOrderAndStopsAtTheDestination) {
   const auto r = run({router("198.18.0.1"), router("198.19.0.2"), destination("198.19.0.6")});
@@ -141,8 +144,9 @@ TEST(TraceScheduler, PrintsEachHopInOrderAndStopsAtTheDestination) {
 
 TEST(TraceScheduler, SendsUpToSimProbesAtOnceAcrossHops) {
   // 16 in flight: the first burst covers hops 1-6 (and one probe of hop 6) before any reply.
-  const auto r = run({router("198.18.0.1"), router("198.18.0.2"), router("198.18.0.3"), router("198.18.0.4"),
-                      router("198.18.0.5"), router("198.18.0.6"), destination("198.18.0.7")});
+  const auto r =
+      run({router("198.18.0.1"), router("198.18.0.2"), router("198.18.0.3"), router("198.18.0.4"),
+           router("198.18.0.5"), router("198.18.0.6"), destination("198.18.0.7")});
   ASSERT_GE(r.ttls.size(), 16U);
   EXPECT_EQ(r.ttls[15], 6);
   // Probes beyond the destination may already be out when it answers (Butskoy too), but
@@ -154,7 +158,8 @@ TEST(TraceScheduler, SilentHopsCostOneTimeoutNotOnePerHop) {
   // Four silent hops then the destination: all are in flight together, so the wait is about
   // one MAX (5 s), not four (Butskoy: 1 s for -w 1 with -N 16, 9 s with -N 1 for 3 hops).
   ScheduleConfig config;
-  const auto parallel = run({silent(), silent(), silent(), silent(), destination("198.18.0.9")}, config);
+  const auto parallel =
+      run({silent(), silent(), silent(), silent(), destination("198.18.0.9")}, config);
   EXPECT_EQ(parallel.lines.size(), 5U);
   EXPECT_EQ(parallel.lines[0], "1: * * *");
   EXPECT_EQ(parallel.lines[4], "5: 198.18.0.9 198.18.0.9 198.18.0.9");
@@ -214,7 +219,8 @@ TEST(TraceScheduler, FirstHopSkipsTheNearerOnes) {
 TEST(TraceScheduler, MaxHopsEndsAnUnfinishedTrace) {
   ScheduleConfig config;
   config.max_hops = 2;
-  const auto r = run({router("198.18.0.1"), router("198.18.0.2"), destination("198.18.0.3")}, config);
+  const auto r =
+      run({router("198.18.0.1"), router("198.18.0.2"), destination("198.18.0.3")}, config);
   EXPECT_EQ(r.lines.size(), 2U);
 }
 
@@ -271,7 +277,8 @@ TEST(TraceScheduler, FinalAnswerForALaterProbeMovesToTheExpiredOne) {
 
 TEST(TraceScheduler, CorrelatorOverheadIsTakenPerAnsweredProbe) {
   struct CountingSource final : correlate::OverheadSource {
-    std::optional<correlate::ProbeOverhead> take(const correlate::ProbeIdentity& probe, MonoNs) override {
+    std::optional<correlate::ProbeOverhead> take(const correlate::ProbeIdentity& probe,
+                                                 MonoNs) override {
       asked.push_back(probe.sequence);
       correlate::ProbeOverhead o;
       o.egress_ns = 1000;

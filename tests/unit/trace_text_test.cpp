@@ -13,7 +13,8 @@ namespace {
 
 constexpr WallNs kSent = 1'700'000'000LL * kNsPerSec;
 
-HopProbe answered(const std::string& from, std::int64_t rtt_ns, const std::string& annotation = "") {
+HopProbe answered(const std::string& from, std::int64_t rtt_ns,
+                  const std::string& annotation = "") {
   HopProbe p;
   p.sent = p.done = true;
   p.user_tx = kSent;
@@ -53,16 +54,19 @@ std::string render(const std::vector<HopProbe>& probes, unsigned per_hop, bool n
 }
 
 TEST(TraceText, HeaderAndHopsAsButskoy) {
-  const std::vector<HopProbe> probes = {answered("198.18.0.1", 49'000), answered("198.18.0.1", 5'000),
-                                        answered("198.18.0.1", 4'000)};
+  const std::vector<HopProbe> probes = {
+      answered("198.18.0.1", 49'000), answered("198.18.0.1", 5'000), answered("198.18.0.1", 4'000)};
   EXPECT_EQ(render(probes, 3),
             "traceroute to target (198.18.0.9), 30 hops max, 60 byte packets\n"
             " 1  198.18.0.1  0.049 ms  0.005 ms  0.004 ms\n");
 }
 
 TEST(TraceText, AddressRepeatsOnlyWhenItChangesAndSilenceIsAStar) {
-  const std::vector<HopProbe> probes = {silent(), answered("198.18.0.5", 50'000), silent(),
-                                        answered("198.18.0.5", 60'000), answered("198.18.0.6", 70'000),
+  const std::vector<HopProbe> probes = {silent(),
+                                        answered("198.18.0.5", 50'000),
+                                        silent(),
+                                        answered("198.18.0.5", 60'000),
+                                        answered("198.18.0.6", 70'000),
                                         answered("198.18.0.5", 80'000)};
   EXPECT_EQ(render(probes, 3),
             "traceroute to target (198.18.0.9), 30 hops max, 60 byte packets\n"
@@ -78,21 +82,24 @@ TEST(TraceText, NamesWithoutReverseEntriesPrintTheAddressTwice) {
 }
 
 TEST(TraceText, AnnotationsFollowTheTime) {
-  const std::vector<HopProbe> probes = {answered("198.18.0.9", 68'000, "!H"), answered("198.18.0.9", 4'000, "!H")};
+  const std::vector<HopProbe> probes = {answered("198.18.0.9", 68'000, "!H"),
+                                        answered("198.18.0.9", 4'000, "!H")};
   EXPECT_EQ(render(probes, 2),
             "traceroute to target (198.18.0.9), 30 hops max, 60 byte packets\n"
             " 1  198.18.0.9  0.068 ms !H  0.004 ms !H\n");
 }
 
 TEST(TraceText, CorrectedTimeFollowsEachMeasuredProbe) {
-  std::vector<HopProbe> probes = {answered("198.19.0.2", 80'000), answered("198.19.0.2", 60'000, "!X"),
+  std::vector<HopProbe> probes = {answered("198.19.0.2", 80'000),
+                                  answered("198.19.0.2", 60'000, "!X"),
                                   answered("198.19.0.2", 50'000)};
   probes[0].overhead = overhead(30'000, 9'000);
   probes[1].overhead = overhead(10'000, 10'000);
   // probes[2]: the correlator missed it; printed raw only.
-  EXPECT_EQ(render(probes, 3),
-            "traceroute to target (198.18.0.9), 30 hops max, 60 byte packets\n"
-            " 1  198.19.0.2  0.080 ms (corrected 0.041)  0.060 ms !X (corrected 0.040)  0.050 ms\n");
+  EXPECT_EQ(
+      render(probes, 3),
+      "traceroute to target (198.18.0.9), 30 hops max, 60 byte packets\n"
+      " 1  198.19.0.2  0.080 ms (corrected 0.041)  0.060 ms !X (corrected 0.040)  0.050 ms\n");
 }
 
 TEST(TraceText, AHopAnsweredInsideTheHostIsVirtualAndAllOverhead) {
