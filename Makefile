@@ -10,7 +10,7 @@ BENCH_BUILD ?= build-release
 FUZZ_SECONDS ?= 20
 BENCH_REPS ?= 3
 
-.PHONY: all setup build test test-unit test-integration test-asan fuzz bench demo image format tidy shellcheck clean
+.PHONY: all setup build test test-unit test-integration test-asan fuzz bench demo image format check-format tidy tidy-changed shellcheck clean
 
 all: build
 
@@ -75,13 +75,20 @@ demo: setup build
 	bash scripts/demo.sh $(BUILD)/tools/mtool
 
 format:
-	clang-format -i $$(git ls-files '*.cpp' '*.h')
+	clang-format -i $$(git ls-files '*.cpp' '*.h' | grep -v '^bpf/')
+
+check-format:
+	bash scripts/check_format.sh
 
 shellcheck:
 	bash scripts/check_shell.sh
 
+# All of lib/ and tools/ (as CI's ctest clang_tidy), or only what differs from the merge base.
 tidy: build
-	clang-tidy -p $(BUILD) $$(git ls-files 'lib/*.cpp' 'tools/*.cpp')
+	bash scripts/check_tidy.sh $(BUILD)
+
+tidy-changed: build
+	bash scripts/check_tidy.sh $(BUILD) --changed
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)
