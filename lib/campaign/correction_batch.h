@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "campaign/slot_map.h"
-#include "correlate/overhead_source.h"
+#include "correlate/overhead_batch.h"
 #include "report/atlas_results.h"
 
 namespace mtool::campaign {
@@ -26,7 +26,7 @@ class CorrectionBatch {
 
   void add(const Reply& reply, const correlate::OverheadSource::Request& request) {
     replies_.push_back(reply);
-    requests_.push_back(request);
+    overheads_.add(request.probe, request.sent_mono);
   }
   [[nodiscard]] bool empty() const { return replies_.empty(); }
   [[nodiscard]] std::size_t size() const { return replies_.size(); }
@@ -38,8 +38,7 @@ class CorrectionBatch {
 
  private:
   std::vector<Reply> replies_;
-  std::vector<correlate::OverheadSource::Request> requests_;
-  correlate::OverheadSource::Answers answers_;  // kept between bursts: no allocation once grown
+  correlate::OverheadBatch overheads_;  // the same places as replies_
 };
 
 }  // namespace mtool::campaign

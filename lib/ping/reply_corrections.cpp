@@ -6,21 +6,10 @@
 
 namespace mtool::ping {
 
-std::size_t ReplyCorrections::ask(const correlate::ProbeIdentity& probe, MonoNs sent_mono) {
-  requests_.push_back({probe, sent_mono});
-  return requests_.size() - 1;
-}
-
-void ReplyCorrections::take_batch() {
-  answers_.clear();
-  if (requests_.empty()) return;
-  source_.take_many(requests_, answers_);
-  requests_.clear();
-}
-
 void ReplyCorrections::correct(std::size_t place, report::PingReply& line, bool counted) {
-  if (!line.rtt_ns || place >= answers_.size() || !answers_[place]) return;
-  correlate::ProbeOverhead& overhead = *answers_[place];
+  correlate::ProbeOverhead* answer = batch_.answer(place);
+  if (!line.rtt_ns || answer == nullptr) return;
+  correlate::ProbeOverhead& overhead = *answer;
   const auto corrected = correlate::correct_rtt(*line.rtt_ns, overhead);
   if (!corrected) return;
   const auto& c = *corrected;

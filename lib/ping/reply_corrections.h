@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "correlate/overhead_source.h"
+#include "correlate/overhead_batch.h"
 #include "report/ping_events.h"
 #include "stats/rtt_statistics.h"
 #include "util/clock.h"
@@ -21,10 +21,12 @@ class ReplyCorrections {
   // Adds `probe` to the next batch; returns its place in it, for correct(). Every reply to a
   // probe we sent is asked for, timed or not: the correlator keeps a record until its sender
   // takes it.
-  std::size_t ask(const correlate::ProbeIdentity& probe, MonoNs sent_mono);
+  std::size_t ask(const correlate::ProbeIdentity& probe, MonoNs sent_mono) {
+    return batch_.add(probe, sent_mono);
+  }
   // Asks the correlator for the whole batch at once (nothing when nothing was asked); the next
   // ask() starts the next batch.
-  void take_batch();
+  void take_batch() { batch_.take(source_); }
   // Corrects `line` (its raw RTT: rtt_ns; untimed lines stay as they are) with the answer at
   // `place` of the batch just taken; `counted`: a good reply, one for the corrected statistics.
   void correct(std::size_t place, report::PingReply& line, bool counted);
@@ -35,9 +37,7 @@ class ReplyCorrections {
 
  private:
   correlate::OverheadSource& source_;
-  // Kept from batch to batch: a batch allocates nothing once they have grown.
-  std::vector<correlate::OverheadSource::Request> requests_;
-  correlate::OverheadSource::Answers answers_;
+  correlate::OverheadBatch batch_;
 
   long corrected_ = 0;
   stats::IputilsRttStatistics rtt_;

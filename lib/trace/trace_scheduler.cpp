@@ -199,12 +199,12 @@ void TraceScheduler::apply(const ProbeReply& reply) {
 
 void TraceScheduler::take_overheads() {
   if (awaiting_overhead_.empty()) return;
-  requests_.clear();
   for (const std::size_t i : awaiting_overhead_)
-    requests_.push_back({probes_[i].identity, probes_[i].mono_tx});
-  overheads_->take_many(requests_, answers_);
-  for (std::size_t k = 0; k < awaiting_overhead_.size() && k < answers_.size(); ++k) {
-    probes_[awaiting_overhead_[k]].overhead = std::move(answers_[k]);
+    batch_.add(probes_[i].identity, probes_[i].mono_tx);
+  batch_.take(*overheads_);
+  for (std::size_t k = 0; k < awaiting_overhead_.size(); ++k) {
+    if (correlate::ProbeOverhead* overhead = batch_.answer(k))
+      probes_[awaiting_overhead_[k]].overhead = std::move(*overhead);
   }
   awaiting_overhead_.clear();
 }

@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "correlate/overhead_source.h"
+#include "correlate/overhead_batch.h"
 #include "trace/hop_probe.h"
 #include "trace/probe_method.h"
 #include "util/clock.h"
@@ -87,8 +87,7 @@ class TraceScheduler {
   MonoNs last_send_ = 0;
   std::vector<ProbeReply> replies_;
   std::vector<std::size_t> awaiting_overhead_;  // answered since the last batch
-  std::vector<correlate::OverheadSource::Request> requests_;
-  correlate::OverheadSource::Answers answers_;
+  correlate::OverheadBatch batch_;
 };
 
 }  // namespace mtool::trace
