@@ -109,11 +109,11 @@ TEST(RunHeader, TheHeaderNamesTheMeasurementTheProbeAndTheStart) {
   d.index = 4;
   d.target = "example.net";
   d.af = 6;
-  const HeaderDefaults defaults{12, "203.0.113.9", 5000};
+  const HeaderDefaults defaults{12, "198.18.0.9", 5000};
   const auto h = atlas_header(d, defaults, kWallStart + 999 * kNsPerMs);
   EXPECT_EQ(h.msm_id, 5004U);  // no msm_id of its own: first_msm_id + index
   EXPECT_EQ(h.prb_id, 12U);
-  EXPECT_EQ(h.from, "203.0.113.9");
+  EXPECT_EQ(h.from, "198.18.0.9");
   EXPECT_EQ(h.timestamp, kWallStart / kNsPerSec);
   EXPECT_EQ(h.dst_name, "example.net");
   EXPECT_EQ(h.af, 6);
