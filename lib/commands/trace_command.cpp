@@ -1,4 +1,4 @@
-#include "trace/trace_command.h"
+#include "commands/trace_command.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -19,8 +19,23 @@
 #include "trace/trace_text.h"
 #include "util/error.h"
 
-namespace mtool::trace {
+namespace mtool::commands {
 namespace {
+
+using trace::make_probe_method;
+using trace::method_header_length;
+using trace::MethodSetup;
+using trace::parse_trace_options;
+using trace::ParseOutcome;
+using trace::ParseResult;
+using trace::ProbeMethod;
+using trace::ScheduleConfig;
+using trace::trace_extra_usage_text;
+using trace::trace_usage_text;
+using trace::TraceOptions;
+using trace::TraceScheduler;
+using trace::TraceTextPrinter;
+using trace::validate_trace_options;
 
 constexpr int kExitUsage = 2;
 constexpr std::size_t kDefaultDataLength = 40;  // all but the IP header
@@ -181,4 +196,4 @@ int run_traceroute_command(const std::vector<std::string>& args) {
   }
 }
 
-}  // namespace mtool::trace
+}  // namespace mtool::commands
