@@ -11,6 +11,9 @@ packages=(
   libbpf-dev bpftool
   iproute2 iptables iputils-ping traceroute procps time libcap2-bin util-linux python3
   shellcheck
+  # the Paris traceroute tests: the reference tracer on the multipath testbed, and a capture of
+  # the probes on the wire
+  scamper tcpdump
   # the Helm chart's tests: Helm's template engine and schema validator, from Debian's Go
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
   golang-github-xeipuuv-gojsonschema-dev python3-yaml

@@ -25,6 +25,24 @@
 #   <p>-target, <p>-r<k>) and a resolv.conf pointing at its own loopback, so that traceroute
 #   without -n resolves names without asking the host's resolver.
 #
+# Multipath (optional, --multipath, for Paris traceroute and multipath discovery; not with
+# --routers, whose addresses it uses): behind the target, stages of routers <p>-m<stage><k>
+# (stage a..e), every router of a stage linked to every router of the next, each forwarding
+# over all its links to the next stage as equal-cost paths hashed on the header's fields
+# (fib_multipath_hash_policy=3: addresses, protocol, ports, and the IPv6 flow label; never
+# policy 1, which reuses the sending socket's own hash and balances per socket, not per
+# header), with its own fixed hash seed (the same seed everywhere would send a flow the same
+# way at every stage). Widths after the target: a 2 (a two-way ECMP hop), b 1 (they join),
+# c 2 then d 3 (a diamond of uneven width), e 1 (the end, 198.19.<64+i>.254 and
+# fd00:6d74:c<i>:ff::1 on its loopback). From the container: hop 1 the gateway, hop 2 the
+# target, hops 3-7 the stages. Link L (stage order) is 198.19.<64+i>.<4L>/30 and
+# fd00:6d74:c<i>:<L>::/64 (near side .4L+1 and ::1, far side .4L+2 and ::2). Router k of stage
+# s answers from one address whatever link a probe came in on (IPv6 would otherwise answer
+# from the inbound link's): 198.19.<64+i>.<100+10s+k> and fd00:6d74:c<i>:ee::<10s+k> on its
+# loopback, the source of its default route, which goes back through the first router of the
+# stage before (these names are for reading traces: nothing routes to them). `env` lists each
+# hop's routers and namespaces.
+#
 # Targets (optional, --targets N, for campaigns): N more netns <p>-t1..<p>-tN behind the target
 # (which forwards), on a bridge there: 198.19.<128+i>.<10+k>/24, gateway 198.19.<128+i>.1. The
 # host routes 198.19.<128+i>.0/24 via the target, so their traffic crosses the uplink too.
@@ -40,8 +58,8 @@
 # responder's pid file and log are under /run; its log ends with a summary of its stalls each
 # time it stops. `responder stop|start` pauses and resumes it (it eats a whole CPU).
 #
-# usage: testbed.sh up [--load N] [--routers N] [--targets N] [--remote [--remote-cpu N]] | down |
-#          exec container|target|load<N>|r<k> CMD... | env | responder stop|start
+# usage: testbed.sh up [--load N] [--routers N | --multipath] [--targets N] [--remote [--remote-cpu N]]
+#          | down | exec container|target|load<N>|r<k>|m<stage><k> CMD... | env | responder stop|start
 #   MTOOL_TESTBED_INDEX (0..63) picks the instance, so several can coexist.
 set -euo pipefail
 
@@ -75,15 +93,23 @@ load_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${P}-load[0-9]+
 router_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${P}-r[0-9]+$" || true; }
 router_count() { router_namespaces | wc -l; }
 target_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${P}-t[0-9]+$" || true; }
+multipath_namespaces() { ip netns list | awk '{print $1}' | grep -E "^${P}-m[a-e][0-9]+$" || true; }
+
+# The multipath stages after the target (see the header): their widths and letters.
+MULTIPATH_WIDTHS=(2 1 2 3 1)
+MULTIPATH_LETTERS=(a b c d e)
+MULTIPATH_END="${CHAIN_NET}.254"
+MULTIPATH_END6="${CHAIN_NET6}:ff::1"
 
 down() {
-  for ns in $(load_namespaces) $(router_namespaces); do
+  for ns in $(load_namespaces) $(router_namespaces) $(multipath_namespaces); do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
   done
   ip route del "${CHAIN_NET}.0/24" 2>/dev/null || true
   ip route del "${TARGETS_NET}.0/24" 2>/dev/null || true
   ip -6 route del "${CHAIN_NET6}::/48" 2>/dev/null || true
-  for ns in "$NS_CONTAINER" "$NS_TARGET" $(load_namespaces) $(router_namespaces) $(target_namespaces); do
+  for ns in "$NS_CONTAINER" "$NS_TARGET" $(load_namespaces) $(router_namespaces) $(target_namespaces) \
+    $(multipath_namespaces); do
     ip netns del "$ns" 2>/dev/null || true
   done
   rm -rf "/etc/netns/${NS_CONTAINER}"
@@ -181,10 +207,102 @@ add_targets() {
   ip route add "${TARGETS_NET}.0/24" via "${UPLINK_NET}.2"
 }
 
+# Stage s (0: the target) router k's namespace, and a stage's width.
+multipath_node() { if (($1 == 0)); then echo "$NS_TARGET"; else echo "${P}-m${MULTIPATH_LETTERS[$1 - 1]}$2"; fi; }
+multipath_width() { if (($1 == 0)); then echo 1; else echo "${MULTIPATH_WIDTHS[$1 - 1]}"; fi; }
+
+# Every link, "stage near far link": router `near` of stage s to router `far` of stage s+1.
+multipath_links() {
+  local s x y link=0
+  for ((s = 0; s < ${#MULTIPATH_WIDTHS[@]}; s++)); do
+    for ((x = 1; x <= $(multipath_width "$s"); x++)); do
+      for ((y = 1; y <= MULTIPATH_WIDTHS[s]; y++)); do
+        echo "$s $x $y $link"
+        link=$((link + 1))
+      done
+    done
+  done
+}
+
+# Equal-cost paths hashed on the header's fields: addresses, protocol, ports (0x37), and the
+# IPv6 flow label (0x3f); a seed of the router's own; no global ICMP budget to run out of.
+multipath_hashing() {
+  ip netns exec "$1" sysctl -qw net.ipv4.fib_multipath_hash_policy=3 \
+    net.ipv4.fib_multipath_hash_fields=0x37 net.ipv6.fib_multipath_hash_policy=3 \
+    net.ipv6.fib_multipath_hash_fields=0x3f net.ipv4.fib_multipath_hash_seed="$2" \
+    net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000 \
+    net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+# The target and the stages behind it (see the header).
+add_multipath() {
+  local s k x y link near far ns hops hops6
+  forwarding_on "$NS_TARGET"
+  multipath_hashing "$NS_TARGET" 1
+  for ((s = 1; s <= ${#MULTIPATH_WIDTHS[@]}; s++)); do
+    for ((k = 1; k <= $(multipath_width "$s"); k++)); do
+      ns=$(multipath_node "$s" "$k")
+      ip netns add "$ns"
+      forwarding_on "$ns"
+      multipath_hashing "$ns" $((16 * s + k))
+      ip -n "$ns" link set lo up
+      ip -n "$ns" addr add "$(multipath_router_addr 0 "$s" "$k")/32" dev lo
+      ip -n "$ns" -6 addr add "$(multipath_router_addr 1 "$s" "$k")/128" dev lo
+    done
+  done
+  while read -r s x y link; do
+    near=$(multipath_node "$s" "$x")
+    far=$(multipath_node $((s + 1)) "$y")
+    ip -n "$near" link add "dn${link}" type veth peer name "up${link}" netns "$far"
+    ip -n "$near" addr add "${CHAIN_NET}.$((4 * link + 1))/30" dev "dn${link}"
+    ip -n "$near" -6 addr add "${CHAIN_NET6}:${link}::1/64" dev "dn${link}" nodad
+    ip -n "$far" addr add "${CHAIN_NET}.$((4 * link + 2))/30" dev "up${link}"
+    ip -n "$far" -6 addr add "${CHAIN_NET6}:${link}::2/64" dev "up${link}" nodad
+    ip -n "$near" link set "dn${link}" up
+    ip -n "$far" link set "up${link}" up
+    if ((x == 1)); then
+      ip -n "$far" route add default via "${CHAIN_NET}.$((4 * link + 1))" \
+        src "$(multipath_router_addr 0 $((s + 1)) "$y")"
+      ip -n "$far" -6 route add default via "${CHAIN_NET6}:${link}::1" \
+        src "$(multipath_router_addr 1 $((s + 1)) "$y")"
+    fi
+  done < <(multipath_links)
+  # Forward: every router over all its links to the next stage.
+  for ((s = 0; s < ${#MULTIPATH_WIDTHS[@]}; s++)); do
+    for ((x = 1; x <= $(multipath_width "$s"); x++)); do
+      hops=() hops6=()
+      while read -r _ _ y link; do
+        hops+=(nexthop via "${CHAIN_NET}.$((4 * link + 2))")
+        hops6+=(nexthop via "${CHAIN_NET6}:${link}::2")
+      done < <(multipath_links | awk -v s="$s" -v x="$x" '$1 == s && $2 == x')
+      near=$(multipath_node "$s" "$x")
+      ip -n "$near" route add "${CHAIN_NET}.0/24" "${hops[@]}"
+      ip -n "$near" -6 route add "${CHAIN_NET6}::/48" "${hops6[@]}"
+    done
+  done
+  ns=$(multipath_node ${#MULTIPATH_WIDTHS[@]} 1)
+  ip -n "$ns" addr add "${MULTIPATH_END}/32" dev lo
+  ip -n "$ns" -6 addr add "${MULTIPATH_END6}/128" dev lo
+  host_ratelimit_off
+  ip route add "${CHAIN_NET}.0/24" via "${UPLINK_NET}.2"
+  ip -6 route add "${CHAIN_NET6}::/48" via "${UPLINK_NET6}:2"
+}
+
+# Router k of stage s: the address it answers from, v4 (0) or v6 (1).
+multipath_router_addr() {
+  if (($1)); then echo "${CHAIN_NET6}:ee::$((10 * $2 + $3))"; else echo "${CHAIN_NET}.$((100 + 10 * $2 + $3))"; fi
+}
+
+# Stage s's routers as traceroute sees them, v4 (0) or v6 (1), space-separated.
+multipath_hop_addresses() {
+  local k
+  for ((k = 1; k <= $(multipath_width "$2"); k++)); do multipath_router_addr "$1" "$2" "$k"; done | paste -sd' '
+}
+
 # A tool run without -n in the container names every hop from a hosts file and never reaches
 # a real resolver (the host's is not ours to query): `ip netns exec` mounts these over /etc.
 container_names() {
-  local n=$1 k dir="/etc/netns/${NS_CONTAINER}"
+  local n=$1 multipath=$2 k s dir="/etc/netns/${NS_CONTAINER}"
   mkdir -p "$dir"
   echo "nameserver 127.0.0.1" >"$dir/resolv.conf"
   {
@@ -194,6 +312,15 @@ container_names() {
     for ((k = 1; k <= n; k++)); do
       printf '%s %s\n' "$(router_addr "$k")" "${P}-r${k}" "$(router_addr6 "$k")" "${P}-r${k}"
     done
+    if ((multipath)); then
+      for ((s = 1; s <= ${#MULTIPATH_WIDTHS[@]}; s++)); do
+        for ((k = 1; k <= $(multipath_width "$s"); k++)); do
+          printf '%s %s\n' "$(multipath_router_addr 0 "$s" "$k")" "$(multipath_node "$s" "$k")" \
+            "$(multipath_router_addr 1 "$s" "$k")" "$(multipath_node "$s" "$k")"
+        done
+      done
+      printf '%s %s\n' "$MULTIPATH_END" "${P}-end" "$MULTIPATH_END6" "${P}-end"
+    fi
   } >"$dir/hosts"
 }
 
@@ -216,7 +343,7 @@ host_ratelimit_off() {
 }
 host_ratelimit_restore() {
   [[ -f $RATELIMIT_SAVED ]] || return 0
-  ip netns list | awk '{print $1}' | grep -qE '^mtb[0-9]+-r1$' && return 0
+  ip netns list | awk '{print $1}' | grep -qE '^mtb[0-9]+-(r1|ma1)$' && return 0
   local v4 v6
   read -r v4 v6 <"$RATELIMIT_SAVED" || true
   sysctl -qw net.ipv4.icmp_ratelimit="$v4" net.ipv6.icmp.ratelimit="$v6" || true
@@ -292,7 +419,7 @@ responder_stop() {
 }
 
 up() {
-  local load=0 routers=0 targets=0 remote=0 remote_cpu=$(($(nproc) - 1)) responder
+  local load=0 routers=0 multipath=0 targets=0 remote=0 remote_cpu=$(($(nproc) - 1)) responder
   while (($#)); do
     case $1 in
       --load) load=$2; shift 2 ;;
@@ -304,6 +431,7 @@ up() {
         routers=${2:-}
         if ! [[ $routers =~ ^(0|[1-9][0-9]?)$ ]] || ((routers > 30)); then log "--routers: 0..30"; exit 2; fi
         shift 2 ;;
+      --multipath) multipath=1; shift ;;
       --remote) remote=1; shift ;;
       --remote-cpu)
         remote_cpu=${2:-}
@@ -312,6 +440,7 @@ up() {
       *) log "unknown option $1"; exit 2 ;;
     esac
   done
+  if ((multipath && routers)); then log "--multipath and --routers: one or the other"; exit 2; fi
   [[ $(id -u) -eq 0 ]] || { log "needs root"; exit 1; }
   if ((remote)); then
     responder=${MTOOL_TAP_RESPONDER:-$(command -v mtool_tap_responder || true)}
@@ -356,11 +485,12 @@ up() {
   ip6tables -I FORWARD -i "$BRIDGE" -j ACCEPT
   ip6tables -I FORWARD -o "$BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
   ((routers == 0)) || add_routers "$routers"
+  ((multipath == 0)) || add_multipath
   ((targets == 0)) || add_targets "$targets"
   ((remote == 0)) || add_remote "$(realpath "$responder")" "$remote_cpu"
   # Always: a tool run without -n in the container (ping, traceroute) must never reach the
   # host's resolver.
-  container_names "$routers"
+  container_names "$routers" "$multipath"
   trap - ERR
   set +E
   env
@@ -396,6 +526,19 @@ VARS
     echo "TESTBED_TARGETS_FIRST=${TARGETS_NET}.11"
     echo "TESTBED_TARGETS_LAST=${TARGETS_NET}.$((10 + n))"
   fi
+  if [[ -n $(multipath_namespaces) ]]; then
+    local s
+    for ((s = 1; s < ${#MULTIPATH_WIDTHS[@]}; s++)); do
+      echo "TESTBED_MULTIPATH_HOP_$((s + 2))=$(multipath_hop_addresses 0 "$s")"
+      echo "TESTBED_MULTIPATH_HOP6_$((s + 2))=$(multipath_hop_addresses 1 "$s")"
+      echo "TESTBED_MULTIPATH_NS_$((s + 2))=$(for ((k = 1; k <= MULTIPATH_WIDTHS[s - 1]; k++)); do
+        multipath_node "$s" "$k"
+      done | paste -sd' ')"
+    done
+    echo "TESTBED_MULTIPATH_HOPS=$((${#MULTIPATH_WIDTHS[@]} + 2))"
+    echo "TESTBED_MULTIPATH_END=$MULTIPATH_END"
+    echo "TESTBED_MULTIPATH_END6=$MULTIPATH_END6"
+  fi
   n=$(router_count)
   ((n > 0)) || return 0
   echo "TESTBED_ROUTERS=$n"
@@ -414,8 +557,8 @@ run_in() {
   case $where in
     container) ip netns exec "$NS_CONTAINER" "$@" ;;
     target) ip netns exec "$NS_TARGET" "$@" ;;
-    load[0-9]* | r[0-9]*) ip netns exec "${P}-${where}" "$@" ;;
-    *) log "exec: container, target, loadN or rK"; exit 2 ;;
+    load[0-9]* | r[0-9]* | m[a-e][0-9]*) ip netns exec "${P}-${where}" "$@" ;;
+    *) log "exec: container, target, loadN, rK or m<stage>K"; exit 2 ;;
   esac
 }
 
@@ -433,7 +576,7 @@ case $cmd in
       *) log "responder: start or stop"; exit 2 ;;
     esac ;;
   *)
-    echo "usage: $0 up [--load N] [--routers N] [--targets N] [--remote [--remote-cpu N]] | down |" \
-      "exec container|target|loadN|rK CMD... | env | responder stop|start" >&2
+    echo "usage: $0 up [--load N] [--routers N | --multipath] [--targets N] [--remote [--remote-cpu N]]" \
+      "| down | exec container|target|loadN|rK|m<stage>K CMD... | env | responder stop|start" >&2
     exit 2 ;;
 esac
