@@ -135,8 +135,9 @@ class CampaignRunner::Loop {
   void start(const RunPlanner::Planned& planned, MonoNs now);
   std::uint16_t next_trace_ident();
   void complete(SlotHandle handle, const std::string& error = {});
+  // The result of run `ordinal` of `d` that could not start.
   void write_error_result(const MeasurementDefinition& d, report::AtlasHeader header,
-                          const std::string& error);
+                          const std::string& error, std::uint64_t ordinal);
   // Stepping runs: when their timer falls due, a pacer token comes, or input arrives.
   void step(SlotHandle handle, Run& run, MonoNs now);
   void step_ping(SlotHandle handle, Run& run, MonoNs now);
@@ -224,7 +225,7 @@ void CampaignRunner::Loop::start(const RunPlanner::Planned& planned, MonoNs now)
   run->definition = planned.definition;
   run->header = atlas_header(d, header_defaults_, clock_.wall_now());
   if (auto problem = resolve_target(d, run->destination)) {
-    write_error_result(d, std::move(run->header), *problem);
+    write_error_result(d, std::move(run->header), *problem, planned.ordinal);
     return;
   }
   set_addresses(run->header, run->destination);
@@ -232,7 +233,7 @@ void CampaignRunner::Loop::start(const RunPlanner::Planned& planned, MonoNs now)
   if (d.type == MeasurementType::kPing) {
     const int family = run->destination.family();
     if (open_channel(family) == nullptr) {
-      write_error_result(d, std::move(run->header), echo(family).unavailable);
+      write_error_result(d, std::move(run->header), echo(family).unavailable, planned.ordinal);
       return;
     }
     run->ping.emplace(d.ping, now);
@@ -243,10 +244,11 @@ void CampaignRunner::Loop::start(const RunPlanner::Planned& planned, MonoNs now)
     setup.overheads = options_.overheads;
     setup.breakdown = options_.breakdown;
     setup.gate = &pacer_;
+    setup.ordinal = planned.ordinal;
     try {
       run->trace = std::make_unique<TraceRun>(d.traceroute, setup, clock_);
     } catch (const FatalError& e) {
-      write_error_result(d, std::move(run->header), error_text(e));
+      write_error_result(d, std::move(run->header), error_text(e), planned.ordinal);
       return;
     }
     ++traces_active_;
@@ -277,13 +279,13 @@ void CampaignRunner::Loop::complete(SlotHandle handle, const std::string& error)
 }
 
 void CampaignRunner::Loop::write_error_result(const MeasurementDefinition& d,
-                                              report::AtlasHeader header,
-                                              const std::string& error) {
+                                              report::AtlasHeader header, const std::string& error,
+                                              std::uint64_t ordinal) {
   if (d.type == MeasurementType::kPing) {
     output_.write(ping_result(d.ping, std::move(header), error));
   } else {
     output_.write(traceroute_result(d.traceroute, std::move(header), clock_.wall_now() / kNsPerSec,
-                                    {}, error));
+                                    {}, error, atlas_paris_id(d.traceroute.paris, ordinal)));
   }
 }
 

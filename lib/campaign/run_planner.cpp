@@ -20,7 +20,7 @@ void RunPlanner::plan_all() {
     } else {
       bounded = false;
     }
-    if (const auto first = first_run_at(s, now_s)) plan(i, *first);
+    if (const auto first = first_run_at(s, now_s)) plan(i, *first, 1);
   }
   if (!bounded) total_ = 0;
 }
@@ -29,12 +29,12 @@ RunPlanner::Planned RunPlanner::take_next() {
   const Planned p = planned_.top();
   planned_.pop();
   if (const auto after = next_run_at(definitions_[p.definition].schedule, p.wall_start_s)) {
-    plan(p.definition, *after);
+    plan(p.definition, *after, p.ordinal + 1);
   }
   return p;
 }
 
-void RunPlanner::plan(std::size_t definition, std::int64_t nominal_wall_s) {
+void RunPlanner::plan(std::size_t definition, std::int64_t nominal_wall_s, std::uint64_t ordinal) {
   const MeasurementDefinition& d = definitions_[definition];
   std::int64_t offset_ns = nominal_wall_s * kNsPerSec - clock_.wall_now();
   if (d.schedule.spread_s > 0) {
@@ -42,7 +42,7 @@ void RunPlanner::plan(std::size_t definition, std::int64_t nominal_wall_s) {
     offset_ns += spread(random_);
   }
   planned_.push(Planned{clock_.mono_now() + std::max<std::int64_t>(0, offset_ns), nominal_wall_s,
-                        definition});
+                        definition, ordinal});
 }
 
 }  // namespace mtool::campaign

@@ -21,6 +21,7 @@ class RunPlanner {
     MonoNs at = 0;
     std::int64_t wall_start_s = 0;  // the nominal start on the wall clock
     std::size_t definition = 0;
+    std::uint64_t ordinal = 1;  // the definition's first run is 1, its next 2, ...
     // Earliest first; at the same time, in list order.
     bool operator>(const Planned& other) const {
       return at != other.at ? at > other.at : definition > other.definition;
@@ -44,7 +45,7 @@ class RunPlanner {
   Planned take_next();
 
  private:
-  void plan(std::size_t definition, std::int64_t nominal_wall_s);
+  void plan(std::size_t definition, std::int64_t nominal_wall_s, std::uint64_t ordinal);
 
   const std::vector<MeasurementDefinition>& definitions_;
   const Clock& clock_;

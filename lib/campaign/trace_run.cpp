@@ -61,9 +61,14 @@ trace::TraceMethod method_for(TraceProtocol protocol) {
 
 }  // namespace
 
+std::optional<unsigned> atlas_paris_id(unsigned paris, std::uint64_t ordinal) {
+  if (paris == 0) return std::nullopt;
+  return static_cast<unsigned>(ordinal % paris);
+}
+
 TraceRun::TraceRun(const TracerouteParameters& parameters, const TraceRunSetup& setup,
                    const Clock& clock)
-    : parameters_(parameters) {
+    : parameters_(parameters), paris_id_(atlas_paris_id(parameters.paris, setup.ordinal)) {
   const trace::TraceMethod method = method_for(parameters.protocol);
   trace::MethodSetup m;
   m.family = setup.destination.family();
@@ -79,6 +84,8 @@ TraceRun::TraceRun(const TracerouteParameters& parameters, const TraceRunSetup& 
                       : parameters.size;
   m.identify = setup.overheads != nullptr;
   m.icmp_ident = setup.icmp_ident;
+  // Atlas' UDP goes to port 33434 + paris_id; its ICMP holds a checksum per paris_id.
+  m.hold_flows = paris_id_.has_value();
   method_ = trace::make_probe_method(method, m, clock);
 
   trace::ScheduleConfig schedule;
@@ -87,6 +94,7 @@ TraceRun::TraceRun(const TracerouteParameters& parameters, const TraceRunSetup& 
   schedule.max_hops = parameters.max_hops;
   schedule.probes_per_hop = parameters.packets;
   schedule.wait_max_ns = static_cast<std::int64_t>(parameters.response_timeout_ms) * kNsPerMs;
+  schedule.flow = static_cast<trace::FlowId>(paris_id_.value_or(0));
   collector_ =
       std::make_unique<HopCollector>(parameters.packets, setup.destination, setup.breakdown);
   scheduler_ = std::make_unique<trace::TraceScheduler>(schedule, *method_, *collector_, clock,
@@ -107,15 +115,17 @@ std::vector<report::AtlasHop> TraceRun::take_hops() { return std::move(collector
 
 report::AtlasTracerouteResult TraceRun::result(report::AtlasHeader header, std::int64_t endtime_s,
                                                std::string error) {
-  return traceroute_result(parameters_, std::move(header), endtime_s, take_hops(),
-                           std::move(error));
+  return traceroute_result(parameters_, std::move(header), endtime_s, take_hops(), std::move(error),
+                           paris_id_);
 }
 
 report::AtlasTracerouteResult traceroute_result(const TracerouteParameters& parameters,
                                                 report::AtlasHeader header, std::int64_t endtime_s,
                                                 std::vector<report::AtlasHop> hops,
-                                                std::string error) {
+                                                std::string error,
+                                                std::optional<unsigned> paris_id) {
   report::AtlasTracerouteResult r;
+  r.paris_id = paris_id;
   r.header = std::move(header);
   r.proto = protocol_name(parameters.protocol);
   r.size = parameters.size;

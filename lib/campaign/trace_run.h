@@ -23,14 +23,20 @@ struct TraceRunSetup {
   correlate::OverheadSource* overheads = nullptr;
   bool breakdown = false;
   trace::SendGate* gate = nullptr;
+  std::uint64_t ordinal = 1;  // which run of its definition (1: the first)
 };
+
+// Atlas' paris_id for run `ordinal` of a definition with `paris` (its probe code counts the
+// runs and sends run n on flow n mod paris); nullopt for a classic trace (paris 0).
+std::optional<unsigned> atlas_paris_id(unsigned paris, std::uint64_t ordinal);
 
 // The Atlas result of a traceroute of `parameters` that ended at `endtime_s` (Unix seconds)
 // with `hops`; `error`: why it could not start or go on (then Atlas' error-only result).
 report::AtlasTracerouteResult traceroute_result(const TracerouteParameters& parameters,
                                                 report::AtlasHeader header, std::int64_t endtime_s,
                                                 std::vector<report::AtlasHop> hops,
-                                                std::string error = {});
+                                                std::string error = {},
+                                                std::optional<unsigned> paris_id = {});
 
 class TraceRun {
  public:
@@ -56,6 +62,7 @@ class TraceRun {
 
  private:
   TracerouteParameters parameters_;
+  std::optional<unsigned> paris_id_;
   class HopCollector;
   std::unique_ptr<trace::ProbeMethod> method_;
   std::unique_ptr<HopCollector> collector_;

@@ -134,6 +134,7 @@ int run(const std::vector<std::string>& args) {
   setup.debug = o.debug;
   setup.dont_route = o.dont_route;
   setup.extensions = o.extensions;
+  setup.hold_flows = o.paris.has_value();
   // Lengths as Butskoy counts them: the IP header plus the method's header, then data.
   setup.header_length = method_header_length(o.method, o.family);
   if (o.packet_length < 0) {
@@ -160,7 +161,7 @@ int run(const std::vector<std::string>& args) {
   correlator.say_if_unavailable();
 
   net::AddressNamer namer(o.numeric, true);
-  report::TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
+  TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
   printer.header({o.host, destination->to_string(), o.max_hops, method->packet_length()});
 
   ScheduleConfig schedule;
@@ -173,6 +174,7 @@ int run(const std::vector<std::string>& args) {
   schedule.wait_here = o.wait_here;
   schedule.wait_near = o.wait_near;
   schedule.send_wait_ns = static_cast<std::int64_t>(o.send_wait_s * 1e9);
+  schedule.flow = static_cast<trace::FlowId>(o.paris.value_or(0));
   TraceScheduler scheduler(schedule, *method, printer, clock, correlator.overheads());
   scheduler.run();
   printer.end();

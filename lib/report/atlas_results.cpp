@@ -166,7 +166,7 @@ json atlas_traceroute_json(const AtlasTracerouteResult& r) {
   put_header(j, r.header, "traceroute", "Traceroute");
   j["proto"] = r.proto;
   j["size"] = r.size;
-  j["paris_id"] = r.paris_id;
+  if (r.paris_id) j["paris_id"] = *r.paris_id;
   j["endtime"] = r.endtime;
   json hops = json::array();
   if (!r.resolution_error.empty()) hops.push_back({{"error", r.resolution_error}});

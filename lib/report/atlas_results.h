@@ -77,7 +77,7 @@ struct AtlasTracerouteResult {
   AtlasHeader header;
   std::string proto = "ICMP";  // "ICMP", "UDP", "TCP"
   unsigned size = 48;
-  unsigned paris_id = 0;
+  std::optional<unsigned> paris_id;  // Paris traces only: Atlas leaves it out of classic ones
   std::int64_t endtime = 0;
   std::vector<AtlasHop> hops;
   std::string resolution_error;

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "correlate/probe_identity.h"
+#include "probe/flow_checksum.h"
 #include "probe/icmp_codec.h"
 
 namespace mtool::trace {
@@ -23,17 +24,22 @@ std::optional<std::size_t> first_outstanding(
   return first;
 }
 
+// Where a flow's checksum is steered from: the first two bytes after the echo header.
+constexpr std::size_t kSteerOffset = probe::kIcmpHeaderLength;
+
+// The checksum every echo request of `flow` carries: never 0xFFFF, which no sum can give.
+std::uint16_t flow_checksum(FlowId flow) { return static_cast<std::uint16_t>(1 + flow % 0xFFFE); }
+
 }  // namespace
 
 IcmpMethod::IcmpMethod(MethodSetup setup, const Clock& clock)
     : setup_(std::move(setup)),
       clock_(clock),
-      packet_(std::max(setup_.data_length, probe::kIcmpHeaderLength)),
+      packet_(std::max(setup_.data_length,
+                       setup_.hold_flows ? kSteerOffset + 2 : probe::kIcmpHeaderLength)),
       buffer_(1280) {
   if (setup_.port != 0) next_sequence_ = static_cast<std::uint16_t>(setup_.port);
-  for (std::size_t i = probe::kIcmpHeaderLength; i < packet_.size(); ++i) {
-    packet_[i] = static_cast<std::uint8_t>(0x40 + (i & 0x3F));
-  }
+  fill_payload(packet_, probe::kIcmpHeaderLength);
   // Raw first (needs CAP_NET_RAW), then the unprivileged datagram socket.
   int error = 0;
   net::SocketKind tried = net::SocketKind::kRaw;
@@ -56,9 +62,13 @@ IcmpMethod::IcmpMethod(MethodSetup setup, const Clock& clock)
   } else {
     ident_ = socket_->local_port();  // the kernel's identifier for a datagram socket
   }
+  if (setup_.family == AF_INET6) {
+    pseudo_header_sum_ = probe::pseudo_header_sum(local_address(socket_->fd()), setup_.destination,
+                                                  packet_.size(), IPPROTO_ICMPV6);
+  }
 }
 
-int IcmpMethod::send(std::size_t index, report::HopProbe& probe, int ttl) {
+int IcmpMethod::send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) {
   if (ttl != last_ttl_) {
     if (const int err = socket_->set_hop_limit(ttl)) {
       fail_runtime(setup_.family == AF_INET6 ? "setsockopt IPV6_UNICAST_HOPS" : "setsockopt IP_TTL",
@@ -68,6 +78,12 @@ int IcmpMethod::send(std::size_t index, report::HopProbe& probe, int ttl) {
   }
   const std::uint16_t sequence = next_sequence_;
   probe::write_echo_request(packet_, setup_.family, ident_, sequence);
+  if (setup_.hold_flows) {
+    // The kernel fills in the checksum of a datagram socket's echo, and of any ICMPv6 one,
+    // over the same bytes (our identifier being the wire's): it comes out the flow's too.
+    probe::steer_checksum(packet_, 2, kSteerOffset, pseudo_header_sum_, flow_checksum(flow));
+    if (setup_.family == AF_INET) probe::write_checksum(packet_, 2, 0);
+  }
   probe.user_tx = clock_.wall_now();
   probe.mono_tx = clock_.mono_now();
   const int err = socket_->send_to(packet_, net::IpAddress{});

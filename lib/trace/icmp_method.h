@@ -1,7 +1,8 @@
 #pragma once
 // ICMP echo probes (-I): one socket for all probes, raw when allowed (the traditional way,
 // Butskoy's preference), else an unprivileged ICMP datagram socket. Probes are told apart by
-// their sequence number (from -p, default 1).
+// their sequence number (from -p, default 1). Holding flows (Paris), every probe of a flow
+// also carries the same checksum, steered through the first two bytes of its data.
 #include <optional>
 #include <unordered_map>
 
@@ -14,7 +15,7 @@ namespace mtool::trace {
 class IcmpMethod final : public ProbeMethod {
  public:
   IcmpMethod(MethodSetup setup, const Clock& clock);
-  int send(std::size_t index, report::HopProbe& probe, int ttl) override;
+  int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) override;
   void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
   void descriptors(std::vector<int>& fds) const override { fds.push_back(socket_->fd()); }
@@ -29,7 +30,8 @@ class IcmpMethod final : public ProbeMethod {
   MethodSetup setup_;
   const Clock& clock_;
   std::optional<net::IcmpSocket> socket_;
-  std::uint16_t ident_ = 0;
+  std::uint16_t ident_ = 0;              // as on the wire
+  std::uint32_t pseudo_header_sum_ = 0;  // ICMPv6's checksum covers a pseudo-header
   std::uint16_t next_sequence_ = 1;
   int last_ttl_ = 0;
   std::vector<std::uint8_t> packet_;

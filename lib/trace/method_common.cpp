@@ -144,6 +144,19 @@ std::optional<ProbeReply> reply_from_error(const net::ErrorQueueMessage& message
   return std::nullopt;
 }
 
+net::IpAddress local_address(int fd) {
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0)
+    fail_runtime("getsockname", errno);
+  return net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
+}
+
+void fill_payload(std::span<std::uint8_t> bytes, std::size_t first) {
+  for (std::size_t i = first; i < bytes.size(); ++i)
+    bytes[i] = static_cast<std::uint8_t>(0x40 + (i & 0x3F));
+}
+
 WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock) {
   return meta.kernel_rx ? *meta.kernel_rx : clock.wall_now();
 }

@@ -18,6 +18,10 @@
 
 namespace mtool::trace {
 
+// UDP's default ports: the first of traceroute's incrementing ones, and -U's fixed one.
+inline constexpr std::uint16_t kUdpFirstPort = 33434;
+inline constexpr std::uint16_t kUdpFixedPort = 53;
+
 struct MethodSetup {
   int family = AF_INET;
   net::IpAddress destination;  // port 0; each method sets its own
@@ -37,6 +41,9 @@ struct MethodSetup {
   const sigset_t* wait_sigmask = nullptr;
   // Record each probe's identity for the correlator (costs UDP a getsockname per probe).
   bool identify = false;
+  // Paris traceroute (and multipath discovery): every probe of one flow id keeps the fields
+  // routers hash (see FlowId); the method tells its probes apart otherwise.
+  bool hold_flows = false;
   // The identifier of raw ICMP echo probes; 0: the process id, as Butskoy. A process running
   // several traces at once gives each its own, so their replies cannot be mistaken.
   std::uint16_t icmp_ident = 0;
@@ -65,6 +72,12 @@ std::optional<ProbeReply> reply_from_error(const net::ErrorQueueMessage& message
                                            std::span<const std::uint8_t> quote,
                                            const MethodSetup& setup, std::size_t sent_length,
                                            const Clock& clock);
+
+// The local address (and port) a socket was bound or connected to.
+net::IpAddress local_address(int fd);
+
+// Butskoy's probe payload: 0x40, 0x41, ... repeating every 64 bytes, from `first` on.
+void fill_payload(std::span<std::uint8_t> bytes, std::size_t first = 0);
 
 // When a reply arrived: the kernel's receive stamp, else now.
 WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock);

@@ -3,6 +3,7 @@
 #include "trace/icmp_method.h"
 #include "trace/tcp_method.h"
 #include "trace/udp_method.h"
+#include "trace/udp_paris_method.h"
 
 namespace mtool::trace {
 
@@ -10,8 +11,10 @@ std::unique_ptr<ProbeMethod> make_probe_method(TraceMethod method, const MethodS
                                                const Clock& clock) {
   switch (method) {
     case TraceMethod::kUdp:
+      if (setup.hold_flows) return std::make_unique<UdpParisMethod>(setup, kUdpFirstPort, clock);
       return std::make_unique<UdpMethod>(setup, true, clock);
     case TraceMethod::kUdpFixed:
+      if (setup.hold_flows) return std::make_unique<UdpParisMethod>(setup, kUdpFixedPort, clock);
       return std::make_unique<UdpMethod>(setup, false, clock);
     case TraceMethod::kIcmp:
       return std::make_unique<IcmpMethod>(setup, clock);

@@ -14,6 +14,13 @@
 
 namespace mtool::trace {
 
+// A flow of probes as a load balancer sees one: Paris traceroute sends a whole trace on one
+// id, multipath discovery spreads probes over many. A method built to hold flows
+// (MethodSetup::hold_flows) keeps every field routers hash the same for all probes of one id,
+// and tells its probes apart by fields no router hashes; a classic method ignores the id and
+// varies the flow with every probe, as traceroute always has.
+using FlowId = std::uint16_t;
+
 struct ProbeReply {
   std::size_t index = 0;  // the probe it answers
   WallNs rx = 0;          // arrival: kernel receive timestamp, or the clock when none came
@@ -32,10 +39,11 @@ struct ProbeReply {
 class ProbeMethod {
  public:
   virtual ~ProbeMethod() = default;
-  // Sends probe `index` with `ttl`. On success fills probe.user_tx, mono_tx, identity and
-  // sets probe.sent; returns 0. Returns ENOBUFS/EAGAIN when the send may succeed later, any
-  // other errno when it cannot.
-  virtual int send(std::size_t index, report::HopProbe& probe, int ttl) = 0;
+  // Sends probe `index` with `ttl` on `flow`. On success fills probe.user_tx, mono_tx,
+  // identity and sets probe.sent; returns 0. Returns ENOBUFS/EAGAIN when the send may succeed
+  // later (EAGAIN also when the flow may have no more probes in flight yet), any other errno
+  // when it cannot.
+  virtual int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) = 0;
   // Waits up to `timeout_ns` for replies, appending what arrived (matched to probes) to
   // `replies`. Returns early on the first batch.
   virtual void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) = 0;

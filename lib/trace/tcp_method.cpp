@@ -12,6 +12,7 @@
 #include <random>
 
 #include "net/capabilities.h"
+#include "probe/flow_checksum.h"
 #include "probe/icmp_codec.h"
 #include "util/bytes.h"
 
@@ -55,14 +56,10 @@ TcpMethod::TcpMethod(MethodSetup setup, const Clock& clock)
   if (::connect(fd, setup_.destination.sockaddr_ptr(), setup_.destination.sockaddr_len()) != 0) {
     fail_runtime("connect", errno);
   }
-  sockaddr_storage local{};
-  socklen_t length = sizeof local;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0)
-    fail_runtime("getsockname", errno);
-  source_ = net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length);
+  source_ = local_address(fd);
   const bool v6 = setup_.family == AF_INET6;
   int mtu = 0;
-  length = sizeof mtu;
+  socklen_t length = sizeof mtu;
   if (::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &length) ==
           0 &&
       mtu >= 576) {
@@ -108,35 +105,37 @@ void TcpMethod::build_header() {
   store16(&header_[14], static_cast<std::uint16_t>(std::min(4 * mtu_, 0xFFFF)));
   // The checksum's pseudo-header (addresses, length, protocol) is the same for every probe:
   // its one's-complement sum, once, seeds each probe's checksum.
-  const auto* s = v6 ? reinterpret_cast<const std::uint8_t*>(&source_.in6())
-                     : reinterpret_cast<const std::uint8_t*>(&source_.in4());
-  const auto* d = v6 ? reinterpret_cast<const std::uint8_t*>(&setup_.destination.in6())
-                     : reinterpret_cast<const std::uint8_t*>(&setup_.destination.in4());
-  const std::size_t address_length = v6 ? 16 : 4;
-  std::vector<std::uint8_t> pseudo(s, s + address_length);
-  pseudo.insert(pseudo.end(), d, d + address_length);
-  pseudo.insert(pseudo.end(), {static_cast<std::uint8_t>(header_.size() >> 8),
-                               static_cast<std::uint8_t>(header_.size()), 0, IPPROTO_TCP});
-  pseudo_header_sum_ = static_cast<std::uint16_t>(~probe::internet_checksum(pseudo));
+  pseudo_header_sum_ =
+      probe::pseudo_header_sum(source_, setup_.destination, header_.size(), IPPROTO_TCP);
 }
 
-int TcpMethod::send(std::size_t index, report::HopProbe& probe, int ttl) {
-  // Hold the source port with a bound stream socket that neither connects nor listens.
+// A source port held by a bound stream socket that neither connects nor listens, so the
+// kernel answers the target's SYN-ACK with a reset and no one else gets the port.
+TcpMethod::PortHolder TcpMethod::hold_port() const {
   UniqueFd holder(::socket(setup_.family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!holder) fail_runtime("socket", errno);
   bind_probe_socket(holder.get(), setup_);
-  sockaddr_storage local{};
-  socklen_t length = sizeof local;
-  if (::getsockname(holder.get(), reinterpret_cast<sockaddr*>(&local), &length) != 0) {
-    fail_runtime("getsockname", errno);
+  const std::uint16_t port = local_address(holder.get()).port();
+  return PortHolder{std::move(holder), port};
+}
+
+int TcpMethod::send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) {
+  PortHolder own;
+  std::uint16_t source_port = 0;
+  if (setup_.hold_flows) {
+    auto held = flow_ports_.find(flow);
+    if (held == flow_ports_.end()) held = flow_ports_.emplace(flow, hold_port()).first;
+    source_port = held->second.port;
+  } else {
+    own = hold_port();
+    source_port = own.port;
   }
-  const std::uint16_t source_port =
-      net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&local), length).port();
-  const std::uint32_t sequence = random32();
+  // Random, but for a low half that counts the probes: no two of a trace's probes on one port
+  // are ever taken for each other (nor, by the correlator, which keys them by that half).
+  const std::uint32_t sequence = (random32() & 0xFFFF0000U) | ++probes_sent_;
   store16(&header_[0], source_port);
   store32(&header_[4], sequence);
-  store16(&header_[16], 0);  // the checksum covers itself as zero
-  store16(&header_[16], probe::internet_checksum(header_, pseudo_header_sum_));
+  probe::write_checksum(header_, 16, pseudo_header_sum_);
   const bool v6 = setup_.family == AF_INET6;
   if (ttl != last_ttl_) {
     if (const int err = raw_->set_hop_limit(ttl)) {
@@ -152,15 +151,16 @@ int TcpMethod::send(std::size_t index, report::HopProbe& probe, int ttl) {
   probe.sent = true;
   probe.identity = {setup_.family, IPPROTO_TCP, source_port,
                     static_cast<std::uint16_t>(sequence & 0xFFFF)};
-  outstanding_.emplace(index, Outstanding{std::move(holder), source_port});
+  outstanding_.emplace(index, Outstanding{std::move(own), source_port, sequence});
   return 0;
 }
 
 void TcpMethod::release(std::size_t index) { outstanding_.erase(index); }
 
-std::optional<std::size_t> TcpMethod::find(std::uint16_t source_port) const {
+std::optional<std::size_t> TcpMethod::find(std::uint16_t source_port,
+                                           std::uint32_t sequence) const {
   for (const auto& [index, probe] : outstanding_) {
-    if (probe.source_port == source_port) return index;
+    if (probe.source_port == source_port && probe.sequence == sequence) return index;
   }
   return std::nullopt;
 }
@@ -181,7 +181,8 @@ void TcpMethod::read_replies(std::vector<ProbeReply>& replies) {
     if (load16(&segment[0]) != destination_port_) continue;  // from the port we probe
     const std::uint8_t flags = segment[13];
     if ((flags & (kSyn | kRst)) == 0 || (flags & kAck) == 0) continue;  // a SYN-ACK or a reset
-    const auto index = find(load16(&segment[2]));
+    // A SYN-ACK or a reset acknowledges the SYN's sequence number + 1.
+    const auto index = find(load16(&segment[2]), load32(&segment[8]) - 1);
     if (!index) continue;
     ProbeReply reply;
     reply.index = *index;
@@ -206,7 +207,7 @@ void TcpMethod::read_errors(std::vector<ProbeReply>& replies) {
     std::optional<std::size_t> index;
     if (message->payload_length >= 8) {
       if (load16(&buffer_[2]) != destination_port_) continue;
-      index = find(load16(&buffer_[0]));
+      index = find(load16(&buffer_[0]), load32(&buffer_[4]));
     } else if (message->payload_length == 0 && setup_.dont_fragment &&
                std::holds_alternative<net::LocalErrorReport>(message->entry) &&
                !outstanding_.empty()) {

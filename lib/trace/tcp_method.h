@@ -2,7 +2,9 @@
 // TCP SYN probes (-T, port 80): half-open, as Butskoy does. Each probe holds a bound, idle
 // stream socket for its source port (so the kernel answers the target's SYN-ACK with a reset
 // and no application is ever touched) and is sent through one raw TCP socket with its own
-// TTL. A SYN-ACK or reset from the destination is the final reply.
+// TTL. A SYN-ACK or reset from the destination is the final reply. Holding flows (Paris), all
+// probes of a flow leave from one held port, told apart by their initial sequence numbers,
+// whose low halves count the probes.
 #include <map>
 #include <optional>
 
@@ -14,7 +16,7 @@ namespace mtool::trace {
 class TcpMethod final : public ProbeMethod {
  public:
   TcpMethod(MethodSetup setup, const Clock& clock);
-  int send(std::size_t index, report::HopProbe& probe, int ttl) override;
+  int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) override;
   void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
   void descriptors(std::vector<int>& fds) const override { fds.push_back(raw_->fd()); }
@@ -23,14 +25,21 @@ class TcpMethod final : public ProbeMethod {
   }
 
  private:
+  // A bound, idle stream socket holding its port.
+  struct PortHolder {
+    UniqueFd socket;
+    std::uint16_t port = 0;
+  };
   struct Outstanding {
-    UniqueFd port_holder;
+    PortHolder holder;  // classic: the probe's own port; holding flows: none (the flow's)
     std::uint16_t source_port;
+    std::uint32_t sequence;  // the SYN's initial sequence number
   };
   void build_header();
+  PortHolder hold_port() const;
   void read_replies(std::vector<ProbeReply>& replies);
   void read_errors(std::vector<ProbeReply>& replies);
-  std::optional<std::size_t> find(std::uint16_t source_port) const;
+  std::optional<std::size_t> find(std::uint16_t source_port, std::uint32_t sequence) const;
 
   MethodSetup setup_;
   const Clock& clock_;
@@ -43,6 +52,8 @@ class TcpMethod final : public ProbeMethod {
   std::uint16_t pseudo_header_sum_ = 0;
   std::vector<std::uint8_t> buffer_;
   std::map<std::size_t, Outstanding> outstanding_;
+  std::map<FlowId, PortHolder> flow_ports_;
+  std::uint16_t probes_sent_ = 0;
 };
 
 }  // namespace mtool::trace

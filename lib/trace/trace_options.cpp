@@ -28,6 +28,7 @@ struct OptionSpec {
   // Applies the option; false means "Cannot handle" (a value that does not convert).
   std::function<bool(TraceOptions&, const char*)> apply;
   const char* unsupported = nullptr;  // accepted by Butskoy, refused by mtool: why
+  bool value_optional = false;        // --name alone is allowed too (apply gets nullptr)
 };
 
 bool to_uint(const char* text, unsigned& out) {
@@ -161,6 +162,14 @@ const std::vector<OptionSpec>& option_table() {
          return true;
        }},
       {nullptr, "breakdown", nullptr, false, false, flag(&TraceOptions::breakdown)},
+      {nullptr, "paris", "ID", false, false,
+       [](TraceOptions& o, const char* v) {
+         unsigned id = 0;
+         if (v != nullptr && (!to_uint(v, id) || id > kMaxFlowId)) return false;
+         o.paris = id;
+         return true;
+       },
+       nullptr, true},
   };
   return table;
 }
@@ -245,7 +254,7 @@ struct Parser {
     bool has_value = false;
     const OptionSpec* o = find_long(text, one_dash, value, has_value);
     if (o == nullptr) return false;
-    if (o->arg_name != nullptr && !has_value) {
+    if (o->arg_name != nullptr && !has_value && !o->value_optional) {
       // Butskoy's long options take their value after '=' only.
       return fail("Option `" + show_long(*o, false) + "' (argc " + std::to_string(i) +
                   ") requires an argument: `" + show_long(*o, true) + "'");
@@ -427,6 +436,14 @@ std::optional<std::string> validate_trace_options(TraceOptions& o) {
     o.wait_here = o.wait_near = 0;
   }
   if (o.sim_probes == 0) o.sim_probes = 1;
+  const bool udp = o.method == TraceMethod::kUdp || o.method == TraceMethod::kUdpFixed;
+  if (o.paris && udp) {
+    const unsigned first = o.port != 0 ? o.port : (o.method == TraceMethod::kUdp ? 33434 : 53);
+    if (first + *o.paris > 65535) {
+      return "--paris=" + std::to_string(*o.paris) + ": port " + std::to_string(first) +
+             " + ID is past 65535";
+    }
+  }
   return std::nullopt;
 }
 
@@ -528,6 +545,13 @@ mtool additions:
   --no-correction             Print raw times only, even when the correlator runs
   --breakdown                 After each hop, the devices behind each probe's
                               overhead (needs the correlator)
+  --paris[=ID]                Paris traceroute: every probe of the trace keeps
+                              the fields that load balancers hash (addresses,
+                              protocol, ports; ICMP: type, code, checksum), so
+                              all follow one path; ID (0..65535, default 0)
+                              picks the flow (UDP: port + ID; ICMP: the
+                              checksum; TCP: a source port per ID). UDP without
+                              CAP_NET_RAW sends one probe at a time
   With the host's correlator running, each answered probe's time is followed by
   "(corrected X)": the RTT the host itself would have measured. A hop answered
   from inside the host's virtual network is marked [virtual], and its time is

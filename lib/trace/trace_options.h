@@ -21,6 +21,7 @@ enum class TraceMethod {
 inline constexpr int kMaxHops = 255;
 inline constexpr int kMaxProbesPerHop = 10;
 inline constexpr int kMaxPacketLength = 65000;
+inline constexpr unsigned kMaxFlowId = 65535;
 
 struct TraceOptions {
   int family = AF_UNSPEC;  // -4 / -6, or from the program name (traceroute6)
@@ -53,8 +54,9 @@ struct TraceOptions {
   std::size_t source_argc = 0;
   int packet_length = -1;  // the optional second argument
   // mtool's own
-  bool correction = true;  // --no-correction turns the corrected column off
-  bool breakdown = false;  // --breakdown: the devices behind each overhead
+  bool correction = true;         // --no-correction turns the corrected column off
+  bool breakdown = false;         // --breakdown: the devices behind each overhead
+  std::optional<unsigned> paris;  // --paris[=ID]: Paris traceroute on flow ID
 };
 
 enum class ParseOutcome { kRun, kHelp, kVersion, kError };

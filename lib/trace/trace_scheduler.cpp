@@ -259,7 +259,7 @@ std::optional<MonoNs> TraceScheduler::advance() {
             break;
           }
         }
-        const int err = method_.send(n, pb, static_cast<int>(ttl_of(n)));
+        const int err = method_.send(n, pb, static_cast<int>(ttl_of(n)), config_.flow);
         if (err != 0 || !pb.sent) {
           if (next_time != 0 && (err == ENOBUFS || err == EAGAIN)) break;  // later
           throw FatalError(with_errno("send probe", err), 1);

@@ -26,6 +26,7 @@ struct ScheduleConfig {
   double wait_here = 3;  // 0: off
   double wait_near = 10;
   std::int64_t send_wait_ns = 0;  // -z: at least this long between two sends
+  FlowId flow = 0;                // Paris: the one flow every probe holds (if the method does)
 };
 
 // Paces sends from outside (a campaign's global probes-per-second limit).

@@ -5,28 +5,19 @@
 #include <cerrno>
 
 namespace mtool::trace {
-namespace {
-
-constexpr std::uint16_t kDefaultStartPort = 33434;
-constexpr std::uint16_t kDefaultFixedPort = 53;
-
-}  // namespace
 
 UdpMethod::UdpMethod(MethodSetup setup, bool increment_port, const Clock& clock)
     : setup_(std::move(setup)),
       increment_port_(increment_port),
       clock_(clock),
       next_port_(static_cast<std::uint16_t>(
-          setup_.port != 0 ? setup_.port
-                           : (increment_port ? kDefaultStartPort : kDefaultFixedPort))),
+          setup_.port != 0 ? setup_.port : (increment_port ? kUdpFirstPort : kUdpFixedPort))),
       payload_(setup_.data_length),
       buffer_(1280) {
-  // Butskoy's fill: 0x40, 0x41, ... repeating every 64 bytes.
-  for (std::size_t i = 0; i < payload_.size(); ++i)
-    payload_[i] = static_cast<std::uint8_t>(0x40 + (i & 0x3F));
+  fill_payload(payload_);
 }
 
-int UdpMethod::send(std::size_t index, report::HopProbe& probe, int ttl) {
+int UdpMethod::send(std::size_t index, report::HopProbe& probe, int ttl, FlowId /*flow*/) {
   const int fd = ::socket(setup_.family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_UDP);
   if (fd < 0) fail_runtime("socket", errno);
   net::ProbeSocket socket{UniqueFd(fd), setup_.family};

@@ -73,6 +73,22 @@ TEST(RunResults, ATracerouteResultCarriesItsHops) {
   EXPECT_TRUE(r.resolution_error.empty());
 }
 
+// As Atlas' probe code: run n of a definition with paris P traces on flow n mod P (its first run
+// on 1), and a classic trace (paris 0) has no paris_id at all.
+TEST(RunResults, ParisIdAdvancesFromRunToRunAsAtlas) {
+  EXPECT_EQ(atlas_paris_id(16, 1), std::optional<unsigned>(1));
+  EXPECT_EQ(atlas_paris_id(16, 15), std::optional<unsigned>(15));
+  EXPECT_EQ(atlas_paris_id(16, 16), std::optional<unsigned>(0));
+  EXPECT_EQ(atlas_paris_id(16, 17), std::optional<unsigned>(1));
+  EXPECT_EQ(atlas_paris_id(1, 5), std::optional<unsigned>(0));
+  EXPECT_EQ(atlas_paris_id(0, 3), std::nullopt);
+  TracerouteParameters t;
+  const auto paris = traceroute_result(t, header_to("198.18.0.11"), 1, {}, {}, 9);
+  EXPECT_EQ(report::atlas_traceroute_json(paris)["paris_id"], 9);
+  const auto classic = traceroute_result(t, header_to("198.18.0.11"), 1, {});
+  EXPECT_FALSE(report::atlas_traceroute_json(classic).contains("paris_id"));
+}
+
 TEST(ResultOutput, WritesEachResultAndCountsRepliesAndCorrections) {
   std::vector<json> written;
   ResultOutput out([&](const json& j) { written.push_back(j); });

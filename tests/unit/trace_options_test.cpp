@@ -192,5 +192,25 @@ TEST(TraceOptions, MtoolAdditions) {
   EXPECT_TRUE(r.options.breakdown);
 }
 
+// --paris is mtool's, a long option only (Butskoy's letters keep their meaning), with an
+// optional ID; UDP's port + ID must stay a port.
+TEST(TraceOptions, ParisTakesAnOptionalFlowId) {
+  auto bare = parse({"--paris", "198.18.0.1"});
+  ASSERT_EQ(bare.outcome, ParseOutcome::kRun) << bare.error;
+  EXPECT_EQ(bare.options.paris, std::optional<unsigned>(0));
+  auto with_id = parse({"--paris=7", "-I", "198.18.0.1"});
+  ASSERT_EQ(with_id.outcome, ParseOutcome::kRun) << with_id.error;
+  EXPECT_EQ(with_id.options.paris, std::optional<unsigned>(7));
+  EXPECT_EQ(parse({"198.18.0.1"}).options.paris, std::nullopt);
+  EXPECT_EQ(error_of({"--paris=x", "198.18.0.1"}),
+            "Cannot handle `--paris' option with arg `x' (argc 1)");
+  EXPECT_EQ(error_of({"--paris=65536", "198.18.0.1"}),
+            "Cannot handle `--paris' option with arg `65536' (argc 1)");
+  EXPECT_EQ(error_of({"--paris=32102", "198.18.0.1"}),
+            "--paris=32102: port 33434 + ID is past 65535");
+  EXPECT_EQ(error_of({"--paris=32101", "198.18.0.1"}), "");
+  EXPECT_EQ(error_of({"--paris=65535", "-T", "198.18.0.1"}), "");
+}
+
 }  // namespace
 }  // namespace mtool::trace

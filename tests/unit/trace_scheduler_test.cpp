@@ -39,7 +39,7 @@ class FakePath final : public ProbeMethod {
  public:
   FakePath(FakeClock& clock, std::vector<Hop> hops) : clock_(clock), hops_(std::move(hops)) {}
 
-  int send(std::size_t index, report::HopProbe& probe, int ttl) override {
+  int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId /*flow*/) override {
     probe.user_tx = clock_.wall_now();
     probe.mono_tx = clock_.mono_now();
     probe.sent = true;
@@ -333,7 +333,7 @@ TEST(TraceScheduler, ClassifiesIcmpErrorsAsButskoy) {
 
 TEST(TraceScheduler, AnUnsendableProbeIsARuntimeError) {
   struct Broken final : ProbeMethod {
-    int send(std::size_t, report::HopProbe&, int) override { return ENOBUFS; }
+    int send(std::size_t, report::HopProbe&, int, FlowId) override { return ENOBUFS; }
     void wait(std::int64_t, std::vector<ProbeReply>&) override {}
     void release(std::size_t) override {}
     void descriptors(std::vector<int>&) const override {}
