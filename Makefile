@@ -55,6 +55,7 @@ bench: setup
 	bash bench/ping_vs_iputils.sh $(BENCH_BUILD)/tools/mtool
 	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/traceroute_vs_debian.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
+	bash bench/paris_vs_classic.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
 	$(MAKE) build
 	bash bench/listener_churn.sh $(BUILD) 300

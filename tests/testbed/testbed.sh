@@ -293,10 +293,10 @@ multipath_router_addr() {
   if (($1)); then echo "${CHAIN_NET6}:ee::$((10 * $2 + $3))"; else echo "${CHAIN_NET}.$((100 + 10 * $2 + $3))"; fi
 }
 
-# Stage s's routers as traceroute sees them, v4 (0) or v6 (1), space-separated.
+# Stage s's routers as traceroute sees them, v4 (0) or v6 (1), comma-separated (`eval "$(testbed.sh env)"` takes them as they are).
 multipath_hop_addresses() {
   local k
-  for ((k = 1; k <= $(multipath_width "$2"); k++)); do multipath_router_addr "$1" "$2" "$k"; done | paste -sd' '
+  for ((k = 1; k <= $(multipath_width "$2"); k++)); do multipath_router_addr "$1" "$2" "$k"; done | paste -sd,
 }
 
 # A tool run without -n in the container names every hop from a hosts file and never reaches
@@ -533,7 +533,7 @@ VARS
       echo "TESTBED_MULTIPATH_HOP6_$((s + 2))=$(multipath_hop_addresses 1 "$s")"
       echo "TESTBED_MULTIPATH_NS_$((s + 2))=$(for ((k = 1; k <= MULTIPATH_WIDTHS[s - 1]; k++)); do
         multipath_node "$s" "$k"
-      done | paste -sd' ')"
+      done | paste -sd,)"
     done
     echo "TESTBED_MULTIPATH_HOPS=$((${#MULTIPATH_WIDTHS[@]} + 2))"
     echo "TESTBED_MULTIPATH_END=$MULTIPATH_END"
