@@ -16,7 +16,7 @@ namespace mtool::trace {
 
 struct ProbeReply {
   std::size_t index = 0;  // the probe it answers
-  WallNs rx = 0;          // arrival: kernel receive timestamp, or the clock when none came
+  WallNs rx{};            // arrival: kernel receive timestamp, or the clock when none came
   net::IpAddress from;    // who answered (for ICMP errors: the offender)
   int reply_ttl = 0;
   std::optional<IcmpReport> icmp;  // an ICMP error; nullopt: the destination itself answered
@@ -35,9 +35,9 @@ class ProbeMethod {
   // sets probe.sent; returns 0. Returns ENOBUFS/EAGAIN when the send may succeed later, any
   // other errno when it cannot.
   virtual int send(std::size_t index, HopProbe& probe, int ttl) = 0;
-  // Waits up to `timeout_ns` for replies, appending what arrived (matched to probes) to
+  // Waits up to `timeout` for replies, appending what arrived (matched to probes) to
   // `replies`. Returns early on the first batch.
-  virtual void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) = 0;
+  virtual void wait(Nanos timeout, std::vector<ProbeReply>& replies) = 0;
   // Probe `index` is answered or given up: release what it holds and forget it, so a late
   // reply no longer matches it.
   virtual void release(std::size_t index) = 0;
