@@ -160,7 +160,7 @@ int run(const std::vector<std::string>& args) {
   correlator.say_if_unavailable();
 
   net::AddressNamer namer(o.numeric, true);
-  report::TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
+  TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
   printer.header({o.host, destination->to_string(), o.max_hops, method->packet_length()});
 
   ScheduleConfig schedule;
