@@ -47,6 +47,7 @@ void add_line(std::string& out, const std::vector<std::string>& fields) {
 void add_table(std::string& out, const std::vector<Column>& columns,
                const std::vector<std::vector<Cell>>& rows) {
   std::vector<std::string> fields;
+  fields.reserve(columns.size());
   for (const Column& c : columns) fields.push_back(c.name);
   add_line(out, fields);
   for (const auto& row : rows) {

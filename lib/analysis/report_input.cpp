@@ -47,7 +47,7 @@ std::string ReportInput::read_directory(const std::string& path) {
   if (files.empty()) return printable(path) + " holds no file of results";
   std::sort(files.begin(), files.end());
   for (const std::string& file : files) {
-    const std::string failed = read(file);
+    std::string failed = read(file);
     if (!failed.empty()) return failed;
   }
   return "";
