@@ -41,13 +41,16 @@ test-asan:
 
 fuzz:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DMTOOL_FUZZ=ON -DMTOOL_SANITIZE=ON -DMTOOL_TESTS=ON >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target parse_icmp_fuzz correlator_record_fuzz trace_input_fuzz measurement_list_fuzz
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target parse_icmp_fuzz correlator_record_fuzz trace_input_fuzz measurement_list_fuzz report_input_fuzz
 	$(FUZZ_BUILD)/tests/parse_icmp_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ 2>&1 | tail -n 3
 	$(FUZZ_BUILD)/tests/correlator_record_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ 2>&1 | tail -n 3
 	$(FUZZ_BUILD)/tests/trace_input_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ 2>&1 | tail -n 3
 	# Seeded (deep nesting, NUL bytes, huge numbers); inputs up to 4 KiB pass the 64-level bound.
 	mkdir -p $(FUZZ_BUILD)/corpus/measurement_list
 	$(FUZZ_BUILD)/tests/measurement_list_fuzz -max_len=4096 -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/measurement_list tests/fuzz/corpus/measurement_list 2>&1 | tail -n 3
+	# Seeded with Atlas' and mtool's results (tests/report/data): lines, an array, bad lines.
+	mkdir -p $(FUZZ_BUILD)/corpus/report_input
+	$(FUZZ_BUILD)/tests/report_input_fuzz -max_len=8192 -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/report_input tests/report/data 2>&1 | tail -n 3
 
 bench: setup
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMTOOL_TESTS=OFF >/dev/null
@@ -57,6 +60,7 @@ bench: setup
 	bash bench/traceroute_vs_debian.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/paris_vs_classic.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
+	bash bench/report_throughput.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	$(MAKE) build
 	bash bench/listener_churn.sh $(BUILD) 300
 	bash bench/remote_target.sh $(BUILD) $(BENCH_REPS)

@@ -30,7 +30,7 @@
 namespace mtool::campaign {
 namespace {
 
-constexpr std::int64_t kProgressEveryNs = 250 * kNsPerMs;
+constexpr Nanos kProgressEvery = std::chrono::milliseconds{250};
 
 // A trace method's runtime error as one line (Butskoy's start with a newline).
 std::string error_text(const FatalError& e) {
@@ -77,9 +77,9 @@ class CampaignRunner::Loop {
         output_(std::move(write)),
         clock_(clock),
         pacer_(options_.probes_per_second, options_.burst),
-        planner_(
-            definitions_, clock,
-            static_cast<std::uint32_t>(getpid()) ^ static_cast<std::uint32_t>(clock.wall_now())),
+        planner_(definitions_, clock,
+                 static_cast<std::uint32_t>(getpid()) ^
+                     static_cast<std::uint32_t>(raw_ns(clock.wall_now()))),
         ping_ident_(static_cast<std::uint16_t>(getpid() & 0xFFFF)) {}
 
   ProgressObserver observer;
@@ -90,7 +90,7 @@ class CampaignRunner::Loop {
   // the family's shared echo channel) or a TraceRun (on sockets of its own).
   struct Run {
     std::size_t definition = 0;
-    MonoNs wake = 0;                 // when its latest timer falls due
+    MonoNs wake{};                   // when its latest timer falls due
     bool waiting_for_token = false;  // a send held back by the pacer, in token_waiters_
     report::AtlasHeader header;
     net::IpAddress destination;
@@ -101,7 +101,7 @@ class CampaignRunner::Loop {
 
   // A run asked to be stepped at `at`; stale once the run is gone or its wake has moved.
   struct Timer {
-    MonoNs at = 0;
+    MonoNs at{};
     SlotHandle run;
     bool operator>(const Timer& other) const { return at > other.at; }
   };
@@ -182,8 +182,8 @@ class CampaignRunner::Loop {
   std::vector<int> trace_fds_;
 
   RunnerTotals totals_;
-  MonoNs started_ = 0;
-  MonoNs last_progress_ = 0;
+  MonoNs started_{};
+  MonoNs last_progress_{};
 };
 
 // ---- shared sockets ---------------------------------------------------------------------------
@@ -273,7 +273,8 @@ void CampaignRunner::Loop::complete(SlotHandle handle, const std::string& error)
     echo(run->destination.family()).channel->release(run->sequences);
     output_.write(run->ping->result(std::move(run->header)));
   } else {
-    output_.write(run->trace->result(std::move(run->header), clock_.wall_now() / kNsPerSec, error));
+    output_.write(
+        run->trace->result(std::move(run->header), unix_seconds(clock_.wall_now()), error));
     --traces_active_;
   }
 }
@@ -284,8 +285,9 @@ void CampaignRunner::Loop::write_error_result(const MeasurementDefinition& d,
   if (d.type == MeasurementType::kPing) {
     output_.write(ping_result(d.ping, std::move(header), error));
   } else {
-    output_.write(traceroute_result(d.traceroute, std::move(header), clock_.wall_now() / kNsPerSec,
-                                    {}, error, atlas_paris_id(d.traceroute.paris, ordinal)));
+    output_.write(traceroute_result(d.traceroute, std::move(header),
+                                    unix_seconds(clock_.wall_now()), {}, error,
+                                    atlas_paris_id(d.traceroute.paris, ordinal)));
   }
 }
 
@@ -405,14 +407,14 @@ void CampaignRunner::Loop::handle(EchoChannel& channel, const probe::EchoEvent& 
       ++totals_.ignored_packets;
       return;
     }
-    const std::int64_t rtt_ns = reply->rx_time - reply->sent->user_tx;
+    const Nanos rtt = reply->rx_time - reply->sent->user_tx;
     if (options_.overheads != nullptr && run->ping->awaiting(owner.packet)) {
       // The correlator keeps one record per probe: only the first reply can be corrected.
       const auto probe =
           correlate::echo_probe(run->destination.family(), channel.wire_ident(), reply->sequence);
-      corrections_.add({owner.run, owner.packet, rtt_ns}, {probe, reply->sent->user_tx_mono});
+      corrections_.add({owner.run, owner.packet, rtt.count()}, {probe, reply->sent->user_tx_mono});
     }
-    run->ping->replied(owner.packet, static_cast<double>(rtt_ns) / 1e6, reply->ttl);
+    run->ping->replied(owner.packet, static_cast<double>(rtt.count()) / 1e6, reply->ttl);
   } else if (const auto* error = std::get_if<probe::IcmpErrorEvent>(&event)) {
     Run* run = ping_owning(channel, error->sequence, owner);
     if (run == nullptr || !error->original_destination.same_host(run->destination)) {
@@ -459,7 +461,7 @@ void CampaignRunner::Loop::read_trace(SlotHandle handle) {
 // ---- waiting -----------------------------------------------------------------------------------
 
 MonoNs CampaignRunner::Loop::next_wake(MonoNs now) const {
-  MonoNs next = now + kProgressEveryNs;
+  MonoNs next = now + kProgressEvery;
   if (!timers_.empty()) next = std::min(next, timers_.top().at);
   // Admission can go on only with room for the next planned run: a traceroute waiting for a
   // trace slot wakes nobody (a finishing trace does), or the loop would spin until then.
@@ -497,7 +499,7 @@ void CampaignRunner::Loop::wait(MonoNs until) {
 }
 
 void CampaignRunner::Loop::report_progress(MonoNs now, bool force) {
-  if (!observer || (!force && now - last_progress_ < kProgressEveryNs)) return;
+  if (!observer || (!force && now - last_progress_ < kProgressEvery)) return;
   last_progress_ = now;
   observer(RunnerProgress{output_.results(), planner_.total(), runs_.size(), totals_.probes_sent,
                           now - started_});
@@ -525,7 +527,7 @@ RunnerTotals CampaignRunner::Loop::run() {
   totals_.corrected = output_.corrected();
   totals_.abandoned = runs_.size();
   totals_.not_started = planner_.size();
-  totals_.elapsed_ns = clock_.mono_now() - started_;
+  totals_.elapsed = clock_.mono_now() - started_;
   report_progress(clock_.mono_now(), true);
   return totals_;
 }

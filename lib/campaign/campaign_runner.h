@@ -44,7 +44,7 @@ struct RunnerProgress {
   std::size_t planned = 0;    // runs the list asks for (0: unbounded, periodic)
   std::size_t in_progress = 0;
   std::uint64_t probes_sent = 0;
-  std::int64_t elapsed_ns = 0;
+  Nanos elapsed{};
 };
 
 struct RunnerTotals {
@@ -55,7 +55,7 @@ struct RunnerTotals {
   std::uint64_t replies = 0;          // ping replies and traceroute probes answered
   std::uint64_t corrected = 0;        // of which the correlator corrected
   std::uint64_t ignored_packets = 0;  // replies that matched no probe of ours, or the wrong host
-  std::int64_t elapsed_ns = 0;
+  Nanos elapsed{};
   bool stopped = false;
 };
 

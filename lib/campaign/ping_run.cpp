@@ -15,21 +15,25 @@ std::optional<unsigned> PingRun::due_packet(MonoNs now) const {
   // Spaced from the previous send, not from the start: a send the pacer held back does not
   // make the next one follow it closer than packet_interval.
   const MonoNs due =
-      next_to_send_ == 0 ? start_ : last_sent_at_ + parameters_.packet_interval_ms * kNsPerMs;
+      next_to_send_ == 0
+          ? start_
+          : last_sent_at_ + std::chrono::milliseconds{parameters_.packet_interval_ms};
   if (now < due) return std::nullopt;
   return next_to_send_;
 }
 
 MonoNs PingRun::next_wake() const {
   if (next_to_send_ < packets_.size()) {
-    return next_to_send_ == 0 ? start_ : last_sent_at_ + parameters_.packet_interval_ms * kNsPerMs;
+    return next_to_send_ == 0
+               ? start_
+               : last_sent_at_ + std::chrono::milliseconds{parameters_.packet_interval_ms};
   }
-  return last_sent_at_ + kReplyTimeoutNs;
+  return last_sent_at_ + kReplyTimeout;
 }
 
 bool PingRun::finished(MonoNs now) const {
   if (next_to_send_ < packets_.size()) return false;
-  return unanswered_ == 0 || now >= last_sent_at_ + kReplyTimeoutNs;
+  return unanswered_ == 0 || now >= last_sent_at_ + kReplyTimeout;
 }
 
 void PingRun::sent(unsigned packet, MonoNs at) {

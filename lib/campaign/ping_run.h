@@ -22,7 +22,7 @@ report::AtlasPingResult ping_result(const PingParameters& parameters, report::At
 class PingRun {
  public:
   // How long a request waits for its reply, as a probe's evping does by default.
-  static constexpr std::int64_t kReplyTimeoutNs = 1000 * kNsPerMs;
+  static constexpr Nanos kReplyTimeout = std::chrono::seconds{1};
 
   PingRun(const PingParameters& parameters, MonoNs start);
 
@@ -55,7 +55,7 @@ class PingRun {
  private:
   struct Packet {
     enum class State { kUnsent, kWaiting, kAnswered, kFailed } state = State::kUnsent;
-    MonoNs sent_at = 0;
+    MonoNs sent_at{};
     report::AtlasPingPacket answer;
     std::vector<report::AtlasPingPacket> duplicates;
   };
@@ -64,7 +64,7 @@ class PingRun {
   unsigned next_to_send_ = 0;
   unsigned sent_count_ = 0;
   unsigned unanswered_ = 0;
-  MonoNs last_sent_at_ = 0;
+  MonoNs last_sent_at_{};
   std::vector<Packet> packets_;
 };
 

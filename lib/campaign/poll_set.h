@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -25,14 +26,12 @@ class PollSet {
   }
   [[nodiscard]] std::size_t size() const { return fds_.size(); }
 
-  // Waits up to `timeout_ns` (0: only looks) for input on any descriptor, with `sigmask` as
-  // the signal mask meanwhile (nullptr: unchanged). Returns whether any has input; a signal
-  // or the timeout ends the wait with none.
-  bool wait(std::int64_t timeout_ns, const sigset_t* sigmask) {
-    if (timeout_ns < 0) timeout_ns = 0;
-    timespec timeout{static_cast<time_t>(timeout_ns / kNsPerSec),
-                     static_cast<long>(timeout_ns % kNsPerSec)};
-    return ppoll(fds_.data(), fds_.size(), &timeout, sigmask) > 0;
+  // Waits up to `timeout` (0: only looks) for input on any descriptor, with `sigmask` as the
+  // signal mask meanwhile (nullptr: unchanged). Returns whether any has input; a signal or the
+  // timeout ends the wait with none.
+  bool wait(Nanos timeout, const sigset_t* sigmask) {
+    const timespec limit = to_timespec(std::max(timeout, Nanos::zero()));
+    return ppoll(fds_.data(), fds_.size(), &limit, sigmask) > 0;
   }
 
   // f(reader) for each descriptor with input (or an error to read), in the order added.

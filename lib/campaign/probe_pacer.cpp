@@ -6,14 +6,14 @@
 namespace mtool::campaign {
 
 ProbePacer::ProbePacer(double probes_per_second, unsigned burst)
-    : spacing_ns_(std::max<std::int64_t>(1, std::llround(1e9 / probes_per_second))),
-      tolerance_ns_(spacing_ns_ * (std::max(burst, 1U) - 1)) {}
+    : spacing_(std::max<std::int64_t>(1, std::llround(1e9 / probes_per_second))),
+      tolerance_(spacing_ * (std::max(burst, 1U) - 1)) {}
 
-bool ProbePacer::available(MonoNs now) const { return theoretical_arrival_ - tolerance_ns_ <= now; }
+bool ProbePacer::available(MonoNs now) const { return theoretical_arrival_ - tolerance_ <= now; }
 
 std::optional<MonoNs> ProbePacer::defer_until(MonoNs now) {
-  if (!available(now)) return theoretical_arrival_ - tolerance_ns_;
-  theoretical_arrival_ = std::max(theoretical_arrival_, now) + spacing_ns_;
+  if (!available(now)) return theoretical_arrival_ - tolerance_;
+  theoretical_arrival_ = std::max(theoretical_arrival_, now) + spacing_;
   ++granted_;
   return std::nullopt;
 }

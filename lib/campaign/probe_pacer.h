@@ -21,13 +21,13 @@ class ProbePacer final : public trace::SendGate {
   // Whether a probe could go now, without taking it.
   [[nodiscard]] bool available(MonoNs now) const;
   // When a probe may go next.
-  [[nodiscard]] MonoNs next_available() const { return theoretical_arrival_ - tolerance_ns_; }
+  [[nodiscard]] MonoNs next_available() const { return theoretical_arrival_ - tolerance_; }
   [[nodiscard]] std::uint64_t granted() const { return granted_; }
 
  private:
-  std::int64_t spacing_ns_;
-  std::int64_t tolerance_ns_;  // (burst - 1) spacings
-  MonoNs theoretical_arrival_ = 0;
+  Nanos spacing_;
+  Nanos tolerance_;  // (burst - 1) spacings
+  MonoNs theoretical_arrival_{};
   std::uint64_t granted_ = 0;
 };
 

@@ -6,7 +6,7 @@
 namespace mtool::campaign {
 
 std::string progress_line(const RunnerProgress& p) {
-  const double seconds = static_cast<double>(p.elapsed_ns) / 1e9;
+  const double seconds = static_cast<double>(p.elapsed.count()) / 1e9;
   const double rate = seconds > 0 ? static_cast<double>(p.probes_sent) / seconds : 0;
   std::string line = std::to_string(p.completed);
   // Appended piece by piece: GCC 12's -Wrestrict misfires on "/" + std::to_string() at -O3

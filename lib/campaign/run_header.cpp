@@ -12,7 +12,7 @@ report::AtlasHeader atlas_header(const MeasurementDefinition& d, const HeaderDef
   report::AtlasHeader h;
   h.msm_id = d.msm_id.value_or(defaults.first_msm_id + static_cast<std::uint32_t>(d.index));
   h.prb_id = defaults.prb_id;
-  h.timestamp = now / kNsPerSec;
+  h.timestamp = unix_seconds(now);
   h.from = defaults.from;
   h.dst_name = d.target;
   h.af = d.af;

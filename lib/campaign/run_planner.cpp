@@ -11,7 +11,7 @@ RunPlanner::RunPlanner(const std::vector<MeasurementDefinition>& definitions, co
     : definitions_(definitions), clock_(clock), random_(seed) {}
 
 void RunPlanner::plan_all() {
-  const std::int64_t now_s = clock_.wall_now() / kNsPerSec;
+  const std::int64_t now_s = unix_seconds(clock_.wall_now());
   bool bounded = true;
   for (std::size_t i = 0; i < definitions_.size(); ++i) {
     const Schedule& s = definitions_[i].schedule;
@@ -36,12 +36,13 @@ RunPlanner::Planned RunPlanner::take_next() {
 
 void RunPlanner::plan(std::size_t definition, std::int64_t nominal_wall_s, std::uint64_t ordinal) {
   const MeasurementDefinition& d = definitions_[definition];
-  std::int64_t offset_ns = nominal_wall_s * kNsPerSec - clock_.wall_now();
+  // Planned on the wall clock, waited for on the monotonic one: the offset is what crosses.
+  Nanos offset = wall_at_unix_seconds(nominal_wall_s) - clock_.wall_now();
   if (d.schedule.spread_s > 0) {
     std::uniform_int_distribution<std::int64_t> spread(0, d.schedule.spread_s * kNsPerSec);
-    offset_ns += spread(random_);
+    offset += Nanos{spread(random_)};
   }
-  planned_.push(Planned{clock_.mono_now() + std::max<std::int64_t>(0, offset_ns), nominal_wall_s,
+  planned_.push(Planned{clock_.mono_now() + std::max(Nanos::zero(), offset), nominal_wall_s,
                         definition, ordinal});
 }
 

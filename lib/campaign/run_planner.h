@@ -18,7 +18,7 @@ namespace mtool::campaign {
 class RunPlanner {
  public:
   struct Planned {
-    MonoNs at = 0;
+    MonoNs at{};
     std::int64_t wall_start_s = 0;  // the nominal start on the wall clock
     std::size_t definition = 0;
     std::uint64_t ordinal = 1;  // the definition's first run is 1, its next 2, ...

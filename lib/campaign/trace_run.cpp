@@ -22,7 +22,7 @@ class TraceRun::HopCollector final : public report::ProbePrinter {
     } else {
       reply.kind = report::AtlasHopReply::Kind::kReply;
       reply.from = p.from.to_string();
-      reply.rtt_ms = static_cast<double>(p.rtt_ns()) / 1e6;
+      reply.rtt_ms = static_cast<double>(p.rtt().count()) / 1e6;
       reply.ttl = p.reply_ttl > 0 ? p.reply_ttl : -1;
       reply.size = static_cast<unsigned>(p.reply_size);
       if (p.icmp) {
@@ -32,7 +32,7 @@ class TraceRun::HopCollector final : public report::ProbePrinter {
         reply.err = p.annotation.substr(1);  // a local error, e.g. "F-1500"
       }
       if (p.overhead)
-        reply.correction = report::atlas_correction(p.rtt_ns(), *p.overhead, breakdown_);
+        reply.correction = report::atlas_correction(p.rtt().count(), *p.overhead, breakdown_);
     }
     hops.back().replies.push_back(std::move(reply));
   }
@@ -93,7 +93,7 @@ TraceRun::TraceRun(const TracerouteParameters& parameters, const TraceRunSetup& 
   schedule.first_hop = parameters.first_hop;
   schedule.max_hops = parameters.max_hops;
   schedule.probes_per_hop = parameters.packets;
-  schedule.wait_max_ns = static_cast<std::int64_t>(parameters.response_timeout_ms) * kNsPerMs;
+  schedule.wait_max = std::chrono::milliseconds{parameters.response_timeout_ms};
   schedule.flow = static_cast<trace::FlowId>(paris_id_.value_or(0));
   collector_ =
       std::make_unique<HopCollector>(parameters.packets, setup.destination, setup.breakdown);
@@ -107,7 +107,7 @@ std::optional<MonoNs> TraceRun::advance() { return scheduler_->advance(); }
 
 void TraceRun::read_input() {
   replies_.clear();
-  method_->wait(0, replies_);
+  method_->wait(Nanos::zero(), replies_);
   scheduler_->deliver(replies_);
 }
 

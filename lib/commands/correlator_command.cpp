@@ -129,7 +129,7 @@ int run_correlator_command(const std::vector<std::string>& args) {
                  kUsage);
     return kExitUsage;
   }
-  options.limits.idle_timeout = static_cast<MonoNs>(idle_timeout_s) * kNsPerSec;
+  options.limits.idle_timeout = std::chrono::seconds{idle_timeout_s};
   options.namespace_listeners = !no_listeners;
   const std::string command = line.positional.value_or("run");
   try {

@@ -270,7 +270,7 @@ int run(const std::vector<std::string>& args) {
   }
 
   // A periodic definition whose stop_time has passed has nothing left to run: say so.
-  const std::int64_t now_s = SystemClock().wall_now() / kNsPerSec;
+  const std::int64_t now_s = unix_seconds(SystemClock().wall_now());
   for (const auto& d : list.definitions) {
     if (!first_run_at(d.schedule, now_s)) {
       std::fprintf(stderr,

@@ -170,10 +170,10 @@ int run(const std::vector<std::string>& args) {
   schedule.max_hops = o.max_hops;
   schedule.probes_per_hop = o.probes_per_hop;
   schedule.sim_probes = o.sim_probes;
-  schedule.wait_max_ns = static_cast<std::int64_t>(o.wait_max_s * 1e9);
+  schedule.wait_max = Nanos{static_cast<std::int64_t>(o.wait_max_s * 1e9)};
   schedule.wait_here = o.wait_here;
   schedule.wait_near = o.wait_near;
-  schedule.send_wait_ns = static_cast<std::int64_t>(o.send_wait_s * 1e9);
+  schedule.send_wait = Nanos{static_cast<std::int64_t>(o.send_wait_s * 1e9)};
   schedule.flow = static_cast<trace::FlowId>(o.paris.value_or(0));
   TraceScheduler scheduler(schedule, *method, printer, clock, correlator.overheads());
   scheduler.run();

@@ -24,7 +24,7 @@ class LazyCorrelator final : public OverheadSource {
   using Connect = std::function<ConnectAttempt()>;
   // One line for the user ("corrections unavailable: ..."), without the program's name.
   using Notify = std::function<void(const std::string&)>;
-  static constexpr MonoNs kRetryInterval = 100 * kNsPerMs;
+  static constexpr Nanos kRetryInterval = std::chrono::milliseconds{100};
 
   // `source`: the correlator connected at start (null: none); `connect`: how to look again
   // (null: never). The first look comes kRetryInterval after construction: the tool has

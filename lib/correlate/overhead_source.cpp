@@ -21,7 +21,7 @@
 namespace mtool::correlate {
 namespace {
 
-constexpr MonoNs kReconnectInterval = 100 * kNsPerMs;  // a failed connect() costs microseconds
+constexpr Nanos kReconnectInterval = std::chrono::milliseconds{100};  // a failed connect() is cheap
 constexpr int kSocketTimeoutMs = 200;
 
 MonoNs mono_now() { return SystemClock{}.mono_now(); }
@@ -39,8 +39,8 @@ mtool_probe_key key_of(const ProbeIdentity& probe, std::uint64_t netns) {
 // A record belongs to this probe only if its device transmission came after the send call;
 // identifiers and sequences repeat, records of earlier probes may linger.
 bool fresh(const mtool_record& record, MonoNs sent_mono) {
-  return static_cast<MonoNs>(record.sender_tx_ns) >= sent_mono &&
-         static_cast<MonoNs>(record.sender_tx_ns) <= mono_now();
+  const MonoNs sender_tx = mono_from_ns(static_cast<std::int64_t>(record.sender_tx_ns));
+  return sender_tx >= sent_mono && sender_tx <= mono_now();
 }
 
 class PinnedMapSource final : public OverheadSource {
@@ -55,7 +55,8 @@ class PinnedMapSource final : public OverheadSource {
   }
 
   std::optional<ProbeOverhead> take(const ProbeIdentity& probe, MonoNs sent_mono) override {
-    if (mono_now() - subscribed_at_ > MTOOL_SUBSCRIPTION_REFRESH_S * kNsPerSec) subscribe();
+    if (mono_now() - subscribed_at_ > std::chrono::seconds{MTOOL_SUBSCRIPTION_REFRESH_S})
+      subscribe();
     const mtool_probe_key key = key_of(probe, netns_);
     mtool_record record{};
     std::array<mtool_device_name, MTOOL_NAMED_CROSSINGS> names{};
@@ -71,7 +72,7 @@ class PinnedMapSource final : public OverheadSource {
     subscribed_at_ = mono_now();
     mtool_subscriber subscriber{};
     if (bpf_map_lookup_elem(subscribers_.get(), &netns_, &subscriber) != 0) subscriber = {};
-    subscriber.refreshed_ns = static_cast<std::uint64_t>(subscribed_at_);
+    subscriber.refreshed_ns = static_cast<std::uint64_t>(raw_ns(subscribed_at_));
     bpf_map_update_elem(subscribers_.get(), &netns_, &subscriber, BPF_ANY);
   }
 
@@ -80,7 +81,7 @@ class PinnedMapSource final : public OverheadSource {
   UniqueFd subscribers_;
   pinned_maps::RecordReader reader_;
   std::uint64_t netns_;
-  MonoNs subscribed_at_ = 0;
+  MonoNs subscribed_at_{};
 };
 
 // Where the correlator's socket is: a file, or an abstract name in the caller's network
@@ -236,7 +237,7 @@ class SocketSource final : public OverheadSource {
   SocketEndpoint endpoint_;
   std::string path_;  // as said in messages
   UniqueFd fd_;
-  MonoNs last_attempt_ = 0;
+  MonoNs last_attempt_{};
   int last_error_ = 0;
   bool reached_ = false;
   pid_t refused_pid_ = 0;
@@ -302,8 +303,9 @@ CorrelatorLocation correlator_location_from_env(bool honour_paths) {
 }
 
 bool heartbeat_fresh(std::uint64_t heartbeat_ns, MonoNs now) {
-  const auto beat = static_cast<MonoNs>(heartbeat_ns);
-  return heartbeat_ns != 0 && beat <= now && now - beat <= MTOOL_HEARTBEAT_FRESH_S * kNsPerSec;
+  const MonoNs beat = mono_from_ns(static_cast<std::int64_t>(heartbeat_ns));
+  return heartbeat_ns != 0 && beat <= now &&
+         now - beat <= std::chrono::seconds{MTOOL_HEARTBEAT_FRESH_S};
 }
 
 PendingCorrelator begin_correlator_connection(const CorrelatorLocation& where) {

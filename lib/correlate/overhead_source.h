@@ -36,7 +36,7 @@ class OverheadSource {
 
   struct Request {
     ProbeIdentity probe;
-    MonoNs sent_mono = 0;
+    MonoNs sent_mono{};
   };
   using Answers = std::vector<std::optional<ProbeOverhead>>;
   // Several probes at once (the replies of one wake-up), answers in the same order in

@@ -30,9 +30,9 @@ namespace mtool::correlator {
 namespace {
 
 constexpr int kExitFailure = 1;
-constexpr MonoNs kScanEvery = kNsPerSec;
-constexpr MonoNs kFastScanEvery = 50 * kNsPerMs;
-constexpr MonoNs kFastScanFor = 3 * kNsPerSec;
+constexpr Nanos kScanEvery = std::chrono::seconds{1};
+constexpr Nanos kFastScanEvery = std::chrono::milliseconds{50};
+constexpr Nanos kFastScanFor = std::chrono::seconds{3};
 
 void log_line(const std::string& text) {
   std::fprintf(stderr, "mtool correlator: %s\n", text.c_str());
@@ -213,9 +213,8 @@ class Daemon {
     arm_scan(now < scan_fast_until_ ? kFastScanEvery : kScanEvery);
   }
 
-  void arm_scan(MonoNs after) const {
-    const itimerspec once{
-        {0, 0}, {static_cast<time_t>(after / kNsPerSec), static_cast<long>(after % kNsPerSec)}};
+  void arm_scan(Nanos after) const {
+    const itimerspec once{{0, 0}, to_timespec(after)};
     timerfd_settime(scan_timer_fd_, 0, &once, nullptr);
   }
 
@@ -256,7 +255,9 @@ class Daemon {
       out << "correlator: running (details for root on the host only)\n";
       return out.str();
     }
-    const auto up_s = (SystemClock{}.mono_now() - started_) / kNsPerSec;
+    const auto up_s =
+        std::chrono::duration_cast<std::chrono::seconds>(SystemClock{}.mono_now() - started_)
+            .count();
     out << "correlator: running, pid " << getpid() << ", up " << up_s << " s, "
         << hook_kind_name(programs_.hook_kind()) << " programs, maps in " << options_.pin_dir
         << ", socket " << options_.socket_path << "\n";
@@ -278,7 +279,7 @@ class Daemon {
         << " per process, " << q.refused_per_namespace << " over " << l.per_namespace
         << " per namespace, " << q.refused_total << " over " << l.total << " in all, "
         << q.refused_unknown_peer << " unknown peers; " << q.closed_idle << " closed idle after "
-        << l.idle_timeout / kNsPerSec << " s\n";
+        << std::chrono::duration_cast<std::chrono::seconds>(l.idle_timeout).count() << " s\n";
     if (listeners_) {
       const auto& lc = listeners_->counters();
       out << "namespace listeners: ";
@@ -328,7 +329,7 @@ class Daemon {
   std::unique_ptr<NamespaceListeners> listeners_;
   int epoll_fd_ = -1;
   int scan_timer_fd_ = -1;
-  MonoNs scan_fast_until_ = 0;
+  MonoNs scan_fast_until_{};
   std::vector<Uplink> uplinks_;
   SweepResult swept_;
   UniqueFd stats_fd_;

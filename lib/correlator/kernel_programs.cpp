@@ -208,7 +208,7 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_ne
 }
 
 void KernelPrograms::publish_info() {
-  write_info(static_cast<std::uint64_t>(SystemClock{}.mono_now()));
+  write_info(static_cast<std::uint64_t>(raw_ns(SystemClock{}.mono_now())));
 }
 
 void KernelPrograms::write_info(std::uint64_t heartbeat_ns) {
@@ -245,7 +245,7 @@ void KernelPrograms::subscribe(std::uint64_t netns, MonoNs now) {
   const int fd = bpf_map__fd(skeleton_->maps.subscribers);
   mtool_subscriber subscriber{};
   if (bpf_map_lookup_elem(fd, &netns, &subscriber) != 0) subscriber = {};
-  subscriber.refreshed_ns = static_cast<std::uint64_t>(now);
+  subscriber.refreshed_ns = static_cast<std::uint64_t>(raw_ns(now));
   bpf_map_update_elem(fd, &netns, &subscriber, BPF_ANY);
 }
 
@@ -275,7 +275,8 @@ std::vector<ProgramCost> KernelPrograms::costs() const {
 
 SweepResult KernelPrograms::sweep(MonoNs now, bool records) {
   const auto older_than = [now](std::uint64_t stamp, std::int64_t ttl_s) {
-    return stamp != 0 && now - static_cast<MonoNs>(stamp) > ttl_s * kNsPerSec;
+    return stamp != 0 &&
+           now - mono_from_ns(static_cast<std::int64_t>(stamp)) > std::chrono::seconds{ttl_s};
   };
   SweepResult r;
   std::unordered_map<std::uint64_t, std::int64_t> waiting_per_netns;

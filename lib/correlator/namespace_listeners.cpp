@@ -22,8 +22,8 @@ namespace mtool::correlator {
 namespace {
 
 constexpr int kBacklog = 16;
-constexpr MonoNs kRetryTaken = 10 * kNsPerSec;  // the squatter may leave
-constexpr MonoNs kRetryFailed = 30 * kNsPerSec;
+constexpr Nanos kRetryTaken = std::chrono::seconds{10};  // the squatter may leave
+constexpr Nanos kRetryFailed = std::chrono::seconds{30};
 
 std::optional<std::pair<dev_t, ino_t>> namespace_id(const std::string& path) {
   struct stat st {};

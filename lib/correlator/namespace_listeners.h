@@ -60,7 +60,7 @@ class NamespaceListeners {
   };
   struct Taken {
     std::uint64_t cookie = 0;
-    MonoNs retry_at = 0;
+    MonoNs retry_at{};
   };
   enum class Outcome { kListening, kTaken, kFailed };
   // Enters the namespace at `ns_path`, binds the name there, comes back.

@@ -35,7 +35,7 @@ struct ConnectionLimits {
   std::size_t per_namespace = 64;  // a container's or pod's processes together
   std::size_t total = 4096;        // lowered to what the descriptor limit allows
   std::size_t host_reserve = 16;   // of `total`, kept for root on the host (status, probes)
-  MonoNs idle_timeout = 300 * kNsPerSec;
+  Nanos idle_timeout = std::chrono::seconds{300};
 };
 
 class QueryServer {
@@ -85,7 +85,7 @@ class QueryServer {
 
   struct Client {
     Peer peer;
-    MonoNs last_active = 0;
+    MonoNs last_active{};
   };
   [[nodiscard]] bool trusted(const Peer& peer) const;
   [[nodiscard]] bool admit(const Peer& peer);

@@ -24,13 +24,14 @@ bool read_cmsg(const cmsghdr* c, T& out) {
   return true;
 }
 
-// A timestamp as nanoseconds, if it is one (the kernel's always are; garbage would overflow).
-std::optional<WallNs> stamp_ns(const timespec& ts) {
+// A kernel software timestamp (CLOCK_REALTIME), if it is one (the kernel's always are; garbage
+// would overflow).
+std::optional<WallNs> wall_stamp(const timespec& ts) {
   if (ts.tv_sec < 0 || ts.tv_sec >= INT64_MAX / kNsPerSec || ts.tv_nsec < 0 ||
       ts.tv_nsec >= kNsPerSec) {
     return std::nullopt;
   }
-  return timespec_ns(ts);
+  return WallNs{timespec_duration(ts)};
 }
 
 // SCM_TIMESTAMPING carries three timespecs; the software stamp is the first.
@@ -38,7 +39,7 @@ std::optional<WallNs> software_stamp(const cmsghdr* c) {
   timespec ts[3]{};
   if (!read_cmsg(c, ts)) return std::nullopt;
   if (ts[0].tv_sec == 0 && ts[0].tv_nsec == 0) return std::nullopt;
-  return stamp_ns(ts[0]);
+  return wall_stamp(ts[0]);
 }
 
 }  // namespace
@@ -52,7 +53,7 @@ ReceiveMeta parse_receive_meta(const msghdr& msg) {
       meta.kernel_rx = software_stamp(c);
     } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
       timespec ts{};
-      if (read_cmsg(c, ts)) meta.kernel_rx = stamp_ns(ts);
+      if (read_cmsg(c, ts)) meta.kernel_rx = wall_stamp(ts);
     } else if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_TTL) ||
                (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
       int ttl = -1;

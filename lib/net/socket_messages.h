@@ -20,7 +20,7 @@ struct ReceiveMeta {
 // Kernel transmit timestamp of the datagram with the given SOF_TIMESTAMPING_OPT_ID key.
 struct TxTimestamp {
   std::uint32_t key = 0;
-  WallNs time = 0;
+  WallNs time{};
 };
 
 // An ICMP error about a datagram we sent (IP_RECVERR / IPV6_RECVERR, origin ICMP or ICMP6).

@@ -35,8 +35,8 @@ PingSession::PingSession(SessionConfig config, probe::EchoTransport& transport,
 
 // iputils subtracts timespecs field by field; keep its rounding so "time" matches.
 std::int64_t PingSession::ms_since(MonoNs earlier, MonoNs later) const {
-  const std::int64_t sec = later / kNsPerSec - earlier / kNsPerSec;
-  const std::int64_t nsec = later % kNsPerSec - earlier % kNsPerSec;
+  const std::int64_t sec = raw_ns(later) / kNsPerSec - raw_ns(earlier) / kNsPerSec;
+  const std::int64_t nsec = raw_ns(later) % kNsPerSec - raw_ns(earlier) % kNsPerSec;
   return sec * 1000 + nsec / 1000000;
 }
 
@@ -87,7 +87,7 @@ void PingSession::update_interval() {
 bool PingSession::stop_due() const {
   if (control_.exit_requested()) return true;
   const MonoNs now = clock_.mono_now();
-  return (exit_at_ != 0 && now >= exit_at_) || (deadline_at_ != 0 && now >= deadline_at_);
+  return (exit_at_ && now >= *exit_at_) || (deadline_at_ && now >= *deadline_at_);
 }
 
 // Returns milliseconds until the next probe is due (<= 0: send again now).
@@ -165,7 +165,7 @@ int PingSession::send_due_probes() {
 
 int PingSession::schedule_exit(int next_ms) {
   if (config_.count == 0 || transmitted_ < config_.count || config_.deadline_s != 0) return next_ms;
-  if (exit_at_ != 0) return next_ms;
+  if (exit_at_) return next_ms;
   // All probes are out: wait for late replies, then stop.
   std::int64_t wait_us = 0;
   if (received_ != 0) {
@@ -173,7 +173,7 @@ int PingSession::schedule_exit(int next_ms) {
   } else {
     wait_us = 1000LL * config_.linger_ms;
   }
-  exit_at_ = clock_.mono_now() + std::max<std::int64_t>(wait_us, 1) * kNsPerUs;
+  exit_at_ = clock_.mono_now() + std::chrono::microseconds{std::max<std::int64_t>(wait_us, 1)};
   if (next_ms < 0 || next_ms < wait_us / 1000) next_ms = static_cast<int>(wait_us / 1000);
   return next_ms;
 }
@@ -195,18 +195,18 @@ void PingSession::on_reply(const probe::EchoReplyEvent& r) {
       tx = *r.sent->kernel_tx;
       line.tx_reference = "kernel";
     }
-    std::int64_t rtt_ns = r.rx_time - tx;
-    if (rtt_ns < 0) rtt_ns = 0;  // the wall clock stepped back under us
-    const std::int64_t rtt_us = (rtt_ns + 500) / 1000;
-    line.rtt_ns = rtt_ns;
+    // The wall clock may have stepped back under us.
+    const Nanos rtt = std::max(r.rx_time - tx, Nanos::zero());
+    const std::int64_t rtt_us = (rtt.count() + 500) / 1000;
+    line.rtt_ns = rtt.count();
     line.rtt_us = rtt_us;
     if (r.sent->kernel_tx) {
-      line.kernel_rtt_ns = r.rx_time - *r.sent->kernel_tx;
-      line.send_stack_ns = *r.sent->kernel_tx - r.sent->user_tx;
+      line.kernel_rtt_ns = (r.rx_time - *r.sent->kernel_tx).count();
+      line.send_stack_ns = (*r.sent->kernel_tx - r.sent->user_tx).count();
     }
     if (r.checksum_ok) {
       stats_.add(rtt_us);
-      if (config_.percentiles) histogram_.add(rtt_ns);
+      if (config_.percentiles) histogram_.add(rtt.count());
       ewma_x8_ = ewma_x8_ == 0 ? rtt_us * 8 : ewma_x8_ + rtt_us - ewma_x8_ / 8;
       if (config_.adaptive) update_interval();
     }
@@ -332,7 +332,7 @@ report::PingSummary PingSession::make_summary() const {
   s.corrupted = checksum_failures_;
   s.errors = errors_;
   const MonoNs last = cur_time_set_ ? cur_time_ : start_time_;
-  const std::int64_t span_ns = last - start_time_;
+  const std::int64_t span_ns = (last - start_time_).count();
   s.elapsed_ms = (span_ns / kNsPerSec) * 1000 + ((span_ns % kNsPerSec) + 500000) / 1000000;
   if (received_ != 0 && config_.timing && stats_.count() != 0) {
     s.rtt = report::RttSummary{stats_.min_us(), stats_.avg_us(), stats_.max_us(), stats_.mdev_us()};
@@ -367,7 +367,8 @@ bool PingSession::handle_pending_events() {
 
 int PingSession::run() {
   start_time_ = clock_.mono_now();
-  if (config_.deadline_s != 0) deadline_at_ = start_time_ + config_.deadline_s * kNsPerSec;
+  if (config_.deadline_s != 0)
+    deadline_at_ = start_time_ + std::chrono::seconds{config_.deadline_s};
 
   for (;;) {
     if (stop_due()) break;
@@ -395,16 +396,14 @@ int PingSession::run() {
     // Otherwise iputils blocks in recvmsg() with SO_RCVTIMEO = SCHINT(interval), so it checks its
     // exit conditions at least that often (errors may have been counted while sending).
     if (!config_.adaptive) next = std::min(next, schint(interval_ms_));
-    std::int64_t timeout_ns = static_cast<std::int64_t>(next) * kNsPerMs;
+    Nanos timeout = std::chrono::milliseconds{next};
     const MonoNs now = clock_.mono_now();
-    if (exit_at_ != 0) timeout_ns = std::min(timeout_ns, std::max<std::int64_t>(0, exit_at_ - now));
-    if (deadline_at_ != 0) {
-      timeout_ns = std::min(timeout_ns, std::max<std::int64_t>(0, deadline_at_ - now));
-    }
+    if (exit_at_) timeout = std::min(timeout, std::max(Nanos::zero(), *exit_at_ - now));
+    if (deadline_at_) timeout = std::min(timeout, std::max(Nanos::zero(), *deadline_at_ - now));
     // On local paths the reply is often queued before sendto() even returns: look first,
     // and only sleep in ppoll() when nothing is there (saves a syscall per flood probe).
     if (in_flight() != 0 && handle_pending_events()) continue;
-    if (!transport_.wait(timeout_ns)) continue;
+    if (!transport_.wait(timeout)) continue;
     handle_pending_events();
   }
   sink_.summary(make_summary());

@@ -112,11 +112,11 @@ class PingSession {
   int rtt_addend_ = 0;
   int oom_count_ = 0;
   std::int64_t ewma_x8_ = 0;  // iputils' rts->rtt: EWMA of the RTT, scaled by 8, in us
-  MonoNs start_time_ = 0;
-  MonoNs cur_time_ = 0;
+  MonoNs start_time_{};
+  MonoNs cur_time_{};
   bool cur_time_set_ = false;
-  MonoNs exit_at_ = 0;      // once scheduled: when waiting for late replies ends
-  MonoNs deadline_at_ = 0;  // -w
+  std::optional<MonoNs> exit_at_;      // once scheduled: when waiting for late replies ends
+  std::optional<MonoNs> deadline_at_;  // -w
   std::vector<std::uint64_t> received_bits_;
   stats::IputilsRttStatistics stats_;
   stats::LatencyHistogram histogram_;

@@ -54,8 +54,9 @@ int SocketEchoTransport::send_echo_to(const net::IpAddress& destination, std::si
   const WallNs now = clock_.wall_now();
   if (config_.stamp_payload && datalen >= kEchoTimestampLength) {
     // Same layout as iputils: a struct timeval in host order at the start of the data.
-    timeval tv{static_cast<time_t>(now / kNsPerSec),
-               static_cast<suseconds_t>((now % kNsPerSec) / kNsPerUs)};
+    const std::int64_t now_ns = raw_ns(now);
+    timeval tv{static_cast<time_t>(now_ns / kNsPerSec),
+               static_cast<suseconds_t>((now_ns % kNsPerSec) / kNsPerUs)};
     std::memcpy(packet_.data() + kIcmpHeaderLength, &tv, sizeof tv);
   }
   write_echo_request(packet, socket_.family(), config_.ident, sequence);
@@ -74,14 +75,10 @@ int SocketEchoTransport::send_echo_to(const net::IpAddress& destination, std::si
   return err;
 }
 
-bool SocketEchoTransport::wait(std::int64_t timeout_ns) {
+bool SocketEchoTransport::wait(Nanos timeout) {
   pollfd pfd{socket_.fd(), POLLIN, 0};
-  timespec timeout{};
-  if (timeout_ns >= 0) {
-    timeout.tv_sec = static_cast<time_t>(timeout_ns / kNsPerSec);
-    timeout.tv_nsec = static_cast<long>(timeout_ns % kNsPerSec);
-  }
-  const int n = ppoll(&pfd, 1, timeout_ns >= 0 ? &timeout : nullptr, config_.wait_sigmask);
+  const timespec limit = timeout >= Nanos::zero() ? to_timespec(timeout) : timespec{};
+  const int n = ppoll(&pfd, 1, timeout >= Nanos::zero() ? &limit : nullptr, config_.wait_sigmask);
   if (n <= 0) return false;
   if ((pfd.revents & POLLERR) != 0) error_pending_ = true;
   return (pfd.revents & (POLLIN | POLLERR)) != 0;

@@ -23,9 +23,9 @@ struct SentEcho {
   std::uint16_t sequence = 0;
   std::uint16_t datalen = 0;        // ICMP data bytes sent
   std::uint64_t number = 0;         // 1-based transmit count; 0 marks an empty slot
-  WallNs user_tx = 0;               // wall clock just before sendto()
+  WallNs user_tx{};                 // wall clock just before sendto()
   std::optional<WallNs> kernel_tx;  // kernel software transmit timestamp, when delivered
-  MonoNs user_tx_mono = 0;          // user_tx on the correlator's clock (CLOCK_MONOTONIC)
+  MonoNs user_tx_mono{};            // user_tx on the correlator's clock (CLOCK_MONOTONIC)
 };
 
 struct EchoReplyEvent {
@@ -34,7 +34,7 @@ struct EchoReplyEvent {
   int ttl = -1;
   std::size_t icmp_length = 0;  // ICMP header + data as received
   bool checksum_ok = true;
-  WallNs rx_time = 0;  // kernel receive timestamp, or user time when none came
+  WallNs rx_time{};  // kernel receive timestamp, or user time when none came
   bool rx_from_kernel = false;
   std::optional<SentEcho> sent;  // the request it answers; nullopt if we never sent it
 };
@@ -73,9 +73,9 @@ class EchoTransport {
   virtual ~EchoTransport() = default;
   // Sends echo request `sequence` (transmit number `number`). Returns 0 or errno.
   virtual int send_echo(std::uint16_t sequence, std::uint64_t number) = 0;
-  // Blocks until input may be pending, `timeout_ns` passes (negative: forever), or a signal
+  // Blocks until input may be pending, `timeout` passes (negative: forever), or a signal
   // arrives. Returns true when input may be pending.
-  virtual bool wait(std::int64_t timeout_ns) = 0;
+  virtual bool wait(Nanos timeout) = 0;
   // The next event, without blocking; nullopt when nothing is pending.
   virtual std::optional<EchoEvent> next_event() = 0;
   // How the network knows these echoes, as the correlator keys them: the address family, and
@@ -106,7 +106,7 @@ class SocketEchoTransport final : public EchoTransport {
                    std::uint64_t number);
   [[nodiscard]] int family() const override { return socket_.family(); }
   [[nodiscard]] std::uint16_t wire_ident() const override { return wire_ident_; }
-  bool wait(std::int64_t timeout_ns) override;
+  bool wait(Nanos timeout) override;
   std::optional<EchoEvent> next_event() override;
 
  private:

@@ -30,8 +30,8 @@ struct IcmpReport {
 struct HopProbe {
   // Sending
   bool sent = false;
-  WallNs user_tx = 0;                 // wall clock just before the send: the RTT's start
-  MonoNs mono_tx = 0;                 // the same moment for timeouts and the correlator
+  WallNs user_tx{};                   // wall clock just before the send: the RTT's start
+  MonoNs mono_tx{};                   // the same moment for timeouts and the correlator
   correlate::ProbeIdentity identity;  // how the correlator knows it (flow, sequence)
   // Outcome
   bool done = false;         // answered or given up: ready to print
@@ -49,7 +49,7 @@ struct HopProbe {
   [[nodiscard]] bool answered_inside_host() const {
     return overhead.has_value() && overhead->answered_inside_host;
   }
-  [[nodiscard]] std::int64_t rtt_ns() const { return rx ? *rx - user_tx : 0; }
+  [[nodiscard]] Nanos rtt() const { return rx ? *rx - user_tx : Nanos::zero(); }
 };
 
 }  // namespace mtool::report

@@ -32,7 +32,7 @@ struct ReplyCorrection {
 };
 
 struct PingReply {
-  WallNs print_time = 0;  // for -D: when the line is printed
+  WallNs print_time{};  // for -D: when the line is printed
   std::uint16_t sequence = 0;
   std::string from;
   std::size_t bytes = 0;  // ICMP bytes received
@@ -53,7 +53,7 @@ struct PingReply {
 };
 
 struct PingError {
-  WallNs print_time = 0;
+  WallNs print_time{};
   std::uint16_t sequence = 0;
   std::string from;
   std::string text;  // "Destination Host Unreachable", ...
@@ -63,7 +63,7 @@ struct PingError {
 
 // A redirect or source quench that quoted one of our echoes.
 struct PingNotice {
-  WallNs print_time = 0;
+  WallNs print_time{};
   std::uint16_t sequence = 0;
   std::string from;
   std::string text;

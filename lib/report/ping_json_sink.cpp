@@ -13,7 +13,7 @@ using nlohmann::json;
 
 double ns_to_ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 double us_to_ms(std::int64_t us) { return static_cast<double>(us) / 1e3; }
-double wall_seconds(WallNs wall) { return static_cast<double>(wall) / 1e9; }
+double wall_seconds(WallNs wall) { return static_cast<double>(raw_ns(wall)) / 1e9; }
 
 json percentiles_json(const PercentileSummary& p) {
   return json{{"p50", ns_to_ms(p.p50_ns)},

@@ -32,8 +32,9 @@ std::string format_us_as_ms(std::int64_t us) {
 
 std::string format_print_timestamp(WallNs wall) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "[%" PRId64 ".%06" PRId64 "] ", wall / kNsPerSec,
-                (wall % kNsPerSec) / kNsPerUs);
+  const std::int64_t ns = raw_ns(wall);
+  std::snprintf(buf, sizeof buf, "[%" PRId64 ".%06" PRId64 "] ", ns / kNsPerSec,
+                (ns % kNsPerSec) / kNsPerUs);
   return buf;
 }
 

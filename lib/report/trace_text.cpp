@@ -17,7 +17,7 @@ std::string milliseconds(std::int64_t ns) {
 std::string correction_suffix(const HopProbe& probe) {
   if (!probe.rx || !probe.overhead) return "";
   if (probe.answered_inside_host()) return " (overhead)";
-  const auto corrected = correlate::correct_rtt(probe.rtt_ns(), *probe.overhead);
+  const auto corrected = correlate::correct_rtt(probe.rtt().count(), *probe.overhead);
   if (!corrected) return "";
   return " (corrected " + milliseconds(corrected->corrected_ns) + ")";
 }
@@ -60,7 +60,7 @@ void TraceTextPrinter::print_probe(const std::vector<HopProbe>& probes, std::siz
       if (pb.answered_inside_host()) std::fputs(" [virtual]", out_);
     }
   }
-  if (pb.rx) std::fprintf(out_, "  %s ms", milliseconds(pb.rtt_ns()).c_str());
+  if (pb.rx) std::fprintf(out_, "  %s ms", milliseconds(pb.rtt().count()).c_str());
   if (!pb.annotation.empty()) std::fprintf(out_, " %s", pb.annotation.c_str());
   std::fputs(correction_suffix(pb).c_str(), out_);
   if (options_.breakdown && index % per_hop == per_hop - 1) {
@@ -74,7 +74,7 @@ void TraceTextPrinter::print_breakdown(const std::vector<HopProbe>& probes, std:
   for (std::size_t i = first; i < first + options_.probes_per_hop; ++i) {
     const auto& pb = probes[i];
     if (!pb.rx || !pb.overhead) continue;
-    const auto corrected = correlate::correct_rtt(pb.rtt_ns(), *pb.overhead);
+    const auto corrected = correlate::correct_rtt(pb.rtt().count(), *pb.overhead);
     const std::string label = "probe " + std::to_string(i - first + 1) + " ";
     for (const auto& line : report::overhead_breakdown_lines(
              *pb.overhead, corrected ? corrected->shared_ns : 0, label)) {

@@ -71,7 +71,17 @@ std::uint64_t LatencyHistogram::width_of(std::size_t index) {
 
 void LatencyHistogram::add(std::int64_t value_ns) {
   const std::uint64_t v = value_ns < 0 ? 0 : static_cast<std::uint64_t>(value_ns);
-  ++buckets_[index_of(v)];
+  const std::size_t index = index_of(v);
+  if (buckets_.empty()) {
+    first_ = index;
+    buckets_.push_back(0);
+  } else if (index < first_) {
+    buckets_.insert(buckets_.begin(), first_ - index, 0);
+    first_ = index;
+  } else if (index >= first_ + buckets_.size()) {
+    buckets_.resize(index - first_ + 1, 0);
+  }
+  ++buckets_[index - first_];
   ++count_;
 }
 
@@ -85,8 +95,8 @@ std::optional<std::int64_t> LatencyHistogram::quantile(double q) const {
   for (std::size_t i = 0; i < buckets_.size(); ++i) {
     seen += buckets_[i];
     if (seen >= rank) {
-      const std::uint64_t width = width_of(i);
-      return static_cast<std::int64_t>(low_of(i) + width / 2);
+      const std::uint64_t width = width_of(first_ + i);
+      return static_cast<std::int64_t>(low_of(first_ + i) + width / 2);
     }
   }
   return std::nullopt;

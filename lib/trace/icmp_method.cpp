@@ -152,9 +152,9 @@ void IcmpMethod::read_errors(std::vector<ProbeReply>& replies) {
   }
 }
 
-void IcmpMethod::wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) {
+void IcmpMethod::wait(Nanos timeout, std::vector<ProbeReply>& replies) {
   std::vector<pollfd> fds{pollfd{socket_->fd(), POLLIN, 0}};
-  if (wait_for_sockets(fds, timeout_ns, setup_.wait_sigmask) <= 0) return;
+  if (wait_for_sockets(fds, timeout, setup_.wait_sigmask) <= 0) return;
   if ((fds[0].revents & POLLERR) != 0) read_errors(replies);
   if ((fds[0].revents & POLLIN) != 0) read_replies(replies);
 }

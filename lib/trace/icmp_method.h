@@ -16,7 +16,7 @@ class IcmpMethod final : public ProbeMethod {
  public:
   IcmpMethod(MethodSetup setup, const Clock& clock);
   int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) override;
-  void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
+  void wait(Nanos timeout, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
   void descriptors(std::vector<int>& fds) const override { fds.push_back(socket_->fd()); }
   [[nodiscard]] std::size_t packet_length() const override {

@@ -161,18 +161,15 @@ WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock) {
   return meta.kernel_rx ? *meta.kernel_rx : clock.wall_now();
 }
 
-int wait_for_sockets(std::vector<pollfd>& fds, std::int64_t timeout_ns, const sigset_t* sigmask) {
+int wait_for_sockets(std::vector<pollfd>& fds, Nanos timeout, const sigset_t* sigmask) {
   for (auto& fd : fds) fd.revents = 0;
+  const timespec limit = to_timespec(timeout);
   if (fds.empty()) {
     // Nothing to hear from; still honour the timeout (a probe may be due later).
-    const timespec pause{static_cast<time_t>(timeout_ns / kNsPerSec),
-                         static_cast<long>(timeout_ns % kNsPerSec)};
-    ppoll(nullptr, 0, &pause, sigmask);
+    ppoll(nullptr, 0, &limit, sigmask);
     return 0;
   }
-  const timespec timeout{static_cast<time_t>(timeout_ns / kNsPerSec),
-                         static_cast<long>(timeout_ns % kNsPerSec)};
-  const int n = ppoll(fds.data(), fds.size(), &timeout, sigmask);
+  const int n = ppoll(fds.data(), fds.size(), &limit, sigmask);
   return n < 0 ? 0 : n;
 }
 

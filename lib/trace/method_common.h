@@ -82,8 +82,8 @@ void fill_payload(std::span<std::uint8_t> bytes, std::size_t first = 0);
 // When a reply arrived: the kernel's receive stamp, else now.
 WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock);
 
-// ppoll() on `fds` for up to `timeout_ns` with `sigmask` unblocked; returns how many are ready
+// ppoll() on `fds` for up to `timeout` with `sigmask` unblocked; returns how many are ready
 // (0 on timeout or signal).
-int wait_for_sockets(std::vector<pollfd>& fds, std::int64_t timeout_ns, const sigset_t* sigmask);
+int wait_for_sockets(std::vector<pollfd>& fds, Nanos timeout, const sigset_t* sigmask);
 
 }  // namespace mtool::trace

@@ -23,7 +23,7 @@ using FlowId = std::uint16_t;
 
 struct ProbeReply {
   std::size_t index = 0;  // the probe it answers
-  WallNs rx = 0;          // arrival: kernel receive timestamp, or the clock when none came
+  WallNs rx{};            // arrival: kernel receive timestamp, or the clock when none came
   net::IpAddress from;    // who answered (for ICMP errors: the offender)
   int reply_ttl = 0;
   std::optional<report::IcmpReport>
@@ -44,9 +44,9 @@ class ProbeMethod {
   // later (EAGAIN also when the flow may have no more probes in flight yet), any other errno
   // when it cannot.
   virtual int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) = 0;
-  // Waits up to `timeout_ns` for replies, appending what arrived (matched to probes) to
+  // Waits up to `timeout` for replies, appending what arrived (matched to probes) to
   // `replies`. Returns early on the first batch.
-  virtual void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) = 0;
+  virtual void wait(Nanos timeout, std::vector<ProbeReply>& replies) = 0;
   // Probe `index` is answered or given up: release what it holds and forget it, so a late
   // reply no longer matches it.
   virtual void release(std::size_t index) = 0;

@@ -17,7 +17,7 @@ class TcpMethod final : public ProbeMethod {
  public:
   TcpMethod(MethodSetup setup, const Clock& clock);
   int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) override;
-  void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
+  void wait(Nanos timeout, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
   void descriptors(std::vector<int>& fds) const override { fds.push_back(raw_->fd()); }
   [[nodiscard]] std::size_t packet_length() const override {

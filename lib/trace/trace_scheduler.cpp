@@ -12,7 +12,7 @@ namespace mtool::trace {
 namespace {
 
 // Butskoy adds 1 ms to a reply's time before scaling it, against rounding trouble.
-constexpr std::int64_t kWaitPrecisionNs = kNsPerMs;
+constexpr Nanos kWaitPrecision = std::chrono::milliseconds{1};
 
 }  // namespace
 
@@ -87,27 +87,27 @@ std::optional<TraceScheduler::IcmpVerdict> TraceScheduler::classify_icmp(
   return IcmpVerdict{"!<" + std::to_string(r.type) + "-" + std::to_string(r.code) + ">"};
 }
 
-std::int64_t TraceScheduler::timeout_ns(std::size_t index) const {
-  const auto scaled = [this](std::int64_t rtt, double factor) {
-    const double value = static_cast<double>(rtt + kWaitPrecisionNs) * factor;
-    return std::min<std::int64_t>(static_cast<std::int64_t>(value), config_.wait_max_ns);
+Nanos TraceScheduler::timeout(std::size_t index) const {
+  const auto scaled = [this](Nanos rtt, double factor) {
+    const double value = static_cast<double>((rtt + kWaitPrecision).count()) * factor;
+    return std::min(Nanos{static_cast<std::int64_t>(value)}, config_.wait_max);
   };
   if (config_.wait_here > 0) {
     // A reply from the same hop already came: this one should not take much longer.
     const std::size_t first = index - index % config_.probes_per_hop;
     for (std::size_t i = first; i < first + config_.probes_per_hop; ++i) {
-      if (probes_[i].done && probes_[i].rtt_ns() > 0)
-        return scaled(probes_[i].rtt_ns(), config_.wait_here);
+      if (probes_[i].done && probes_[i].rtt() > Nanos::zero())
+        return scaled(probes_[i].rtt(), config_.wait_here);
     }
   }
   if (config_.wait_near > 0) {
     // A later hop already answered: this one, nearer, should not take much longer.
     for (std::size_t i = index + 1; i < probes_.size() && probes_[i].sent; ++i) {
-      if (probes_[i].done && probes_[i].rtt_ns() > 0)
-        return scaled(probes_[i].rtt_ns(), config_.wait_near);
+      if (probes_[i].done && probes_[i].rtt() > Nanos::zero())
+        return scaled(probes_[i].rtt(), config_.wait_near);
     }
   }
-  return config_.wait_max_ns;
+  return config_.wait_max;
 }
 
 // A probe expired unanswered while a later one got a final reply. With many probes in flight a
@@ -165,7 +165,7 @@ void TraceScheduler::check_expired(std::size_t index) {
   pb = fp;
   probes_[*next_final] = report::HopProbe{};
   probes_[*next_final].sent = true;  // never sent again; expires at once and prints "*"
-  probes_[*next_final].mono_tx = 1;
+  probes_[*next_final].mono_tx = mono_from_ns(1);
 }
 
 void TraceScheduler::apply(const ProbeReply& reply) {
@@ -212,7 +212,7 @@ void TraceScheduler::take_overheads() {
 void TraceScheduler::run() {
   while (const auto next = advance()) {
     replies_.clear();
-    method_.wait(std::max<std::int64_t>(0, *next - clock_.mono_now()), replies_);
+    method_.wait(std::max(Nanos::zero(), *next - clock_.mono_now()), replies_);
     deliver(replies_);
   }
 }
@@ -224,13 +224,13 @@ void TraceScheduler::deliver(const std::vector<ProbeReply>& replies) {
 
 std::optional<MonoNs> TraceScheduler::advance() {
   while (start_ < end_) {
-    MonoNs next_time = 0;
+    MonoNs next_time{};
     unsigned in_flight = 0;
     const MonoNs now = clock_.mono_now();
     for (std::size_t n = start_; n < end_; ++n) {
       report::HopProbe& pb = probes_[n];
       if (n == start_ && !pb.done && pb.sent) {  // time to print it, but no reply yet
-        const MonoNs expires = pb.mono_tx + timeout_ns(n);
+        const MonoNs expires = pb.mono_tx + timeout(n);
         if (expires > now) {
           next_time = expires;
         } else {
@@ -248,28 +248,28 @@ std::optional<MonoNs> TraceScheduler::advance() {
         continue;
       }
       if (!pb.sent) {
-        if (config_.send_wait_ns > 0 && last_send_ != 0 &&
-            last_send_ + config_.send_wait_ns > now) {
-          next_time = last_send_ + config_.send_wait_ns;
+        if (config_.send_wait > Nanos::zero() && last_send_ != MonoNs{} &&
+            last_send_ + config_.send_wait > now) {
+          next_time = last_send_ + config_.send_wait;
           break;
         }
         if (gate_ != nullptr) {
           if (const auto later = gate_->defer_until(now)) {
-            if (next_time == 0 || *later < next_time) next_time = *later;
+            if (next_time == MonoNs{} || *later < next_time) next_time = *later;
             break;
           }
         }
         const int err = method_.send(n, pb, static_cast<int>(ttl_of(n)), config_.flow);
         if (err != 0 || !pb.sent) {
-          if (next_time != 0 && (err == ENOBUFS || err == EAGAIN)) break;  // later
+          if (next_time != MonoNs{} && (err == ENOBUFS || err == EAGAIN)) break;  // later
           throw FatalError(with_errno("send probe", err), 1);
         }
         last_send_ = pb.mono_tx;
       }
-      if (next_time == 0) next_time = pb.mono_tx + timeout_ns(n);
+      if (next_time == MonoNs{}) next_time = pb.mono_tx + timeout(n);
       if (++in_flight >= config_.sim_probes) break;
     }
-    if (next_time != 0) return next_time;
+    if (next_time != MonoNs{}) return next_time;
   }
   return std::nullopt;
 }

@@ -22,11 +22,11 @@ struct ScheduleConfig {
   unsigned max_hops = 30;
   unsigned probes_per_hop = 3;
   unsigned sim_probes = 16;
-  std::int64_t wait_max_ns = 5 * kNsPerSec;
+  Nanos wait_max = std::chrono::seconds{5};
   double wait_here = 3;  // 0: off
   double wait_near = 10;
-  std::int64_t send_wait_ns = 0;  // -z: at least this long between two sends
-  FlowId flow = 0;                // Paris: the one flow every probe holds (if the method does)
+  Nanos send_wait{};  // -z: at least this long between two sends
+  FlowId flow = 0;    // Paris: the one flow every probe holds (if the method does)
 };
 
 // Paces sends from outside (a campaign's global probes-per-second limit).
@@ -61,7 +61,7 @@ class TraceScheduler {
   static std::optional<IcmpVerdict> classify_icmp(int family, const report::IcmpReport& report);
 
  private:
-  [[nodiscard]] std::int64_t timeout_ns(std::size_t index) const;
+  [[nodiscard]] Nanos timeout(std::size_t index) const;
   void check_expired(std::size_t index);
   void apply(const ProbeReply& reply);
   void take_overheads();
@@ -78,7 +78,7 @@ class TraceScheduler {
   std::vector<report::HopProbe> probes_;
   std::size_t start_ = 0;  // the next probe to print
   std::size_t end_ = 0;    // one past the last probe that may be sent (shrinks at a final hop)
-  MonoNs last_send_ = 0;
+  MonoNs last_send_{};
   std::vector<ProbeReply> replies_;
   std::vector<std::size_t> awaiting_overhead_;  // answered since the last batch
   correlate::OverheadBatch batch_;

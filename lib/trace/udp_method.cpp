@@ -85,14 +85,14 @@ void UdpMethod::read_data(std::size_t index, Outstanding& probe, std::vector<Pro
   replies.push_back(std::move(reply));
 }
 
-void UdpMethod::wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) {
+void UdpMethod::wait(Nanos timeout, std::vector<ProbeReply>& replies) {
   fds_.clear();
   fd_owner_.clear();
   for (const auto& [index, probe] : outstanding_) {
     fds_.push_back(pollfd{probe.socket.fd(), POLLIN, 0});
     fd_owner_.push_back(index);
   }
-  if (wait_for_sockets(fds_, timeout_ns, setup_.wait_sigmask) <= 0) return;
+  if (wait_for_sockets(fds_, timeout, setup_.wait_sigmask) <= 0) return;
   for (std::size_t i = 0; i < fds_.size(); ++i) {
     if (fds_[i].revents == 0) continue;
     const auto it = outstanding_.find(fd_owner_[i]);

@@ -17,7 +17,7 @@ class UdpMethod final : public ProbeMethod {
   // fixed port (default 53).
   UdpMethod(MethodSetup setup, bool increment_port, const Clock& clock);
   int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) override;
-  void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
+  void wait(Nanos timeout, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
   void descriptors(std::vector<int>& fds) const override {
     for (const auto& [index, probe] : outstanding_) fds.push_back(probe.socket.fd());

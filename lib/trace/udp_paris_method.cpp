@@ -254,7 +254,7 @@ void UdpParisMethod::read_flow(FlowSocket& flow, short revents, std::vector<Prob
   }
 }
 
-void UdpParisMethod::wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) {
+void UdpParisMethod::wait(Nanos timeout, std::vector<ProbeReply>& replies) {
   fds_.clear();
   fd_flow_.clear();
   if (raw_) {
@@ -265,7 +265,7 @@ void UdpParisMethod::wait(std::int64_t timeout_ns, std::vector<ProbeReply>& repl
       fd_flow_.push_back(flow);
     }
   }
-  if (wait_for_sockets(fds_, timeout_ns, setup_.wait_sigmask) <= 0) return;
+  if (wait_for_sockets(fds_, timeout, setup_.wait_sigmask) <= 0) return;
   if (raw_) {
     if ((fds_[0].revents & POLLERR) != 0) read_raw_errors(replies);
     if ((fds_[0].revents & POLLIN) != 0) read_raw_data(replies);

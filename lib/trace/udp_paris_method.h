@@ -24,7 +24,7 @@ class UdpParisMethod final : public ProbeMethod {
   // `default_port`: the first port when -p gives none.
   UdpParisMethod(MethodSetup setup, std::uint16_t default_port, const Clock& clock);
   int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) override;
-  void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
+  void wait(Nanos timeout, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
   void descriptors(std::vector<int>& fds) const override;
   [[nodiscard]] std::size_t packet_length() const override {

@@ -167,8 +167,8 @@ class BpfStateMachine : public ::testing::Test {
         pin_dir_, kHostNs, KernelPrograms::Purpose::kTest,
         correlator::ProgramTuning{namespace_probe_rate, follow_host_probes});
     programs_->set_uplinks({kUplink});
-    programs_->subscribe(kContainerNs, 1);
-    programs_->subscribe(kOtherContainerNs, 1);
+    programs_->subscribe(kContainerNs, mono_from_ns(1));
+    programs_->subscribe(kOtherContainerNs, mono_from_ns(1));
   }
   void TearDown() override {
     programs_.reset();
@@ -561,7 +561,7 @@ TEST_F(BpfStateMachine, RecordNamesItsSenderAndOnlyItTakesIt) {
 
 // The host's own probes: never followed in production, even if the host subscribed.
 TEST_F(BpfStateMachine, HostProbesAreNotFollowedByDefault) {
-  programs_->subscribe(kHostNs, 1);
+  programs_->subscribe(kHostNs, mono_from_ns(1));
   cross(skb(0x7A00), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE,
         ipv4_packet({"198.19.0.1", "198.19.0.2", 31, 1}));
   cross(skb(0x7B00), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX,
@@ -581,7 +581,7 @@ TEST_F(BpfStateMachine, FollowedHostProbeTimesTheWireOnly) {
   cross(skb(0x7D00), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX, reply);
   EXPECT_FALSE(record(kHostNs, 32, 1).has_value());
 
-  programs_->subscribe(kHostNs, 1);
+  programs_->subscribe(kHostNs, mono_from_ns(1));
   // Leaving by a device that is not an uplink (the host pinging a container): not a probe of
   // the wire.
   cross(skb(0x7E00), kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE,

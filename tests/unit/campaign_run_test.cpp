@@ -10,8 +10,8 @@
 namespace mtool::campaign {
 namespace {
 
-constexpr MonoNs kStart = 1'000 * kNsPerSec;
-constexpr std::int64_t ms(std::int64_t v) { return v * kNsPerMs; }
+constexpr MonoNs kStart = mono_from_ns(1'000 * kNsPerSec);
+constexpr Nanos ms(std::int64_t v) { return std::chrono::milliseconds{v}; }
 
 PingParameters three_at(unsigned interval_ms) {
   PingParameters p;
@@ -40,8 +40,8 @@ TEST(PingRun, EndsWhenAllAnsweredOrTheLastWaitEnds) {
   run.replied(0, 0.5, 64);
   run.replied(2, 0.7, 64);
   EXPECT_FALSE(run.finished(kStart + ms(20)));
-  EXPECT_EQ(run.next_wake(), kStart + ms(20) + PingRun::kReplyTimeoutNs);
-  EXPECT_TRUE(run.finished(kStart + ms(20) + PingRun::kReplyTimeoutNs));
+  EXPECT_EQ(run.next_wake(), kStart + ms(20) + PingRun::kReplyTimeout);
+  EXPECT_TRUE(run.finished(kStart + ms(20) + PingRun::kReplyTimeout));
   const auto packets = run.packets();
   ASSERT_EQ(packets.size(), 3U);
   EXPECT_EQ(packets[0].kind, Kind::kReply);
@@ -123,7 +123,8 @@ TEST(ProbePacer, HoldsTheLongRunRateAndAllowsTheBurst) {
   EXPECT_EQ(*later, kStart + ms(1));
   // Over one simulated second, asking as often as allowed: 1000 more, not one over.
   int granted = 0;
-  for (now = kStart; now < kStart + kNsPerSec; now += 100'000) {
+  for (now = kStart; now < kStart + std::chrono::seconds{1};
+       now += std::chrono::microseconds{100}) {
     while (!pacer.defer_until(now)) ++granted;
   }
   EXPECT_GE(granted, 999);
@@ -146,11 +147,11 @@ TEST(ProgressLine, CountsRateAndEta) {
   p.planned = 1000;
   p.in_progress = 40;
   p.probes_sent = 2000;
-  p.elapsed_ns = 2 * kNsPerSec;
+  p.elapsed = std::chrono::seconds{2};
   EXPECT_EQ(progress_line(p), "250/1000 results, 40 running, 1000 probes/s, ETA 0:06");
   p.planned = 0;  // periodic without a stop time
   EXPECT_EQ(progress_line(p), "250 results, 40 running, 1000 probes/s");
-  p.elapsed_ns = kNsPerSec / 10;  // the first burst
+  p.elapsed = ms(100);  // the first burst
   EXPECT_EQ(progress_line(p), "250 results, 40 running");
 }
 

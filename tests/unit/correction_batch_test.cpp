@@ -40,7 +40,8 @@ correlate::ProbeOverhead overhead_us(std::int64_t egress, std::int64_t ingress) 
 }
 
 correlate::OverheadSource::Request request(std::uint16_t sequence) {
-  return {correlate::ProbeIdentity{AF_INET, IPPROTO_ICMP, 0x4242, sequence}, 7 * kNsPerSec};
+  return {correlate::ProbeIdentity{AF_INET, IPPROTO_ICMP, 0x4242, sequence},
+          mono_from_ns(7 * kNsPerSec)};
 }
 
 struct Applied {
@@ -66,7 +67,7 @@ TEST(CorrectionBatch, OneBatchForTheBurstAndEachCorrectionToItsReply) {
   EXPECT_EQ(source.batches, 1);
   ASSERT_EQ(source.asked.size(), 3U);
   EXPECT_EQ(source.asked[2].probe.sequence, 3);
-  EXPECT_EQ(source.asked[2].sent_mono, 7 * kNsPerSec);
+  EXPECT_EQ(source.asked[2].sent_mono, mono_from_ns(7 * kNsPerSec));
   ASSERT_EQ(applied.size(), 2U);
   EXPECT_EQ(applied[0].run, (SlotHandle{0, 1}));
   EXPECT_EQ(applied[0].packet, 0U);

@@ -8,8 +8,8 @@
 
 namespace mtool {
 
-inline constexpr MonoNs kMonoStart = 1000 * kNsPerSec;  // arbitrary, non-zero
-inline constexpr WallNs kWallStart = 1'700'000'000LL * kNsPerSec;
+inline constexpr MonoNs kMonoStart = mono_from_ns(1000 * kNsPerSec);  // arbitrary, non-zero
+inline constexpr WallNs kWallStart = wall_at_unix_seconds(1'700'000'000);
 
 class FakeClock final : public Clock {
  public:
@@ -17,12 +17,12 @@ class FakeClock final : public Clock {
   [[nodiscard]] WallNs wall_now() const override { return wall_at(mono_); }
   static WallNs wall_at(MonoNs mono) { return kWallStart + (mono - kMonoStart); }
   // Time since the simulation began.
-  [[nodiscard]] std::int64_t elapsed() const { return mono_ - kMonoStart; }
+  [[nodiscard]] Nanos elapsed() const { return mono_ - kMonoStart; }
   // Never backwards: a monotonic clock.
   void advance_to(MonoNs t) {
     if (t > mono_) mono_ = t;
   }
-  void advance_by(std::int64_t ns) { advance_to(mono_ + ns); }
+  void advance_by(Nanos d) { advance_to(mono_ + d); }
 
  private:
   MonoNs mono_ = kMonoStart;

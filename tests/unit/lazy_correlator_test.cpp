@@ -58,22 +58,22 @@ struct Harness {
 TEST(LazyCorrelator, LooksAgainAtMostEvery100Ms) {
   Harness h;
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
-  EXPECT_FALSE(lazy.take(probe(1), 0)) << "the tool has just looked: not again at once";
+  EXPECT_FALSE(lazy.take(probe(1), MonoNs{})) << "the tool has just looked: not again at once";
   EXPECT_EQ(h.looks, 0);
-  h.clock.advance_by(99 * kNsPerMs);
-  EXPECT_FALSE(lazy.take(probe(2), 0));
+  h.clock.advance_by(std::chrono::milliseconds{99});
+  EXPECT_FALSE(lazy.take(probe(2), MonoNs{}));
   EXPECT_EQ(h.looks, 0);
-  h.clock.advance_by(1 * kNsPerMs);
-  EXPECT_FALSE(lazy.take(probe(3), 0));
+  h.clock.advance_by(std::chrono::milliseconds{1});
+  EXPECT_FALSE(lazy.take(probe(3), MonoNs{}));
   EXPECT_EQ(h.looks, 1);
   for (int i = 0; i < 10; ++i) {
-    h.clock.advance_by(9 * kNsPerMs);
-    EXPECT_FALSE(lazy.take(probe(4), 0));
-    EXPECT_FALSE(lazy.take_many({{probe(5), 0}, {probe(6), 0}})[0]);
+    h.clock.advance_by(std::chrono::milliseconds{9});
+    EXPECT_FALSE(lazy.take(probe(4), MonoNs{}));
+    EXPECT_FALSE(lazy.take_many({{probe(5), MonoNs{}}, {probe(6), MonoNs{}}})[0]);
   }
   EXPECT_EQ(h.looks, 1) << "90 ms of replies: no second look";
-  h.clock.advance_by(10 * kNsPerMs);
-  EXPECT_FALSE(lazy.take(probe(7), 0));
+  h.clock.advance_by(std::chrono::milliseconds{10});
+  EXPECT_FALSE(lazy.take(probe(7), MonoNs{}));
   EXPECT_EQ(h.looks, 2);
   EXPECT_FALSE(lazy.connected_once());
   EXPECT_TRUE(h.said.empty());
@@ -82,7 +82,7 @@ TEST(LazyCorrelator, LooksAgainAtMostEvery100Ms) {
 TEST(LazyCorrelator, NoLookWithoutReplies) {
   Harness h;
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
-  h.clock.advance_by(10 * kNsPerSec);
+  h.clock.advance_by(std::chrono::seconds{10});
   EXPECT_TRUE(lazy.take_many({}).empty());
   EXPECT_EQ(h.looks, 0);
 }
@@ -91,19 +91,19 @@ TEST(LazyCorrelator, ForwardsOnceFound) {
   Harness h;
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
   h.next = h.found();
-  h.clock.advance_by(100 * kNsPerMs);
-  const auto first = lazy.take(probe(9), 0);
+  h.clock.advance_by(std::chrono::milliseconds{100});
+  const auto first = lazy.take(probe(9), MonoNs{});
   ASSERT_TRUE(first.has_value()) << "the reply that found it is asked of it too";
   EXPECT_EQ(first->egress_ns, 9);
   EXPECT_TRUE(lazy.connected_once());
   EXPECT_EQ(lazy.via(), "socket @mtool-correlator");
-  const auto batch = lazy.take_many({{probe(10), 0}, {probe(11), 0}});
+  const auto batch = lazy.take_many({{probe(10), MonoNs{}}, {probe(11), MonoNs{}}});
   ASSERT_EQ(batch.size(), 2U);
   ASSERT_TRUE(batch[1].has_value());
   EXPECT_EQ(batch[1]->egress_ns, 11);
   EXPECT_EQ(h.asked, 3);
-  h.clock.advance_by(10 * kNsPerSec);
-  (void)lazy.take(probe(12), 0);
+  h.clock.advance_by(std::chrono::seconds{10});
+  (void)lazy.take(probe(12), MonoNs{});
   EXPECT_EQ(h.looks, 1) << "found: never looks again";
 }
 
@@ -111,7 +111,7 @@ TEST(LazyCorrelator, TheOneFoundAtStartIsUsedAtOnce) {
   Harness h;
   LazyCorrelator lazy(std::make_unique<FakeSource>(h.asked), nullptr, h.clock, h.notify());
   EXPECT_TRUE(lazy.connected_once());
-  EXPECT_TRUE(lazy.take(probe(1), 0).has_value());
+  EXPECT_TRUE(lazy.take(probe(1), MonoNs{}).has_value());
   EXPECT_EQ(h.looks, 0);
 }
 
@@ -120,11 +120,11 @@ TEST(LazyCorrelator, ARefusedHolderIsSaidOnceAndNotAskedAgain) {
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
   h.next.refused =
       "the correlator's name in this network namespace is held by another process (pid 42)";
-  h.clock.advance_by(100 * kNsPerMs);
-  EXPECT_FALSE(lazy.take(probe(1), 0));
+  h.clock.advance_by(std::chrono::milliseconds{100});
+  EXPECT_FALSE(lazy.take(probe(1), MonoNs{}));
   for (int i = 0; i < 5; ++i) {
-    h.clock.advance_by(1 * kNsPerSec);
-    EXPECT_FALSE(lazy.take(probe(2), 0));
+    h.clock.advance_by(std::chrono::seconds{1});
+    EXPECT_FALSE(lazy.take(probe(2), MonoNs{}));
   }
   EXPECT_EQ(h.looks, 1);
   ASSERT_EQ(h.said.size(), 1U);
@@ -139,10 +139,10 @@ TEST(LazyCorrelator, TheHostItselfStopsLookingSilently) {
   Harness h;
   LazyCorrelator lazy(nullptr, h.connect(), h.clock, h.notify());
   h.next.host_namespace = true;
-  h.clock.advance_by(100 * kNsPerMs);
-  EXPECT_FALSE(lazy.take(probe(1), 0));
-  h.clock.advance_by(1 * kNsPerSec);
-  EXPECT_FALSE(lazy.take(probe(2), 0));
+  h.clock.advance_by(std::chrono::milliseconds{100});
+  EXPECT_FALSE(lazy.take(probe(1), MonoNs{}));
+  h.clock.advance_by(std::chrono::seconds{1});
+  EXPECT_FALSE(lazy.take(probe(2), MonoNs{}));
   EXPECT_EQ(h.looks, 1);
   EXPECT_TRUE(h.said.empty());
   EXPECT_FALSE(lazy.connected_once());

@@ -28,15 +28,15 @@ using probe::IcmpErrorEvent;
 using probe::LocalErrorEvent;
 using probe::SentEcho;
 
-constexpr std::int64_t ms(std::int64_t v) { return v * kNsPerMs; }
-constexpr std::int64_t us(std::int64_t v) { return v * kNsPerUs; }
-constexpr std::int64_t kSpinNs = us(1);  // what one turn of a spinning loop (timeout 0) costs
+constexpr Nanos ms(std::int64_t v) { return std::chrono::milliseconds{v}; }
+constexpr Nanos us(std::int64_t v) { return std::chrono::microseconds{v}; }
+constexpr Nanos kSpin = us(1);  // what one turn of a spinning loop (timeout 0) costs
 
 // What happens to one probe.
 struct ProbePlan {
-  std::optional<std::int64_t> reply_after;     // ns after the send
-  std::vector<std::int64_t> duplicates_after;  // further copies of the reply
-  std::optional<std::int64_t> error_after;     // an ICMP error about it
+  std::optional<Nanos> reply_after;     // after the send
+  std::vector<Nanos> duplicates_after;  // further copies of the reply
+  std::optional<Nanos> error_after;     // an ICMP error about it
   std::uint8_t error_type = ICMP_DEST_UNREACH;
   std::uint8_t error_code = ICMP_HOST_UNREACH;
   bool bad_checksum = false;
@@ -77,7 +77,7 @@ class FakeCorrelator final : public correlate::OverheadSource {
 struct SendRecord {
   std::uint16_t sequence = 0;
   std::uint64_t number = 0;
-  std::int64_t at = 0;  // elapsed ns
+  Nanos at{};  // since the simulation began
   int result = 0;
 };
 
@@ -91,14 +91,14 @@ class FakeNetwork final : public probe::EchoTransport {
   std::vector<int> send_results;
   std::vector<EchoEvent> on_send_failure;
 
-  std::vector<std::int64_t> signal_times;  // elapsed ns at which a signal arrives
+  std::vector<Nanos> signal_times;  // since the simulation began, when a signal arrives
 
   std::vector<SendRecord> sends;
-  std::vector<std::int64_t> wait_timeouts;
+  std::vector<Nanos> wait_timeouts;
   bool stuck = false;
 
-  // An event arriving at an absolute simulated time (elapsed ns).
-  void inject_at(std::int64_t at, EchoEvent event) { schedule(kMonoStart + at, std::move(event)); }
+  // An event arriving at a simulated time (since the simulation began).
+  void inject_at(Nanos at, EchoEvent event) { schedule(kMonoStart + at, std::move(event)); }
 
   int send_echo(std::uint16_t sequence, std::uint64_t number) override {
     const int result = attempt_ < send_results.size() ? send_results[attempt_] : 0;
@@ -113,7 +113,7 @@ class FakeNetwork final : public probe::EchoTransport {
     const ProbePlan p = plan(sequence);
     if (p.overhead) correlator_.records[sequence] = *p.overhead;
     const SentEcho sent{sequence, 0, number, clock_.wall_now(), std::nullopt};
-    auto reply = [&](std::int64_t after) {
+    auto reply = [&](Nanos after) {
       EchoReplyEvent r;
       r.sequence = sequence;
       r.from = *net::IpAddress::parse("127.0.0.1");
@@ -139,8 +139,8 @@ class FakeNetwork final : public probe::EchoTransport {
     return 0;
   }
 
-  bool wait(std::int64_t timeout_ns) override {
-    wait_timeouts.push_back(timeout_ns);
+  bool wait(Nanos timeout) override {
+    wait_timeouts.push_back(timeout);
     if (wait_timeouts.size() > 2'000'000) {
       stuck = true;  // the run control turns this into an exit
       ADD_FAILURE() << "the session keeps waiting";
@@ -150,7 +150,7 @@ class FakeNetwork final : public probe::EchoTransport {
     const auto next = queue_.empty() ? std::nullopt : std::optional<MonoNs>(queue_.begin()->first);
     if (next && *next <= now) return true;
     // A zero timeout is a spin: the loop comes back a little later.
-    MonoNs wake = timeout_ns < 0 ? INT64_MAX : now + std::max<std::int64_t>(timeout_ns, kSpinNs);
+    MonoNs wake = timeout < Nanos::zero() ? MonoNs::max() : now + std::max(timeout, kSpin);
     bool input = false;
     if (next && *next <= wake) {
       wake = *next;
@@ -163,7 +163,7 @@ class FakeNetwork final : public probe::EchoTransport {
         input = false;
       }
     }
-    if (wake == INT64_MAX) {
+    if (wake == MonoNs::max()) {
       stuck = true;
       ADD_FAILURE() << "the session waits forever with nothing to come";
       return false;
@@ -182,8 +182,8 @@ class FakeNetwork final : public probe::EchoTransport {
   [[nodiscard]] int family() const override { return AF_INET; }
   [[nodiscard]] std::uint16_t wire_ident() const override { return FakeCorrelator::kWireIdent; }
 
-  [[nodiscard]] std::vector<std::int64_t> send_times() const {
-    std::vector<std::int64_t> t;
+  [[nodiscard]] std::vector<Nanos> send_times() const {
+    std::vector<Nanos> t;
     for (const auto& s : sends) t.push_back(s.at);
     return t;
   }
@@ -233,7 +233,7 @@ class RecordingSink final : public report::PingSink {
 
   int dots = 0;
   std::vector<report::PingReply> replies;
-  std::vector<std::int64_t> reply_times;
+  std::vector<Nanos> reply_times;
   std::vector<report::PingError> errors;
   std::vector<report::PingNotice> notices;
   std::vector<std::string> local_errors;
@@ -250,11 +250,11 @@ class RecordingSink final : public report::PingSink {
 class FakeRunControl final : public RunControl {
  public:
   FakeRunControl(const FakeClock& clock, FakeNetwork& network) : clock_(clock), network_(network) {}
-  void interrupt_at(std::int64_t at) {
+  void interrupt_at(Nanos at) {
     interrupt_at_ = at;
     network_.signal_times.push_back(at);
   }
-  void status_at(std::int64_t at) {
+  void status_at(Nanos at) {
     status_at_ = at;
     network_.signal_times.push_back(at);
   }
@@ -271,8 +271,8 @@ class FakeRunControl final : public RunControl {
  private:
   const FakeClock& clock_;
   FakeNetwork& network_;
-  std::optional<std::int64_t> interrupt_at_;
-  std::optional<std::int64_t> status_at_;
+  std::optional<Nanos> interrupt_at_;
+  std::optional<Nanos> status_at_;
   bool status_taken_ = false;
 };
 
@@ -290,7 +290,7 @@ class PingSessionTest : public ::testing::Test {
   [[nodiscard]] const report::PingSummary& summary() const { return sink.summaries.at(0); }
 
   // Every probe answered after `rtt`.
-  void answer_all(std::int64_t rtt) {
+  void answer_all(Nanos rtt) {
     network.plan = [rtt](std::uint16_t) {
       ProbePlan p;
       p.reply_after = rtt;
@@ -298,7 +298,7 @@ class PingSessionTest : public ::testing::Test {
     };
   }
   // Probes answered per sequence; the others lost.
-  void answer(std::map<std::uint16_t, std::int64_t> rtts) {
+  void answer(std::map<std::uint16_t, Nanos> rtts) {
     network.plan = [rtts](std::uint16_t seq) {
       ProbePlan p;
       if (const auto it = rtts.find(seq); it != rtts.end()) p.reply_after = it->second;
@@ -328,7 +328,7 @@ TEST_F(PingSessionTest, CountAllRepliesMatchesIputils) {
   // 23 us after a send leaves ntokens = 0, so the next send is 1000 ms after the reply; iputils
   // drifts the same way.
   EXPECT_EQ(network.send_times(),
-            (std::vector<std::int64_t>{0, ms(1000) + us(23), ms(2000) + us(60)}));
+            (std::vector<Nanos>{ms(0), ms(1000) + us(23), ms(2000) + us(60)}));
   EXPECT_EQ(network.sends[0].sequence, 1);
   EXPECT_EQ(network.sends[2].sequence, 3);
   EXPECT_EQ(network.sends[2].number, 3U);
@@ -339,7 +339,7 @@ TEST_F(PingSessionTest, CountAllRepliesMatchesIputils) {
   ASSERT_EQ(sink.replies.size(), 3U);
   EXPECT_EQ(sink.replies[0].sequence, 1);
   EXPECT_EQ(sink.replies[0].rtt_us, 23);
-  EXPECT_EQ(sink.replies[0].rtt_ns, us(23));
+  EXPECT_EQ(sink.replies[0].rtt_ns, us(23).count());
   EXPECT_EQ(sink.replies[0].from, "127.0.0.1");
   EXPECT_EQ(sink.replies[0].ttl, 64);
   EXPECT_EQ(sink.replies[0].bytes, 64U);
@@ -370,7 +370,7 @@ TEST_F(PingSessionTest, WholeMillisecondRttsDoNotDrift) {
   answer_all(ms(1));
   EXPECT_EQ(run(), 0);
   // ntokens = 1 after the reply, so the next send is 999 ms later: exactly on the second.
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(1000), ms(2000)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(1000), ms(2000)}));
   EXPECT_EQ(clock.elapsed(), ms(2001));
 }
 
@@ -378,7 +378,7 @@ TEST_F(PingSessionTest, LastReplyLostWaitsOneIntervalAfterLastSend) {
   config.count = 3;
   answer({{1, ms(1)}, {2, ms(3)}});
   EXPECT_EQ(run(), 0);  // some replies came
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(1000), ms(2000)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(1000), ms(2000)}));
   // schedule_exit(): waittime = max(2 * tmax, interval) = max(6 ms, 1000 ms) after the last send.
   EXPECT_EQ(clock.elapsed(), ms(3000));
   EXPECT_EQ(summary().transmitted, 3);
@@ -395,8 +395,8 @@ TEST_F(PingSessionTest, LastReplyLostWaitsTwiceMaxRttWhenLonger) {
   config.interval_ms = 200;
   answer({{1, ms(300)}, {2, ms(300)}});
   EXPECT_EQ(run(), 0);
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(200), ms(400)}));
-  EXPECT_EQ(sink.reply_times, (std::vector<std::int64_t>{ms(300), ms(500)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(200), ms(400)}));
+  EXPECT_EQ(sink.reply_times, (std::vector<Nanos>{ms(300), ms(500)}));
   EXPECT_EQ(clock.elapsed(), ms(1000));
   const auto& s = summary();
   EXPECT_EQ(s.transmitted, 3);
@@ -412,7 +412,7 @@ TEST_F(PingSessionTest, LastReplyLostWaitsTwiceMaxRttWhenLonger) {
 TEST_F(PingSessionTest, NoRepliesWaitDefaultLingerAfterLastProbe) {
   config.count = 3;
   EXPECT_EQ(run(), 1);
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(1000), ms(2000)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(1000), ms(2000)}));
   EXPECT_EQ(clock.elapsed(), ms(2000) + ms(10000));  // -W default: 10 s
   const auto& s = summary();
   EXPECT_EQ(s.transmitted, 3);
@@ -427,7 +427,7 @@ TEST_F(PingSessionTest, NoRepliesWaitLingerGivenWithW) {
   config.count = 2;
   config.linger_ms = 2500;
   EXPECT_EQ(run(), 1);
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(1000)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(1000)}));
   EXPECT_EQ(clock.elapsed(), ms(1000) + ms(2500));
 }
 
@@ -449,7 +449,7 @@ TEST_F(PingSessionTest, DeadlineWithoutCount) {
   EXPECT_EQ(run(), 0);
   // Sends at 0 and 1 s; at 2 s the deadline check comes before the next send (iputils 20221126
   // prints "2 packets transmitted" for ping -w 2 on loopback).
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(1000)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(1000)}));
   EXPECT_EQ(clock.elapsed(), ms(2000));
   EXPECT_EQ(summary().transmitted, 2);
   EXPECT_EQ(summary().received, 2);
@@ -598,7 +598,7 @@ TEST_F(PingSessionTest, IcmpErrorsCountTowardsTheCount) {
   };
   EXPECT_EQ(run(), 1);
   // nreceived + nerrors >= npackets ends the loop at the third error, not after the linger.
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(1000), ms(2000)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(1000), ms(2000)}));
   EXPECT_EQ(clock.elapsed(), ms(2005));
   ASSERT_EQ(sink.errors.size(), 3U);
   EXPECT_EQ(sink.errors[0].sequence, 1);
@@ -701,10 +701,8 @@ TEST_F(PingSessionTest, FloodSendsNextProbeWhenReplyArrives) {
   config.interval_ms = 0;
   answer_all(us(100));
   EXPECT_EQ(run(), 0);
-  EXPECT_EQ(network.send_times(),
-            (std::vector<std::int64_t>{0, us(100), us(200), us(300), us(400)}));
-  EXPECT_EQ(sink.reply_times,
-            (std::vector<std::int64_t>{us(100), us(200), us(300), us(400), us(500)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), us(100), us(200), us(300), us(400)}));
+  EXPECT_EQ(sink.reply_times, (std::vector<Nanos>{us(100), us(200), us(300), us(400), us(500)}));
   EXPECT_EQ(sink.dots, 5);
   EXPECT_EQ(clock.elapsed(), us(500));
   const auto& s = summary();
@@ -722,7 +720,7 @@ TEST_F(PingSessionTest, UnansweredFloodIsLimitedToOneProbePer10Ms) {
   config.flood = true;
   config.interval_ms = 0;
   EXPECT_EQ(run(), 1);
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(10), ms(20)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(10), ms(20)}));
   EXPECT_EQ(clock.elapsed(), ms(20) + ms(10000));
   EXPECT_FALSE(summary().ipg_us.has_value());  // no replies
 }
@@ -756,7 +754,7 @@ TEST_F(PingSessionTest, PreloadSendsABurstFirst) {
   answer_all(ms(1));
   EXPECT_EQ(run(), 0);
   // tokens = interval * (preload - 1): three probes at t=0, then one per interval.
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, 0, 0, ms(1000), ms(2000)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(0), ms(0), ms(1000), ms(2000)}));
   EXPECT_EQ(summary().pipe, 3);  // reply 1 came with 3 probes out
 }
 
@@ -767,7 +765,7 @@ TEST_F(PingSessionTest, AdaptiveIntervalFollowsTheRtt) {
   config.non_root = true;
   answer_all(ms(5));
   EXPECT_EQ(run(), 0);
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(5), ms(10), ms(15)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(5), ms(10), ms(15)}));
   ASSERT_TRUE(summary().ipg_us.has_value());
   EXPECT_EQ(*summary().ipg_us, 5000);
   EXPECT_EQ(summary().ewma_us_x8, 8 * 5000);
@@ -780,7 +778,7 @@ TEST_F(PingSessionTest, AdaptiveIntervalKeepsUserMinimum) {
   config.non_root = true;
   answer_all(us(100));
   EXPECT_EQ(run(), 0);
-  EXPECT_EQ(network.send_times(), (std::vector<std::int64_t>{0, ms(2), ms(4)}));
+  EXPECT_EQ(network.send_times(), (std::vector<Nanos>{ms(0), ms(2), ms(4)}));
 }
 
 TEST_F(PingSessionTest, InterruptEndsAnEndlessPingWithSummary) {
@@ -890,7 +888,7 @@ TEST_F(PingSessionTest, NoTimingWithSmallPayload) {
 
 TEST_F(PingSessionTest, RttRoundsToNearestMicrosecond) {
   config.count = 2;
-  answer({{1, 1'499}, {2, 1'500}});
+  answer({{1, Nanos{1'499}}, {2, Nanos{1'500}}});
   EXPECT_EQ(run(), 0);
   EXPECT_EQ(sink.replies.at(0).rtt_us, 1);
   EXPECT_EQ(sink.replies.at(0).rtt_ns, 1'499);
@@ -911,10 +909,10 @@ TEST_F(PingSessionTest, KernelTransmitTimestampWhenAsked) {
   EXPECT_EQ(run(), 0);
   const auto& line = sink.replies.at(0);
   EXPECT_STREQ(line.tx_reference, "kernel");
-  EXPECT_EQ(line.rtt_ns, us(93));
+  EXPECT_EQ(line.rtt_ns, us(93).count());
   EXPECT_EQ(line.rtt_us, 93);
-  EXPECT_EQ(line.kernel_rtt_ns, us(93));
-  EXPECT_EQ(line.send_stack_ns, us(7));
+  EXPECT_EQ(line.kernel_rtt_ns, us(93).count());
+  EXPECT_EQ(line.send_stack_ns, us(7).count());
   EXPECT_TRUE(line.rx_from_kernel);
 }
 
@@ -992,7 +990,7 @@ TEST_F(PingSessionTest, FullSocketBufferRetriesAfter10Ms) {
   ASSERT_EQ(network.sends.size(), 2U);
   // EAGAIN hands back a token and asks for 10 ms; with nothing in flight main_loop() spins
   // instead of sleeping, so the probe goes out again at once.
-  EXPECT_GT(network.sends[1].at, 0);
+  EXPECT_GT(network.sends[1].at, Nanos::zero());
   EXPECT_LT(network.sends[1].at, ms(1));
   EXPECT_EQ(network.sends[1].sequence, 1);
   EXPECT_EQ(summary().transmitted, 1);
@@ -1036,8 +1034,8 @@ TEST_F(PingSessionTest, InFlightFallbackSubtractsErrors) {
     if (seq == 1) p.error_after = ms(1);
     return p;
   };
-  const std::int64_t last_lonely_send = ms(1) + ms(10) * (32769 - 2);
-  const std::int64_t burst_at = last_lonely_send + ms(1);
+  const Nanos last_lonely_send = ms(1) + ms(10) * (32769 - 2);
+  const Nanos burst_at = last_lonely_send + ms(1);
   for (std::uint32_t i = 0; i < 32768; ++i) {
     EchoReplyEvent r;
     r.sequence = static_cast<std::uint16_t>(32770 + i);
@@ -1060,10 +1058,10 @@ TEST_F(PingSessionTest, InFlightFallbackSubtractsErrors) {
 // ---------------------------------------------------------------------------------------------
 // Corrections from a correlator.
 
-correlate::ProbeOverhead overhead_of(std::int64_t egress_ns, std::int64_t ingress_ns) {
+correlate::ProbeOverhead overhead_of(Nanos egress, Nanos ingress) {
   correlate::ProbeOverhead o;
-  o.egress_ns = egress_ns;
-  o.ingress_ns = ingress_ns;
+  o.egress_ns = egress.count();
+  o.ingress_ns = ingress.count();
   return o;
 }
 
@@ -1080,7 +1078,7 @@ TEST_F(PingSessionTest, CorrectedRepliesAndSummary) {
   ASSERT_EQ(sink.replies.size(), 3U);
   ASSERT_TRUE(sink.replies[0].correction.has_value());
   EXPECT_EQ(sink.replies[0].correction->corrected_us, 50);
-  EXPECT_EQ(sink.replies[0].correction->overhead_ns, us(50));
+  EXPECT_EQ(sink.replies[0].correction->overhead_ns, us(50).count());
   EXPECT_FALSE(sink.replies[1].correction.has_value());
   ASSERT_EQ(sink.summaries.size(), 1U);
   const auto& c = sink.summaries[0].correction;
@@ -1091,8 +1089,8 @@ TEST_F(PingSessionTest, CorrectedRepliesAndSummary) {
   EXPECT_EQ(c->rtt->min_us, 50);
   EXPECT_EQ(c->rtt->max_us, 50);
   // Medians come from the log-linear histogram: within 0.8% of the value.
-  EXPECT_NEAR(static_cast<double>(c->egress_p50_ns), us(40), us(40) * 0.008);
-  EXPECT_NEAR(static_cast<double>(c->ingress_p50_ns), us(10), us(10) * 0.008);
+  EXPECT_NEAR(static_cast<double>(c->egress_p50_ns), 40'000, 40'000 * 0.008);
+  EXPECT_NEAR(static_cast<double>(c->ingress_p50_ns), 10'000, 10'000 * 0.008);
   // iputils' own line is untouched by corrections.
   EXPECT_EQ(sink.summaries[0].rtt->avg_us, 100);
 }
@@ -1111,7 +1109,7 @@ TEST_F(PingSessionTest, FirstReplyCorrectedAsItPrints) {
   ASSERT_EQ(sink.replies.size(), 1U);
   ASSERT_TRUE(sink.replies[0].correction.has_value());
   EXPECT_EQ(sink.replies[0].correction->corrected_us, 50);
-  EXPECT_EQ(sink.reply_times, (std::vector<std::int64_t>{us(100)}));
+  EXPECT_EQ(sink.reply_times, (std::vector<Nanos>{us(100)}));
   EXPECT_EQ(correlator.batches, (std::vector<std::vector<std::uint16_t>>{{1}}));
 }
 
@@ -1138,7 +1136,7 @@ TEST_F(PingSessionTest, OneWakeUpOneBatchLinesInOrder) {
   ASSERT_EQ(sink.replies.size(), 2U);
   EXPECT_TRUE(sink.replies[0].correction.has_value());
   EXPECT_TRUE(sink.replies[1].correction.has_value());
-  EXPECT_EQ(sink.reply_times, (std::vector<std::int64_t>{us(100), us(100)}));
+  EXPECT_EQ(sink.reply_times, (std::vector<Nanos>{us(100), us(100)}));
 }
 
 // A duplicate is asked for too, and finds nothing: the correlator keeps one record per probe,

@@ -79,9 +79,9 @@ TEST(FormatLossPercent, FloatWithPercentG) {
 }
 
 TEST(FormatPrintTimestamp, SecondsAndMicroseconds) {
-  EXPECT_EQ(format_print_timestamp(1795325611072191999LL), "[1795325611.072191] ");
-  EXPECT_EQ(format_print_timestamp(5'000'001'000LL), "[5.000001] ");
-  EXPECT_EQ(format_print_timestamp(0), "[0.000000] ");
+  EXPECT_EQ(format_print_timestamp(wall_from_ns(1795325611072191999LL)), "[1795325611.072191] ");
+  EXPECT_EQ(format_print_timestamp(wall_from_ns(5'000'001'000LL)), "[5.000001] ");
+  EXPECT_EQ(format_print_timestamp(wall_from_ns(0)), "[0.000000] ");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +257,7 @@ TEST_F(TextSinkTest, PrintTimestampPrefix) {
   o.print_timestamps = true;
   auto s = sink(o);
   PingReply r = reply_line();
-  r.print_time = 1795325611072191000LL;
+  r.print_time = wall_from_ns(1795325611072191000LL);
   s.reply(r);
   EXPECT_EQ(out(),
             "[1795325611.072191] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.023 ms\n");
@@ -286,7 +286,7 @@ TEST_F(TextSinkTest, ErrorLineWithTimestamp) {
   o.print_timestamps = true;
   auto s = sink(o);
   PingError e;
-  e.print_time = 12'000'500'000LL;
+  e.print_time = wall_from_ns(12'000'500'000LL);
   e.sequence = 4;
   e.from = "198.18.200.1";
   e.text = "Time to live exceeded";
@@ -311,7 +311,7 @@ TEST_F(TextSinkTest, NoticeLine) {
 
 TEST_F(TextSinkTest, NoAnswerYet) {
   auto s = sink();
-  s.no_answer_yet(0, 2);
+  s.no_answer_yet(wall_from_ns(0), 2);
   EXPECT_EQ(out(), "no answer yet for icmp_seq=2\n");
 }
 
@@ -320,7 +320,7 @@ TEST_F(TextSinkTest, NoAnswerYetIsPrintedEvenWhenQuiet) {
   o.quiet = true;
   o.print_timestamps = true;
   auto s = sink(o);
-  s.no_answer_yet(3'250'000'000LL, 7);
+  s.no_answer_yet(wall_from_ns(3'250'000'000LL), 7);
   EXPECT_EQ(out(), "[3.250000] no answer yet for icmp_seq=7\n");
 }
 
@@ -590,7 +590,7 @@ TEST_F(JsonSinkTest, Header) {
 TEST_F(JsonSinkTest, Reply) {
   auto s = json_sink();
   PingReply r = reply_line();
-  r.print_time = 1'700'000'000'250'000'000LL;
+  r.print_time = wall_from_ns(1'700'000'000'250'000'000LL);
   r.sequence = 9;
   r.tx_reference = "kernel";
   r.rx_from_kernel = true;
@@ -639,7 +639,7 @@ TEST_F(JsonSinkTest, QuietDropsPerPacketObjects) {
   s.reply(reply_line());
   s.icmp_error(PingError{});
   s.notice(PingNotice{});
-  s.no_answer_yet(0, 1);
+  s.no_answer_yet(wall_from_ns(0), 1);
   EXPECT_EQ(out(), "");
 }
 
@@ -657,7 +657,7 @@ TEST_F(JsonSinkTest, ErrorNoticeAndNoAnswer) {
   n.from = "198.18.200.1";
   n.text = "Source Quench";
   s.notice(n);
-  s.no_answer_yet(2'000'000'000, 4);
+  s.no_answer_yet(wall_from_ns(2'000'000'000), 4);
   const auto lines = json_lines(out());
   ASSERT_EQ(lines.size(), 3U);
   EXPECT_EQ(lines[0]["type"], "error");

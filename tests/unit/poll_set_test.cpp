@@ -33,7 +33,7 @@ TEST(PollSet, HandsBackTheReadersWithInputInTheOrderAdded) {
   set.add(c.read_end.get(), "c");
   c.put();
   a.put();
-  ASSERT_TRUE(set.wait(kNsPerSec, nullptr));
+  ASSERT_TRUE(set.wait(std::chrono::seconds{1}, nullptr));
   std::vector<std::string> ready;
   set.for_each_ready([&](const std::string& reader) { ready.push_back(reader); });
   EXPECT_EQ(ready, (std::vector<std::string>{"a", "c"}));
@@ -43,8 +43,8 @@ TEST(PollSet, ATimeoutHandsBackNothingAndANegativeOneOnlyLooks) {
   Pipe a;
   PollSet<int> set;
   set.add(a.read_end.get(), 1);
-  EXPECT_FALSE(set.wait(kNsPerMs, nullptr));
-  EXPECT_FALSE(set.wait(-5 * kNsPerSec, nullptr));  // a deadline already past
+  EXPECT_FALSE(set.wait(std::chrono::milliseconds{1}, nullptr));
+  EXPECT_FALSE(set.wait(std::chrono::seconds{-5}, nullptr));  // a deadline already past
   int calls = 0;
   set.for_each_ready([&](int) { ++calls; });
   EXPECT_EQ(calls, 0);
@@ -59,7 +59,7 @@ TEST(PollSet, ClearedItWatchesOnlyWhatIsAddedAgain) {
   EXPECT_EQ(set.size(), 1U);
   a.put();
   b.put();
-  ASSERT_TRUE(set.wait(kNsPerSec, nullptr));
+  ASSERT_TRUE(set.wait(std::chrono::seconds{1}, nullptr));
   std::vector<int> ready;
   set.for_each_ready([&](int reader) { ready.push_back(reader); });
   EXPECT_EQ(ready, std::vector<int>{2});

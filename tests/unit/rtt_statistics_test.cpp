@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <vector>
 
 namespace mtool::stats {
 namespace {
@@ -190,6 +191,39 @@ TEST(LatencyHistogram, HugeValuesStayInRange) {
   EXPECT_GT(*v, 0);
   EXPECT_LE(std::abs(static_cast<double>(*v) - static_cast<double>(INT64_MAX)),
             static_cast<double>(INT64_MAX) / 128.0);
+}
+
+TEST(LatencyHistogram, ValuesBelowTheFirstOneAreKept) {
+  // The histogram holds only the span its values reached: one below the first extends it.
+  LatencyHistogram h;
+  h.add(5'000'000);
+  h.add(3);
+  h.add(40'000'000);
+  EXPECT_EQ(h.count(), 3U);
+  EXPECT_EQ(h.quantile(0.0), 3);
+  EXPECT_LE(std::abs(static_cast<double>(*h.quantile(0.5)) - 5e6), 5e6 * 0.008);
+  EXPECT_LE(std::abs(static_cast<double>(*h.quantile(1.0)) - 4e7), 4e7 * 0.008);
+}
+
+TEST(LatencyHistogram, BucketsAreVisitedLowestFirstWithTheirCounts) {
+  LatencyHistogram h;
+  for (int i = 0; i < 3; ++i) h.add(1'000'000);
+  h.add(100);
+  h.add(2'000'000);
+  std::vector<std::uint64_t> lows;
+  std::uint64_t total = 0;
+  h.for_each_bucket([&](std::uint64_t low, std::uint64_t width, std::uint64_t count) {
+    lows.push_back(low);
+    total += count;
+    EXPECT_GE(width, 1U);
+    if (low <= 1'000'000 && 1'000'000 < low + width) {
+      EXPECT_EQ(count, 3U);
+    }
+  });
+  ASSERT_EQ(lows.size(), 3U);
+  EXPECT_EQ(lows[0], 100U);
+  EXPECT_LT(lows[1], lows[2]);
+  EXPECT_EQ(total, h.count());
 }
 
 }  // namespace

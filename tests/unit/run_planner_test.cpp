@@ -9,7 +9,8 @@
 namespace mtool::campaign {
 namespace {
 
-constexpr std::int64_t kNowS = kWallStart / kNsPerSec;
+constexpr std::int64_t kNowS = unix_seconds(kWallStart);
+constexpr Nanos seconds(std::int64_t v) { return std::chrono::seconds{v}; }
 
 MeasurementDefinition oneoff(std::size_t index) {
   MeasurementDefinition d;
@@ -60,8 +61,8 @@ TEST(RunPlanner, APeriodicDefinitionIsPlannedOneRunAtATime) {
     EXPECT_LE(planner.size(), 1U);  // never more than its next run
     starts.push_back(p.at);
   }
-  EXPECT_EQ(starts, (std::vector<MonoNs>{kMonoStart + 10 * kNsPerSec, kMonoStart + 70 * kNsPerSec,
-                                         kMonoStart + 130 * kNsPerSec}));
+  EXPECT_EQ(starts, (std::vector<MonoNs>{kMonoStart + seconds(10), kMonoStart + seconds(70),
+                                         kMonoStart + seconds(130)}));
 }
 
 TEST(RunPlanner, AnUnboundedListHasNoTotalAndAPastOneHasNoRun) {
@@ -93,8 +94,8 @@ TEST(RunPlanner, SpreadStartsWithinItsBoundAndTheSeedDecides) {
   ASSERT_EQ(a.size(), 50U);
   EXPECT_TRUE(std::is_sorted(a.begin(), a.end()));
   EXPECT_GE(a.front(), kMonoStart);
-  EXPECT_LE(a.back(), kMonoStart + 30 * kNsPerSec);
-  EXPECT_GT(a.back() - a.front(), 10 * kNsPerSec);  // spread, not bunched
+  EXPECT_LE(a.back(), kMonoStart + seconds(30));
+  EXPECT_GT(a.back() - a.front(), seconds(10));  // spread, not bunched
   EXPECT_EQ(starts(7), a);
   EXPECT_NE(starts(8), a);
 }

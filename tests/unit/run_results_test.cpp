@@ -30,7 +30,7 @@ TEST(RunResults, APingRunsResultHasItsSizeCountAndPackets) {
   PingRun run(p, kMonoStart);
   run.sent(0, kMonoStart);
   run.replied(0, 0.5, 64);
-  run.sent(1, kMonoStart + 10 * kNsPerMs);
+  run.sent(1, kMonoStart + std::chrono::milliseconds{10});
   const auto r = run.result(header_to("198.18.0.11"));
   EXPECT_EQ(r.header.msm_id, 7U);
   EXPECT_EQ(r.size, 100U);
@@ -126,11 +126,11 @@ TEST(RunHeader, TheHeaderNamesTheMeasurementTheProbeAndTheStart) {
   d.target = "example.net";
   d.af = 6;
   const HeaderDefaults defaults{12, "198.18.0.9", 5000};
-  const auto h = atlas_header(d, defaults, kWallStart + 999 * kNsPerMs);
+  const auto h = atlas_header(d, defaults, kWallStart + std::chrono::milliseconds{999});
   EXPECT_EQ(h.msm_id, 5004U);  // no msm_id of its own: first_msm_id + index
   EXPECT_EQ(h.prb_id, 12U);
   EXPECT_EQ(h.from, "198.18.0.9");
-  EXPECT_EQ(h.timestamp, kWallStart / kNsPerSec);
+  EXPECT_EQ(h.timestamp, unix_seconds(kWallStart));
   EXPECT_EQ(h.dst_name, "example.net");
   EXPECT_EQ(h.af, 6);
   EXPECT_TRUE(h.dst_addr.empty());

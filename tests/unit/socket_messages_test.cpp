@@ -106,7 +106,7 @@ TEST(ParseReceiveMeta, SoftwareTimestampFromTimestamping) {
   c.add(SOL_SOCKET, SO_TIMESTAMPING, software_stamp(1'700'000'000, 123'456'789));
   const ReceiveMeta meta = parse_receive_meta(c.msg());
   ASSERT_TRUE(meta.kernel_rx.has_value());
-  EXPECT_EQ(*meta.kernel_rx, 1'700'000'000'123'456'789LL);
+  EXPECT_EQ(*meta.kernel_rx, wall_from_ns(1'700'000'000'123'456'789LL));
   EXPECT_EQ(meta.ttl, -1);
 }
 
@@ -137,14 +137,14 @@ TEST(ParseReceiveMeta, ImpossibleTimestampsAreIgnored) {
   Control c;
   c.add(SOL_SOCKET, SO_TIMESTAMPING, software_stamp(INT64_MAX / 1'000'000'000 - 1, 999'999'999));
   EXPECT_EQ(parse_receive_meta(c.msg()).kernel_rx,
-            (INT64_MAX / 1'000'000'000 - 1) * 1'000'000'000 + 999'999'999);
+            wall_from_ns((INT64_MAX / 1'000'000'000 - 1) * 1'000'000'000 + 999'999'999));
 }
 
 TEST(ParseReceiveMeta, TimestampNs) {
   const timespec ts{42, 999'999'999};
   Control c;
   c.add(SOL_SOCKET, SO_TIMESTAMPNS, ts);
-  EXPECT_EQ(parse_receive_meta(c.msg()).kernel_rx, 42'999'999'999LL);
+  EXPECT_EQ(parse_receive_meta(c.msg()).kernel_rx, wall_from_ns(42'999'999'999LL));
 }
 
 TEST(ParseReceiveMeta, Ipv4Ttl) {
@@ -177,7 +177,7 @@ TEST(ParseReceiveMeta, SeveralMessagesInOneBuffer) {
   c.add(SOL_SOCKET, SO_TIMESTAMPING, software_stamp(10, 20));
   const ReceiveMeta meta = parse_receive_meta(c.msg());
   EXPECT_EQ(meta.ttl, 63);
-  EXPECT_EQ(meta.kernel_rx, 10'000'000'020LL);
+  EXPECT_EQ(meta.kernel_rx, wall_from_ns(10'000'000'020LL));
 }
 
 TEST(ParseReceiveMeta, UnknownMessagesAreSkipped) {
@@ -242,7 +242,7 @@ TEST(ParseErrorQueueMeta, TransmitTimestamp) {
   const auto* tx = std::get_if<TxTimestamp>(&*entry);
   ASSERT_NE(tx, nullptr);
   EXPECT_EQ(tx->key, 41U);
-  EXPECT_EQ(tx->time, 1'700'000'001'000'000'500LL);
+  EXPECT_EQ(tx->time, wall_from_ns(1'700'000'001'000'000'500LL));
 }
 
 TEST(ParseErrorQueueMeta, TransmitTimestampInEitherOrderAndOnIpv6) {
@@ -255,7 +255,7 @@ TEST(ParseErrorQueueMeta, TransmitTimestampInEitherOrderAndOnIpv6) {
   ASSERT_TRUE(entry.has_value());
   ASSERT_TRUE(std::holds_alternative<TxTimestamp>(*entry));
   EXPECT_EQ(std::get<TxTimestamp>(*entry).key, 7U);
-  EXPECT_EQ(std::get<TxTimestamp>(*entry).time, 3'000'000'004LL);
+  EXPECT_EQ(std::get<TxTimestamp>(*entry).time, wall_from_ns(3'000'000'004LL));
 }
 
 TEST(ParseErrorQueueMeta, TimestampingOriginWithoutStampIsDropped) {

@@ -95,15 +95,15 @@ TEST_F(CorrelatorEnvironment, NothingConfiguredIsTheDefaultUnexpected) {
 }
 
 TEST(CorrelatorHeartbeat, FreshOnlyWhileRecent) {
-  const MonoNs now = 1000 * kNsPerSec;
-  EXPECT_TRUE(heartbeat_fresh(static_cast<std::uint64_t>(now), now));
-  EXPECT_TRUE(heartbeat_fresh(static_cast<std::uint64_t>(now - kNsPerSec), now));
-  EXPECT_TRUE(
-      heartbeat_fresh(static_cast<std::uint64_t>(now - MTOOL_HEARTBEAT_FRESH_S * kNsPerSec), now));
-  EXPECT_FALSE(heartbeat_fresh(
-      static_cast<std::uint64_t>(now - MTOOL_HEARTBEAT_FRESH_S * kNsPerSec - 1), now));
+  const MonoNs now = mono_from_ns(1000 * kNsPerSec);
+  const auto beat_at = [](MonoNs t) { return static_cast<std::uint64_t>(raw_ns(t)); };
+  const Nanos fresh_for = std::chrono::seconds{MTOOL_HEARTBEAT_FRESH_S};
+  EXPECT_TRUE(heartbeat_fresh(beat_at(now), now));
+  EXPECT_TRUE(heartbeat_fresh(beat_at(now - std::chrono::seconds{1}), now));
+  EXPECT_TRUE(heartbeat_fresh(beat_at(now - fresh_for), now));
+  EXPECT_FALSE(heartbeat_fresh(beat_at(now - fresh_for - Nanos{1}), now));
   EXPECT_FALSE(heartbeat_fresh(0, now)) << "0: the daemon stopped";
-  EXPECT_FALSE(heartbeat_fresh(static_cast<std::uint64_t>(now + kNsPerSec), now))
+  EXPECT_FALSE(heartbeat_fresh(beat_at(now + std::chrono::seconds{1}), now))
       << "a beat from the future is not ours";
 }
 

@@ -20,12 +20,12 @@
 namespace mtool::trace {
 namespace {
 
-constexpr std::int64_t ms(std::int64_t v) { return v * kNsPerMs; }
+constexpr Nanos ms(std::int64_t v) { return std::chrono::milliseconds{v}; }
 
 // How the hop at a TTL answers.
 struct Hop {
   enum Kind { kRouter, kSilent, kDestination, kUnreachable } kind = kRouter;
-  std::int64_t rtt = ms(1);
+  Nanos rtt = ms(1);
   std::uint8_t code = ICMP_HOST_UNREACH;  // for kUnreachable
   std::string address;
   // Probe numbers (0-based, in send order) that get no answer.
@@ -63,8 +63,8 @@ class FakePath final : public ProbeMethod {
     return 0;
   }
 
-  void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override {
-    const MonoNs deadline = clock_.mono_now() + timeout_ns;
+  void wait(Nanos timeout, std::vector<ProbeReply>& replies) override {
+    const MonoNs deadline = clock_.mono_now() + timeout;
     if (pending_.empty() || pending_.begin()->first > deadline) {
       clock_.advance_to(deadline);
       return;
@@ -73,7 +73,7 @@ class FakePath final : public ProbeMethod {
     clock_.advance_to(at);
     while (!pending_.empty() && pending_.begin()->first == at) {
       ProbeReply reply = pending_.begin()->second;
-      reply.rx = kWallStart + (at - kMonoStart);
+      reply.rx = FakeClock::wall_at(at);
       if (!released_.contains(reply.index)) replies.push_back(reply);
       pending_.erase(pending_.begin());
     }
@@ -108,7 +108,7 @@ class RecordingPrinter final : public report::ProbePrinter {
     printed_at.push_back(clock_.elapsed());
   }
   std::vector<std::string> lines;
-  std::vector<std::int64_t> printed_at;
+  std::vector<Nanos> printed_at;
 
  private:
   const FakeClock& clock_;
@@ -117,7 +117,7 @@ class RecordingPrinter final : public report::ProbePrinter {
 
 struct Run {
   std::vector<std::string> lines;
-  std::int64_t elapsed = 0;
+  Nanos elapsed{};
   std::vector<int> ttls;
   std::vector<report::HopProbe> probes;
 };
@@ -132,7 +132,7 @@ Run run(std::vector<Hop> hops, ScheduleConfig config = {}) {
 }
 
 Hop router(const std::string& address) { return {Hop::kRouter, ms(1), 0, address, {}, 0}; }
-Hop silent() { return {Hop::kSilent, 0, 0, "", {}, 0}; }
+Hop silent() { return {Hop::kSilent, Nanos::zero(), 0, "", {}, 0}; }
 Hop destination(const std::string& address) {
   return {Hop::kDestination, ms(1), 0, address, {}, 0};
 }
@@ -165,12 +165,12 @@ TEST(TraceScheduler, SilentHopsCostOneTimeoutNotOnePerHop) {
   EXPECT_EQ(parallel.lines.size(), 5U);
   EXPECT_EQ(parallel.lines[0], "1: * * *");
   EXPECT_EQ(parallel.lines[4], "5: 198.18.0.9 198.18.0.9 198.18.0.9");
-  EXPECT_LT(parallel.elapsed, 2 * config.wait_max_ns);
+  EXPECT_LT(parallel.elapsed, 2 * config.wait_max);
 
   config.sim_probes = 1;
   config.max_hops = 3;
   const auto serial = run({silent(), silent(), silent()}, config);
-  EXPECT_EQ(serial.elapsed, 9 * config.wait_max_ns);
+  EXPECT_EQ(serial.elapsed, 9 * config.wait_max);
 }
 
 TEST(TraceScheduler, NearFactorShortensTheWaitForAnEarlierSilentHop) {
@@ -197,7 +197,7 @@ TEST(TraceScheduler, WithoutFactorsALostProbeWaitsTheFullMax) {
   hop.lost = {1};
   ScheduleConfig config;
   config.wait_here = config.wait_near = 0;
-  config.wait_max_ns = ms(700);
+  config.wait_max = ms(700);
   const auto r = run({hop}, config);
   EXPECT_EQ(r.elapsed, ms(700));
 }
@@ -228,7 +228,7 @@ TEST(TraceScheduler, MaxHopsEndsAnUnfinishedTrace) {
 
 TEST(TraceScheduler, SendWaitSpacesTheProbes) {
   ScheduleConfig config;
-  config.send_wait_ns = ms(50);
+  config.send_wait = ms(50);
   FakeClock clock;
   FakePath path(clock, {destination("198.18.0.9")});
   RecordingPrinter printer(clock, 3);
@@ -244,13 +244,13 @@ TEST(TraceScheduler, AGateDefersSendsUntilItAllows) {
   struct EveryHundredMs final : SendGate {
     explicit EveryHundredMs(const FakeClock& c) : clock(c) {}
     std::optional<MonoNs> defer_until(MonoNs now) override {
-      if (next != 0 && now < next) return next;
+      if (next != MonoNs{} && now < next) return next;
       next = now + ms(100);
       ++granted;
       return std::nullopt;
     }
     const FakeClock& clock;
-    MonoNs next = 0;
+    MonoNs next{};
     int granted = 0;
   };
   FakeClock clock;
@@ -334,7 +334,7 @@ TEST(TraceScheduler, ClassifiesIcmpErrorsAsButskoy) {
 TEST(TraceScheduler, AnUnsendableProbeIsARuntimeError) {
   struct Broken final : ProbeMethod {
     int send(std::size_t, report::HopProbe&, int, FlowId) override { return ENOBUFS; }
-    void wait(std::int64_t, std::vector<ProbeReply>&) override {}
+    void wait(Nanos, std::vector<ProbeReply>&) override {}
     void release(std::size_t) override {}
     void descriptors(std::vector<int>&) const override {}
     [[nodiscard]] std::size_t packet_length() const override { return 60; }

@@ -11,14 +11,14 @@
 namespace mtool::trace {
 namespace {
 
-constexpr WallNs kSent = 1'700'000'000LL * kNsPerSec;
+constexpr WallNs kSent = wall_at_unix_seconds(1'700'000'000);
 
 report::HopProbe answered(const std::string& from, std::int64_t rtt_ns,
                           const std::string& annotation = "") {
   report::HopProbe p;
   p.sent = p.done = true;
   p.user_tx = kSent;
-  p.rx = kSent + rtt_ns;
+  p.rx = kSent + Nanos{rtt_ns};
   p.from = *net::IpAddress::parse(from);
   p.annotation = annotation;
   return p;

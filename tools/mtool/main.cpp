@@ -7,6 +7,7 @@
 
 #include "commands/correlator_command.h"
 #include "commands/ping_command.h"
+#include "commands/report_command.h"
 #include "commands/run_command.h"
 #include "commands/trace_command.h"
 #include "mtool/version.h"
@@ -31,6 +32,8 @@ constexpr CommandEntry kCommands[] = {
     {"traceroute6", mtool::commands::run_traceroute_command, nullptr},
     {"run", mtool::commands::run_campaign_command,
      "run RIPE Atlas measurement definitions, write Atlas results (corrected)"},
+    {"report", mtool::commands::run_report_command,
+     "summarise and draw Atlas results (mtool's or RIPE Atlas') per target and vantage point"},
     {"correlator", mtool::commands::run_correlator_command,
      "the host eBPF correlator (run on the host; 'status' shows its counters)"},
 };
