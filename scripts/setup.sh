@@ -7,6 +7,10 @@ packages=(
   build-essential cmake pkg-config
   clang llvm lld libclang-rt-14-dev clang-format clang-tidy
   libcap-dev libmnl-dev libboost-program-options-dev nlohmann-json3-dev
+  # Prometheus metrics (mtool run --metrics, mtool correlator --metrics): the maintained C++
+  # client library (civetweb for HTTP), and the real server the metrics integration test scrapes
+  # with (started by the test on loopback; the package's own service is not used)
+  prometheus-cpp-dev prometheus
   libgtest-dev libgmock-dev
   libbpf-dev bpftool
   iproute2 iptables iputils-ping traceroute procps time libcap2-bin util-linux python3
