@@ -36,6 +36,12 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The metrics test starts a Prometheus of its own; where systemd runs, the package started its
+# service (on :9090), which nothing here wants.
+if [[ $(id -u) -eq 0 && -d /run/systemd/system ]] && systemctl is-enabled -q prometheus 2>/dev/null; then
+  systemctl disable --now -q prometheus
+fi
+
 # bpffs is where the correlator pins its maps; mount it if it is not there yet.
 if [[ $(id -u) -eq 0 ]] && ! mountpoint -q /sys/fs/bpf; then
   mount -t bpf -o mode=0700 bpf /sys/fs/bpf
