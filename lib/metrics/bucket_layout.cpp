@@ -82,11 +82,11 @@ std::optional<std::vector<double>> parse_buckets(std::string_view spec, std::str
             parts[2].data() + parts[2].size() &&
         per_decade >= 1 && per_decade <= 20;
     if (!low || !high || !n_ok) {
-      error = "'" + printable(spec) + "' is not a bucket layout" + usage;
+      error = quoted(spec) + " is not a bucket layout" + usage;
       return std::nullopt;
     }
     if (*low >= *high) {
-      error = "'" + printable(spec) + "': LOW must be below HIGH" + usage;
+      error = quoted(spec) + ": LOW must be below HIGH" + usage;
       return std::nullopt;
     }
     bounds = log_scale_bounds(*low, *high, per_decade);
@@ -94,19 +94,19 @@ std::optional<std::vector<double>> parse_buckets(std::string_view spec, std::str
     for (const std::string_view part : split(spec, ',')) {
       const auto bound = parse_duration(part);
       if (!bound) {
-        error = "'" + printable(part) + "' is not a duration such as 50us, 1ms or 1s" + usage;
+        error = quoted(part) + " is not a duration such as 50us, 1ms or 1s" + usage;
         return std::nullopt;
       }
       if (!bounds.empty() && *bound <= bounds.back()) {
-        error = "'" + printable(spec) + "': bounds must increase" + usage;
+        error = quoted(spec) + ": bounds must increase" + usage;
         return std::nullopt;
       }
       bounds.push_back(*bound);
     }
   }
   if (bounds.size() > kMaxBuckets) {
-    error = "'" + printable(spec) + "' makes " + std::to_string(bounds.size()) +
-            " buckets, more than " + std::to_string(kMaxBuckets);
+    error = quoted(spec) + " makes " + std::to_string(bounds.size()) + " buckets, more than " +
+            std::to_string(kMaxBuckets);
     return std::nullopt;
   }
   return bounds;

@@ -61,31 +61,30 @@ bool add_label(std::string_view assignment, const std::set<std::string, std::les
                LabelMap& labels, std::string& error) {
   const auto equals = assignment.find('=');
   if (equals == std::string_view::npos) {
-    error = "'" + printable(assignment) + "' is not NAME=VALUE";
+    error = quoted(assignment) + " is not NAME=VALUE";
     return false;
   }
   const std::string name(assignment.substr(0, equals));
   const std::string_view value = assignment.substr(equals + 1);
   if (!is_label_name(name)) {
-    error = "'" + printable(name) +
-            "' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not beginning with __)";
+    error = quoted(name) + " is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not beginning with __)";
     return false;
   }
   if (reserved.count(name) != 0 || kPrometheusLabelNames.count(name) != 0) {
-    error = "'" + name + "' is a label mtool or Prometheus sets itself";
+    error = quoted(name) + " is a label mtool or Prometheus sets itself";
     return false;
   }
   if (labels.count(name) != 0) {
-    error = "'" + name + "' is given twice";
+    error = quoted(name) + " is given twice";
     return false;
   }
   if (value.empty()) {
-    error = "'" + name + "' has an empty value (Prometheus reads that as no label)";
+    error = quoted(name) + " has an empty value (Prometheus reads that as no label)";
     return false;
   }
   if (value.size() > kMaxLabelValueBytes || !valid_utf8(value) || first_control_character(value)) {
-    error = "the value of '" + name + "' is not up to " + std::to_string(kMaxLabelValueBytes) +
-            " bytes of UTF-8 without control characters";
+    error = "the value of " + quoted(name) + " is not up to " +
+            std::to_string(kMaxLabelValueBytes) + " bytes of UTF-8 without control characters";
     return false;
   }
   if (labels.size() >= kMaxUserLabels) {

@@ -31,14 +31,14 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text, std::st
                 ? "IPv6 is not supported (the HTTP server, Debian's civetweb, is built without "
                   "it); " +
                       expected
-                : "'" + printable(out.address) + "' is not a numeric IPv4 address; " + expected;
+                : quoted(out.address) + " is not a numeric IPv4 address; " + expected;
     return std::nullopt;
   }
   const std::string_view port = text.substr(colon + 1);
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
-    error = "'" + printable(port) + "' is not a port (0..65535); " + expected;
+    error = quoted(port) + " is not a port (0..65535); " + expected;
     return std::nullopt;
   }
   out.port = static_cast<std::uint16_t>(value);
