@@ -360,11 +360,10 @@ int run(const std::vector<std::string>& args) {
   LineWriter writer(o.out);
   // --metrics: the series of every measurement, recorded as results are written; the server
   // starts once the runner has dropped its privileges (its threads begin with none).
-  const auto registry = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<RunMetrics> run_metrics;
+  std::shared_ptr<RunMetrics> run_metrics;
   std::unique_ptr<metrics::MetricsServer> server;
   if (o.metrics.listen) {
-    run_metrics = std::make_unique<RunMetrics>(*registry, list.definitions, o.metrics.series);
+    run_metrics = std::make_shared<RunMetrics>(list.definitions, o.metrics.series);
     if (run_metrics->unexported() != 0) {
       std::fprintf(stderr,
                    "mtool run: --metrics: %zu of %zu measurements have series (%zu of "
@@ -374,7 +373,7 @@ int run(const std::vector<std::string>& args) {
     }
     o.runner.observer = run_metrics.get();
     o.runner.on_start = [&] {
-      server = std::make_unique<metrics::MetricsServer>(*o.metrics.listen, registry);
+      server = std::make_unique<metrics::MetricsServer>(*o.metrics.listen, run_metrics);
       std::fprintf(stderr, "mtool run: serving metrics on %s\n", server->url().c_str());
     };
   }

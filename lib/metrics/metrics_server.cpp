@@ -3,8 +3,8 @@
 #include <CivetServer.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
-#include <prometheus/registry.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -35,8 +35,8 @@ std::string bind_problem(const ListenAddress& where) {
 }  // namespace
 
 MetricsServer::MetricsServer(const ListenAddress& where,
-                             std::shared_ptr<prometheus::Registry> registry)
-    : address_(where.address), registry_(std::move(registry)) {
+                             std::shared_ptr<prometheus::Collectable> metrics)
+    : address_(where.address), metrics_(std::move(metrics)) {
   // civetweb would print its complaints on stderr; the one that matters becomes our message.
   CivetCallbacks quiet;
   quiet.log_message = [](const mg_connection*, const char*) { return 1; };
@@ -50,7 +50,7 @@ MetricsServer::MetricsServer(const ListenAddress& where,
   }
   const std::vector<int> ports = exposer_->GetListeningPorts();
   port_ = ports.empty() ? where.port : static_cast<std::uint16_t>(ports.front());
-  exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(metrics_);
 }
 
 MetricsServer::~MetricsServer() = default;

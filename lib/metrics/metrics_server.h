@@ -1,8 +1,8 @@
 #pragma once
-// A Prometheus endpoint: one registry served at http://ADDR:PORT/metrics by prometheus-cpp's
-// exposer (civetweb underneath), listening only on the address asked for. Scrapes are answered
-// on the server's own threads; the metrics themselves are prometheus-cpp's thread-safe types,
-// so the measuring thread records without waiting for a scrape.
+// A Prometheus endpoint: one collectable (a prometheus::Registry, or a Collectable of the
+// caller's) served at http://ADDR:PORT/metrics by prometheus-cpp's exposer (civetweb
+// underneath), listening only on the address asked for. Scrapes are answered on the server's
+// own threads: what it serves must be safe to collect while the measuring thread records.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -10,8 +10,8 @@
 #include "metrics/listen_address.h"
 
 namespace prometheus {
+class Collectable;
 class Exposer;
-class Registry;
 }  // namespace prometheus
 
 namespace mtool::metrics {
@@ -21,10 +21,10 @@ class MetricsServer {
   // Exit code of a server that cannot start (nothing was measured yet, as with a bad option).
   static constexpr int kExitCannotListen = 2;
 
-  // Starts serving `registry` on `where`; throws FatalError (one line, kExitCannotListen)
+  // Starts serving `metrics` on `where`; throws FatalError (one line, kExitCannotListen)
   // when it cannot listen there. Its threads begin with this thread's signal mask and
   // capabilities: start it once both are as the rest of the run keeps them.
-  MetricsServer(const ListenAddress& where, std::shared_ptr<prometheus::Registry> registry);
+  MetricsServer(const ListenAddress& where, std::shared_ptr<prometheus::Collectable> metrics);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
@@ -37,7 +37,7 @@ class MetricsServer {
  private:
   std::string address_;
   std::uint16_t port_ = 0;
-  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

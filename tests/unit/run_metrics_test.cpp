@@ -3,7 +3,6 @@
 #include "campaign/run_metrics.h"
 
 #include <gtest/gtest.h>
-#include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
 #include <map>
@@ -23,8 +22,8 @@ using HopKind = report::AtlasHopReply::Kind;
 // One scrape: every sample as (name, labels) -> value.
 class Scrape {
  public:
-  explicit Scrape(prometheus::Registry& registry) {
-    std::istringstream text(prometheus::TextSerializer().Serialize(registry.Collect()));
+  explicit Scrape(const prometheus::Collectable& metrics) {
+    std::istringstream text(prometheus::TextSerializer().Serialize(metrics.Collect()));
     for (std::string line; std::getline(text, line);) {
       if (line.empty() || line[0] == '#') continue;
       const auto brace = line.find('{');
@@ -96,7 +95,6 @@ class RunMetricsTest : public ::testing::Test {
     o.first_msm_id = 5000;
     return o;
   }
-  prometheus::Registry registry_;
   const Labels ping_labels_{
       {"node", "a1"}, {"msm_id", "42"}, {"type", "ping"}, {"target", "198.18.0.2"}, {"af", "4"}};
   const Labels trace_labels_{{"node", "a1"},
@@ -109,9 +107,9 @@ class RunMetricsTest : public ::testing::Test {
 TEST_F(RunMetricsTest, EverySeriesExistsAtZeroBeforeTheFirstResult) {
   MeasurementDefinition ping = ping_to(0, "198.18.0.2");
   ping.msm_id = 42;
-  const RunMetrics metrics(registry_, {ping, trace_to(1, "198.18.0.9")}, options());
+  const RunMetrics metrics({ping, trace_to(1, "198.18.0.9")}, options());
   EXPECT_EQ(metrics.exported(), 2U);
-  const Scrape scrape(registry_);
+  const Scrape scrape(metrics);
   for (const Labels& labels : {ping_labels_, trace_labels_}) {
     EXPECT_EQ(scrape("mtool_probes_sent_total", labels), 0);
     EXPECT_EQ(scrape("mtool_probe_replies_total", labels), 0);
@@ -133,7 +131,7 @@ TEST_F(RunMetricsTest, EverySeriesExistsAtZeroBeforeTheFirstResult) {
 TEST_F(RunMetricsTest, APingResultCountsAsItsAtlasResultSays) {
   MeasurementDefinition d = ping_to(0, "198.18.0.2");
   d.msm_id = 42;
-  RunMetrics metrics(registry_, {d}, options());
+  RunMetrics metrics({d}, options());
   report::AtlasPingResult r;
   r.sent = 6;
   report::AtlasPingPacket duplicate = reply(0.0040);
@@ -147,7 +145,7 @@ TEST_F(RunMetricsTest, APingResultCountsAsItsAtlasResultSays) {
       reply(0.0040, 0.0015),    duplicate, reply(0.0095, 0.0070), reply(0.2), refused, unsent,
       report::AtlasPingPacket{} /* lost */};
   metrics.observe(d, r);
-  const Scrape scrape(registry_);
+  const Scrape scrape(metrics);
   EXPECT_EQ(scrape("mtool_results_total", ping_labels_), 1);
   EXPECT_EQ(scrape("mtool_probes_sent_total", ping_labels_), 6);
   EXPECT_EQ(scrape("mtool_probe_replies_total", ping_labels_), 3);
@@ -179,7 +177,7 @@ TEST_F(RunMetricsTest, APingResultCountsAsItsAtlasResultSays) {
   report::AtlasPingResult unresolved;
   unresolved.resolution_error = "name resolution failed";
   metrics.observe(d, unresolved);
-  const Scrape later(registry_);
+  const Scrape later(metrics);
   EXPECT_EQ(later("mtool_results_total", ping_labels_), 3);
   EXPECT_EQ(later("mtool_probes_sent_total", ping_labels_), 7);
   EXPECT_EQ(later("mtool_probe_success", ping_labels_), 0);
@@ -188,7 +186,7 @@ TEST_F(RunMetricsTest, APingResultCountsAsItsAtlasResultSays) {
 
 TEST_F(RunMetricsTest, ATracerouteCountsEveryHopAndTimesItsTarget) {
   const MeasurementDefinition d = trace_to(1, "198.18.0.9");
-  RunMetrics metrics(registry_, {d}, options());
+  RunMetrics metrics({d}, options());
   report::AtlasTracerouteResult r;
   r.header.dst_addr = "198.18.0.9";
   auto hop_reply = [](const std::string& from, double rtt_ms) {
@@ -207,7 +205,7 @@ TEST_F(RunMetricsTest, ATracerouteCountsEveryHopAndTimesItsTarget) {
             {2, {timeout, timeout}},
             {3, {unreachable, target}}};
   metrics.observe(d, r);
-  const Scrape scrape(registry_);
+  const Scrape scrape(metrics);
   EXPECT_EQ(scrape("mtool_probes_sent_total", trace_labels_), 6);
   EXPECT_EQ(scrape("mtool_probe_replies_total", trace_labels_), 3);
   EXPECT_EQ(scrape("mtool_probe_errors_total", with(trace_labels_, {{"kind", "icmp"}})), 1);
@@ -231,14 +229,14 @@ TEST_F(RunMetricsTest, MeasurementsPastTheBoundGetNoSeriesAndAreCounted) {
   EXPECT_EQ(RunMetrics::series_of(trace, o.buckets.size()), ping_series + 1 + 5);
   // Room for two pings: the traceroute between them does not fit, the ping after it does.
   o.max_series = 2 * ping_series;
-  RunMetrics metrics(registry_, {ping, trace, ping_to(2, "198.18.0.3")}, o);
+  RunMetrics metrics({ping, trace, ping_to(2, "198.18.0.3")}, o);
   EXPECT_EQ(metrics.exported(), 2U);
   EXPECT_EQ(metrics.unexported(), 1U);
   EXPECT_EQ(metrics.reserved_series(), 2 * ping_series);
   report::AtlasTracerouteResult r;
   r.hops = {{1, {report::AtlasHopReply{}}}};
   metrics.observe(trace, r);  // ignored: it has no series
-  const Scrape scrape(registry_);
+  const Scrape scrape(metrics);
   EXPECT_EQ(scrape("mtool_metrics_unexported_measurements", {{"node", "a1"}}), 1);
   EXPECT_EQ(scrape.count("mtool_probes_sent_total"), 2U);
   EXPECT_EQ(scrape.count("mtool_traceroute"), 0U);
