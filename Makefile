@@ -56,6 +56,7 @@ bench: setup
 	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/traceroute_vs_debian.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
+	flock /tmp/mtool-integration.lock bash bench/campaign_metrics.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	$(MAKE) build
 	bash bench/listener_churn.sh $(BUILD) 300
 	bash bench/remote_target.sh $(BUILD) $(BENCH_REPS)

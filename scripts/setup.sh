@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev
   libbpf-dev bpftool
   iproute2 iptables iputils-ping traceroute procps time libcap2-bin util-linux python3
+  curl bc  # bench/campaign_metrics.sh: scrapes, and its arithmetic
   shellcheck
   # the Helm chart's tests: Helm's template engine and schema validator, from Debian's Go
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
