@@ -133,18 +133,19 @@ struct HistogramCounts {
 const std::set<std::string, std::less<>> RunMetrics::kOwnLabels = {"msm_id", "type", "target",
                                                                    "af",     "kind", "hop"};
 
+// One measurement's counts.
+struct RunMetrics::Counts {
+  HistogramCounts rtt;
+  HistogramCounts corrected;
+  double results = 0, sent = 0, replies = 0, duplicates = 0;
+  std::array<double, kErrorKinds> errors{};
+  double success = 0;
+  double hops = 0;                  // traceroutes only
+  std::vector<double> hop_replies;  // by hop - first_hop
+};
+
 // One exported measurement: its labels, and its counts under its own lock.
 struct RunMetrics::Measurement {
-  struct Counts {
-    HistogramCounts rtt;
-    HistogramCounts corrected;
-    double results = 0, sent = 0, replies = 0, duplicates = 0;
-    std::array<double, kErrorKinds> errors{};
-    double success = 0;
-    double hops = 0;                  // traceroutes only
-    std::vector<double> hop_replies;  // by hop - first_hop
-  };
-
   Labels labels;  // sorted by name, the vantage point's included
   bool traceroute = false;
   unsigned first_hop = 1;
@@ -196,13 +197,28 @@ RunMetrics::Measurement* RunMetrics::measurement_of(const MeasurementDefinition&
   return d.index < by_index_.size() ? by_index_[d.index].get() : nullptr;
 }
 
-void RunMetrics::observe(const MeasurementDefinition& d, const report::AtlasPingResult& result) {
+template <typename CountResult>
+void RunMetrics::record(const MeasurementDefinition& d, const std::string& run_error,
+                        CountResult&& count) {
   Measurement* m = measurement_of(d);
   if (m == nullptr) return;
   const std::lock_guard<std::mutex> lock(m->mutex);
-  Measurement::Counts& c = m->counts;
-  ++c.results;
-  if (!result.resolution_error.empty()) ++c.errors[kRun];
+  ++m->counts.results;
+  if (!run_error.empty()) ++m->counts.errors[kRun];
+  count(*m, m->counts);
+}
+
+void RunMetrics::observe(const MeasurementDefinition& d, const report::AtlasPingResult& result) {
+  record(d, result.resolution_error, [&](const Measurement&, Counts& c) { count_ping(result, c); });
+}
+
+void RunMetrics::observe(const MeasurementDefinition& d,
+                         const report::AtlasTracerouteResult& result) {
+  record(d, result.resolution_error,
+         [&](const Measurement& m, Counts& c) { count_traceroute(result, m.first_hop, c); });
+}
+
+void RunMetrics::count_ping(const report::AtlasPingResult& result, Counts& c) const {
   c.sent += result.sent;
   unsigned replies = 0;
   for (const report::AtlasPingPacket& p : result.packets) {
@@ -227,14 +243,8 @@ void RunMetrics::observe(const MeasurementDefinition& d, const report::AtlasPing
   c.success = replies > 0 ? 1 : 0;
 }
 
-void RunMetrics::observe(const MeasurementDefinition& d,
-                         const report::AtlasTracerouteResult& result) {
-  Measurement* m = measurement_of(d);
-  if (m == nullptr) return;
-  const std::lock_guard<std::mutex> lock(m->mutex);
-  Measurement::Counts& c = m->counts;
-  ++c.results;
-  if (!result.resolution_error.empty()) ++c.errors[kRun];
+void RunMetrics::count_traceroute(const report::AtlasTracerouteResult& result, unsigned first_hop,
+                                  Counts& c) const {
   unsigned farthest = 0;
   bool target_answered = false;
   for (const report::AtlasHop& hop : result.hops) {
@@ -257,8 +267,8 @@ void RunMetrics::observe(const MeasurementDefinition& d,
     if (answered == 0) continue;
     c.replies += answered;
     farthest = std::max(farthest, hop.hop);
-    const std::size_t slot = hop.hop - m->first_hop;
-    if (hop.hop >= m->first_hop && slot < c.hop_replies.size()) c.hop_replies[slot] += answered;
+    const std::size_t slot = hop.hop - first_hop;
+    if (hop.hop >= first_hop && slot < c.hop_replies.size()) c.hop_replies[slot] += answered;
   }
   c.success = target_answered ? 1 : 0;
   c.hops = farthest;
@@ -272,7 +282,7 @@ std::vector<MetricFamily> RunMetrics::Collect() const {
     families[f].type = kFamilyDescriptions[f].type;
   }
   for (const Measurement* m : exported_) {
-    Measurement::Counts c;
+    Counts c;
     {
       const std::lock_guard<std::mutex> lock(m->mutex);
       c = m->counts;

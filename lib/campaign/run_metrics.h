@@ -72,10 +72,18 @@ class RunMetrics final : public ResultObserver, public prometheus::Collectable {
   [[nodiscard]] std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
+  struct Counts;
   struct Measurement;
 
   // The measurement of `d`, or null when it is not exported.
   [[nodiscard]] Measurement* measurement_of(const MeasurementDefinition& d) const;
+  // Under the lock of `d`'s measurement (if exported): the result and its run error counted,
+  // then count(measurement, counts) for the rest.
+  template <typename CountResult>
+  void record(const MeasurementDefinition& d, const std::string& run_error, CountResult&& count);
+  void count_ping(const report::AtlasPingResult& result, Counts& c) const;
+  void count_traceroute(const report::AtlasTracerouteResult& result, unsigned first_hop,
+                        Counts& c) const;
 
   std::vector<double> buckets_;
   std::vector<prometheus::ClientMetric::Label> vantage_;
