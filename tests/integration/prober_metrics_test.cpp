@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "campaign_testbed.h"
 #include "harness.h"
 #include "processes.h"
 #include "prometheus_server.h"
@@ -33,9 +34,6 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 
 constexpr int kTestbedIndex = 29;
-constexpr const char* kPinDir = "/sys/fs/bpf/mtool-metrics-test";
-constexpr const char* kSocketDir = "/run/mtool-metrics-test";
-constexpr const char* kSocket = "/run/mtool-metrics-test/correlator.sock";
 // The vantage point's label, given to `mtool run --label` and to the correlator's scrape job, as
 // the chart's PodMonitor gives both the node's name.
 constexpr const char* kNode = "testbed29";
@@ -101,56 +99,28 @@ std::vector<std::string> thread_capabilities(pid_t pid) {
   return sets;
 }
 
-class ProberMetrics : public ::testing::Test {
+class ProberMetrics : public CampaignTestbed<ProberMetrics> {
+ public:
+  static CampaignTestbedSetup testbed() {
+    return {kTestbedIndex,
+            "",
+            {"TESTBED_CONTAINER_NS", "TESTBED_CONTAINER_ADDR", "TESTBED_TARGET", "TESTBED_TARGET6",
+             "TESTBED_UPLINK"},
+            "mtool-metrics-test"};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    if (!running_as_root()) return;
-    bed_ = testbed_up(kTestbedIndex, "",
-                      {"TESTBED_CONTAINER_NS", "TESTBED_CONTAINER_ADDR", "TESTBED_TARGET",
-                       "TESTBED_TARGET6", "TESTBED_UPLINK"},
-                      setup_error_);
-  }
-  static void TearDownTestSuite() {
-    if (!running_as_root()) return;
-    run(testbed_script(kTestbedIndex) + " down");
-  }
-  void SetUp() override {
-    if (!running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces, loads BPF";
-    ASSERT_EQ(setup_error_, "");
-    char dir[] = "/tmp/mtool-metrics-test.XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-  }
   void TearDown() override {
     campaign_.reset();
     prometheus_.reset();
-    if (correlator_.running()) {
-      EXPECT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
-    }
-    if (correlator_started_) run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-    if (!dir_.empty()) run("rm -rf " + dir_);
+    CampaignTestbed::TearDown();
   }
-
-  // `mtool run ARGS` in the container, with or without this suite's correlator.
-  static std::string in_container(const std::string& args, bool correlator) {
-    return "ip netns exec " + bed_["TESTBED_CONTAINER_NS"] + " " +
-           (correlator ? correlator_env(kPinDir, kSocket)
-                       : std::string("env MTOOL_CORRELATOR=off ")) +
-           mtool_binary() + " run " + args;
-  }
-  // The correlator on the testbed's uplink; with kCorrelatorMetrics, serving its metrics on the
-  // host's loopback at correlator_metrics_port_.
-  ::testing::AssertionResult start_correlator() {
-    if (correlator_answers(kSocket))
-      return ::testing::AssertionFailure() << "a correlator already answers on " << kSocket;
-    correlator_started_ = true;
-    run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-    std::string options;
-    if (kCorrelatorMetrics) {
-      correlator_metrics_port_ = free_loopback_port();
-      options = "--metrics 127.0.0.1:" + std::to_string(correlator_metrics_port_);
-    }
-    return correlator_.start(bed_["TESTBED_UPLINK"], options);
+  // The suite's correlator; with kCorrelatorMetrics, serving its metrics on the host's loopback
+  // at correlator_metrics_port_.
+  ::testing::AssertionResult start_correlator_with_metrics() {
+    if (!kCorrelatorMetrics) return start_correlator();
+    correlator_metrics_port_ = free_loopback_port();
+    return start_correlator("--metrics 127.0.0.1:" + std::to_string(correlator_metrics_port_));
   }
   // The list: pings in both families, one to a name that does not resolve, and a UDP traceroute
   // (no raw socket, so the campaign keeps no capability). They start a few seconds from now, so
@@ -192,18 +162,10 @@ class ProberMetrics : public ::testing::Test {
     return bounds;
   }
 
-  static std::map<std::string, std::string> bed_;
-  static std::string setup_error_;
-  std::string dir_;
-  CorrelatorProcess correlator_{kPinDir, kSocket};
-  bool correlator_started_ = false;
   std::uint16_t correlator_metrics_port_ = 0;
   std::unique_ptr<Background> campaign_;
   std::unique_ptr<PrometheusServer> prometheus_;
 };
-
-std::map<std::string, std::string> ProberMetrics::bed_;
-std::string ProberMetrics::setup_error_;
 
 // What one Atlas result says, as the metrics count it.
 struct Expected {
@@ -256,7 +218,7 @@ Expected expected_from(const json& r) {
 }
 
 TEST_F(ProberMetrics, PrometheusScrapesWhatTheAtlasResultsSay) {
-  ASSERT_TRUE(start_correlator());
+  ASSERT_TRUE(start_correlator_with_metrics());
   // Any port is free in the container's fresh namespace: Prometheus can be told it first.
   const std::string endpoint = bed_["TESTBED_CONTAINER_ADDR"] + ":" + std::to_string(kPort);
   std::string scrape_configs =
