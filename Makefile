@@ -61,6 +61,7 @@ bench: setup
 	bash bench/paris_vs_classic.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
 	bash bench/report_throughput.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
+	flock /tmp/mtool-integration.lock bash bench/campaign_metrics.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	$(MAKE) build
 	bash bench/listener_churn.sh $(BUILD) 300
 	bash bench/remote_target.sh $(BUILD) $(BENCH_REPS)

@@ -9,9 +9,14 @@ packages=(
   libcap-dev libmnl-dev libboost-program-options-dev nlohmann-json3-dev
   # mtool report: simdjson reads results for volume; gnuplot draws --plot (tests draw too)
   libsimdjson-dev gnuplot-nox
+  # Prometheus metrics (mtool run --metrics, mtool correlator --metrics): the maintained C++
+  # client library (civetweb for HTTP), and the real server the metrics integration test scrapes
+  # with (started by the test on loopback; the package's own service is not used)
+  prometheus-cpp-dev prometheus
   libgtest-dev libgmock-dev
   libbpf-dev bpftool
   iproute2 iptables iputils-ping traceroute procps time libcap2-bin util-linux python3
+  curl bc  # bench/campaign_metrics.sh: scrapes, and its arithmetic
   shellcheck
   # the Paris traceroute tests: the reference tracer on the multipath testbed, and a capture of
   # the probes on the wire
@@ -35,6 +40,12 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The metrics test starts a Prometheus of its own; where systemd runs, the package started its
+# service (on :9090), which nothing here wants.
+if [[ $(id -u) -eq 0 && -d /run/systemd/system ]] && systemctl is-enabled -q prometheus 2>/dev/null; then
+  systemctl disable --now -q prometheus
 fi
 
 # bpffs is where the correlator pins its maps; mount it if it is not there yet.

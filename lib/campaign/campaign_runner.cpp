@@ -74,7 +74,7 @@ class CampaignRunner::Loop {
       : definitions_(std::move(definitions)),
         options_(std::move(options)),
         header_defaults_{options_.prb_id, options_.from, options_.first_msm_id},
-        output_(std::move(write)),
+        output_(std::move(write), options_.observer),
         clock_(clock),
         pacer_(options_.probes_per_second, options_.burst),
         planner_(definitions_, clock,
@@ -271,10 +271,10 @@ void CampaignRunner::Loop::complete(SlotHandle handle, const std::string& error)
   const std::unique_ptr<Run> run = runs_.take(handle);
   if (run->ping) {
     echo(run->destination.family()).channel->release(run->sequences);
-    output_.write(run->ping->result(std::move(run->header)));
+    output_.write(definition_of(*run), run->ping->result(std::move(run->header)));
   } else {
-    output_.write(
-        run->trace->result(std::move(run->header), unix_seconds(clock_.wall_now()), error));
+    output_.write(definition_of(*run),
+                  run->trace->result(std::move(run->header), unix_seconds(clock_.wall_now()), error));
     --traces_active_;
   }
 }
@@ -283,11 +283,11 @@ void CampaignRunner::Loop::write_error_result(const MeasurementDefinition& d,
                                               report::AtlasHeader header, const std::string& error,
                                               std::uint64_t ordinal) {
   if (d.type == MeasurementType::kPing) {
-    output_.write(ping_result(d.ping, std::move(header), error));
+    output_.write(d, ping_result(d.ping, std::move(header), error));
   } else {
-    output_.write(traceroute_result(d.traceroute, std::move(header),
-                                    unix_seconds(clock_.wall_now()), {}, error,
-                                    atlas_paris_id(d.traceroute.paris, ordinal)));
+    output_.write(d, traceroute_result(d.traceroute, std::move(header),
+                                       unix_seconds(clock_.wall_now()), {}, error,
+                                       atlas_paris_id(d.traceroute.paris, ordinal)));
   }
 }
 
@@ -507,6 +507,7 @@ void CampaignRunner::Loop::report_progress(MonoNs now, bool force) {
 
 RunnerTotals CampaignRunner::Loop::run() {
   if (options_.drop_capabilities) open_shared_sockets_and_drop_capabilities();
+  if (options_.on_start) options_.on_start();
   started_ = clock_.mono_now();
   planner_.plan_all();
   for (;;) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "campaign/measurement_list.h"
+#include "campaign/result_observer.h"
 #include "correlate/overhead_source.h"
 #include "util/clock.h"
 
@@ -37,6 +38,12 @@ struct RunnerOptions {
   // need: CAP_NET_RAW (permitted, not effective) while a TCP or ICMP traceroute may open a raw
   // socket, else none. Off for tests that run the loop inside their own process.
   bool drop_capabilities = false;
+  // Shown every result as it is written (--metrics); null: none. Must outlive the runner.
+  ResultObserver* observer = nullptr;
+  // Called once the shared sockets are open and the capabilities dropped, before the first
+  // run: where the metrics server starts, so that its threads hold no privilege the loop gave
+  // up. May throw FatalError (nothing has run then).
+  std::function<void()> on_start;
 };
 
 struct RunnerProgress {

@@ -91,6 +91,7 @@ void PingRun::refused(unsigned packet, const std::string& error) {
   Packet& p = packets_[packet];
   p.answer.kind = AtlasPingPacket::Kind::kError;
   p.answer.error = error;
+  p.answer.icmp_error = true;
   p.state = Packet::State::kAnswered;
   --unanswered_;
 }

@@ -2,15 +2,17 @@
 
 namespace mtool::campaign {
 
-void ResultOutput::write(const report::AtlasPingResult& result) {
+void ResultOutput::write(const MeasurementDefinition& d, const report::AtlasPingResult& result) {
   for (const auto& p : result.packets) {
     if (p.kind == report::AtlasPingPacket::Kind::kReply) count_reply(p.correction.has_value());
   }
   write_(report::atlas_ping_json(result));
+  if (observer_ != nullptr) observer_->observe(d, result);
   ++results_;
 }
 
-void ResultOutput::write(const report::AtlasTracerouteResult& result) {
+void ResultOutput::write(const MeasurementDefinition& d,
+                         const report::AtlasTracerouteResult& result) {
   for (const auto& hop : result.hops) {
     for (const auto& reply : hop.replies) {
       if (reply.kind == report::AtlasHopReply::Kind::kReply)
@@ -18,6 +20,7 @@ void ResultOutput::write(const report::AtlasTracerouteResult& result) {
     }
   }
   write_(report::atlas_traceroute_json(result));
+  if (observer_ != nullptr) observer_->observe(d, result);
   ++results_;
 }
 

@@ -1,6 +1,7 @@
 #include "commands/run_command.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,8 +18,13 @@
 #include "campaign/campaign_runner.h"
 #include "campaign/measurement_list.h"
 #include "campaign/progress_line.h"
+#include "campaign/run_metrics.h"
 #include "campaign/run_schedule.h"
 #include "correlate/tool_connection.h"
+#include "metrics/bucket_layout.h"
+#include "metrics/labels.h"
+#include "metrics/listen_address.h"
+#include "metrics/metrics_server.h"
 #include "net/capabilities.h"
 #include "util/command_line.h"
 #include "util/error.h"
@@ -34,6 +40,8 @@ using campaign::MeasurementDefinition;
 using campaign::MeasurementList;
 using campaign::MeasurementType;
 using campaign::parse_measurement_list;
+using campaign::RunMetrics;
+using campaign::RunMetricsOptions;
 using campaign::RunnerOptions;
 using campaign::RunnerProgress;
 using campaign::RunnerTotals;
@@ -49,6 +57,12 @@ constexpr std::size_t kFdsPerTrace = 20;       // up to 16 probe sockets, and so
 constexpr std::size_t kDefaultMaxListMiB = 16;
 constexpr std::size_t kMaxMaxListMiB = 4096;
 
+// --metrics and what shapes its series.
+struct MetricsOptions {
+  std::optional<metrics::ListenAddress> listen;  // none: no metrics
+  RunMetricsOptions series;
+};
+
 struct RunOptions {
   std::string list;
   std::string out;
@@ -57,6 +71,7 @@ struct RunOptions {
   bool validate_only = false;
   bool no_correction = false;
   RunnerOptions runner;
+  MetricsOptions metrics;
 };
 
 const char* kUsage =
@@ -65,6 +80,21 @@ const char* kUsage =
     "Atlas result per line, with corrected RTTs when the correlator runs.\n"
     "LIST is an Atlas creation body ({\"definitions\": [...]}), a JSON array of definitions or\n"
     "JSON lines; '-' reads standard input.\n";
+
+const char* kMetricsHelp =
+    "\nWith --metrics, every measurement is also a set of Prometheus series "
+    "(mtool_probe_rtt_seconds\n"
+    "and mtool_probe_corrected_rtt_seconds histograms, mtool_results_total,\n"
+    "mtool_probes_sent_total, mtool_probe_replies_total, mtool_probe_duplicates_total,\n"
+    "mtool_probe_errors_total{kind}, mtool_probe_success, mtool_traceroute_hops,\n"
+    "mtool_traceroute_hop_replies_total{hop}), labelled\n"
+    "msm_id, type, target, af and the --label labels, served at http://ADDR:PORT/metrics for as\n"
+    "long as mtool run runs: after the last measurement it keeps serving until SIGTERM or SIGINT\n"
+    "(then exits 0), so the last results are scraped. A periodic list runs until stopped.\n"
+    "Series are bounded: each measurement reserves the most it can make (2 x (buckets + 3) + 8;\n"
+    "a traceroute 1 more and one per hop from first_hop to max_hops), in list order, up to\n"
+    "--metrics-max-series; measurements past the bound get no series (said at start and in\n"
+    "mtool_metrics_unexported_measurements) and still have their results written.\n";
 
 [[noreturn]] void usage_error(const std::string& text) { throw FatalError(text, kExitUsage); }
 
@@ -77,6 +107,30 @@ std::optional<std::uint32_t> parse_id(const std::string& text) {
   const unsigned long long value = std::stoull(text);
   if (value > 0xFFFFFFFFULL) return std::nullopt;
   return static_cast<std::uint32_t>(value);
+}
+
+// --metrics and its companions, checked; each of those without --metrics is refused, not ignored.
+void parse_metrics_options(const po::variables_map& given, const std::string& listen,
+                           const std::vector<std::string>& labels, const std::string& buckets,
+                           MetricsOptions& out) {
+  std::string error;
+  if (given.count("metrics") == 0) {
+    for (const char* companion : {"label", "metrics-buckets", "metrics-max-series"}) {
+      if (given.count(companion) != 0 && !given[companion].defaulted())
+        usage_error(std::string("--") + companion + " needs --metrics");
+    }
+    return;
+  }
+  out.listen = metrics::parse_listen_address(listen, error);
+  if (!out.listen) usage_error("--metrics " + printable(listen) + ": " + error);
+  for (const std::string& label : labels) {
+    if (!metrics::add_label(label, RunMetrics::kOwnLabels, out.series.vantage, error))
+      usage_error("--label " + printable(label) + ": " + error);
+  }
+  auto bounds = metrics::parse_buckets(buckets, error);
+  if (!bounds) usage_error("--metrics-buckets " + error);
+  out.series.buckets = std::move(*bounds);
+  if (out.series.max_series < 1) usage_error("--metrics-max-series must be at least 1");
 }
 
 std::optional<RunOptions> parse(const std::vector<std::string>& args) {
@@ -110,6 +164,24 @@ std::optional<RunOptions> parse(const std::vector<std::string>& args) {
       "breakdown", po::bool_switch(&o.runner.breakdown), "add the devices each reply crossed")(
       "no-correction", po::bool_switch(&o.no_correction), "do not ask the correlator")(
       "help,h", "show this help");
+  std::string metrics_listen;
+  std::vector<std::string> labels;
+  std::string buckets;
+  po::options_description metrics_described("Prometheus metrics (off by default)");
+  metrics_described.add_options()(
+      "metrics", po::value<std::string>(&metrics_listen)->value_name("ADDR:PORT"),
+      "serve metrics on this IPv4 address and port only (port 0: any free one, said on stderr)")(
+      "label", po::value<std::vector<std::string>>(&labels)->value_name("NAME=VALUE"),
+      "add this label to every series (repeatable; this vantage point's, e.g. node=a1)")(
+      "metrics-buckets",
+      po::value<std::string>(&buckets)->value_name("SPEC")->default_value(metrics::kDefaultBuckets),
+      "RTT histogram bounds: LOW:HIGH:N (N per decade, log scale) or B1,B2,... (50us,1ms,1s)")(
+      "metrics-max-series",
+      po::value<std::size_t>(&o.metrics.series.max_series)
+          ->value_name("N")
+          ->default_value(o.metrics.series.max_series),
+      "export measurements, in list order, while their series fit in N");
+  described.add(metrics_described);
   SubcommandLine line;
   try {
     line = parse_subcommand_line(args, described);
@@ -118,7 +190,7 @@ std::optional<RunOptions> parse(const std::vector<std::string>& args) {
   }
   o.list = line.positional.value_or("");
   if (line.options.count("help") != 0) {
-    std::cout << kUsage << '\n' << described;
+    std::cout << kUsage << '\n' << described << kMetricsHelp;
     return std::nullopt;
   }
   if (o.list.empty()) usage_error("no measurement list given (see mtool run --help)");
@@ -140,6 +212,8 @@ std::optional<RunOptions> parse(const std::vector<std::string>& args) {
   if (o.runner.concurrency < 1 || o.runner.concurrency > kMaxConcurrency)
     usage_error("--concurrency must be between 1 and " + std::to_string(kMaxConcurrency));
   o.runner.burst = static_cast<unsigned>(std::clamp(o.runner.probes_per_second / 100, 1.0, 100.0));
+  parse_metrics_options(line.options, metrics_listen, labels, buckets, o.metrics);
+  o.metrics.series.first_msm_id = o.runner.first_msm_id;
   return o;
 }
 
@@ -296,6 +370,25 @@ int run(const std::vector<std::string>& args) {
   o.runner.stop_requested = [&control] { return control.exit_requested(); };
 
   LineWriter writer(o.out);
+  // --metrics: the series of every measurement, recorded as results are written; the server
+  // starts once the runner has dropped its privileges (its threads begin with none).
+  std::shared_ptr<RunMetrics> run_metrics;
+  std::unique_ptr<metrics::MetricsServer> server;
+  if (o.metrics.listen) {
+    run_metrics = std::make_shared<RunMetrics>(list.definitions, o.metrics.series);
+    if (run_metrics->unexported() != 0) {
+      std::fprintf(stderr,
+                   "mtool run: --metrics: %zu of %zu measurements have series (%zu of "
+                   "--metrics-max-series %zu); the other %zu only results\n",
+                   run_metrics->exported(), list.definitions.size(), run_metrics->reserved_series(),
+                   o.metrics.series.max_series, run_metrics->unexported());
+    }
+    o.runner.observer = run_metrics.get();
+    o.runner.on_start = [&] {
+      server = std::make_unique<metrics::MetricsServer>(*o.metrics.listen, run_metrics);
+      std::fprintf(stderr, "mtool run: serving metrics on %s\n", server->url().c_str());
+    };
+  }
   CampaignRunner runner(
       list.definitions, o.runner, [&writer](const nlohmann::json& result) { writer.write(result); },
       clock);
@@ -318,6 +411,11 @@ int run(const std::vector<std::string>& args) {
                                        : "a signal",
         totals.results, totals.abandoned, totals.not_started);
     return 128 + signo;
+  }
+  if (server) {
+    // The last results stay scrapeable until the orchestrator stops us.
+    std::fprintf(stderr, "mtool run: all measurements done; serving metrics until SIGTERM\n");
+    while (!control.exit_requested()) ::ppoll(nullptr, 0, nullptr, control.wait_mask());
   }
   return list.problems.empty() ? 0 : 1;
 }

@@ -44,8 +44,9 @@ std::optional<AtlasCorrection> atlas_correction(std::int64_t raw_ns,
 struct AtlasPingPacket {
   enum class Kind { kReply, kDuplicate, kLost, kError } kind = Kind::kLost;
   double rtt_ms = 0;
-  int ttl = -1;       // of the reply, when known
-  std::string error;  // kError: "sendto failed: ..."
+  int ttl = -1;             // of the reply, when known
+  std::string error;        // kError: "sendto failed: ...", or the ICMP error that answered it
+  bool icmp_error = false;  // kError: an ICMP error answered it (else its send failed)
   std::optional<AtlasCorrection> correction;
 };
 

@@ -49,4 +49,11 @@ std::optional<std::string> first_control_character(std::string_view text) {
   return std::nullopt;
 }
 
+std::string quoted(std::string_view text) {
+  std::string out = "'";
+  out += printable(text);
+  out += '\'';
+  return out;
+}
+
 }  // namespace mtool

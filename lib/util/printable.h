@@ -11,6 +11,10 @@ namespace mtool {
 // UTF-8) as \u00NN; everything else as it is.
 std::string printable(std::string_view text);
 
+// 'text' in single quotes, printable(): how a message quotes text from outside. Appended piece
+// by piece (GCC 12's -Wrestrict misfires at -O3 on "'" + string).
+std::string quoted(std::string_view text);
+
 // The escape (as printable() writes it) of the first control character in `text`, if any.
 std::optional<std::string> first_control_character(std::string_view text);
 

@@ -2,13 +2,16 @@
 """Renders helm/mtool with tests/helm/render (Helm's template engine and schema validator,
 built here with Debian's Go packages) under several value sets and checks the manifests: what
 the correlator DaemonSet may do and mount, what a campaign Job runs and where its results go,
-the CronJob, the `helm test` hook, every pod against the Pod Security Standards (a rule table
-written from the Kubernetes document), the campaign's distinct vantage points, and that the
-schema refuses bad values.
+the CronJob, the `helm test` hook, the continuous prober and the metrics endpoints (scrape
+annotations, PodMonitor/ServiceMonitor, the Grafana dashboard's ConfigMap), every pod against
+the Pod Security Standards (a rule table written from the Kubernetes document), the campaign's
+distinct vantage points, and that the schema refuses bad values.
 
     usage: tests/helm/chart_test.py [path/to/render]   (builds the renderer when not given)
 """
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -52,6 +55,14 @@ def render(*sets, values=None, expect_failure=False):
 def by_kind(docs, kind):
     found = [d for d in docs if d["kind"] == kind]
     assert len(found) == 1, f"{len(found)} {kind}s in {[d['kind'] for d in docs]}"
+    return found[0]
+
+
+def by_component(docs, kind, component):
+    """The one manifest of `kind` labelled app.kubernetes.io/component=`component`."""
+    found = [d for d in docs if d["kind"] == kind
+             and d["metadata"]["labels"].get("app.kubernetes.io/component") == component]
+    assert len(found) == 1, f"{len(found)} {kind}s of {component}"
     return found[0]
 
 
@@ -177,10 +188,13 @@ def pss_level(pod):
 
 
 def pods_of(docs):
-    """{kind: pod template or Pod} for every pod-making manifest rendered."""
+    """{kind: pod template or Pod} for every pod-making manifest rendered; the prober's (a
+    DaemonSet or a Deployment) as "Prober"."""
     pods = {}
     for d in docs:
-        if d["kind"] in ("Job", "DaemonSet"):
+        if d["kind"] in ("DaemonSet", "Deployment") and d["metadata"]["labels"].get("app.kubernetes.io/component") == "prober":
+            pods["Prober"] = d["spec"]["template"]
+        elif d["kind"] in ("Job", "DaemonSet"):
             pods[d["kind"]] = d["spec"]["template"]
         elif d["kind"] == "CronJob":
             pods[d["kind"]] = d["spec"]["jobTemplate"]["spec"]["template"]
@@ -547,6 +561,167 @@ class VantagePoints(unittest.TestCase):
         self.assertNotIn("topologySpreadConstraints", self.job_pod()["spec"])
 
 
+class Prober(unittest.TestCase):
+    def docs(self, *sets, values=None):
+        return render("prober.enabled=true", *sets, values=values)
+
+    def container(self, docs):
+        return by_component(docs, self.kind(docs), "prober")["spec"]["template"]["spec"]["containers"][0]
+
+    @staticmethod
+    def kind(docs):
+        return "Deployment" if any(d["kind"] == "Deployment" for d in docs) else "DaemonSet"
+
+    def test_a_daemonset_serves_metrics_of_the_periodic_list_where_it_is(self):
+        docs = self.docs("prober.labels.site=fra1", "prober.buckets=50us:5s:3")
+        prober = by_component(docs, "DaemonSet", "prober")
+        config = by_component(docs, "ConfigMap", "prober")
+        self.assertIn('"interval"', config["data"]["measurements.json"])
+        pod = prober["spec"]["template"]
+        c = pod["spec"]["containers"][0]
+        self.assertEqual(c["args"][0], "run")
+        self.assertEqual(c["args"][-1], "/etc/mtool/measurements.json")
+        for arg in ["--metrics=$(POD_IP):9101", "--label=node=$(NODE_NAME)", "--label=site=fra1",
+                    "--metrics-buckets=50us:5s:3", "--metrics-max-series=100000"]:
+            self.assertIn(arg, c["args"])
+        env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in c["env"]}
+        self.assertEqual(env["POD_IP"], "status.podIP")
+        self.assertEqual(env["NODE_NAME"], "spec.nodeName")
+        self.assertEqual(c["ports"], [{"name": "metrics", "containerPort": 9101}])
+        self.assertEqual(c["readinessProbe"]["httpGet"], {"path": "/metrics", "port": "metrics"})
+        self.assertEqual(pod["metadata"]["annotations"]["prometheus.io/port"], "9101")
+        self.assertEqual(pod["metadata"]["annotations"]["prometheus.io/scrape"], "true")
+        self.assertLessEqual(prober["spec"]["selector"]["matchLabels"].items(), pod["metadata"]["labels"].items())
+        self.assertEqual(pod["spec"]["volumes"], [{"name": "measurements", "configMap": {"name": "mtool-prober"}}])
+        self.assertFalse(any(a.startswith("--out") for a in c["args"]))  # results on stdout too
+
+    def test_a_deployment_metrics_only_and_a_new_list_restarts_it(self):
+        docs = self.docs("prober.kind=Deployment", "prober.replicas=3", "prober.results=none")
+        deployment = by_component(docs, "Deployment", "prober")
+        self.assertEqual(deployment["spec"]["replicas"], 3)
+        self.assertIn("--out=/dev/null", self.container(docs)["args"])
+        self.assertNotIn("--metrics-buckets", " ".join(self.container(docs)["args"]))
+        checksum = deployment["spec"]["template"]["metadata"]["annotations"]["checksum/measurements"]
+        another_list = {"prober": {"measurements": '[{"type": "ping", "target": "198.18.0.2", "interval": 60}]'}}
+        other = by_component(self.docs("prober.kind=Deployment", values=another_list), "Deployment", "prober")
+        self.assertNotEqual(other["spec"]["template"]["metadata"]["annotations"]["checksum/measurements"], checksum)
+
+    def test_no_annotations_on_request(self):
+        pod = by_component(self.docs("metrics.annotations=false"), "DaemonSet", "prober")["spec"]["template"]
+        self.assertNotIn("prometheus.io/scrape", pod["metadata"]["annotations"])
+        ds = by_component(self.docs("metrics.annotations=false"), "DaemonSet", "correlator")
+        self.assertNotIn("annotations", ds["spec"]["template"]["metadata"])
+
+    def test_restricted_unless_tcp_traceroute(self):
+        for kind in ("DaemonSet", "Deployment"):
+            pod = pods_of(self.docs(f"prober.kind={kind}"))["Prober"]
+            self.assertEqual(pss_violations(pod, "restricted"), [], kind)
+            pod = pods_of(self.docs(f"prober.kind={kind}", "prober.tcpTraceroute=true"))["Prober"]
+            self.assertEqual(pss_level(pod), "privileged", kind)
+            pod = pods_of(self.docs(f"prober.kind={kind}", "correlatorSocketFromHost=true"))["Prober"]
+            self.assertEqual(pss_violations(pod, "baseline"), ["Baseline/HostPath Volumes"], kind)
+
+
+class CorrelatorMetrics(unittest.TestCase):
+    def test_serves_on_the_nodes_address_with_a_named_port(self):
+        ds = by_kind(render(), "DaemonSet")
+        c = ds["spec"]["template"]["spec"]["containers"][0]
+        self.assertIn("--metrics=$(POD_IP):9102", c["args"])
+        self.assertEqual({e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in c["env"]}, {"POD_IP": "status.podIP"})
+        self.assertEqual(c["ports"], [{"name": "metrics", "containerPort": 9102}])
+        self.assertEqual(ds["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"], "9102")
+        c = by_kind(render("correlator.metrics.address=198.18.0.5", "correlator.metrics.port=9200"),
+                    "DaemonSet")["spec"]["template"]["spec"]["containers"][0]
+        self.assertIn("--metrics=198.18.0.5:9200", c["args"])
+
+    def test_off_on_request(self):
+        ds = by_kind(render("correlator.metrics.enabled=false"), "DaemonSet")
+        c = ds["spec"]["template"]["spec"]["containers"][0]
+        self.assertFalse(any(a.startswith("--metrics") for a in c["args"]))
+        self.assertNotIn("ports", c)
+        self.assertNotIn("annotations", ds["spec"]["template"]["metadata"])
+
+
+class Monitors(unittest.TestCase):
+    def test_none_by_default(self):
+        kinds = {d["kind"] for d in render("prober.enabled=true")}
+        self.assertFalse(kinds & {"PodMonitor", "ServiceMonitor", "Service"})
+
+    def test_a_podmonitor_per_component_selects_its_pods(self):
+        docs = render("prober.enabled=true", "metrics.monitor=PodMonitor", "metrics.interval=15s",
+                      "metrics.monitorLabels.release=kube-prometheus-stack")
+        for component in ("prober", "correlator"):
+            monitor = by_component(docs, "PodMonitor", component)
+            self.assertEqual(monitor["apiVersion"], "monitoring.coreos.com/v1")
+            self.assertEqual(monitor["metadata"]["labels"]["release"], "kube-prometheus-stack")
+            pods = pods_of(docs)["Prober" if component == "prober" else "DaemonSet"]
+            self.assertLessEqual(monitor["spec"]["selector"]["matchLabels"].items(), pods["metadata"]["labels"].items())
+            endpoint, = monitor["spec"]["podMetricsEndpoints"]
+            self.assertEqual((endpoint["port"], endpoint["path"], endpoint["interval"]), ("metrics", "/metrics", "15s"))
+            ports = [p["name"] for c in pods["spec"]["containers"] for p in c.get("ports", [])]
+            self.assertIn("metrics", ports)
+        # The correlator's series get the node as the prober's carry it (--label node=...).
+        relabel, = by_component(docs, "PodMonitor", "correlator")["spec"]["podMetricsEndpoints"][0]["relabelings"]
+        self.assertEqual(relabel, {"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"})
+        self.assertNotIn("relabelings", by_component(docs, "PodMonitor", "prober")["spec"]["podMetricsEndpoints"][0])
+
+    def test_a_servicemonitor_comes_with_a_headless_service(self):
+        docs = render("prober.enabled=true", "metrics.monitor=ServiceMonitor")
+        for component, port in (("prober", 9101), ("correlator", 9102)):
+            service = by_component(docs, "Service", component)
+            self.assertEqual(service["spec"]["clusterIP"], "None")
+            self.assertEqual(service["spec"]["ports"], [{"name": "metrics", "port": port, "targetPort": "metrics"}])
+            monitor = by_component(docs, "ServiceMonitor", component)
+            self.assertLessEqual(monitor["spec"]["selector"]["matchLabels"].items(), service["metadata"]["labels"].items())
+            self.assertEqual(monitor["spec"]["endpoints"][0]["port"], "metrics")
+        # Without the correlator's metrics, only the prober's.
+        docs = render("prober.enabled=true", "metrics.monitor=ServiceMonitor", "correlator.metrics.enabled=false")
+        self.assertEqual([d["metadata"]["name"] for d in docs if d["kind"] == "ServiceMonitor"], ["mtool-prober"])
+
+
+# Every metric either half of issue 16 exports (mtool run --metrics, mtool correlator --metrics).
+PROBER_METRICS = {"mtool_probe_rtt_seconds", "mtool_probe_corrected_rtt_seconds", "mtool_results_total",
+                  "mtool_probes_sent_total", "mtool_probe_replies_total", "mtool_probe_duplicates_total",
+                  "mtool_probe_errors_total", "mtool_probe_success", "mtool_traceroute_hops",
+                  "mtool_traceroute_hop_replies_total", "mtool_metrics_unexported_measurements"}
+CORRELATOR_METRICS = {"mtool_correlator_" + m for m in (
+    "probes_followed_total", "replies_matched_total", "replies_unmatched_total", "records_written_total",
+    "records_served_total", "evictions_total", "collisions_total", "map_entries", "map_capacity_entries",
+    "program_runs_total", "program_run_seconds_total", "egress_overhead_seconds", "ingress_overhead_seconds",
+    "wire_rtt_seconds")}
+
+
+class Dashboard(unittest.TestCase):
+    def test_off_by_default_and_a_labelled_configmap_on_request(self):
+        self.assertNotIn("ConfigMap", [d["kind"] for d in render()])
+        docs = render("dashboard.enabled=true", "dashboard.namespace=monitoring",
+                      "dashboard.annotations.grafana_folder=mtool")
+        config = [d for d in docs if d["kind"] == "ConfigMap"][0]
+        self.assertEqual(config["metadata"]["labels"]["grafana_dashboard"], "1")
+        self.assertEqual(config["metadata"]["namespace"], "monitoring")
+        self.assertEqual(config["metadata"]["annotations"], {"grafana_folder": "mtool"})
+        with open(os.path.join(CHART, "dashboards", "mtool.json")) as f:
+            self.assertEqual(json.loads(config["data"]["mtool.json"]), json.load(f))
+
+    def test_its_queries_ask_for_the_metrics_mtool_exports_and_cover_the_panels_asked(self):
+        with open(os.path.join(CHART, "dashboards", "mtool.json")) as f:
+            dashboard = json.load(f)
+        panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+        exprs = [t["expr"] for p in panels for t in p["targets"]]
+        self.assertTrue(all(p["targets"] for p in panels))
+        used = {re.sub(r"_(bucket|sum|count)$", "", m) for e in exprs for m in re.findall(r"mtool_[a-z_]+", e)}
+        self.assertLessEqual(used, PROBER_METRICS | CORRELATOR_METRICS)
+        for metric in ("mtool_probe_rtt_seconds", "mtool_probe_corrected_rtt_seconds", "mtool_probes_sent_total",
+                       "mtool_correlator_egress_overhead_seconds", "mtool_correlator_ingress_overhead_seconds",
+                       "mtool_correlator_program_run_seconds_total"):
+            self.assertIn(metric, used)
+        self.assertEqual(sorted(p["type"] for p in panels if p["type"] == "heatmap"), ["heatmap", "heatmap"])
+        variables = {v["name"] for v in dashboard["templating"]["list"]}
+        self.assertEqual(variables, {"datasource", "node", "target"})
+        for e in exprs:  # every query follows the dashboard's selection
+            self.assertIn('node=~"$node"', e)
+
+
 class Schema(unittest.TestCase):
     def test_refuses_bad_values_by_name(self):
         for assignment, words in [
@@ -562,6 +737,15 @@ class Schema(unittest.TestCase):
             ("campaign.spreadBy=node name", "campaign.spreadBy"),
             ("campaign.affinity.nodeAfinity.x=y", "nodeAfinity"),
             ("campaign.topologySpreadConstraints={zone}", "campaign.topologySpreadConstraints"),
+            ("prober.kind=StatefulSet", "prober.kind"),
+            ("prober.labels.node=a1", "prober.labels"),
+            ("prober.labels.no-de=a1", "prober.labels"),
+            ("prober.results=file", "prober.results"),
+            ("prober.port=70000", "prober.port"),
+            ("metrics.monitor=Probe", "metrics.monitor"),
+            ("metrics.interval=often", "metrics.interval"),
+            ("correlator.metrics.address=localhost", "correlator.metrics.address"),
+            ("dashboard.label=bad label", "dashboard.label"),
         ]:
             err = render(assignment, expect_failure=True)
             self.assertIn("don't meet the specifications", err, assignment)

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "campaign_testbed.h"
 #include "harness.h"
 #include "processes.h"
 
@@ -26,9 +27,6 @@ using std::chrono::milliseconds;
 // Clear of the demo and benchmarks (0, 13), the correlator suite (9) and traceroute's (11).
 constexpr int kTestbedIndex = 7;
 constexpr int kRouters = 2;
-constexpr const char* kPinDir = "/sys/fs/bpf/mtool-run-test";
-constexpr const char* kSocketDir = "/run/mtool-run-test";
-constexpr const char* kSocket = "/run/mtool-run-test/correlator.sock";
 
 // What is wrong with one result against Atlas' published format (../shared/conventions/
 // atlas_formats.md, section 3), or "" when nothing is.
@@ -104,54 +102,22 @@ std::vector<json> parse_results(const std::string& out) {
   return results;
 }
 
-class Campaign : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!running_as_root()) return;
-    bed_ =
-        testbed_up(kTestbedIndex, "--routers " + std::to_string(kRouters),
-                   {"TESTBED_CONTAINER_NS", "TESTBED_GATEWAY", "TESTBED_TARGET", "TESTBED_TARGET6",
-                    "TESTBED_TARGET_NS", "TESTBED_UPLINK_ADDR", "TESTBED_UPLINK",
-                    "TESTBED_CHAIN_END", "TESTBED_CHAIN_END6", "TESTBED_ROUTER_ADDR_1"},
-                   setup_error_);
-  }
-  static void TearDownTestSuite() {
-    if (!running_as_root()) return;
-    run(testbed_script(kTestbedIndex) + " down");
-  }
-  void SetUp() override {
-    if (!running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces, loads BPF";
-    ASSERT_EQ(setup_error_, "");
-    char dir[] = "/tmp/mtool-run-test.XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-  }
-  void TearDown() override {
-    if (correlator_.running()) {
-      EXPECT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
-    }
-    if (correlator_started_) run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-    if (!dir_.empty()) run("rm -rf " + dir_);
+class Campaign : public CampaignTestbed<Campaign> {
+ public:
+  static CampaignTestbedSetup testbed() {
+    return {kTestbedIndex,
+            "--routers " + std::to_string(kRouters),
+            {"TESTBED_CONTAINER_NS", "TESTBED_GATEWAY", "TESTBED_TARGET", "TESTBED_TARGET6",
+             "TESTBED_TARGET_NS", "TESTBED_UPLINK_ADDR", "TESTBED_UPLINK", "TESTBED_CHAIN_END",
+             "TESTBED_CHAIN_END6", "TESTBED_ROUTER_ADDR_1"},
+            "mtool-run-test"};
   }
 
+ protected:
   std::string write_list(const std::string& name, const std::string& text) {
     const std::string path = dir_ + "/" + name;
     std::ofstream(path) << text;
     return path;
-  }
-  // `mtool run ARGS` in the container, with or without this suite's correlator.
-  static std::string in_container(const std::string& args, bool correlator = false) {
-    return "ip netns exec " + bed_["TESTBED_CONTAINER_NS"] + " " +
-           (correlator ? correlator_env(kPinDir, kSocket)
-                       : std::string("env MTOOL_CORRELATOR=off ")) +
-           mtool_binary() + " run " + args;
-  }
-  ::testing::AssertionResult start_correlator() {
-    if (correlator_answers(kSocket))
-      return ::testing::AssertionFailure() << "a correlator already answers on " << kSocket;
-    correlator_started_ = true;
-    run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-    return correlator_.start(bed_["TESTBED_UPLINK"]);
   }
   // The list every shape test runs: pings (v4, v6, a lost target), traceroutes by all three
   // protocols to the chain's end, and one to its IPv6 end.
@@ -195,16 +161,7 @@ class Campaign : public ::testing::Test {
     for (const json& r : results) out[r["msm_id"].get<unsigned>()] = r;
     return out;
   }
-
-  static std::map<std::string, std::string> bed_;
-  static std::string setup_error_;
-  std::string dir_;
-  CorrelatorProcess correlator_{kPinDir, kSocket};
-  bool correlator_started_ = false;
 };
-
-std::map<std::string, std::string> Campaign::bed_;
-std::string Campaign::setup_error_;
 
 TEST_F(Campaign, PingAndTracerouteResultsHaveAtlasShape) {
   const CommandResult r = run(in_container("--prb-id 7001 --pps 500 " + standard_list()));

@@ -89,9 +89,28 @@ TEST(RunResults, ParisIdAdvancesFromRunToRunAsAtlas) {
   EXPECT_FALSE(report::atlas_traceroute_json(classic).contains("paris_id"));
 }
 
-TEST(ResultOutput, WritesEachResultAndCountsRepliesAndCorrections) {
+
+// What an observer was shown: each result's definition index and type, in order.
+class RecordingObserver final : public ResultObserver {
+ public:
+  void observe(const MeasurementDefinition& d, const report::AtlasPingResult&) override {
+    seen.push_back("ping " + std::to_string(d.index));
+  }
+  void observe(const MeasurementDefinition& d, const report::AtlasTracerouteResult&) override {
+    seen.push_back("traceroute " + std::to_string(d.index));
+  }
+  std::vector<std::string> seen;
+};
+
+TEST(ResultOutput, WritesEachResultShowsItAndCountsRepliesAndCorrections) {
   std::vector<json> written;
-  ResultOutput out([&](const json& j) { written.push_back(j); });
+  RecordingObserver observer;
+  ResultOutput out([&](const json& j) { written.push_back(j); }, &observer);
+  MeasurementDefinition ping_definition;
+  ping_definition.index = 3;
+  MeasurementDefinition trace_definition;
+  trace_definition.index = 5;
+  trace_definition.type = MeasurementType::kTraceroute;
 
   report::AtlasPingResult ping;
   ping.packets.resize(4);
@@ -100,7 +119,7 @@ TEST(ResultOutput, WritesEachResultAndCountsRepliesAndCorrections) {
   ping.packets[1].kind = report::AtlasPingPacket::Kind::kDuplicate;  // not a reply of its own
   ping.packets[2].kind = report::AtlasPingPacket::Kind::kReply;
   ping.packets[3].kind = report::AtlasPingPacket::Kind::kError;
-  out.write(ping);
+  out.write(ping_definition, ping);
 
   report::AtlasTracerouteResult trace;
   trace.hops.resize(2);
@@ -110,9 +129,10 @@ TEST(ResultOutput, WritesEachResultAndCountsRepliesAndCorrections) {
   trace.hops[0].replies[1].kind = report::AtlasHopReply::Kind::kTimeout;
   trace.hops[1].replies.resize(1);
   trace.hops[1].replies[0].kind = report::AtlasHopReply::Kind::kReply;
-  out.write(trace);
+  out.write(trace_definition, trace);
 
   ASSERT_EQ(written.size(), 2U);
+  EXPECT_EQ(observer.seen, (std::vector<std::string>{"ping 3", "traceroute 5"}));
   EXPECT_EQ(written[0], report::atlas_ping_json(ping));
   EXPECT_EQ(written[1], report::atlas_traceroute_json(trace));
   EXPECT_EQ(out.results(), 2U);

@@ -100,3 +100,10 @@ app.kubernetes.io/component: campaign
 {{- toYaml $affinity -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Where Prometheus scrapes a pod that serves metrics on .port (metrics.annotations). */}}
+{{- define "mtool.scrapeAnnotations" -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .port | quote }}
+prometheus.io/path: /metrics
+{{- end -}}

@@ -2,7 +2,7 @@
 // package it). It renders the way Helm 3 does: Go's text/template with the Sprig function
 // library (the same package Helm uses), Helm's own functions (include, tpl, required, toYaml,
 // fromYaml, toJson, lookup), Helm's built-in objects (.Values, .Release, .Chart, .Capabilities,
-// .Template), values merged from values.yaml, -f files and --set, and the merged values checked
+// .Template, .Files with Get), values merged from values.yaml, -f files and --set, and the merged values checked
 // against values.schema.json with gojsonschema (Helm's validator) before anything renders.
 // Users with Helm get the same manifests from `helm template` and `helm lint`.
 //
@@ -118,6 +118,29 @@ func setValue(values map[string]interface{}, assignment string) {
 		m = next
 	}
 	m[path[len(path)-1]] = normalize(value)
+}
+
+// files is Helm's .Files: the chart's files outside templates/, by their path in the chart.
+type files map[string][]byte
+
+// Get is .Files.Get: a file's content, "" when there is no such file (as Helm).
+func (f files) Get(name string) string { return string(f[name]) }
+
+func chartFiles(chartDir string) files {
+	out := files{}
+	_ = filepath.Walk(chartDir, func(path string, info os.FileInfo, err error) error {
+		rel, _ := filepath.Rel(chartDir, path)
+		if err != nil || rel == "templates" && info.IsDir() {
+			return filepath.SkipDir
+		}
+		if !info.IsDir() {
+			if data, err := os.ReadFile(path); err == nil {
+				out[filepath.ToSlash(rel)] = data
+			}
+		}
+		return nil
+	})
+	return out
 }
 
 func toYAML(v interface{}) string {
@@ -238,6 +261,7 @@ func main() {
 		"Capabilities": map[string]interface{}{
 			"KubeVersion": map[string]interface{}{"Version": "v1.29.0", "Major": "1", "Minor": "29"},
 		},
+		"Files": chartFiles(chartDir),
 	}
 	for _, path := range files {
 		rel, _ := filepath.Rel(chartDir, path)

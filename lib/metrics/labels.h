@@ -1,0 +1,31 @@
+#pragma once
+// Labels a user adds to every series (`--label k=v`), checked as Prometheus wants them: a
+// name of [a-zA-Z_][a-zA-Z0-9_]* that does not begin with "__" (reserved for Prometheus), not
+// one the exporter sets itself, and a UTF-8 value without control characters.
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace mtool::metrics {
+
+using LabelMap = std::map<std::string, std::string>;
+
+// Bounds on what a user may add: every series repeats these.
+inline constexpr std::size_t kMaxUserLabels = 16;
+inline constexpr std::size_t kMaxLabelValueBytes = 256;
+
+// Names no exporter should set: Prometheus adds `job` and `instance` to every scraped series,
+// and `le` / `quantile` belong to histograms and summaries.
+extern const std::set<std::string, std::less<>> kPrometheusLabelNames;
+
+bool is_label_name(std::string_view name);
+
+// Adds `assignment` ("NAME=VALUE") to `labels`, or returns false with `error` in one line.
+// `reserved`: the names the caller's own series use.
+bool add_label(std::string_view assignment, const std::set<std::string, std::less<>>& reserved,
+               LabelMap& labels, std::string& error);
+
+}  // namespace mtool::metrics
