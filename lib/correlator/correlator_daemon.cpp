@@ -58,7 +58,8 @@ bool stats_sysctl_on() {
 const char* const kCounterNames[MTOOL_CTR_COUNT] = {
     "egress started",    "egress completed",    "replies matched",        "records written",
     "unmatched replies", "stale flights",       "crossings not recorded", "map full",
-    "slot collisions",   "over namespace rate", "over namespace quota",   "foreign crossings"};
+    "slot collisions",   "over namespace rate", "over namespace quota",   "foreign crossings",
+    "histograms full"};
 
 // The initial pid namespace has a fixed inode number (PROC_PID_INIT_INO). Only there are the
 // pids the programs record (in that namespace) the ones our socket's peers show.
