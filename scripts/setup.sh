@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config
   clang llvm lld libclang-rt-14-dev clang-format clang-tidy
   libcap-dev libmnl-dev libboost-program-options-dev nlohmann-json3-dev
+  # the correlator's Prometheus metrics: a maintained client library, Debian's (core + pull)
+  prometheus-cpp-dev
   libgtest-dev libgmock-dev
   libbpf-dev bpftool
   iproute2 iptables iputils-ping traceroute procps time libcap2-bin util-linux python3
