@@ -9,9 +9,13 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -195,6 +199,7 @@ class BpfStateMachine : public ::testing::Test {
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(),
                 .data_size_in = static_cast<__u32>(data.size()), .repeat = 1);
     EXPECT_EQ(bpf_prog_test_run_opts(programs_->test_program_fd(), &opts), 0);
+    last_run_ns_ = opts.duration;
     return static_cast<int>(opts.retval);
   }
 
@@ -212,10 +217,11 @@ class BpfStateMachine : public ::testing::Test {
   }
 
   // A full round trip of container `netns` through veth `peer`, the bridge, MASQUERADE (ident
-  // rewritten to `wire_ident`) and the uplink to 198.19.0.2 and back.
-  void round_trip(std::uint64_t netns, std::uint32_t peer, const char* container_addr,
-                  std::uint16_t ident, std::uint16_t wire_ident, std::uint16_t seq,
-                  std::uint64_t request_skb, std::uint64_t reply_skb) {
+  // rewritten to `wire_ident`) and the uplink to 198.19.0.2 and back. Returns how long the
+  // program ran (as the kernel timed it) for the last crossing, where the record is completed.
+  std::uint32_t round_trip(std::uint64_t netns, std::uint32_t peer, const char* container_addr,
+                           std::uint16_t ident, std::uint16_t wire_ident, std::uint16_t seq,
+                           std::uint64_t request_skb, std::uint64_t reply_skb) {
     const auto request = ipv4_packet({container_addr, "198.19.0.2", ident, seq});
     const auto request_natted = ipv4_packet({"198.19.0.1", "198.19.0.2", wire_ident, seq});
     const auto reply = ipv4_packet({"198.19.0.2", "198.19.0.1", wire_ident, seq, true});
@@ -230,8 +236,10 @@ class BpfStateMachine : public ::testing::Test {
     cross(reply_skb, kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE, reply_denatted);
     cross(reply_skb, peer, kHostNs, MTOOL_HOOK_DEV_QUEUE, reply_denatted);
     cross(reply_skb, kContainerEth0, netns, MTOOL_HOOK_NETIF_RX, reply_denatted);
+    return last_run_ns_;
   }
 
+  std::uint32_t last_run_ns_ = 0;  // the last cross()'s run time
   std::string pin_dir_;
   std::unique_ptr<KernelPrograms> programs_;
 };
@@ -690,6 +698,39 @@ TEST_F(BpfStateMachine, CompletedRecordsAreCountedInTheirNamespacesHistograms) {
   ASSERT_TRUE(other.has_value());
   EXPECT_EQ(samples(other->kind[MTOOL_HISTOGRAM_WIRE]), 1U);
   EXPECT_EQ(programs_->counters()[MTOOL_CTR_HISTOGRAMS_FULL], 0U);
+}
+
+// Over a long run every record is counted once, and nothing without --metrics. What counting
+// adds to the crossing that completes a record is printed, as the kernel timed each run
+// (bench/correlator_cost.sh runs this with MTOOL_HISTOGRAM_ROUNDS=20000 and reports the line):
+// histograms off, on, on, off, each load on fresh maps.
+TEST_F(BpfStateMachine, HistogramsCountEveryRecordOfALongRun) {
+  const char* rounds_text = std::getenv("MTOOL_HISTOGRAM_ROUNDS");
+  const int rounds = rounds_text != nullptr ? std::atoi(rounds_text) : 300;
+  ASSERT_GT(rounds, 0);
+  std::map<bool, std::vector<double>> medians;
+  for (const bool histograms : {false, true, true, false}) {
+    load_programs(/*namespace_probe_rate=*/100000000, false, histograms);
+    std::vector<std::uint32_t> completing;
+    for (int i = 0; i < rounds; ++i) {
+      const auto n = static_cast<std::uint64_t>(i);
+      const auto sequence = static_cast<std::uint16_t>(i);
+      completing.push_back(round_trip(kContainerNs, kVethPeer, "198.18.16.2",
+                                      static_cast<std::uint16_t>(1 + i / 65536), 4242, sequence,
+                                      skb(0x1000000 + 2 * n), skb(0x1000001 + 2 * n)));
+    }
+    ASSERT_EQ(programs_->counters()[MTOOL_CTR_RECORDS_WRITTEN], static_cast<std::uint64_t>(rounds));
+    const auto h = histograms_of(*programs_, kContainerNs);
+    ASSERT_EQ(h.has_value(), histograms);
+    if (histograms) {
+      for (const auto& kind : h->kind) EXPECT_EQ(samples(kind), static_cast<std::uint64_t>(rounds));
+    }
+    std::sort(completing.begin(), completing.end());
+    medians[histograms].push_back(completing[completing.size() / 2]);
+  }
+  std::printf(
+      "histograms: ns per run completing a record (median of %d), off %.0f %.0f, on %.0f %.0f\n",
+      rounds, medians[false][0], medians[false][1], medians[true][0], medians[true][1]);
 }
 
 // Without --metrics the programs keep no histogram at all.
