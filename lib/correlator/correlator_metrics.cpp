@@ -8,6 +8,7 @@
 #include <array>
 #include <charconv>
 #include <exception>
+#include <initializer_list>
 #include <iterator>
 #include <utility>
 
@@ -51,14 +52,24 @@ MetricFamily counter(std::string name, std::string help, double value) {
   return f;
 }
 
-struct KernelCounter {
-  int index;  // MTOOL_CTR_*
+// A counter family with one label: a value for each of the label's values.
+MetricFamily counters_by(std::string name, std::string help, const std::string& label,
+                         std::initializer_list<std::pair<const char*, std::uint64_t>> values) {
+  MetricFamily f = family(std::move(name), std::move(help), MetricType::Counter);
+  for (const auto& [label_value, value] : values)
+    add_counter(f, static_cast<double>(value), {{label, label_value}});
+  return f;
+}
+
+// A figure the kernel keeps by index (MTOOL_CTR_*, MTOOL_HISTOGRAM_*), under its metric's name.
+struct IndexedFamily {
+  int index;
   const char* name;
   const char* help;
 };
 
 // The programs' counters (bpf/correlator_abi.h), each under its own name.
-constexpr std::array<KernelCounter, MTOOL_CTR_COUNT> kKernelCounters = {{
+constexpr std::array<IndexedFamily, MTOOL_CTR_COUNT> kKernelCounters = {{
     {MTOOL_CTR_EGRESS_STARTED, "mtool_correlator_probes_followed_total",
      "Probes seen leaving a subscribed namespace and followed."},
     {MTOOL_CTR_EGRESS_COMPLETED, "mtool_correlator_probes_left_total",
@@ -86,13 +97,7 @@ constexpr std::array<KernelCounter, MTOOL_CTR_COUNT> kKernelCounters = {{
      "Records not counted in a histogram: no room for another namespace."},
 }};
 
-struct Distribution {
-  int kind;  // MTOOL_HISTOGRAM_*
-  const char* name;
-  const char* help;
-};
-
-constexpr std::array<Distribution, MTOOL_HISTOGRAM_KINDS> kDistributions = {{
+constexpr std::array<IndexedFamily, MTOOL_HISTOGRAM_KINDS> kDistributions = {{
     {MTOOL_HISTOGRAM_EGRESS, "mtool_correlator_egress_overhead_seconds",
      "Per measuring namespace: a probe's time from its sender's device to the uplink."},
     {MTOOL_HISTOGRAM_INGRESS, "mtool_correlator_ingress_overhead_seconds",
@@ -118,41 +123,39 @@ std::vector<MetricFamily> socket_families(const LoopFigures& loop) {
                         static_cast<double>(q.connections)));
   out.push_back(counter("mtool_correlator_socket_closed_idle_total",
                         "Connections closed for being idle.", static_cast<double>(q.closed_idle)));
-  MetricFamily refused = family("mtool_correlator_socket_refused_total",
-                                "Connections refused, by the limit they hit.", MetricType::Counter);
-  add_counter(refused, static_cast<double>(q.refused_per_process), {{"limit", "process"}});
-  add_counter(refused, static_cast<double>(q.refused_per_namespace), {{"limit", "namespace"}});
-  add_counter(refused, static_cast<double>(q.refused_total), {{"limit", "total"}});
-  add_counter(refused, static_cast<double>(q.refused_unknown_peer), {{"limit", "unknown_peer"}});
-  out.push_back(std::move(refused));
+  out.push_back(counters_by("mtool_correlator_socket_refused_total",
+                            "Connections refused, by the limit they hit.", "limit",
+                            {{"process", q.refused_per_process},
+                             {"namespace", q.refused_per_namespace},
+                             {"total", q.refused_total},
+                             {"unknown_peer", q.refused_unknown_peer}}));
   if (loop.listeners_on) {
     MetricFamily open = family("mtool_correlator_namespace_listeners",
                                "Namespaces the socket listens in now.", MetricType::Gauge);
     add_gauge(open, static_cast<double>(loop.listeners_open));
     out.push_back(std::move(open));
-    MetricFamily events = family("mtool_correlator_namespace_listener_events_total",
-                                 "Listeners opened and closed, namespaces whose name was taken, "
-                                 "and namespaces that could not be entered.",
-                                 MetricType::Counter);
-    add_counter(events, static_cast<double>(loop.listeners.opened), {{"event", "opened"}});
-    add_counter(events, static_cast<double>(loop.listeners.closed), {{"event", "closed"}});
-    add_counter(events, static_cast<double>(loop.listeners.taken), {{"event", "taken"}});
-    add_counter(events, static_cast<double>(loop.listeners.failed), {{"event", "failed"}});
-    out.push_back(std::move(events));
+    const ListenerCounters& l = loop.listeners;
+    out.push_back(counters_by(
+        "mtool_correlator_namespace_listener_events_total",
+        "Listeners opened and closed, namespaces whose name was taken, "
+        "and namespaces that could not be entered.",
+        "event",
+        {{"opened", l.opened}, {"closed", l.closed}, {"taken", l.taken}, {"failed", l.failed}}));
   }
   return out;
 }
 
 std::vector<MetricFamily> map_families(const LoopFigures& loop) {
+  const Evictions& e = loop.evicted;
   MetricFamily evictions =
-      family("mtool_correlator_evictions_total",
-             "Entries the daemon deleted: probes unanswered, records untaken, subscriptions "
-             "of namespaces without a tool, histograms of namespaces gone.",
-             MetricType::Counter);
-  add_counter(evictions, static_cast<double>(loop.evicted.waiting), {{"map", "waiting"}});
-  add_counter(evictions, static_cast<double>(loop.evicted.records), {{"map", "records"}});
-  add_counter(evictions, static_cast<double>(loop.evicted.subscriptions), {{"map", "subscribers"}});
-  add_counter(evictions, static_cast<double>(loop.evicted.histograms), {{"map", "histograms"}});
+      counters_by("mtool_correlator_evictions_total",
+                  "Entries the daemon deleted: probes unanswered, records untaken, "
+                  "subscriptions of namespaces without a tool, histograms of namespaces gone.",
+                  "map",
+                  {{"waiting", e.waiting},
+                   {"records", e.records},
+                   {"subscribers", e.subscriptions},
+                   {"histograms", e.histograms}});
   MetricFamily entries = family("mtool_correlator_map_entries",
                                 "Entries in a bounded map, as last counted.", MetricType::Gauge);
   MetricFamily capacity = family("mtool_correlator_map_capacity_entries",
@@ -185,10 +188,10 @@ std::vector<MetricFamily> program_families(const DaemonFigures& figures) {
 std::vector<MetricFamily> histogram_families(const std::vector<NamespaceDistributions>& all,
                                              unsigned per_octave) {
   std::vector<MetricFamily> out;
-  for (const Distribution& d : kDistributions) {
+  for (const IndexedFamily& d : kDistributions) {
     MetricFamily f = family(d.name, d.help, MetricType::Histogram);
     for (const NamespaceDistributions& ns : all) {
-      const LatencyDistribution& dist = ns.kind[static_cast<std::size_t>(d.kind)];
+      const LatencyDistribution& dist = ns.kind[static_cast<std::size_t>(d.index)];
       ClientMetric m;
       m.label = {{"container_id", ns.workload.container_id},
                  {"netns", std::to_string(ns.netns)},
@@ -213,7 +216,7 @@ class FiguresCollectable : public prometheus::Collectable {
     const DaemonFigures figures = gather_();
     std::vector<MetricFamily> out;
     out.reserve(kKernelCounters.size());
-    for (const KernelCounter& c : kKernelCounters)
+    for (const IndexedFamily& c : kKernelCounters)
       out.push_back(counter(
           c.name, c.help, static_cast<double>(figures.kernel[static_cast<std::size_t>(c.index)])));
     std::array<std::vector<MetricFamily>, 4> parts = {
