@@ -25,8 +25,17 @@ if ! docker info >/dev/null 2>&1; then
     exit 1
   fi
   log "starting dockerd (bridge 198.18.0.1/24, pools in 198.18.128.0/17)"
-  nohup dockerd --iptables=true --bip 198.18.0.1/24 \
-    --default-address-pool base=198.18.128.0/17,size=24 >/var/log/mtool-dockerd.log 2>&1 &
+  # dockerd outlives this script, so it must not keep the caller's descriptors: run under
+  # `flock /tmp/mtool-integration.lock ctest ...`, it (and its containerd) held the lock until
+  # someone stopped it, and every other engineer's integration tests waited.
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec ${fd}>&-"; fi
+    done
+    exec nohup dockerd --iptables=true --bip 198.18.0.1/24 \
+      --default-address-pool base=198.18.128.0/17,size=24 >/var/log/mtool-dockerd.log 2>&1
+  ) &
   for _ in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
   docker info >/dev/null 2>&1 || { log "dockerd did not start:"; tail -20 /var/log/mtool-dockerd.log >&2; exit 1; }
 fi
