@@ -6,13 +6,13 @@
 namespace mtool::campaign {
 
 // Turns each settled probe, in hop order, into an Atlas reply entry.
-class TraceRun::HopCollector final : public trace::ProbePrinter {
+class TraceRun::HopCollector final : public report::ProbePrinter {
  public:
   HopCollector(unsigned per_hop, const net::IpAddress& destination, bool breakdown)
       : per_hop_(per_hop), destination_(destination), breakdown_(breakdown) {}
 
-  void print_probe(const std::vector<trace::HopProbe>& probes, std::size_t index) override {
-    const trace::HopProbe& p = probes[index];
+  void print_probe(const std::vector<report::HopProbe>& probes, std::size_t index) override {
+    const report::HopProbe& p = probes[index];
     if (index % per_hop_ == 0 || hops.empty()) {
       hops.push_back(report::AtlasHop{static_cast<unsigned>(index / per_hop_ + 1), {}});
     }

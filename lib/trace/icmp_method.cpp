@@ -58,7 +58,7 @@ IcmpMethod::IcmpMethod(MethodSetup setup, const Clock& clock)
   }
 }
 
-int IcmpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
+int IcmpMethod::send(std::size_t index, report::HopProbe& probe, int ttl) {
   if (ttl != last_ttl_) {
     if (const int err = socket_->set_hop_limit(ttl)) {
       fail_runtime(setup_.family == AF_INET6 ? "setsockopt IPV6_UNICAST_HOPS" : "setsockopt IP_TTL",

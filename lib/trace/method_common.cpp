@@ -127,7 +127,7 @@ std::optional<ProbeReply> reply_from_error(const net::ErrorQueueMessage& message
       return std::nullopt;
     }
     reply.from = icmp->offender;
-    reply.icmp = IcmpReport{icmp->type, icmp->code, icmp->info};
+    reply.icmp = report::IcmpReport{icmp->type, icmp->code, icmp->info};
     if (setup.extensions) {
       if (auto text = probe::decode_icmp_extensions(quote, setup.header_length, sent_length,
                                                     setup.family)) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "net/address.h"
-#include "trace/hop_probe.h"
+#include "report/hop_probe.h"
 #include "util/clock.h"
 
 namespace mtool::trace {
@@ -19,8 +19,9 @@ struct ProbeReply {
   WallNs rx = 0;          // arrival: kernel receive timestamp, or the clock when none came
   net::IpAddress from;    // who answered (for ICMP errors: the offender)
   int reply_ttl = 0;
-  std::optional<IcmpReport> icmp;  // an ICMP error; nullopt: the destination itself answered
-  int local_error = 0;             // a local send error instead (errno), e.g. EMSGSIZE
+  std::optional<report::IcmpReport>
+      icmp;             // an ICMP error; nullopt: the destination itself answered
+  int local_error = 0;  // a local send error instead (errno), e.g. EMSGSIZE
   std::uint32_t local_info = 0;
   std::string extension;  // -e: decoded ICMP extensions
   // Bytes of the reply after its ICMP (or transport) header, as Atlas' "size" counts them:
@@ -34,7 +35,7 @@ class ProbeMethod {
   // Sends probe `index` with `ttl`. On success fills probe.user_tx, mono_tx, identity and
   // sets probe.sent; returns 0. Returns ENOBUFS/EAGAIN when the send may succeed later, any
   // other errno when it cannot.
-  virtual int send(std::size_t index, HopProbe& probe, int ttl) = 0;
+  virtual int send(std::size_t index, report::HopProbe& probe, int ttl) = 0;
   // Waits up to `timeout_ns` for replies, appending what arrived (matched to probes) to
   // `replies`. Returns early on the first batch.
   virtual void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) = 0;

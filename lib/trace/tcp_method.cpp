@@ -120,7 +120,7 @@ void TcpMethod::build_header() {
   pseudo_header_sum_ = static_cast<std::uint16_t>(~probe::internet_checksum(pseudo));
 }
 
-int TcpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
+int TcpMethod::send(std::size_t index, report::HopProbe& probe, int ttl) {
   // Hold the source port with a bound stream socket that neither connects nor listens.
   UniqueFd holder(::socket(setup_.family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!holder) fail_runtime("socket", errno);

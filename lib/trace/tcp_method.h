@@ -14,7 +14,7 @@ namespace mtool::trace {
 class TcpMethod final : public ProbeMethod {
  public:
   TcpMethod(MethodSetup setup, const Clock& clock);
-  int send(std::size_t index, HopProbe& probe, int ttl) override;
+  int send(std::size_t index, report::HopProbe& probe, int ttl) override;
   void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
   void descriptors(std::vector<int>& fds) const override { fds.push_back(raw_->fd()); }

@@ -16,9 +16,9 @@ constexpr std::int64_t kWaitPrecisionNs = kNsPerMs;
 
 }  // namespace
 
-TraceScheduler::TraceScheduler(ScheduleConfig config, ProbeMethod& method, ProbePrinter& printer,
-                               const Clock& clock, correlate::OverheadSource* overheads,
-                               SendGate* gate)
+TraceScheduler::TraceScheduler(ScheduleConfig config, ProbeMethod& method,
+                               report::ProbePrinter& printer, const Clock& clock,
+                               correlate::OverheadSource* overheads, SendGate* gate)
     : config_(config),
       method_(method),
       printer_(printer),
@@ -29,8 +29,8 @@ TraceScheduler::TraceScheduler(ScheduleConfig config, ProbeMethod& method, Probe
       start_(static_cast<std::size_t>(config.first_hop - 1) * config.probes_per_hop),
       end_(probes_.size()) {}
 
-std::optional<TraceScheduler::IcmpVerdict> TraceScheduler::classify_icmp(int family,
-                                                                         const IcmpReport& r) {
+std::optional<TraceScheduler::IcmpVerdict> TraceScheduler::classify_icmp(
+    int family, const report::IcmpReport& r) {
   auto code_text = [](unsigned value) { return "!<" + std::to_string(value) + ">"; };
   if (family == AF_INET) {
     if (r.type == ICMP_TIME_EXCEEDED && r.code == ICMP_EXC_TTL) return std::nullopt;
@@ -116,7 +116,7 @@ std::int64_t TraceScheduler::timeout_ns(std::size_t index) const {
 // itself. Butskoy's check_expired(), decision for decision.
 void TraceScheduler::check_expired(std::size_t index) {
   const std::size_t per_hop = config_.probes_per_hop;
-  HopProbe& pb = probes_[index];
+  report::HopProbe& pb = probes_[index];
   if (!pb.done) return;
   std::optional<std::size_t> previous_final;
   for (std::size_t i = index - index % per_hop; i < index; ++i) {
@@ -132,7 +132,7 @@ void TraceScheduler::check_expired(std::size_t index) {
     }
   }
   if (!next_final) return;
-  const HopProbe& fp = probes_[*next_final];
+  const report::HopProbe& fp = probes_[*next_final];
   if (fp.annotation.empty()) return;  // echo replies, resets, port unreachables come in order
 
   bool replace = previous_final.has_value() || (index % per_hop) + (*next_final - index) < per_hop;
@@ -148,11 +148,11 @@ void TraceScheduler::check_expired(std::size_t index) {
   if (!replace && fp.reply_ttl != 0) {
     // Where would the final reply sit, judging by its TTL (relative to the nearest earlier
     // time exceeded with a smaller distance)?
-    int back = hops_back(fp.reply_ttl);
+    int back = report::hops_back(fp.reply_ttl);
     for (std::size_t i = index; i-- > 0;) {
-      const HopProbe& p = probes_[i];
+      const report::HopProbe& p = probes_[i];
       if (p.done && !p.final && p.reply_ttl != 0) {
-        const int hops = hops_back(p.reply_ttl);
+        const int hops = report::hops_back(p.reply_ttl);
         if (hops < back) {
           back = back - hops + static_cast<int>(ttl_of(i));
           break;
@@ -163,14 +163,14 @@ void TraceScheduler::check_expired(std::size_t index) {
   }
   if (!replace) return;
   pb = fp;
-  probes_[*next_final] = HopProbe{};
+  probes_[*next_final] = report::HopProbe{};
   probes_[*next_final].sent = true;  // never sent again; expires at once and prints "*"
   probes_[*next_final].mono_tx = 1;
 }
 
 void TraceScheduler::apply(const ProbeReply& reply) {
   if (reply.index >= probes_.size()) return;
-  HopProbe& pb = probes_[reply.index];
+  report::HopProbe& pb = probes_[reply.index];
   if (pb.done || !pb.sent) return;
   pb.rx = reply.rx;
   pb.from = reply.from;
@@ -228,7 +228,7 @@ std::optional<MonoNs> TraceScheduler::advance() {
     unsigned in_flight = 0;
     const MonoNs now = clock_.mono_now();
     for (std::size_t n = start_; n < end_; ++n) {
-      HopProbe& pb = probes_[n];
+      report::HopProbe& pb = probes_[n];
       if (n == start_ && !pb.done && pb.sent) {  // time to print it, but no reply yet
         const MonoNs expires = pb.mono_tx + timeout_ns(n);
         if (expires > now) {

@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "correlate/overhead_batch.h"
-#include "trace/hop_probe.h"
+#include "report/hop_probe.h"
+#include "report/probe_printer.h"
 #include "trace/probe_method.h"
 #include "util/clock.h"
 
@@ -35,17 +36,9 @@ class SendGate {
   virtual std::optional<MonoNs> defer_until(MonoNs now) = 0;
 };
 
-// Receives each probe, in order, once it is settled.
-class ProbePrinter {
- public:
-  virtual ~ProbePrinter() = default;
-  // `probes` is the whole table; probe `index` is the one to print (ttl = index / per_hop + 1).
-  virtual void print_probe(const std::vector<HopProbe>& probes, std::size_t index) = 0;
-};
-
 class TraceScheduler {
  public:
-  TraceScheduler(ScheduleConfig config, ProbeMethod& method, ProbePrinter& printer,
+  TraceScheduler(ScheduleConfig config, ProbeMethod& method, report::ProbePrinter& printer,
                  const Clock& clock, correlate::OverheadSource* overheads,
                  SendGate* gate = nullptr);
   // Runs the trace to the end. Throws FatalError when a probe cannot be sent at all.
@@ -56,7 +49,7 @@ class TraceScheduler {
   // (nullopt: the trace is over); deliver() applies replies the method reported meanwhile.
   std::optional<MonoNs> advance();
   void deliver(const std::vector<ProbeReply>& replies);
-  [[nodiscard]] const std::vector<HopProbe>& probes() const { return probes_; }
+  [[nodiscard]] const std::vector<report::HopProbe>& probes() const { return probes_; }
 
   // An ICMP error that ends the trace, with Butskoy's annotation ("" for a plain port
   // unreachable: the destination answering); nullopt for time exceeded in transit, which does
@@ -64,7 +57,7 @@ class TraceScheduler {
   struct IcmpVerdict {
     std::string annotation;
   };
-  static std::optional<IcmpVerdict> classify_icmp(int family, const IcmpReport& report);
+  static std::optional<IcmpVerdict> classify_icmp(int family, const report::IcmpReport& report);
 
  private:
   [[nodiscard]] std::int64_t timeout_ns(std::size_t index) const;
@@ -77,11 +70,11 @@ class TraceScheduler {
 
   ScheduleConfig config_;
   ProbeMethod& method_;
-  ProbePrinter& printer_;
+  report::ProbePrinter& printer_;
   const Clock& clock_;
   correlate::OverheadSource* overheads_;
   SendGate* gate_;
-  std::vector<HopProbe> probes_;
+  std::vector<report::HopProbe> probes_;
   std::size_t start_ = 0;  // the next probe to print
   std::size_t end_ = 0;    // one past the last probe that may be sent (shrinks at a final hop)
   MonoNs last_send_ = 0;

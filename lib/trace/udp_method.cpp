@@ -26,7 +26,7 @@ UdpMethod::UdpMethod(MethodSetup setup, bool increment_port, const Clock& clock)
     payload_[i] = static_cast<std::uint8_t>(0x40 + (i & 0x3F));
 }
 
-int UdpMethod::send(std::size_t index, HopProbe& probe, int ttl) {
+int UdpMethod::send(std::size_t index, report::HopProbe& probe, int ttl) {
   const int fd = ::socket(setup_.family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_UDP);
   if (fd < 0) fail_runtime("socket", errno);
   net::ProbeSocket socket{UniqueFd(fd), setup_.family};

@@ -16,7 +16,7 @@ class UdpMethod final : public ProbeMethod {
   // `increment_port`: the traditional method (a new port per probe, default 33434); else a
   // fixed port (default 53).
   UdpMethod(MethodSetup setup, bool increment_port, const Clock& clock);
-  int send(std::size_t index, HopProbe& probe, int ttl) override;
+  int send(std::size_t index, report::HopProbe& probe, int ttl) override;
   void wait(std::int64_t timeout_ns, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
   void descriptors(std::vector<int>& fds) const override {

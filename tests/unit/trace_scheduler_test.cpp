@@ -39,7 +39,7 @@ class FakePath final : public ProbeMethod {
  public:
   FakePath(FakeClock& clock, std::vector<Hop> hops) : clock_(clock), hops_(std::move(hops)) {}
 
-  int send(std::size_t index, HopProbe& probe, int ttl) override {
+  int send(std::size_t index, report::HopProbe& probe, int ttl) override {
     probe.user_tx = clock_.wall_now();
     probe.mono_tx = clock_.mono_now();
     probe.sent = true;
@@ -55,8 +55,10 @@ class FakePath final : public ProbeMethod {
     reply.index = index;
     reply.from = ip(hop.address);
     reply.reply_ttl = hop.reply_ttl;
-    if (hop.kind == Hop::kRouter) reply.icmp = IcmpReport{ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0};
-    if (hop.kind == Hop::kUnreachable) reply.icmp = IcmpReport{ICMP_DEST_UNREACH, hop.code, 0};
+    if (hop.kind == Hop::kRouter)
+      reply.icmp = report::IcmpReport{ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0};
+    if (hop.kind == Hop::kUnreachable)
+      reply.icmp = report::IcmpReport{ICMP_DEST_UNREACH, hop.code, 0};
     pending_.emplace(clock_.mono_now() + hop.rtt, reply);
     return 0;
   }
@@ -93,12 +95,12 @@ class FakePath final : public ProbeMethod {
 };
 
 // Renders probes the way the text printer would, minus names and times: "addr", "*", "!H".
-class RecordingPrinter final : public ProbePrinter {
+class RecordingPrinter final : public report::ProbePrinter {
  public:
   explicit RecordingPrinter(const FakeClock& clock, unsigned per_hop)
       : clock_(clock), per_hop_(per_hop) {}
-  void print_probe(const std::vector<HopProbe>& probes, std::size_t index) override {
-    const HopProbe& p = probes[index];
+  void print_probe(const std::vector<report::HopProbe>& probes, std::size_t index) override {
+    const report::HopProbe& p = probes[index];
     if (index % per_hop_ == 0) lines.push_back(std::to_string(index / per_hop_ + 1) + ":");
     std::string text = p.from.empty() ? "*" : p.from.to_string();
     if (!p.annotation.empty()) text += " " + p.annotation;
@@ -117,7 +119,7 @@ struct Run {
   std::vector<std::string> lines;
   std::int64_t elapsed = 0;
   std::vector<int> ttls;
-  std::vector<HopProbe> probes;
+  std::vector<report::HopProbe> probes;
 };
 
 Run run(std::vector<Hop> hops, ScheduleConfig config = {}) {
@@ -331,7 +333,7 @@ TEST(TraceScheduler, ClassifiesIcmpErrorsAsButskoy) {
 
 TEST(TraceScheduler, AnUnsendableProbeIsARuntimeError) {
   struct Broken final : ProbeMethod {
-    int send(std::size_t, HopProbe&, int) override { return ENOBUFS; }
+    int send(std::size_t, report::HopProbe&, int) override { return ENOBUFS; }
     void wait(std::int64_t, std::vector<ProbeReply>&) override {}
     void release(std::size_t) override {}
     void descriptors(std::vector<int>&) const override {}

@@ -1,5 +1,5 @@
 // traceroute's text output: Butskoy's layout byte for byte, and mtool's corrected times.
-#include "trace/trace_text.h"
+#include "report/trace_text.h"
 
 #include <gtest/gtest.h>
 
@@ -13,9 +13,9 @@ namespace {
 
 constexpr WallNs kSent = 1'700'000'000LL * kNsPerSec;
 
-HopProbe answered(const std::string& from, std::int64_t rtt_ns,
-                  const std::string& annotation = "") {
-  HopProbe p;
+report::HopProbe answered(const std::string& from, std::int64_t rtt_ns,
+                          const std::string& annotation = "") {
+  report::HopProbe p;
   p.sent = p.done = true;
   p.user_tx = kSent;
   p.rx = kSent + rtt_ns;
@@ -24,8 +24,8 @@ HopProbe answered(const std::string& from, std::int64_t rtt_ns,
   return p;
 }
 
-HopProbe silent() {
-  HopProbe p;
+report::HopProbe silent() {
+  report::HopProbe p;
   p.sent = p.done = true;
   return p;
 }
@@ -38,12 +38,13 @@ correlate::ProbeOverhead overhead(std::int64_t egress, std::int64_t ingress, boo
   return o;
 }
 
-std::string render(const std::vector<HopProbe>& probes, unsigned per_hop, bool numeric = true) {
+std::string render(const std::vector<report::HopProbe>& probes, unsigned per_hop,
+                   bool numeric = true) {
   char* buffer = nullptr;
   std::size_t size = 0;
   std::FILE* out = open_memstream(&buffer, &size);
   net::AddressNamer namer(numeric, true);
-  TraceTextPrinter printer(out, namer, {per_hop, false, false});
+  report::TraceTextPrinter printer(out, namer, {per_hop, false, false});
   printer.header({"target", "198.18.0.9", 30, 60});
   for (std::size_t i = 0; i < probes.size(); ++i) printer.print_probe(probes, i);
   printer.end();
@@ -54,7 +55,7 @@ std::string render(const std::vector<HopProbe>& probes, unsigned per_hop, bool n
 }
 
 TEST(TraceText, HeaderAndHopsAsButskoy) {
-  const std::vector<HopProbe> probes = {
+  const std::vector<report::HopProbe> probes = {
       answered("198.18.0.1", 49'000), answered("198.18.0.1", 5'000), answered("198.18.0.1", 4'000)};
   EXPECT_EQ(render(probes, 3),
             "traceroute to target (198.18.0.9), 30 hops max, 60 byte packets\n"
@@ -62,12 +63,12 @@ TEST(TraceText, HeaderAndHopsAsButskoy) {
 }
 
 TEST(TraceText, AddressRepeatsOnlyWhenItChangesAndSilenceIsAStar) {
-  const std::vector<HopProbe> probes = {silent(),
-                                        answered("198.18.0.5", 50'000),
-                                        silent(),
-                                        answered("198.18.0.5", 60'000),
-                                        answered("198.18.0.6", 70'000),
-                                        answered("198.18.0.5", 80'000)};
+  const std::vector<report::HopProbe> probes = {silent(),
+                                                answered("198.18.0.5", 50'000),
+                                                silent(),
+                                                answered("198.18.0.5", 60'000),
+                                                answered("198.18.0.6", 70'000),
+                                                answered("198.18.0.5", 80'000)};
   EXPECT_EQ(render(probes, 3),
             "traceroute to target (198.18.0.9), 30 hops max, 60 byte packets\n"
             " 1  * 198.18.0.5  0.050 ms *\n"
@@ -75,24 +76,24 @@ TEST(TraceText, AddressRepeatsOnlyWhenItChangesAndSilenceIsAStar) {
 }
 
 TEST(TraceText, NamesWithoutReverseEntriesPrintTheAddressTwice) {
-  const std::vector<HopProbe> probes = {answered("198.18.255.254", 1'000'000)};
+  const std::vector<report::HopProbe> probes = {answered("198.18.255.254", 1'000'000)};
   EXPECT_EQ(render(probes, 1, false),
             "traceroute to target (198.18.0.9), 30 hops max, 60 byte packets\n"
             " 1  198.18.255.254 (198.18.255.254)  1.000 ms\n");
 }
 
 TEST(TraceText, AnnotationsFollowTheTime) {
-  const std::vector<HopProbe> probes = {answered("198.18.0.9", 68'000, "!H"),
-                                        answered("198.18.0.9", 4'000, "!H")};
+  const std::vector<report::HopProbe> probes = {answered("198.18.0.9", 68'000, "!H"),
+                                                answered("198.18.0.9", 4'000, "!H")};
   EXPECT_EQ(render(probes, 2),
             "traceroute to target (198.18.0.9), 30 hops max, 60 byte packets\n"
             " 1  198.18.0.9  0.068 ms !H  0.004 ms !H\n");
 }
 
 TEST(TraceText, CorrectedTimeFollowsEachMeasuredProbe) {
-  std::vector<HopProbe> probes = {answered("198.19.0.2", 80'000),
-                                  answered("198.19.0.2", 60'000, "!X"),
-                                  answered("198.19.0.2", 50'000)};
+  std::vector<report::HopProbe> probes = {answered("198.19.0.2", 80'000),
+                                          answered("198.19.0.2", 60'000, "!X"),
+                                          answered("198.19.0.2", 50'000)};
   probes[0].overhead = overhead(30'000, 9'000);
   probes[1].overhead = overhead(10'000, 10'000);
   // probes[2]: the correlator missed it; printed raw only.
@@ -103,7 +104,8 @@ TEST(TraceText, CorrectedTimeFollowsEachMeasuredProbe) {
 }
 
 TEST(TraceText, AHopAnsweredInsideTheHostIsVirtualAndAllOverhead) {
-  std::vector<HopProbe> probes = {answered("198.18.16.1", 49'000), answered("198.18.16.1", 12'000)};
+  std::vector<report::HopProbe> probes = {answered("198.18.16.1", 49'000),
+                                          answered("198.18.16.1", 12'000)};
   probes[0].overhead = overhead(20'000, 4'000, true);
   probes[1].overhead = overhead(5'000, 3'000, true);
   EXPECT_EQ(render(probes, 2),
@@ -112,9 +114,9 @@ TEST(TraceText, AHopAnsweredInsideTheHostIsVirtualAndAllOverhead) {
 }
 
 TEST(TraceText, AnOverheadLargerThanTheRttIsNotPrinted) {
-  std::vector<HopProbe> probes = {answered("198.19.0.2", 10'000)};
+  std::vector<report::HopProbe> probes = {answered("198.19.0.2", 10'000)};
   probes[0].overhead = overhead(9'000, 9'000);
-  EXPECT_EQ(correction_suffix(probes[0]), "");
+  EXPECT_EQ(report::correction_suffix(probes[0]), "");
 }
 
 }  // namespace

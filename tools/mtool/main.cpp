@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "campaign/run_command.h"
-#include "correlator/correlator_command.h"
+#include "commands/correlator_command.h"
+#include "commands/ping_command.h"
+#include "commands/run_command.h"
+#include "commands/trace_command.h"
 #include "mtool/version.h"
-#include "ping/ping_command.h"
-#include "trace/trace_command.h"
 
 namespace {
 
@@ -22,16 +22,16 @@ struct CommandEntry {
 };
 
 constexpr CommandEntry kCommands[] = {
-    {"ping", mtool::ping::run_ping_command, "ICMP echo, a drop-in for iputils ping"},
+    {"ping", mtool::commands::run_ping_command, "ICMP echo, a drop-in for iputils ping"},
     // Debian's ping4/ping6 links; the command reads the family from its argv[0].
-    {"ping4", mtool::ping::run_ping_command, nullptr},
-    {"ping6", mtool::ping::run_ping_command, nullptr},
-    {"traceroute", mtool::trace::run_traceroute_command,
+    {"ping4", mtool::commands::run_ping_command, nullptr},
+    {"ping6", mtool::commands::run_ping_command, nullptr},
+    {"traceroute", mtool::commands::run_traceroute_command,
      "a drop-in for Debian's traceroute (Butskoy), with corrected times"},
-    {"traceroute6", mtool::trace::run_traceroute_command, nullptr},
-    {"run", mtool::campaign::run_campaign_command,
+    {"traceroute6", mtool::commands::run_traceroute_command, nullptr},
+    {"run", mtool::commands::run_campaign_command,
      "run RIPE Atlas measurement definitions, write Atlas results (corrected)"},
-    {"correlator", mtool::correlator::run_correlator_command,
+    {"correlator", mtool::commands::run_correlator_command,
      "the host eBPF correlator (run on the host; 'status' shows its counters)"},
 };
 

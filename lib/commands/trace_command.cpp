@@ -1,4 +1,4 @@
-#include "trace/trace_command.h"
+#include "commands/trace_command.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -13,14 +13,29 @@
 #include "mtool/version.h"
 #include "net/address.h"
 #include "net/capabilities.h"
+#include "report/trace_text.h"
 #include "trace/method_factory.h"
 #include "trace/trace_options.h"
 #include "trace/trace_scheduler.h"
-#include "trace/trace_text.h"
 #include "util/error.h"
 
-namespace mtool::trace {
+namespace mtool::commands {
 namespace {
+
+using report::TraceTextPrinter;
+using trace::make_probe_method;
+using trace::method_header_length;
+using trace::MethodSetup;
+using trace::parse_trace_options;
+using trace::ParseOutcome;
+using trace::ParseResult;
+using trace::ProbeMethod;
+using trace::ScheduleConfig;
+using trace::trace_extra_usage_text;
+using trace::trace_usage_text;
+using trace::TraceOptions;
+using trace::TraceScheduler;
+using trace::validate_trace_options;
 
 constexpr int kExitUsage = 2;
 constexpr std::size_t kDefaultDataLength = 40;  // all but the IP header
@@ -145,7 +160,7 @@ int run(const std::vector<std::string>& args) {
   correlator.say_if_unavailable();
 
   net::AddressNamer namer(o.numeric, true);
-  TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
+  report::TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});
   printer.header({o.host, destination->to_string(), o.max_hops, method->packet_length()});
 
   ScheduleConfig schedule;
@@ -181,4 +196,4 @@ int run_traceroute_command(const std::vector<std::string>& args) {
   }
 }
 
-}  // namespace mtool::trace
+}  // namespace mtool::commands

@@ -1,9 +1,9 @@
-#include "trace/trace_text.h"
+#include "report/trace_text.h"
 
 #include "correlate/correction.h"
 #include "report/overhead_breakdown.h"
 
-namespace mtool::trace {
+namespace mtool::report {
 namespace {
 
 std::string milliseconds(std::int64_t ns) {
@@ -88,4 +88,4 @@ void TraceTextPrinter::end() {
   std::fflush(out_);
 }
 
-}  // namespace mtool::trace
+}  // namespace mtool::report

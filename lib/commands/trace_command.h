@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-namespace mtool::trace {
+namespace mtool::commands {
 
 // args[0] is the program name. Returns the exit code: 0 (even when the destination was not
 // reached), 1 runtime errors (privileges, sockets), 2 usage errors.
 int run_traceroute_command(const std::vector<std::string>& args);
 
-}  // namespace mtool::trace
+}  // namespace mtool::commands

@@ -1,4 +1,4 @@
-#include "correlator/correlator_command.h"
+#include "commands/correlator_command.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -19,8 +19,11 @@
 
 namespace po = boost::program_options;
 
-namespace mtool::correlator {
+namespace mtool::commands {
 namespace {
+
+using correlator::DaemonOptions;
+using correlator::run_daemon;
 
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
@@ -185,4 +188,4 @@ int run_correlator_command(const std::vector<std::string>& args) {
   }
 }
 
-}  // namespace mtool::correlator
+}  // namespace mtool::commands

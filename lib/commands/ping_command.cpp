@@ -1,4 +1,4 @@
-#include "ping/ping_command.h"
+#include "commands/ping_command.h"
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -30,8 +30,19 @@
 #include "util/error.h"
 #include "util/run_control.h"
 
-namespace mtool::ping {
+namespace mtool::commands {
 namespace {
+
+using ping::parse_ping_options;
+using ping::ParseOutcome;
+using ping::ParseResult;
+using ping::ping_extra_usage_text;
+using ping::ping_usage_text;
+using ping::PingOptions;
+using ping::PingSession;
+using ping::PmtuDiscovery;
+using ping::SessionConfig;
+using ping::TxTimestampSource;
 
 constexpr int kExitError = 2;
 constexpr int kMinUserIntervalMs = PingSession::kMinUserIntervalMs;
@@ -446,4 +457,4 @@ int run_ping_command(const std::vector<std::string>& args) {
   }
 }
 
-}  // namespace mtool::ping
+}  // namespace mtool::commands

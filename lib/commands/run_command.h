@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-namespace mtool::campaign {
+namespace mtool::commands {
 
 int run_campaign_command(const std::vector<std::string>& args);
 
-}  // namespace mtool::campaign
+}  // namespace mtool::commands

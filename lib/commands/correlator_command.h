@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-namespace mtool::correlator {
+namespace mtool::commands {
 
 int run_correlator_command(const std::vector<std::string>& args);
 
-}  // namespace mtool::correlator
+}  // namespace mtool::commands

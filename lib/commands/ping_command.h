@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-namespace mtool::ping {
+namespace mtool::commands {
 
 int run_ping_command(const std::vector<std::string>& args);
 
-}  // namespace mtool::ping
+}  // namespace mtool::commands

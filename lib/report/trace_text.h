@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "net/address.h"
-#include "trace/hop_probe.h"
-#include "trace/trace_scheduler.h"
+#include "report/hop_probe.h"
+#include "report/probe_printer.h"
 
-namespace mtool::trace {
+namespace mtool::report {
 
 struct TraceHeader {
   std::string host;          // as given on the command line
@@ -43,4 +43,4 @@ class TraceTextPrinter final : public ProbePrinter {
 // " (corrected 0.041)" / " (overhead)" / "" for one answered probe.
 std::string correction_suffix(const HopProbe& probe);
 
-}  // namespace mtool::trace
+}  // namespace mtool::report

@@ -1,4 +1,4 @@
-#include "campaign/run_command.h"
+#include "commands/run_command.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -26,8 +26,18 @@
 #include "util/printable.h"
 #include "util/run_control.h"
 
-namespace mtool::campaign {
+namespace mtool::commands {
 namespace {
+
+using campaign::CampaignRunner;
+using campaign::MeasurementDefinition;
+using campaign::MeasurementList;
+using campaign::MeasurementType;
+using campaign::parse_measurement_list;
+using campaign::RunnerOptions;
+using campaign::RunnerProgress;
+using campaign::RunnerTotals;
+using campaign::TraceProtocol;
 
 namespace po = boost::program_options;
 
@@ -327,4 +337,4 @@ int run_campaign_command(const std::vector<std::string>& args) {
   }
 }
 
-}  // namespace mtool::campaign
+}  // namespace mtool::commands

@@ -1,6 +1,8 @@
 #pragma once
 // One traceroute probe, from the moment it is scheduled to the moment it is printed: the
 // state Butskoy's `probe` struct holds, on mtool's clocks, plus the correlator's overhead.
+// The trace engine fills it; it lives here, with the port that prints it (probe_printer), so
+// that output depends on no engine.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,7 +12,7 @@
 #include "net/address.h"
 #include "util/clock.h"
 
-namespace mtool::trace {
+namespace mtool::report {
 
 // Hops back to a replier, guessed from the TTL left in its reply: initial TTLs are 64, 128 or
 // 255 (Butskoy's ttl2hops, after tracepath).
@@ -50,4 +52,4 @@ struct HopProbe {
   [[nodiscard]] std::int64_t rtt_ns() const { return rx ? *rx - user_tx : 0; }
 };
 
-}  // namespace mtool::trace
+}  // namespace mtool::report
