@@ -23,6 +23,7 @@ namespace mtool::commands {
 namespace {
 
 using correlator::DaemonOptions;
+using correlator::metrics_listen_address;
 using correlator::run_daemon;
 
 constexpr int kExitFailure = 1;
