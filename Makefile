@@ -55,14 +55,14 @@ fuzz:
 bench: setup
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMTOOL_TESTS=OFF >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS) --target mtool
+	$(MAKE) build
 	bash bench/ping_vs_iputils.sh $(BENCH_BUILD)/tools/mtool
-	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
+	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS) $(BUILD)/tests/mtool_integration_tests
 	bash bench/traceroute_vs_debian.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/paris_vs_classic.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
 	bash bench/report_throughput.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	flock /tmp/mtool-integration.lock bash bench/campaign_metrics.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
-	$(MAKE) build
 	bash bench/listener_churn.sh $(BUILD) 300
 	bash bench/remote_target.sh $(BUILD) $(BENCH_REPS)
 	bash bench/image.sh

@@ -3,12 +3,18 @@
 #  - ns per program run (kernel.bpf_stats_enabled via --stats), for probe traffic (a subscribed
 #    container flood-pinging) and for traffic that is not probes (UDP; an unsubscribed
 #    container's flood ping; the host's own flood ping);
+#  - the same probe traffic with per-namespace histograms (--metrics) off and on, alternated
+#    REPS times, per program (records complete, and are counted, in netif_rx); and, with the
+#    integration tests' binary, the run that completes a record timed alone by the kernel
+#    (BPF_PROG_TEST_RUN, 20000 records, histograms off/on/on/off);
+#  - what run-time statistics themselves add to each program run (bench/lib/bpf_stats_cost.py);
 #  - the host's RTT with and without the correlator (alternated, REPS replicates);
 #  - flood packets per second with and without it, from the host and from a container.
-#   usage: bench/correlator_cost.sh path/to/mtool [reps]
+#   usage: bench/correlator_cost.sh path/to/mtool [reps [path/to/mtool_integration_tests]]
 set -euo pipefail
 MTOOL=$(realpath "$1")
 REPS=${2:-3}
+INTEGRATION_TESTS=${3:-}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 TESTBED="$HERE/tests/testbed/testbed.sh"
 export MTOOL_TESTBED_INDEX=${MTOOL_TESTBED_INDEX:-0}
@@ -46,15 +52,17 @@ trap cleanup EXIT
 eval "$(bash "$TESTBED" up --load 1)"
 rm -rf "$PIN_DIR"
 
-# Sum of run_time_ns and run_cnt over the correlator's three programs.
+# Sum of run_time_ns and run_cnt over the correlator's three programs, or over those named
+# like $1 (netif_rx: the receive hook where records complete).
 prog_stats() {
   bpftool -j prog show | python3 -c '
 import json, sys
 t = c = 0
 for p in json.load(sys.stdin):
-    if p.get("name", "") in ("btf_dev_queue", "btf_netif_rx", "btf_receive_skb", "raw_dev_queue", "raw_netif_rx", "raw_receive_skb"):
+    name = p.get("name", "")
+    if name in ("btf_dev_queue", "btf_netif_rx", "btf_receive_skb", "raw_dev_queue", "raw_netif_rx", "raw_receive_skb") and sys.argv[1] in name:
         t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
-print(t, c)'
+print(t, c)' "${1:-_}"
 }
 cost_of() {  # label command... -> "label: N ns per run (runs)"
   local label=$1
@@ -84,6 +92,55 @@ cost_of "not probes: unsubscribed container, iputils ping -f -c 20000" \
   bash "$TESTBED" exec load1 "${IPUTILS[@]}" -q -f -c 20000 "$TESTBED_TARGET"
 cost_of "not probes: host iputils ping -f -c 20000" "${IPUTILS[@]}" -q -f -c 20000 "$TESTBED_TARGET"
 stop_correlator
+
+# --metrics needs a free port: whatever the system gives on loopback.
+METRICS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+histogram_run() {  # off|on -> "all_ns_per_run netif_rx_ns_per_run runs"
+  local extra=()
+  [[ $1 == on ]] && extra=(--metrics "127.0.0.1:$METRICS_PORT")
+  start_correlator --stats "${extra[@]}"
+  read -r t0 c0 <<<"$(prog_stats)"
+  read -r r0 n0 <<<"$(prog_stats netif_rx)"
+  bash "$TESTBED" exec container "$MTOOL" ping -q -f -c 20000 "$TESTBED_TARGET" >/dev/null 2>&1 || true
+  read -r t1 c1 <<<"$(prog_stats)"
+  read -r r1 n1 <<<"$(prog_stats netif_rx)"
+  stop_correlator
+  awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) -v r=$((r1 - r0)) -v n=$((n1 - n0)) \
+    'BEGIN { printf "%.1f %.1f %d\n", (c ? t / c : 0), (n ? r / n : 0), c }'
+}
+declare -A hist
+for ((r = 1; r <= REPS; r++)); do
+  for state in off on; do
+    read -r all rx _ <<<"$(histogram_run $state)"
+    hist[$state.all]+="$all "
+    hist[$state.rx]+="$rx "
+  done
+done
+echo
+echo "## Per-namespace histograms (--metrics) off and on ($REPS alternated replicates; mtool ping -f -c 20000 from a subscribed container)"
+echo
+python3 - "${hist[off.all]}" "${hist[on.all]}" "${hist[off.rx]}" "${hist[on.rx]}" <<'PY'
+import statistics as st, sys
+a = [list(map(float, x.split())) for x in sys.argv[1:]]
+print("| ns per program run | histograms off | histograms on | on - off (median) |")
+print("|---|---|---|---|")
+for label, off, on in (("all three programs", a[0], a[1]), ("netif_rx (records complete here)", a[2], a[3])):
+    print(f"| {label} | {' '.join(f'{x:g}' for x in off)} | {' '.join(f'{x:g}' for x in on)} | {st.median(on) - st.median(off):+.1f} |")
+PY
+if [[ -n $INTEGRATION_TESTS ]]; then
+  # "histograms: ns per run completing a record (median of N), off A B, on C D"
+  line=$(MTOOL_HISTOGRAM_ROUNDS=20000 "$INTEGRATION_TESTS" \
+    --gtest_filter=BpfStateMachine.HistogramsCountEveryRecordOfALongRun | grep '^histograms:')
+  echo "$line" | sed -E 's/.*median of ([0-9]+)\), off ([0-9]+) ([0-9]+), on ([0-9]+) ([0-9]+)/\1 \2 \3 \4 \5/' |
+    awk '{ printf "| the run completing a record, timed alone (BPF_PROG_TEST_RUN, median of %s) | %s %s | %s %s | %+.1f |\n", $1, $2, $3, $4, $5, ($4 + $5 - $2 - $3) / 2 }'
+fi
+
+echo
+echo "## What run-time statistics (--stats) add to every program run"
+echo
+echo "| round | empty program, statistics off (ns per run) | on | on - off |"
+echo "|---|---|---|---|"
+python3 "$HERE/bench/lib/bpf_stats_cost.py" "$REPS" | awk '{ printf "| %s | %s | %s | %+d |\n", $1, $2, $3, $3 - $2 }'
 
 host_rtt() {  # -> trimmed mean and median of 2000 host RTTs at 2 ms, in us
   "$MTOOL" ping --json -c 2000 -i 0.002 "$TESTBED_TARGET" | python3 -c '

@@ -129,6 +129,7 @@ enum mtool_counter {
 	MTOOL_CTR_RATE_LIMITED,        /* probes not followed: their namespace exceeded its rate */
 	MTOOL_CTR_QUOTA_FULL,          /* probes not followed: their namespace's waiting quota full */
 	MTOOL_CTR_FOREIGN_CROSSINGS,   /* packets posing as a probe's target side or host answer */
+	MTOOL_CTR_HISTOGRAMS_FULL,     /* records not put in a histogram: no room for their namespace */
 	MTOOL_CTR_COUNT,
 };
 
@@ -186,6 +187,99 @@ struct mtool_info {
 #define MTOOL_SUBSCRIPTION_REFRESH_S 30
 #define MTOOL_FLIGHT_TTL_S 5
 #define MTOOL_RECORD_TTL_S 60
+
+/* Per measuring namespace, the distributions of its records' egress, ingress and wire RTT
+ * (`mtool correlator --metrics`), counted by the programs as each record is completed, so the
+ * daemon reads counts, not records. Buckets are log2 with MTOOL_HISTOGRAM_SUB_BUCKETS linear
+ * steps per power of two (as HDR histograms), so 1-300 us overheads are told apart within 25%:
+ *   bucket 0                        ns <= 2^MIN_SHIFT
+ *   bucket 1 + (k - MIN) * SUB + s  2^k + s * 2^k / SUB < ns <= 2^k + (s + 1) * 2^k / SUB
+ *   bucket MTOOL_HISTOGRAM_BUCKETS - 1   ns > 2^MAX_SHIFT
+ * Upper bounds are inclusive, as Prometheus' `le`. 256 ns to 17.2 s. */
+#define MTOOL_HISTOGRAM_MIN_SHIFT 8
+#define MTOOL_HISTOGRAM_MAX_SHIFT 34
+#define MTOOL_HISTOGRAM_SUB_BITS 2
+#define MTOOL_HISTOGRAM_SUB_BUCKETS (1 << MTOOL_HISTOGRAM_SUB_BITS)
+#define MTOOL_HISTOGRAM_BUCKETS \
+	(2 + (MTOOL_HISTOGRAM_MAX_SHIFT - MTOOL_HISTOGRAM_MIN_SHIFT) * MTOOL_HISTOGRAM_SUB_BUCKETS)
+/* Namespaces with histograms at once: a plain hash (a full map refuses a new namespace, counted
+ * as MTOOL_CTR_HISTOGRAMS_FULL, and evicts nobody); the daemon deletes the namespaces that are
+ * gone. */
+#define MTOOL_HISTOGRAM_NAMESPACES 1024
+
+enum mtool_histogram_kind {
+	MTOOL_HISTOGRAM_EGRESS = 0,  /* sender's device -> uplink */
+	MTOOL_HISTOGRAM_INGRESS = 1, /* uplink -> sender's device */
+	MTOOL_HISTOGRAM_WIRE = 2,    /* uplink transmission -> uplink reception */
+	MTOOL_HISTOGRAM_KINDS = 3,
+};
+
+struct mtool_latency_histogram {
+	__u64 buckets[MTOOL_HISTOGRAM_BUCKETS];
+	__u64 sum_ns;
+};
+
+/* Value of the `histograms` map, keyed by the measuring namespace's cookie. */
+struct mtool_namespace_histograms {
+	/* Who to ask about the namespace (its labels, whether it still exists): its inode number
+	 * (what /proc/PID/ns/net shows) and the sender of its latest record (0: unknown). */
+	__u32 netns_inum;
+	__u32 sender_pid;
+	struct mtool_latency_histogram kind[MTOOL_HISTOGRAM_KINDS];
+};
+
+#ifdef __bpf__
+#define MTOOL_ABI_INLINE static __always_inline
+#else
+#define MTOOL_ABI_INLINE static inline
+#endif
+
+/* floor(log2(v)) for v > 0, without loops (the verifier's taste), as libbpf-tools' log2l. */
+MTOOL_ABI_INLINE __u32 mtool_log2(__u64 v)
+{
+	__u32 r = (__u32)(v > 0xFFFFFFFFULL) << 5;
+	v >>= r;
+	__u32 shift = (__u32)(v > 0xFFFF) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (__u32)(v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (__u32)(v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (__u32)(v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (__u32)(v >> 1);
+	return r;
+}
+
+/* The bucket that counts a duration of `ns`. */
+MTOOL_ABI_INLINE __u32 mtool_histogram_bucket(__u64 ns)
+{
+	if (ns <= (1ULL << MTOOL_HISTOGRAM_MIN_SHIFT))
+		return 0;
+	if (ns > (1ULL << MTOOL_HISTOGRAM_MAX_SHIFT))
+		return MTOOL_HISTOGRAM_BUCKETS - 1;
+	const __u64 below = ns - 1; /* inclusive upper bounds */
+	const __u32 k = mtool_log2(below);
+	const __u32 step = (__u32)(below >> (k - MTOOL_HISTOGRAM_SUB_BITS)) &
+			   (MTOOL_HISTOGRAM_SUB_BUCKETS - 1);
+	return 1 + (k - MTOOL_HISTOGRAM_MIN_SHIFT) * MTOOL_HISTOGRAM_SUB_BUCKETS + step;
+}
+
+/* The largest duration bucket `i` counts, in ns (inclusive); ~0 for the last (no bound). */
+MTOOL_ABI_INLINE __u64 mtool_histogram_upper_ns(__u32 i)
+{
+	if (i == 0)
+		return 1ULL << MTOOL_HISTOGRAM_MIN_SHIFT;
+	if (i >= MTOOL_HISTOGRAM_BUCKETS - 1)
+		return ~0ULL;
+	const __u32 k = MTOOL_HISTOGRAM_MIN_SHIFT + (i - 1) / MTOOL_HISTOGRAM_SUB_BUCKETS;
+	const __u32 step = (i - 1) % MTOOL_HISTOGRAM_SUB_BUCKETS;
+	return (1ULL << k) + (__u64)(step + 1) * (1ULL << (k - MTOOL_HISTOGRAM_SUB_BITS));
+}
 
 /* The correlator's socket (SOCK_SEQPACKET): one query per message, one answer per query.
  * The caller names only its probe; the correlator supplies the namespace itself, from the

@@ -25,6 +25,10 @@ const volatile __u64 probe_burst_ns =
  * only if both see the same). False in production, where the verifier prunes every branch it
  * guards: the host's own traffic then costs what the cost table says. */
 const volatile bool follow_host_probes = false;
+/* Set by the loader with `mtool correlator --metrics`: each completed record is also counted in
+ * its namespace's histograms (histograms.bpf.h). False otherwise, and the verifier prunes that
+ * code: a daemon that exports nothing pays nothing. */
+const volatile bool keep_histograms = false;
 
 /* When a followed probe last started or moved (jiffies). While it is older than
  * RECENT_PROBE_JIFFIES, nothing can be in flight or waiting, so the programs skip all packets
@@ -130,6 +134,16 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } uplinks SEC(".maps");
+
+/* Per measuring namespace (cookie): its records' egress, ingress and wire RTT distributions.
+ * The daemon's own (not pinned): it reads them for its exposition and deletes the namespaces
+ * that are gone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MTOOL_HISTOGRAM_NAMESPACES);
+	__type(key, __u64);
+	__type(value, struct mtool_namespace_histograms);
+} histograms SEC(".maps");
 
 static __always_inline void count(__u32 which)
 {

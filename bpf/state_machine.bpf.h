@@ -12,6 +12,7 @@
 
 #include "correlator_abi.h"
 
+#include "histograms.bpf.h"
 #include "maps.bpf.h"
 #include "packet.bpf.h"
 
@@ -316,22 +317,26 @@ static __always_inline void leave_by_uplink(struct mtool_flight *f, const struct
 	f->skb = 0;
 }
 
-/* The reply reached its sender's namespace: the record is complete. */
-static __always_inline void arrive(struct mtool_flight *f, __u64 now, __u64 rx_stamp)
+/* The reply reached its sender's namespace (on `dev`): the record is complete. */
+static __always_inline void arrive(struct mtool_flight *f, __u64 now, __u64 rx_stamp,
+				   struct net_device *dev)
 {
 	f->record.sender_rx_ns = receive_time(now, rx_stamp);
 	if (f->record.sender_rx_ns < f->record.uplink_rx_ns)
 		f->record.sender_rx_ns = now;
-	if (bpf_map_update_elem(&records, &f->record.key, &f->record, BPF_ANY))
+	if (bpf_map_update_elem(&records, &f->record.key, &f->record, BPF_ANY)) {
 		count(MTOOL_CTR_MAP_FULL);
-	else
+	} else {
 		count(MTOOL_CTR_RECORDS_WRITTEN);
+		note_overheads(&f->record, dev);
+	}
 	f->skb = 0;
 }
 
 /* One step of a probe already in flight. */
 static __always_inline void follow(struct mtool_flight *f, const struct probe_packet *p,
-				   __u64 now, __u64 rx_stamp, __u32 ifindex, __u64 netns, __u32 hook)
+				   __u64 now, __u64 rx_stamp, __u32 ifindex, __u64 netns, __u32 hook,
+				   struct net_device *dev)
 {
 	f->current_flow = p->flow;
 	append_crossing(f, now, ifindex, netns, hook);
@@ -343,7 +348,7 @@ static __always_inline void follow(struct mtool_flight *f, const struct probe_pa
 	if (hook == MTOOL_HOOK_DEV_QUEUE || netns != f->record.key.netns ||
 	    p->flow != f->record.key.flow)
 		return;
-	arrive(f, now, rx_stamp);
+	arrive(f, now, rx_stamp, dev);
 }
 
 /* A probe that left through the uplink reached a target in another namespace of this host (or
@@ -420,7 +425,7 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 		__u64 now = bpf_ktime_get_ns();
 		if (same_packet(f, p, now)) {
 			remember_device_name(netns, ifindex, dev);
-			follow(f, p, now, rx_stamp, ifindex, netns, hook);
+			follow(f, p, now, rx_stamp, ifindex, netns, hook, dev);
 			return;
 		}
 		/* The buffer was freed and reused: the old flight ended unseen. */
@@ -451,7 +456,7 @@ static __always_inline void observe(__u64 skb_id, const struct probe_packet *p, 
 		if (!start_ingress(f, skb_id, p, bpf_ktime_get_ns(), rx_stamp, ifindex, netns, hook))
 			return;
 		if (follow_host_probes && f->record.key.netns == host_netns)
-			arrive(f, f->record.uplink_rx_ns, 0); /* its socket is right here: ingress nil */
+			arrive(f, f->record.uplink_rx_ns, 0, dev); /* its socket is right here: ingress nil */
 	} else if (sending && netns != host_netns) {
 		at_local_target(skb_id, p, ifindex, netns, hook, dev);
 	} else if (sending && !is_uplink(netns, ifindex)) {

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "correlator/correlator_daemon.h"
+#include "correlator/correlator_metrics.h"
 #include "correlator_abi.h"
 #include "util/command_line.h"
 #include "util/error.h"
@@ -22,6 +23,7 @@ namespace mtool::commands {
 namespace {
 
 using correlator::DaemonOptions;
+using correlator::metrics_listen_address;
 using correlator::run_daemon;
 
 constexpr int kExitFailure = 1;
@@ -79,6 +81,18 @@ int run_correlator_command(const std::vector<std::string>& args) {
   DaemonOptions options;
   unsigned idle_timeout_s = 300;
   bool no_listeners = false;
+  std::string metrics;
+  const std::string metrics_help =
+      "serve Prometheus metrics on http://ADDR:PORT/metrics (an IP address of this host, e.g. "
+      "127.0.0.1:9462 or [::1]:9462; port 1024 or above; off by default): the counters, the "
+      "maps' fill, and per measuring network namespace histograms of egress and ingress "
+      "overhead and wire RTT, kept in the kernel (about 70 ns per record, nothing per other "
+      "packet), labelled netns, container_id and pod_uid from the cgroup of a process in it "
+      "(the sender of its probes first). Series are bounded: 3 histograms per namespace, at "
+      "most " +
+      std::to_string(MTOOL_HISTOGRAM_NAMESPACES) +
+      " namespaces (more are counted in mtool_correlator_histograms_full_total), removed once "
+      "the namespace is gone";
   po::options_description described("Options");
   described.add_options()("help,h", "print this help")(
       "uplink", po::value<std::vector<std::string>>(&options.uplinks)->composing(),
@@ -89,7 +103,10 @@ int run_correlator_command(const std::vector<std::string>& args) {
       "socket", po::value<std::string>(&options.socket_path)->default_value(MTOOL_SOCKET_DEFAULT),
       "Unix socket answering containers that cannot read the maps")(
       "stats", po::bool_switch(&options.enable_stats),
-      "measure the programs' run time while running (what kernel.bpf_stats_enabled=1 does)")(
+      "measure the programs' run time while running (what kernel.bpf_stats_enabled=1 does): "
+      "shown by status and, with --metrics, as mtool_correlator_program_run_seconds_total and "
+      "_runs_total; it adds about 80 ns to every run of every BPF program on the host (as much "
+      "as the correlator's own, see bench/correlator_cost.sh), so --metrics does not turn it on")(
       "namespace-probe-rate",
       po::value<std::uint32_t>(&options.namespace_probe_rate)
           ->default_value(MTOOL_NAMESPACE_PROBE_RATE_DEFAULT),
@@ -111,7 +128,12 @@ int run_correlator_command(const std::vector<std::string>& args) {
       "); then only tools with the socket mounted get corrections")(
       "follow-host-probes", po::bool_switch(&options.follow_host_probes),
       "for tests and benchmarks: also follow the host's own probes (uplink to uplink), so a "
-      "tool run on the host reports the wire time its container twin is compared with");
+      "tool run on the host reports the wire time its container twin is compared with")(
+      "metrics", po::value<std::string>(&metrics)->value_name("ADDR:PORT"), metrics_help.c_str())(
+      "metrics-buckets-per-octave",
+      po::value<unsigned>(&options.metrics_buckets_per_octave)->default_value(2),
+      "histogram buckets per power of two: 1, 2 or 4 (27, 53 or 105 bounds from 256 ns to "
+      "17.2 s, and +Inf)");
   SubcommandLine line;
   try {
     line = parse_subcommand_line(args, described);
@@ -126,6 +148,22 @@ int run_correlator_command(const std::vector<std::string>& args) {
   if (options.namespace_probe_rate == 0 || options.limits.per_namespace == 0 ||
       options.limits.per_process == 0 || idle_timeout_s == 0) {
     std::fprintf(stderr, "mtool correlator: rates, limits and timeouts must be at least 1\n%s",
+                 kUsage);
+    return kExitUsage;
+  }
+  if (line.options.count("metrics") != 0) {
+    std::string why;
+    const auto address = metrics_listen_address(metrics, why);
+    if (!address) {
+      std::fprintf(stderr, "mtool correlator: --metrics %s: %s\n%s", metrics.c_str(), why.c_str(),
+                   kUsage);
+      return kExitUsage;
+    }
+    options.metrics_address = *address;
+  }
+  const unsigned per_octave = options.metrics_buckets_per_octave;
+  if (per_octave != 1 && per_octave != 2 && per_octave != 4) {
+    std::fprintf(stderr, "mtool correlator: --metrics-buckets-per-octave must be 1, 2 or 4\n%s",
                  kUsage);
     return kExitUsage;
   }

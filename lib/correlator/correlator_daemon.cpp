@@ -14,9 +14,13 @@
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
+#include "correlator/correlator_metrics.h"
+#include "correlator/daemon_figures.h"
 #include "correlator/kernel_programs.h"
+#include "correlator/namespace_histograms.h"
 #include "correlator/namespace_listeners.h"
 #include "correlator/query_server.h"
 #include "correlator/uplink_tracker.h"
@@ -58,7 +62,19 @@ bool stats_sysctl_on() {
 const char* const kCounterNames[MTOOL_CTR_COUNT] = {
     "egress started",    "egress completed",    "replies matched",        "records written",
     "unmatched replies", "stale flights",       "crossings not recorded", "map full",
-    "slot collisions",   "over namespace rate", "over namespace quota",   "foreign crossings"};
+    "slot collisions",   "over namespace rate", "over namespace quota",   "foreign crossings",
+    "histograms full"};
+
+// The signals the loop reads from its signalfd. Blocked before any thread starts (the metrics'
+// exposer has its own), so that none of them can take one and end the process.
+sigset_t loop_signals() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGPIPE);
+  return mask;
+}
 
 // The initial pid namespace has a fixed inode number (PROC_PID_INIT_INO). Only there are the
 // pids the programs record (in that namespace) the ones our socket's peers show.
@@ -86,7 +102,8 @@ class Daemon {
       : options_(o),
         host_netns_(net::own_netns_cookie()),
         programs_(o.pin_dir, host_netns_, KernelPrograms::Purpose::kTrace,
-                  ProgramTuning{o.namespace_probe_rate, o.follow_host_probes}),
+                  ProgramTuning{o.namespace_probe_rate, o.follow_host_probes,
+                                !o.metrics_address.empty()}),
         tracker_(o.uplinks),
         started_(SystemClock{}.mono_now()) {
     if (host_netns_ == 0)
@@ -126,18 +143,16 @@ class Daemon {
           "following the host's own probes too (--follow-host-probes: for tests and "
           "benchmarks; the host's traffic then costs more than the cost table says)");
     }
+    if (!o.metrics_address.empty()) start_metrics();
     log_line(std::string("started: ") + hook_kind_name(programs_.hook_kind()) +
              " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
              (programs_.reused_pins() ? "reused from " : "pinned in ") + o.pin_dir + "; socket " +
-             o.socket_path + "; host netns " + std::to_string(host_netns_));
+             o.socket_path + "; host netns " + std::to_string(host_netns_) +
+             (metrics_ ? "; metrics on http://" + o.metrics_address + "/metrics" : ""));
   }
 
   int run() {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGPIPE);
+    const sigset_t mask = loop_signals();
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     UniqueFd signals(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     UniqueFd timer(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
@@ -236,16 +251,78 @@ class Daemon {
              (missing.empty() ? "" : "; waiting for " + missing + " to appear"));
   }
 
+  // After the capabilities are dropped and with the loop's signals blocked: the exposer's
+  // threads inherit both from this one.
+  void start_metrics() {
+    const sigset_t mask = loop_signals();
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    histograms_ = std::make_unique<NamespaceHistograms>(programs_.histograms_fd(),
+                                                        in_initial_pid_namespace());
+    publish_loop_figures(nullptr, false);
+    metrics_ = std::make_unique<CorrelatorMetrics>(options_.metrics_address,
+                                                   options_.metrics_buckets_per_octave,
+                                                   [this] { return figures(); });
+  }
+
   void on_tick() {
     ++ticks_;
     programs_.publish_info();
     server_->close_idle(SystemClock{}.mono_now());
     if (ticks_ % MTOOL_SUBSCRIPTION_REFRESH_S == 0) server_->refresh();
     // Flights and unanswered probes every second; the larger records map every 10 s.
-    const SweepResult r = programs_.sweep(SystemClock{}.mono_now(), ticks_ % 10 == 0);
+    const bool records = ticks_ % 10 == 0;
+    const SweepResult r = programs_.sweep(SystemClock{}.mono_now(), records);
     swept_.waiting += r.waiting;
     swept_.records += r.records;
     swept_.subscriptions += r.subscriptions;
+    if (histograms_) {
+      swept_.histograms += histograms_->refresh();
+      publish_loop_figures(&r, records);
+    }
+  }
+
+  // The loop's own figures, for the exposer's threads to take; the maps' fill from `swept`
+  // (records and subscribers only if `records` were swept too).
+  void publish_loop_figures(const SweepResult* swept, bool records) {
+    const std::lock_guard<std::mutex> lock(figures_mutex_);
+    LoopFigures& f = loop_figures_;
+    f.socket = server_->counters();
+    f.listeners_on = listeners_ && listeners_->disabled_reason().empty();
+    if (f.listeners_on) {
+      f.listeners_open = listeners_->count();
+      f.listeners = listeners_->counters();
+    }
+    f.evicted = swept_;
+    const auto fill = [&f](const char* map, std::uint64_t entries, std::uint64_t capacity) {
+      for (MapFill& m : f.maps) {
+        if (m.map == map) {
+          m.entries = entries;
+          return;
+        }
+      }
+      f.maps.push_back({map, entries, capacity});
+    };
+    fill("histograms", histograms_->entries(), MTOOL_HISTOGRAM_NAMESPACES);
+    if (swept == nullptr) return;
+    fill("waiting", swept->waiting_entries, MTOOL_WAITING_MAX);
+    if (records) {
+      fill("records", swept->record_entries, MTOOL_RECORDS_MAX);
+      fill("subscribers", swept->subscription_entries, MTOOL_SUBSCRIBERS_MAX);
+    }
+  }
+
+  // On the exposer's thread, at each scrape: the kernel's figures now, the loop's as published.
+  DaemonFigures figures() const {
+    DaemonFigures f;
+    {
+      const std::lock_guard<std::mutex> lock(figures_mutex_);
+      f.loop = loop_figures_;
+    }
+    f.kernel = programs_.counters();
+    f.program_stats = stats_fd_.valid() || stats_sysctl_on();
+    if (f.program_stats) f.programs = programs_.costs();
+    f.namespaces = histograms_->read();
+    return f;
   }
 
   std::string status_text(bool full) const {
@@ -270,6 +347,11 @@ class Daemon {
     out << "\n";
     out << "evicted by age: unanswered " << swept_.waiting << ", records " << swept_.records
         << ", subscriptions " << swept_.subscriptions << "\n";
+    if (histograms_) {
+      out << "metrics: http://" << options_.metrics_address << "/metrics; histograms of "
+          << histograms_->entries() << " namespaces (room for " << MTOOL_HISTOGRAM_NAMESPACES
+          << "), " << swept_.histograms << " gone\n";
+    }
     const auto& q = server_->counters();
     const auto& l = server_->limits();
     out << "socket: " << server_->clients() - 1 << " clients besides this status query, "
@@ -331,10 +413,16 @@ class Daemon {
   int scan_timer_fd_ = -1;
   MonoNs scan_fast_until_{};
   std::vector<Uplink> uplinks_;
-  SweepResult swept_;
+  Evictions swept_;
   UniqueFd stats_fd_;
   MonoNs started_;
   std::uint64_t ticks_ = 0;
+  // --metrics: the histograms' names, the loop's figures as last published, and the exposer
+  // (last: its threads stop before anything they read goes).
+  std::unique_ptr<NamespaceHistograms> histograms_;
+  mutable std::mutex figures_mutex_;
+  LoopFigures loop_figures_;
+  std::unique_ptr<CorrelatorMetrics> metrics_;
 };
 
 }  // namespace

@@ -20,6 +20,10 @@ struct DaemonOptions {
   ConnectionLimits limits;                                                  // of the socket
   bool namespace_listeners = true;  // the socket also inside every container's namespace
   bool follow_host_probes = false;  // tests and benchmarks only (ProgramTuning)
+  // Prometheus metrics on this address (metrics_listen_address()'s form); empty: none, and no
+  // histograms kept in the kernel.
+  std::string metrics_address;
+  unsigned metrics_buckets_per_octave = 2;  // 1, 2 or 4 of the kernel's
 };
 
 // Runs until SIGTERM or SIGINT. Returns the exit code; throws FatalError on setup failure.

@@ -69,6 +69,7 @@ correlator_bpf* open_skeleton(const std::string& pin_dir, std::uint64_t host_net
   s->rodata->probe_interval_ns = interval;
   s->rodata->probe_burst_ns = MTOOL_NAMESPACE_PROBE_BURST * interval;
   s->rodata->follow_host_probes = tuning.follow_host_probes;
+  s->rodata->keep_histograms = tuning.namespace_histograms;
   return s;
 }
 
@@ -85,9 +86,14 @@ bool pins_exist(const std::string& pin_dir) {
   return std::filesystem::exists(pin_dir + "/" MTOOL_MAP_RECORDS);
 }
 
-template <typename Key, typename Fn>
-std::uint64_t delete_where(int fd, Fn expired) {
+struct Deleted {
   std::uint64_t deleted = 0;
+  std::uint64_t left = 0;
+};
+
+template <typename Key, typename Fn>
+Deleted delete_where(int fd, Fn expired) {
+  Deleted out;
   Key key{};
   Key next{};
   bool first = true;
@@ -95,12 +101,16 @@ std::uint64_t delete_where(int fd, Fn expired) {
   while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
     first = false;
     key = next;
-    if (expired(fd, key)) doomed.push_back(key);
+    if (expired(fd, key)) {
+      doomed.push_back(key);
+    } else {
+      ++out.left;
+    }
   }
   for (const Key& k : doomed) {
-    if (bpf_map_delete_elem(fd, &k) == 0) ++deleted;
+    if (bpf_map_delete_elem(fd, &k) == 0) ++out.deleted;
   }
-  return deleted;
+  return out;
 }
 
 // Sets each subscriber's count of waiting probes to what the sweep found in the map.
@@ -280,33 +290,40 @@ SweepResult KernelPrograms::sweep(MonoNs now, bool records) {
   };
   SweepResult r;
   std::unordered_map<std::uint64_t, std::int64_t> waiting_per_netns;
-  r.waiting = delete_where<mtool_wire_key>(bpf_map__fd(skeleton_->maps.waiting),
-                                           [&](int fd, const mtool_wire_key& k) {
-                                             mtool_flight f{};
-                                             if (bpf_map_lookup_elem(fd, &k, &f) != 0) return false;
-                                             if (older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S))
-                                               return true;
-                                             ++waiting_per_netns[f.record.key.netns];
-                                             return false;
-                                           });
+  const Deleted waiting = delete_where<mtool_wire_key>(
+      bpf_map__fd(skeleton_->maps.waiting), [&](int fd, const mtool_wire_key& k) {
+        mtool_flight f{};
+        if (bpf_map_lookup_elem(fd, &k, &f) != 0) return false;
+        if (older_than(f.last_seen_ns, MTOOL_FLIGHT_TTL_S)) return true;
+        ++waiting_per_netns[f.record.key.netns];
+        return false;
+      });
+  r.waiting = waiting.deleted;
+  r.waiting_entries = waiting.left;
   recount_waiting(bpf_map__fd(skeleton_->maps.subscribers), waiting_per_netns);
   if (!records) return r;
-  r.subscriptions = delete_where<std::uint64_t>(
+  const Deleted subscriptions = delete_where<std::uint64_t>(
       bpf_map__fd(skeleton_->maps.subscribers), [&](int fd, const std::uint64_t& k) {
         mtool_subscriber subscriber{};
         return bpf_map_lookup_elem(fd, &k, &subscriber) == 0 &&
                older_than(subscriber.refreshed_ns, MTOOL_SUBSCRIPTION_TTL_S);
       });
-  r.records = delete_where<mtool_probe_key>(records_fd(), [&](int fd, const mtool_probe_key& k) {
-    mtool_record rec{};
-    return bpf_map_lookup_elem(fd, &k, &rec) == 0 &&
-           older_than(rec.sender_rx_ns, MTOOL_RECORD_TTL_S);
-  });
+  r.subscriptions = subscriptions.deleted;
+  r.subscription_entries = subscriptions.left;
+  const Deleted records_swept =
+      delete_where<mtool_probe_key>(records_fd(), [&](int fd, const mtool_probe_key& k) {
+        mtool_record rec{};
+        return bpf_map_lookup_elem(fd, &k, &rec) == 0 &&
+               older_than(rec.sender_rx_ns, MTOOL_RECORD_TTL_S);
+      });
+  r.records = records_swept.deleted;
+  r.record_entries = records_swept.left;
   return r;
 }
 
 int KernelPrograms::records_fd() const { return bpf_map__fd(skeleton_->maps.records); }
 int KernelPrograms::devices_fd() const { return bpf_map__fd(skeleton_->maps.devices); }
+int KernelPrograms::histograms_fd() const { return bpf_map__fd(skeleton_->maps.histograms); }
 int KernelPrograms::test_program_fd() const {
   return bpf_program__fd(skeleton_->progs.test_crossing);
 }

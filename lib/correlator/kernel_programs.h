@@ -25,9 +25,14 @@ struct ProgramCost {
 };
 
 struct SweepResult {
+  // Deleted:
   std::uint64_t waiting = 0;        // probes never answered
   std::uint64_t records = 0;        // records nobody took
   std::uint64_t subscriptions = 0;  // namespaces whose tools went away
+  // Left in the maps swept (records and subscriptions only when they were swept):
+  std::uint64_t waiting_entries = 0;
+  std::uint64_t record_entries = 0;
+  std::uint64_t subscription_entries = 0;
 };
 
 using Counters = std::array<std::uint64_t, MTOOL_CTR_COUNT>;
@@ -46,6 +51,8 @@ struct ProgramTuning {
   // its reception, and publish the host namespace as one like any other, so a host-run tool
   // gets its wire time too (what proves a benchmark's target fair).
   bool follow_host_probes = false;
+  // Count each completed record in its namespace's histograms (`--metrics`).
+  bool namespace_histograms = false;
 };
 
 class KernelPrograms {
@@ -81,6 +88,7 @@ class KernelPrograms {
 
   [[nodiscard]] int records_fd() const;
   [[nodiscard]] int devices_fd() const;
+  [[nodiscard]] int histograms_fd() const;  // filled only with ProgramTuning::namespace_histograms
   [[nodiscard]] int test_program_fd() const;  // Purpose::kTest only
 
  private:

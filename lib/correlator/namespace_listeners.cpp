@@ -1,18 +1,16 @@
 #include "correlator/namespace_listeners.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
-#include <optional>
 
+#include "correlator/namespace_scan.h"
 #include "correlator_abi.h"
 #include "net/capabilities.h"
 #include "net/netns_cookie.h"
@@ -24,38 +22,6 @@ namespace {
 constexpr int kBacklog = 16;
 constexpr Nanos kRetryTaken = std::chrono::seconds{10};  // the squatter may leave
 constexpr Nanos kRetryFailed = std::chrono::seconds{30};
-
-std::optional<std::pair<dev_t, ino_t>> namespace_id(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  return std::make_pair(st.st_dev, st.st_ino);
-}
-
-// Docker keeps each container's namespace bind-mounted here from before its first process
-// starts until after its last one ends; seen through the host's root (pid 1's, as the daemon
-// runs in the host's pid namespace), so a container that pings at once finds its listener.
-constexpr const char* kDockerNamespaces = "/proc/1/root/run/docker/netns";
-
-void add_entries(const std::string& dir, const char* suffix, bool numeric_only,
-                 std::map<std::pair<dev_t, ino_t>, std::string>& found) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return;
-  while (const dirent* entry = ::readdir(d)) {
-    if (entry->d_name[0] == '.') continue;
-    if (numeric_only && (entry->d_name[0] < '1' || entry->d_name[0] > '9')) continue;
-    const std::string path = dir + "/" + entry->d_name + suffix;
-    if (const auto id = namespace_id(path)) found.emplace(*id, path);
-  }
-  ::closedir(d);
-}
-
-// The namespaces in use now, each with a path that opens it: every process's, and Docker's.
-std::map<std::pair<dev_t, ino_t>, std::string> namespaces_in_use() {
-  std::map<std::pair<dev_t, ino_t>, std::string> found;
-  add_entries("/proc", "/ns/net", true, found);
-  add_entries(kDockerNamespaces, "", false, found);
-  return found;
-}
 
 }  // namespace
 
@@ -105,7 +71,7 @@ NamespaceListeners::Outcome NamespaceListeners::open_in(const std::string& ns_pa
 NamespaceListeners::Changes NamespaceListeners::rescan(MonoNs now) {
   Changes changes;
   if (!disabled_.empty()) return changes;
-  const auto alive = namespaces_in_use();
+  const auto alive = namespaces_in_use(BindMounts::kDocker);
   // Gone: no process left in it.
   for (auto it = listeners_.begin(); it != listeners_.end();) {
     if (alive.count(it->first) != 0) {
@@ -120,7 +86,8 @@ NamespaceListeners::Changes NamespaceListeners::rescan(MonoNs now) {
   std::erase_if(taken_, [&](const auto& t) { return alive.count(t.first) == 0; });
   std::erase_if(failed_, [&](const auto& f) { return alive.count(f.first) == 0; });
   // New, or due for another try.
-  for (const auto& [id, path] : alive) {
+  for (const auto& [id, seen] : alive) {
+    const std::string& path = seen.path;
     if (id == home_id_ || listeners_.count(id) != 0) continue;
     if (const auto t = taken_.find(id); t != taken_.end() && now < t->second.retry_at) continue;
     if (const auto f = failed_.find(id); f != failed_.end() && now < f->second) continue;

@@ -4,12 +4,10 @@
 // name MTOOL_SOCKET_ABSTRACT_NAME there, and comes back. A tool in that namespace connects to
 // the name; the daemon answers as on its path socket (the caller's namespace from the kernel).
 //
-// Namespaces are found by scanning /proc (every process's ns/net; the daemon runs in the host's
-// pid namespace, so it sees every container's processes) and Docker's namespace bind mounts
-// (there before a container's first process). A listener is closed as soon as neither is left:
-// a listening socket keeps its namespace (and the container's host-side veth) alive, so
-// closing must not wait for the namespace to die. While the listener is open, the namespace is
-// held, so its inode number cannot be handed to a new one.
+// Namespaces are found by scanning /proc and Docker's namespace bind mounts (namespace_scan). A
+// listener is closed as soon as neither is left: a listening socket keeps its namespace (and the
+// container's host-side veth) alive, so closing must not wait for the namespace to die. While the
+// listener is open, the namespace is held, so its inode number cannot be handed to a new one.
 #include <sys/types.h>
 
 #include <cstdint>
@@ -19,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "correlator/namespace_scan.h"
 #include "util/clock.h"
 #include "util/fd.h"
 
@@ -53,7 +52,6 @@ class NamespaceListeners {
   [[nodiscard]] std::vector<std::uint64_t> taken_namespaces() const;
 
  private:
-  using NamespaceId = std::pair<dev_t, ino_t>;
   struct Listener {
     UniqueFd socket;
     std::uint64_t cookie = 0;

@@ -9,9 +9,13 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -159,13 +163,14 @@ class BpfStateMachine : public ::testing::Test {
   // (Re)loads the test program on fresh maps, each namespace allowed `namespace_probe_rate`
   // followed probes a second (and the host's own too if `follow_host_probes`); both
   // containers subscribed.
-  void load_programs(std::uint32_t namespace_probe_rate, bool follow_host_probes = false) {
+  void load_programs(std::uint32_t namespace_probe_rate, bool follow_host_probes = false,
+                     bool namespace_histograms = false) {
     programs_.reset();
     std::error_code ec;
     std::filesystem::remove_all(pin_dir_, ec);
     programs_ = std::make_unique<KernelPrograms>(
         pin_dir_, kHostNs, KernelPrograms::Purpose::kTest,
-        correlator::ProgramTuning{namespace_probe_rate, follow_host_probes});
+        correlator::ProgramTuning{namespace_probe_rate, follow_host_probes, namespace_histograms});
     programs_->set_uplinks({kUplink});
     programs_->subscribe(kContainerNs, mono_from_ns(1));
     programs_->subscribe(kOtherContainerNs, mono_from_ns(1));
@@ -194,6 +199,7 @@ class BpfStateMachine : public ::testing::Test {
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(),
                 .data_size_in = static_cast<__u32>(data.size()), .repeat = 1);
     EXPECT_EQ(bpf_prog_test_run_opts(programs_->test_program_fd(), &opts), 0);
+    last_run_ns_ = opts.duration;
     return static_cast<int>(opts.retval);
   }
 
@@ -211,10 +217,11 @@ class BpfStateMachine : public ::testing::Test {
   }
 
   // A full round trip of container `netns` through veth `peer`, the bridge, MASQUERADE (ident
-  // rewritten to `wire_ident`) and the uplink to 198.19.0.2 and back.
-  void round_trip(std::uint64_t netns, std::uint32_t peer, const char* container_addr,
-                  std::uint16_t ident, std::uint16_t wire_ident, std::uint16_t seq,
-                  std::uint64_t request_skb, std::uint64_t reply_skb) {
+  // rewritten to `wire_ident`) and the uplink to 198.19.0.2 and back. Returns how long the
+  // program ran (as the kernel timed it) for the last crossing, where the record is completed.
+  std::uint32_t round_trip(std::uint64_t netns, std::uint32_t peer, const char* container_addr,
+                           std::uint16_t ident, std::uint16_t wire_ident, std::uint16_t seq,
+                           std::uint64_t request_skb, std::uint64_t reply_skb) {
     const auto request = ipv4_packet({container_addr, "198.19.0.2", ident, seq});
     const auto request_natted = ipv4_packet({"198.19.0.1", "198.19.0.2", wire_ident, seq});
     const auto reply = ipv4_packet({"198.19.0.2", "198.19.0.1", wire_ident, seq, true});
@@ -229,8 +236,10 @@ class BpfStateMachine : public ::testing::Test {
     cross(reply_skb, kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE, reply_denatted);
     cross(reply_skb, peer, kHostNs, MTOOL_HOOK_DEV_QUEUE, reply_denatted);
     cross(reply_skb, kContainerEth0, netns, MTOOL_HOOK_NETIF_RX, reply_denatted);
+    return last_run_ns_;
   }
 
+  std::uint32_t last_run_ns_ = 0;  // the last cross()'s run time
   std::string pin_dir_;
   std::unique_ptr<KernelPrograms> programs_;
 };
@@ -651,6 +660,107 @@ TEST_F(BpfStateMachine, NamespaceWaitingQuotaLeavesRoomForOthers) {
   EXPECT_TRUE(record(kOtherContainerNs, 78, 1).has_value());
 }
 
+// The namespace's histograms (--metrics) as the kernel keeps them: `netns`'s entry, if any.
+std::optional<mtool_namespace_histograms> histograms_of(const KernelPrograms& programs,
+                                                        std::uint64_t netns) {
+  mtool_namespace_histograms h{};
+  if (bpf_map_lookup_elem(programs.histograms_fd(), &netns, &h) != 0) return std::nullopt;
+  return h;
+}
+
+std::uint64_t samples(const mtool_latency_histogram& h) {
+  std::uint64_t n = 0;
+  for (const std::uint64_t count : h.buckets) n += count;
+  return n;
+}
+
+// Each completed record is counted once in its namespace's three histograms, in the bucket of
+// exactly the stage the record measured.
+TEST_F(BpfStateMachine, CompletedRecordsAreCountedInTheirNamespacesHistograms) {
+  load_programs(MTOOL_NAMESPACE_PROBE_RATE_DEFAULT, false, /*namespace_histograms=*/true);
+  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 27071, 1, skb(0xA000), skb(0xB000));
+  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 27071, 2, skb(0xA100), skb(0xB100));
+  round_trip(kOtherContainerNs, kOtherVethPeer, "198.18.16.11", 7, 7, 1, skb(0xA200), skb(0xB200));
+  const auto r = record(kContainerNs, 4242, 2);
+  ASSERT_TRUE(r.has_value());
+  const auto h = histograms_of(*programs_, kContainerNs);
+  ASSERT_TRUE(h.has_value());
+  for (const auto& kind : h->kind) EXPECT_EQ(samples(kind), 2U);
+  const auto& egress = h->kind[MTOOL_HISTOGRAM_EGRESS];
+  EXPECT_GE(egress.buckets[mtool_histogram_bucket(r->uplink_tx_ns - r->sender_tx_ns)], 1U);
+  const auto first = record(kContainerNs, 4242, 1);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(h->kind[MTOOL_HISTOGRAM_INGRESS].sum_ns,
+            (r->sender_rx_ns - r->uplink_rx_ns) + (first->sender_rx_ns - first->uplink_rx_ns));
+  EXPECT_EQ(h->kind[MTOOL_HISTOGRAM_WIRE].sum_ns,
+            (r->uplink_rx_ns - r->uplink_tx_ns) + (first->uplink_rx_ns - first->uplink_tx_ns));
+  const auto other = histograms_of(*programs_, kOtherContainerNs);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(samples(other->kind[MTOOL_HISTOGRAM_WIRE]), 1U);
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_HISTOGRAMS_FULL], 0U);
+}
+
+// Over a long run every record is counted once, and nothing without --metrics. What counting
+// adds to the crossing that completes a record is printed, as the kernel timed each run
+// (bench/correlator_cost.sh runs this with MTOOL_HISTOGRAM_ROUNDS=20000 and reports the line):
+// histograms off, on, on, off, each load on fresh maps.
+TEST_F(BpfStateMachine, HistogramsCountEveryRecordOfALongRun) {
+  const char* rounds_text = std::getenv("MTOOL_HISTOGRAM_ROUNDS");
+  const int rounds = rounds_text != nullptr ? std::atoi(rounds_text) : 300;
+  ASSERT_GT(rounds, 0);
+  std::map<bool, std::vector<double>> medians;
+  for (const bool histograms : {false, true, true, false}) {
+    load_programs(/*namespace_probe_rate=*/100000000, false, histograms);
+    std::vector<std::uint32_t> completing;
+    for (int i = 0; i < rounds; ++i) {
+      const auto n = static_cast<std::uint64_t>(i);
+      const auto sequence = static_cast<std::uint16_t>(i);
+      completing.push_back(round_trip(kContainerNs, kVethPeer, "198.18.16.2",
+                                      static_cast<std::uint16_t>(1 + i / 65536), 4242, sequence,
+                                      skb(0x1000000 + 2 * n), skb(0x1000001 + 2 * n)));
+    }
+    ASSERT_EQ(programs_->counters()[MTOOL_CTR_RECORDS_WRITTEN], static_cast<std::uint64_t>(rounds));
+    const auto h = histograms_of(*programs_, kContainerNs);
+    ASSERT_EQ(h.has_value(), histograms);
+    if (histograms) {
+      for (const auto& kind : h->kind) EXPECT_EQ(samples(kind), static_cast<std::uint64_t>(rounds));
+    }
+    std::sort(completing.begin(), completing.end());
+    medians[histograms].push_back(completing[completing.size() / 2]);
+  }
+  std::printf(
+      "histograms: ns per run completing a record (median of %d), off %.0f %.0f, on %.0f %.0f\n",
+      rounds, medians[false][0], medians[false][1], medians[true][0], medians[true][1]);
+}
+
+// Without --metrics the programs keep no histogram at all.
+TEST_F(BpfStateMachine, NoHistogramsUnlessAsked) {
+  round_trip(kContainerNs, kVethPeer, "198.18.16.2", 4242, 27071, 1, skb(0xA000), skb(0xB000));
+  ASSERT_TRUE(record(kContainerNs, 4242, 1).has_value());
+  EXPECT_FALSE(histograms_of(*programs_, kContainerNs).has_value());
+}
+
+// Tenants that make namespaces by the thousand fill the histograms' map and no more: a
+// namespace beyond it is counted, not kept, and evicts nobody (its probes are still corrected).
+TEST_F(BpfStateMachine, HistogramsHoldABoundedNumberOfNamespaces) {
+  load_programs(MTOOL_NAMESPACE_PROBE_RATE_DEFAULT, false, /*namespace_histograms=*/true);
+  constexpr std::uint64_t kFirstNs = 100000;
+  constexpr int kNamespaces = MTOOL_HISTOGRAM_NAMESPACES + 3;
+  for (int i = 0; i < kNamespaces; ++i) {
+    const std::uint64_t ns = kFirstNs + static_cast<std::uint64_t>(i);
+    programs_->subscribe(ns, 1);
+    round_trip(ns, kVethPeer, "198.18.16.2", 9, 9, 1,
+               skb(0x100000 + 2 * static_cast<std::uint64_t>(i)),
+               skb(0x100001 + 2 * static_cast<std::uint64_t>(i)));
+  }
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_RECORDS_WRITTEN],
+            static_cast<std::uint64_t>(kNamespaces));
+  EXPECT_EQ(programs_->counters()[MTOOL_CTR_HISTOGRAMS_FULL], 3U);
+  EXPECT_TRUE(histograms_of(*programs_, kFirstNs).has_value());
+  EXPECT_FALSE(histograms_of(*programs_, kFirstNs + kNamespaces - 1).has_value());
+  EXPECT_TRUE(record(kFirstNs + kNamespaces - 1, 9, 1).has_value());
+}
+
 // The tracing programs load and attach on this kernel's BTF tracepoints, the cheap typed hook
 // (raw tracepoints are only the fallback): a change that trips the verifier in tp_btf mode
 // must fail here, not silently cost more.
@@ -678,6 +788,12 @@ TEST(CorrelatorPrograms, AttachToBtfTracepoints) {
     EXPECT_EQ(programs.hook_kind(), HookKind::kBtfTracepoint);
     EXPECT_FALSE(programs.reused_pins());
     EXPECT_EQ(programs.costs().size(), 3U);
+  }
+  {
+    // With the histograms' code in (--metrics) too.
+    KernelPrograms with_histograms(pin_dir, 1, KernelPrograms::Purpose::kTrace,
+                                   {MTOOL_NAMESPACE_PROBE_RATE_DEFAULT, false, true});
+    EXPECT_EQ(with_histograms.hook_kind(), HookKind::kBtfTracepoint);
   }
   {
     KernelPrograms again(pin_dir, 1);  // a restart finds the maps pinned and reuses them

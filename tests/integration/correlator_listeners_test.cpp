@@ -23,7 +23,6 @@
 
 #include "correlator_abi.h"
 #include "harness.h"
-#include "net/netns_cookie.h"
 #include "processes.h"
 #include "util/fd.h"
 
@@ -65,15 +64,6 @@ std::optional<std::uint64_t> hello_in(const std::string& ns) {
     seen = answer.caller_netns;
   }).join();
   return seen;
-}
-
-std::uint64_t cookie_of(const std::string& ns) {
-  std::uint64_t cookie = 0;
-  std::thread([&] {
-    const UniqueFd nsfd(::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC));
-    if (nsfd && ::setns(nsfd.get(), CLONE_NEWNET) == 0) cookie = net::own_netns_cookie();
-  }).join();
-  return cookie;
 }
 
 std::size_t open_descriptors(pid_t pid) {
@@ -137,9 +127,9 @@ TEST_F(CorrelatorListeners, EachNamespaceIsAnsweredAsItself) {
   ASSERT_TRUE(
       wait_until([&] { return hello_in(ns_name(1)) && hello_in(ns_name(2)); }, milliseconds(3000)))
       << correlator_answers(kSocket).message();
-  EXPECT_EQ(hello_in(ns_name(1)), std::optional<std::uint64_t>(cookie_of(ns_name(1))));
-  EXPECT_EQ(hello_in(ns_name(2)), std::optional<std::uint64_t>(cookie_of(ns_name(2))));
-  EXPECT_NE(cookie_of(ns_name(1)), cookie_of(ns_name(2)));
+  EXPECT_EQ(hello_in(ns_name(1)), std::optional<std::uint64_t>(netns_cookie_of(ns_name(1))));
+  EXPECT_EQ(hello_in(ns_name(2)), std::optional<std::uint64_t>(netns_cookie_of(ns_name(2))));
+  EXPECT_NE(netns_cookie_of(ns_name(1)), netns_cookie_of(ns_name(2)));
   // A namespace with no process gets no listener (and keeps none).
   ASSERT_EQ(run(std::string("ip netns add ") + kPrefix + "9").exit_code, 0);
   std::this_thread::sleep_for(milliseconds(1500));
@@ -164,7 +154,7 @@ TEST_F(CorrelatorListeners, ATakenNameIsReported) {
   ASSERT_TRUE(wait_until([&] { return hello_in(ns_name(2)).has_value(); }, milliseconds(3000)));
   const std::string status = correlator_answers(kSocket).message();
   EXPECT_NE(status.find("1 names found taken (taken now in netns " +
-                        std::to_string(cookie_of(ns_name(1))) + ")"),
+                        std::to_string(netns_cookie_of(ns_name(1))) + ")"),
             std::string::npos)
       << status;
   EXPECT_NE(correlator_.log().find("the name " MTOOL_SOCKET_ABSTRACT_NAME

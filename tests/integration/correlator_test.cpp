@@ -33,12 +33,10 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "correlator_abi.h"
 #include "harness.h"
-#include "net/netns_cookie.h"
 #include "ping_json.h"
 #include "processes.h"
 #include "util/fd.h"
@@ -67,18 +65,6 @@ std::string correlator_env() { return mtool::testing::correlator_env(kPinDir, kS
 std::string as_nobody() {
   return "setpriv --reuid=" + std::to_string(kNobody) + " --regid=" + std::to_string(kNobody) +
          " --clear-groups ";
-}
-
-// The cookie of a named network namespace (what the correlator keys records by), read from a
-// thread that enters it: setns moves only the calling thread.
-std::uint64_t netns_cookie(const std::string& name) {
-  std::uint64_t cookie = 0;
-  std::thread([&] {
-    const int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0 && setns(fd, CLONE_NEWNET) == 0) cookie = net::own_netns_cookie();
-    if (fd >= 0) close(fd);
-  }).join();
-  return cookie;
 }
 
 std::size_t count_replies(const std::string& json_text) {
@@ -373,7 +359,7 @@ TEST_F(CorrelatorTest, Ipv6RepliesCorrected) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const PingJson p = parse_ping_json(r.out);
   expect_every_reply_corrected(p, "IPv6 container ping");
-  EXPECT_EQ(sender_namespaces(p), std::set<std::uint64_t>{netns_cookie(container())});
+  EXPECT_EQ(sender_namespaces(p), std::set<std::uint64_t>{netns_cookie_of(container())});
 }
 
 // Two co-located containers flood the same target; every probe of the measuring container is
@@ -401,7 +387,7 @@ TEST_F(CorrelatorTest, CoverageUnderFloodLoad) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const PingJson p = parse_ping_json(r.out);
   expect_every_reply_corrected(p, "container under flood");
-  EXPECT_EQ(sender_namespaces(p), std::set<std::uint64_t>{netns_cookie(container())});
+  EXPECT_EQ(sender_namespaces(p), std::set<std::uint64_t>{netns_cookie_of(container())});
 }
 
 // --breakdown names the devices crossed, in order, and the reply line stays iputils' up to the
@@ -484,8 +470,8 @@ TEST_F(CorrelatorTest, SameIdentifierInTwoContainers) {
   // They really ran at the same time.
   EXPECT_LT(a.replies.front()["time"].get<double>(), b.replies.back()["time"].get<double>());
 
-  EXPECT_EQ(sender_namespaces(a), std::set<std::uint64_t>{netns_cookie(container())});
-  EXPECT_EQ(sender_namespaces(b), std::set<std::uint64_t>{netns_cookie(load(1))});
+  EXPECT_EQ(sender_namespaces(a), std::set<std::uint64_t>{netns_cookie_of(container())});
+  EXPECT_EQ(sender_namespaces(b), std::set<std::uint64_t>{netns_cookie_of(load(1))});
   const auto wire_a = wire_idents(a);
   const auto wire_b = wire_idents(b);
   std::set<std::uint32_t> on_the_wire = wire_a;
@@ -532,7 +518,7 @@ TEST_F(CorrelatorTest, ListenerServesEachContainerItsOwnRecords) {
   ASSERT_EQ(other.error, "");
   for (const mtool_answer& a : other.answers) {
     EXPECT_EQ(a.status, static_cast<std::uint32_t>(MTOOL_ANSWER_NOT_FOUND));
-    EXPECT_EQ(a.caller_netns, netns_cookie(load(1)));
+    EXPECT_EQ(a.caller_netns, netns_cookie_of(load(1)));
   }
   const QueryOutcome host = query_records_from("", 778, sequences);
   ASSERT_EQ(host.error, "");
@@ -569,7 +555,7 @@ TEST_F(CorrelatorTest, UnprivilegedGetsOwnCorrections) {
     const mtool_answer& a = stranger.answers[i];
     EXPECT_EQ(a.status, static_cast<std::uint32_t>(MTOOL_ANSWER_NOT_FOUND))
         << "load1 got seq " << sequences[i];
-    EXPECT_EQ(a.caller_netns, netns_cookie(load(1)));
+    EXPECT_EQ(a.caller_netns, netns_cookie_of(load(1)));
     EXPECT_EQ(a.caller_in_host_netns, 0U);
   }
 
@@ -583,9 +569,9 @@ TEST_F(CorrelatorTest, UnprivilegedGetsOwnCorrections) {
     const mtool_answer& a = neighbour.answers[i];
     EXPECT_EQ(a.status, static_cast<std::uint32_t>(MTOOL_ANSWER_NOT_FOUND))
         << "a neighbour process got seq " << sequences[i];
-    EXPECT_EQ(a.caller_netns, netns_cookie(container()));
+    EXPECT_EQ(a.caller_netns, netns_cookie_of(container()));
     mtool_probe_key key{};
-    key.netns = netns_cookie(container());
+    key.netns = netns_cookie_of(container());
     key.family = AF_INET;
     key.protocol = IPPROTO_ICMP;
     key.flow = 777;
@@ -628,7 +614,7 @@ TEST_F(CorrelatorTest, HostileNeighbourCannotSkewOrCrowdOut) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const PingJson p = parse_ping_json(r.out);
   expect_every_reply_corrected(p, "the measuring container under attack");
-  const std::uint64_t target_ns = netns_cookie(bed_["TESTBED_TARGET_NS"]);
+  const std::uint64_t target_ns = netns_cookie_of(bed_["TESTBED_TARGET_NS"]);
   for (const json& reply : p.replies) {
     for (const json& crossing : reply["correction"]["target_path"]) {
       ASSERT_EQ(crossing["netns"].get<std::uint64_t>(), target_ns)
@@ -818,7 +804,7 @@ TEST_F(CorrelatorTest, SetuidInstallIgnoresTheCallersPaths) {
   const std::string env =
       "env MTOOL_BPF_PIN_DIR=" + evil + " MTOOL_CORRELATOR_SOCKET=" + kSocket + " ";
   const std::string in_container = "nsenter --net=/run/netns/" + container() + " ";
-  const std::uint64_t netns = netns_cookie(container());
+  const std::uint64_t netns = netns_cookie_of(container());
   ASSERT_EQ(subscribed(kPinDir, netns), std::optional<bool>(false));
 
   const CommandResult setuid =

@@ -1,6 +1,7 @@
 #include "processes.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -12,6 +13,8 @@
 #include <thread>
 
 #include "harness.h"
+#include "net/netns_cookie.h"
+#include "util/fd.h"
 
 namespace mtool::testing {
 
@@ -20,6 +23,15 @@ using std::chrono::milliseconds;
 std::string testbed_script(int index) {
   return "MTOOL_TESTBED_INDEX=" + std::to_string(index) +
          " bash " MTOOL_SOURCE_DIR "/tests/testbed/testbed.sh";
+}
+
+std::uint64_t netns_cookie_of(const std::string& name) {
+  std::uint64_t cookie = 0;
+  std::thread([&] {
+    const UniqueFd ns(::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+    if (ns && ::setns(ns.get(), CLONE_NEWNET) == 0) cookie = net::own_netns_cookie();
+  }).join();
+  return cookie;
 }
 
 std::map<std::string, std::string> testbed_up(int index, const std::string& args,

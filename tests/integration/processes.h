@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,10 @@ std::map<std::string, std::string> testbed_up(int index, const std::string& args
                                               std::string& error);
 // "env MTOOL_BPF_PIN_DIR=... MTOOL_CORRELATOR_SOCKET=... ": how tools find a suite's correlator.
 std::string correlator_env(const std::string& pin_dir, const std::string& socket);
+
+// The cookie of the namespace `ip netns` calls `name` (what the correlator keys its state by),
+// read from a thread that enters it (setns moves only the calling thread); 0 if it cannot.
+std::uint64_t netns_cookie_of(const std::string& name);
 
 std::string slurp(const std::string& path);
 std::vector<std::string> lines_of(const std::string& text);
