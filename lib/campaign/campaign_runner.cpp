@@ -273,8 +273,8 @@ void CampaignRunner::Loop::complete(SlotHandle handle, const std::string& error)
     echo(run->destination.family()).channel->release(run->sequences);
     output_.write(definition_of(*run), run->ping->result(std::move(run->header)));
   } else {
-    output_.write(definition_of(*run),
-                  run->trace->result(std::move(run->header), unix_seconds(clock_.wall_now()), error));
+    output_.write(definition_of(*run), run->trace->result(std::move(run->header),
+                                                          unix_seconds(clock_.wall_now()), error));
     --traces_active_;
   }
 }
@@ -285,9 +285,9 @@ void CampaignRunner::Loop::write_error_result(const MeasurementDefinition& d,
   if (d.type == MeasurementType::kPing) {
     output_.write(d, ping_result(d.ping, std::move(header), error));
   } else {
-    output_.write(d, traceroute_result(d.traceroute, std::move(header),
-                                       unix_seconds(clock_.wall_now()), {}, error,
-                                       atlas_paris_id(d.traceroute.paris, ordinal)));
+    output_.write(
+        d, traceroute_result(d.traceroute, std::move(header), unix_seconds(clock_.wall_now()), {},
+                             error, atlas_paris_id(d.traceroute.paris, ordinal)));
   }
 }
 

@@ -748,7 +748,7 @@ TEST_F(BpfStateMachine, HistogramsHoldABoundedNumberOfNamespaces) {
   constexpr int kNamespaces = MTOOL_HISTOGRAM_NAMESPACES + 3;
   for (int i = 0; i < kNamespaces; ++i) {
     const std::uint64_t ns = kFirstNs + static_cast<std::uint64_t>(i);
-    programs_->subscribe(ns, 1);
+    programs_->subscribe(ns, mono_from_ns(1));
     round_trip(ns, kVethPeer, "198.18.16.2", 9, 9, 1,
                skb(0x100000 + 2 * static_cast<std::uint64_t>(i)),
                skb(0x100001 + 2 * static_cast<std::uint64_t>(i)));

@@ -89,7 +89,6 @@ TEST(RunResults, ParisIdAdvancesFromRunToRunAsAtlas) {
   EXPECT_FALSE(report::atlas_traceroute_json(classic).contains("paris_id"));
 }
 
-
 // What an observer was shown: each result's definition index and type, in order.
 class RecordingObserver final : public ResultObserver {
  public:
