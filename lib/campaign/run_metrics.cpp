@@ -11,10 +11,9 @@
 namespace mtool::campaign {
 namespace {
 
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-using prometheus::MetricType;
-using Labels = std::vector<ClientMetric::Label>;
+using metrics::Label;
+using metrics::Labels;
+using metrics::MetricType;
 
 // Series per histogram beyond its bounds: the +Inf bucket, _sum and _count.
 constexpr std::size_t kHistogramExtraSeries = 3;
@@ -49,28 +48,28 @@ struct FamilyDescription {
   const char* help;
 };
 const std::array<FamilyDescription, kFamilies> kFamilyDescriptions = {{
-    {"mtool_probe_rtt_seconds", MetricType::Histogram,
+    {"mtool_probe_rtt_seconds", MetricType::kHistogram,
      "Round-trip time of each reply as measured: a ping's replies (not duplicates), a "
      "traceroute's replies from its target"},
-    {"mtool_probe_corrected_rtt_seconds", MetricType::Histogram,
+    {"mtool_probe_corrected_rtt_seconds", MetricType::kHistogram,
      "The same replies' round-trip time corrected for this host's virtual network by the "
      "correlator (replies it corrected)"},
-    {"mtool_results_total", MetricType::Counter, "Atlas results written (one per run)"},
-    {"mtool_probes_sent_total", MetricType::Counter,
+    {"mtool_results_total", MetricType::kCounter, "Atlas results written (one per run)"},
+    {"mtool_probes_sent_total", MetricType::kCounter,
      "Probes sent (a ping's echo requests; a traceroute's probes to every hop)"},
-    {"mtool_probe_replies_total", MetricType::Counter,
+    {"mtool_probe_replies_total", MetricType::kCounter,
      "Probes answered (a ping's first replies; a traceroute's answered probes at every hop)"},
-    {"mtool_probe_duplicates_total", MetricType::Counter, "Duplicate replies to a ping"},
-    {"mtool_probe_errors_total", MetricType::Counter,
+    {"mtool_probe_duplicates_total", MetricType::kCounter, "Duplicate replies to a ping"},
+    {"mtool_probe_errors_total", MetricType::kCounter,
      "Errors by kind: send (a probe could not be sent), icmp (an ICMP error answered a probe), "
      "run (a run could not start or go on)"},
-    {"mtool_probe_success", MetricType::Gauge,
+    {"mtool_probe_success", MetricType::kGauge,
      "1 when the latest run had a reply from the target, else 0"},
-    {"mtool_traceroute_hops", MetricType::Gauge,
+    {"mtool_traceroute_hops", MetricType::kGauge,
      "The farthest hop that answered in the latest traceroute run (0: none)"},
-    {"mtool_traceroute_hop_replies_total", MetricType::Counter,
+    {"mtool_traceroute_hop_replies_total", MetricType::kCounter,
      "Traceroute probes answered, per hop"},
-    {"mtool_metrics_unexported_measurements", MetricType::Gauge,
+    {"mtool_metrics_unexported_measurements", MetricType::kGauge,
      "Measurements of the list without series of their own (beyond --metrics-max-series); "
      "their results are still written"},
 }};
@@ -83,23 +82,9 @@ std::size_t hop_range(const MeasurementDefinition& d) {
 
 // `labels` (sorted by name) with one more, in its place.
 Labels with(Labels labels, const char* name, std::string value) {
-  ClientMetric::Label label{name, std::move(value)};
+  Label label{name, std::move(value)};
   labels.insert(std::upper_bound(labels.begin(), labels.end(), label), std::move(label));
   return labels;
-}
-
-ClientMetric counter(Labels labels, double value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.counter.value = value;
-  return m;
-}
-
-ClientMetric gauge(Labels labels, double value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.gauge.value = value;
-  return m;
 }
 
 // One histogram's observations: a count per bucket (the last: above every bound), their sum.
@@ -113,18 +98,17 @@ struct HistogramCounts {
                                        bounds.begin())];
     sum += value;
   }
-  [[nodiscard]] ClientMetric metric(Labels labels, const std::vector<double>& bounds) const {
-    ClientMetric m;
-    m.label = std::move(labels);
-    std::uint64_t cumulative = 0;
+  // Written as Prometheus has it: cumulative, ending with +Inf.
+  void write(metrics::MetricWriter& out, const Labels& labels,
+             const std::vector<double>& bounds) const {
+    std::vector<metrics::HistogramBucket> cumulative(buckets.size());
+    std::uint64_t count = 0;
     for (std::size_t i = 0; i < buckets.size(); ++i) {
-      cumulative += buckets[i];
-      m.histogram.bucket.push_back(
-          {cumulative, i < bounds.size() ? bounds[i] : std::numeric_limits<double>::infinity()});
+      count += buckets[i];
+      cumulative[i] = {i < bounds.size() ? bounds[i] : std::numeric_limits<double>::infinity(),
+                       count};
     }
-    m.histogram.sample_count = cumulative;
-    m.histogram.sample_sum = sum;
-    return m;
+    out.histogram(labels, cumulative, sum);
   }
 };
 
@@ -170,7 +154,7 @@ RunMetrics::RunMetrics(const std::vector<MeasurementDefinition>& definitions,
     reserved_ += needed;
     auto m = std::make_unique<Measurement>();
     std::map<std::string, std::string> labels(options.vantage.begin(), options.vantage.end());
-    labels["msm_id"] = std::to_string(atlas_header(d, msm_ids, 0).msm_id);
+    labels["msm_id"] = std::to_string(atlas_header(d, msm_ids, WallNs{}).msm_id);
     labels["type"] = d.type == MeasurementType::kPing ? "ping" : "traceroute";
     labels["target"] = d.target;
     labels["af"] = std::to_string(d.af);
@@ -274,41 +258,52 @@ void RunMetrics::count_traceroute(const report::AtlasTracerouteResult& result, u
   c.hops = farthest;
 }
 
-std::vector<MetricFamily> RunMetrics::Collect() const {
-  std::vector<MetricFamily> families(kFamilies);
-  for (std::size_t f = 0; f < kFamilies; ++f) {
-    families[f].name = kFamilyDescriptions[f].name;
-    families[f].help = kFamilyDescriptions[f].help;
-    families[f].type = kFamilyDescriptions[f].type;
-  }
+void RunMetrics::collect(metrics::MetricWriter& out) const {
+  // Each measurement copied once, under its lock: the scrape sees it whole.
+  std::vector<Counts> counts;
+  counts.reserve(exported_.size());
   for (const Measurement* m : exported_) {
-    Counts c;
-    {
-      const std::lock_guard<std::mutex> lock(m->mutex);
-      c = m->counts;
-    }
-    const Labels& labels = m->labels;
-    families[kRtt].metric.push_back(c.rtt.metric(labels, buckets_));
-    families[kCorrected].metric.push_back(c.corrected.metric(labels, buckets_));
-    families[kResults].metric.push_back(counter(labels, c.results));
-    families[kSent].metric.push_back(counter(labels, c.sent));
-    families[kReplies].metric.push_back(counter(labels, c.replies));
-    families[kDuplicates].metric.push_back(counter(labels, c.duplicates));
-    for (std::size_t kind = 0; kind < kErrorKinds; ++kind) {
-      families[kErrors].metric.push_back(
-          counter(with(labels, "kind", kErrorKindNames[kind]), c.errors[kind]));
-    }
-    families[kSuccess].metric.push_back(gauge(labels, c.success));
-    if (!m->traceroute) continue;
-    families[kHops].metric.push_back(gauge(labels, c.hops));
-    for (std::size_t slot = 0; slot < c.hop_replies.size(); ++slot) {
-      families[kHopReplies].metric.push_back(
-          counter(with(labels, "hop", std::to_string(m->first_hop + slot)), c.hop_replies[slot]));
-    }
+    const std::lock_guard<std::mutex> lock(m->mutex);
+    counts.push_back(m->counts);
   }
-  families[kUnexported].metric.push_back(gauge(vantage_, static_cast<double>(unexported_)));
-  std::erase_if(families, [](const MetricFamily& f) { return f.metric.empty(); });
-  return families;
+  const bool any_traceroute = std::any_of(exported_.begin(), exported_.end(),
+                                          [](const Measurement* m) { return m->traceroute; });
+  // Family `f` (left out when it would have no sample), then `write(measurement, counts)` for
+  // each exported measurement (traceroutes only, for a traceroute's family).
+  const auto family = [&](Family f, bool traceroutes_only, const auto& write) {
+    if (exported_.empty() || (traceroutes_only && !any_traceroute)) return;
+    const FamilyDescription& d = kFamilyDescriptions[f];
+    out.family(d.name, d.help, d.type);
+    for (std::size_t i = 0; i < exported_.size(); ++i) {
+      if (!traceroutes_only || exported_[i]->traceroute) write(*exported_[i], counts[i]);
+    }
+  };
+  const auto plain = [&](Family f, double Counts::*field) {
+    family(f, false,
+           [&](const Measurement& m, const Counts& c) { out.sample(m.labels, c.*field); });
+  };
+  family(kRtt, false,
+         [&](const Measurement& m, const Counts& c) { c.rtt.write(out, m.labels, buckets_); });
+  family(kCorrected, false, [&](const Measurement& m, const Counts& c) {
+    c.corrected.write(out, m.labels, buckets_);
+  });
+  plain(kResults, &Counts::results);
+  plain(kSent, &Counts::sent);
+  plain(kReplies, &Counts::replies);
+  plain(kDuplicates, &Counts::duplicates);
+  family(kErrors, false, [&](const Measurement& m, const Counts& c) {
+    for (std::size_t kind = 0; kind < kErrorKinds; ++kind)
+      out.sample(with(m.labels, "kind", kErrorKindNames[kind]), c.errors[kind]);
+  });
+  plain(kSuccess, &Counts::success);
+  family(kHops, true, [&](const Measurement& m, const Counts& c) { out.sample(m.labels, c.hops); });
+  family(kHopReplies, true, [&](const Measurement& m, const Counts& c) {
+    for (std::size_t slot = 0; slot < c.hop_replies.size(); ++slot)
+      out.sample(with(m.labels, "hop", std::to_string(m.first_hop + slot)), c.hop_replies[slot]);
+  });
+  const FamilyDescription& unexported = kFamilyDescriptions[kUnexported];
+  out.family(unexported.name, unexported.help, unexported.type);
+  out.sample(vantage_, static_cast<double>(unexported_));
 }
 
 }  // namespace mtool::campaign

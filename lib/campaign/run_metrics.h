@@ -15,14 +15,12 @@
 // --metrics-max-series; the rest are not exported (mtool_metrics_unexported_measurements says
 // how many) and still have their results written.
 //
-// A prometheus-cpp Collectable of its own rather than the library's Family objects: a
-// measurement's counts are one small struct (a few hundred bytes, made in microseconds, where
-// the library's ten families of labelled objects took about 10 KB and 30 us each), recorded
-// under that measurement's own lock and copied under it when scraped, so a scrape sees each
-// measurement whole and never holds up the probe loop for longer than one copy. The library
-// still does the exposition: its data model, text format, escaping and HTTP.
-#include <prometheus/collectable.h>
-#include <prometheus/metric_family.h>
+// A MetricsSource of its own rather than prometheus-cpp's Family objects: a measurement's
+// counts are one small struct (a few hundred bytes, made in microseconds, where the library's
+// ten families of labelled objects took about 10 KB and 30 us each), recorded under that
+// measurement's own lock and copied under it when scraped, so a scrape sees each measurement
+// whole and never holds up the probe loop for longer than one copy. The library still does the
+// exposition (its data model, text format, escaping and HTTP), in the exporter module.
 
 #include <cstdint>
 #include <memory>
@@ -33,6 +31,7 @@
 #include "campaign/measurement_list.h"
 #include "campaign/result_observer.h"
 #include "metrics/labels.h"
+#include "metrics/metric_writer.h"
 
 namespace mtool::campaign {
 
@@ -43,7 +42,7 @@ struct RunMetricsOptions {
   std::uint32_t first_msm_id = 1000000;  // msm_id of a definition without one: this + index
 };
 
-class RunMetrics final : public ResultObserver, public prometheus::Collectable {
+class RunMetrics final : public ResultObserver, public metrics::MetricsSource {
  public:
   // The label names the series set themselves, which --label may not use.
   static const std::set<std::string, std::less<>> kOwnLabels;
@@ -69,7 +68,7 @@ class RunMetrics final : public ResultObserver, public prometheus::Collectable {
                const report::AtlasTracerouteResult& result) override;
 
   // A scrape (from the metrics server's threads).
-  [[nodiscard]] std::vector<prometheus::MetricFamily> Collect() const override;
+  void collect(metrics::MetricWriter& out) const override;
 
  private:
   struct Counts;
@@ -86,7 +85,7 @@ class RunMetrics final : public ResultObserver, public prometheus::Collectable {
                         Counts& c) const;
 
   std::vector<double> buckets_;
-  std::vector<prometheus::ClientMetric::Label> vantage_;
+  metrics::Labels vantage_;
   std::vector<std::unique_ptr<Measurement>> by_index_;  // by definition index; null: not exported
   std::vector<const Measurement*> exported_;            // in list order
   std::size_t unexported_ = 0;

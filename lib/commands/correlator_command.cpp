@@ -13,6 +13,8 @@
 #include "correlator/correlator_daemon.h"
 #include "correlator/correlator_metrics.h"
 #include "correlator_abi.h"
+#include "metrics/exporter_module.h"
+#include "metrics/listen_address.h"
 #include "util/command_line.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -23,7 +25,6 @@ namespace mtool::commands {
 namespace {
 
 using correlator::DaemonOptions;
-using correlator::metrics_listen_address;
 using correlator::run_daemon;
 
 constexpr int kExitFailure = 1;
@@ -84,7 +85,8 @@ int run_correlator_command(const std::vector<std::string>& args) {
   std::string metrics;
   const std::string metrics_help =
       "serve Prometheus metrics on http://ADDR:PORT/metrics (an IP address of this host, e.g. "
-      "127.0.0.1:9462 or [::1]:9462; port 1024 or above; off by default): the counters, the "
+      "127.0.0.1:9462, IPv4 only: Debian's civetweb has no IPv6; port 1024 or above; off by "
+      "default): the counters, the "
       "maps' fill, and per measuring network namespace histograms of egress and ingress "
       "overhead and wire RTT, kept in the kernel (about 70 ns per record, nothing per other "
       "packet), labelled netns, container_id and pod_uid from the cgroup of a process in it "
@@ -153,13 +155,12 @@ int run_correlator_command(const std::vector<std::string>& args) {
   }
   if (line.options.count("metrics") != 0) {
     std::string why;
-    const auto address = metrics_listen_address(metrics, why);
-    if (!address) {
+    options.metrics_address = metrics::parse_listen_address(metrics, why);
+    if (!options.metrics_address) {
       std::fprintf(stderr, "mtool correlator: --metrics %s: %s\n%s", metrics.c_str(), why.c_str(),
                    kUsage);
       return kExitUsage;
     }
-    options.metrics_address = *address;
   }
   const unsigned per_octave = options.metrics_buckets_per_octave;
   if (per_octave != 1 && per_octave != 2 && per_octave != 4) {
@@ -176,6 +177,8 @@ int run_correlator_command(const std::vector<std::string>& args) {
       std::fprintf(stderr, "mtool correlator: unknown command '%s'\n%s", command.c_str(), kUsage);
       return kExitUsage;
     }
+    // A missing or mismatched exporter module is said before anything is loaded.
+    if (options.metrics_address) metrics::exporter_module();
     int err = 0;
     if (connect_to(options.socket_path, err)) {
       std::fprintf(stderr, "mtool correlator: already running (answering on %s)\n",

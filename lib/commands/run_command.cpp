@@ -22,6 +22,7 @@
 #include "campaign/run_schedule.h"
 #include "correlate/tool_connection.h"
 #include "metrics/bucket_layout.h"
+#include "metrics/exporter_module.h"
 #include "metrics/labels.h"
 #include "metrics/listen_address.h"
 #include "metrics/metrics_server.h"
@@ -123,6 +124,7 @@ void parse_metrics_options(const po::variables_map& given, const std::string& li
   }
   out.listen = metrics::parse_listen_address(listen, error);
   if (!out.listen) usage_error("--metrics " + printable(listen) + ": " + error);
+  metrics::exporter_module();  // missing or mismatched: said now, before anything is measured
   for (const std::string& label : labels) {
     if (!metrics::add_label(label, RunMetrics::kOwnLabels, out.series.vantage, error))
       usage_error("--label " + printable(label) + ": " + error);

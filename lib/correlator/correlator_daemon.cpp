@@ -103,7 +103,7 @@ class Daemon {
         host_netns_(net::own_netns_cookie()),
         programs_(o.pin_dir, host_netns_, KernelPrograms::Purpose::kTrace,
                   ProgramTuning{o.namespace_probe_rate, o.follow_host_probes,
-                                !o.metrics_address.empty()}),
+                                o.metrics_address.has_value()}),
         tracker_(o.uplinks),
         started_(SystemClock{}.mono_now()) {
     if (host_netns_ == 0)
@@ -143,12 +143,12 @@ class Daemon {
           "following the host's own probes too (--follow-host-probes: for tests and "
           "benchmarks; the host's traffic then costs more than the cost table says)");
     }
-    if (!o.metrics_address.empty()) start_metrics();
+    if (o.metrics_address) start_metrics();
     log_line(std::string("started: ") + hook_kind_name(programs_.hook_kind()) +
              " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
              (programs_.reused_pins() ? "reused from " : "pinned in ") + o.pin_dir + "; socket " +
              o.socket_path + "; host netns " + std::to_string(host_netns_) +
-             (metrics_ ? "; metrics on http://" + o.metrics_address + "/metrics" : ""));
+             (metrics_ ? "; metrics on " + metrics_->url() : ""));
   }
 
   int run() {
@@ -259,7 +259,7 @@ class Daemon {
     histograms_ = std::make_unique<NamespaceHistograms>(programs_.histograms_fd(),
                                                         in_initial_pid_namespace());
     publish_loop_figures(nullptr, false);
-    metrics_ = std::make_unique<CorrelatorMetrics>(options_.metrics_address,
+    metrics_ = std::make_unique<CorrelatorMetrics>(*options_.metrics_address,
                                                    options_.metrics_buckets_per_octave,
                                                    [this] { return figures(); });
   }
@@ -347,10 +347,10 @@ class Daemon {
     out << "\n";
     out << "evicted by age: unanswered " << swept_.waiting << ", records " << swept_.records
         << ", subscriptions " << swept_.subscriptions << "\n";
-    if (histograms_) {
-      out << "metrics: http://" << options_.metrics_address << "/metrics; histograms of "
-          << histograms_->entries() << " namespaces (room for " << MTOOL_HISTOGRAM_NAMESPACES
-          << "), " << swept_.histograms << " gone\n";
+    if (histograms_ && metrics_) {
+      out << "metrics: " << metrics_->url() << "; histograms of " << histograms_->entries()
+          << " namespaces (room for " << MTOOL_HISTOGRAM_NAMESPACES << "), " << swept_.histograms
+          << " gone\n";
     }
     const auto& q = server_->counters();
     const auto& l = server_->limits();

@@ -3,11 +3,13 @@
 // single-threaded event loop. Logs one line per event that matters (start, uplink change,
 // stop), nothing per packet.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "correlator/query_server.h"
 #include "correlator_abi.h"
+#include "metrics/listen_address.h"
 
 namespace mtool::correlator {
 
@@ -20,9 +22,8 @@ struct DaemonOptions {
   ConnectionLimits limits;                                                  // of the socket
   bool namespace_listeners = true;  // the socket also inside every container's namespace
   bool follow_host_probes = false;  // tests and benchmarks only (ProgramTuning)
-  // Prometheus metrics on this address (metrics_listen_address()'s form); empty: none, and no
-  // histograms kept in the kernel.
-  std::string metrics_address;
+  // Prometheus metrics on this address; none: no metrics, and no histograms kept in the kernel.
+  std::optional<metrics::ListenAddress> metrics_address;
   unsigned metrics_buckets_per_octave = 2;  // 1, 2 or 4 of the kernel's
 };
 

@@ -1,43 +1,43 @@
 #pragma once
 // `mtool correlator --metrics ADDR:PORT`: the daemon's figures (daemon_figures.h) served to
-// Prometheus by prometheus-cpp (its exposer, civetweb, listening on that address only). The
-// only file of the daemon that knows the library: names, help texts and label sets live here.
+// Prometheus through the metrics layer (the exporter module, loaded only then, listening on
+// that address only). Names, help texts and label sets live here.
 #include <functional>
 #include <memory>
-#include <optional>
-#include <string>
 
 #include "correlator/daemon_figures.h"
-
-namespace prometheus {
-class Exposer;
-class Collectable;
-}  // namespace prometheus
+#include "metrics/listen_address.h"
+#include "metrics/metrics_server.h"
 
 namespace mtool::correlator {
 
-// "ADDR:PORT" with ADDR an IPv4 address or a bracketed IPv6 one ("[::1]:9462") and PORT
-// 1-65535, as civetweb's listening_ports wants it; nullopt (and `error` says why) for anything
-// else: no host names, no "all interfaces" by omission, no list.
-std::optional<std::string> metrics_listen_address(const std::string& text, std::string& error);
+// The figures as Prometheus families, each scrape calling `gather` (on a server thread).
+// Histogram buckets: `per_octave` of the kernel's (1, 2 or 4) per power of two.
+class CorrelatorFigures final : public metrics::MetricsSource {
+ public:
+  CorrelatorFigures(unsigned per_octave, std::function<DaemonFigures()> gather)
+      : per_octave_(per_octave), gather_(std::move(gather)) {}
+  void collect(metrics::MetricWriter& out) const override;
+
+ private:
+  unsigned per_octave_;
+  std::function<DaemonFigures()> gather_;
+};
 
 class CorrelatorMetrics {
  public:
-  // Listens on `address` (as metrics_listen_address() gave it) and serves /metrics, each scrape
-  // calling `gather` on the exposer's thread. Histogram buckets: `per_octave` of the kernel's
-  // (1, 2 or 4) per power of two. Throws FatalError when it cannot listen.
-  CorrelatorMetrics(const std::string& address, unsigned per_octave,
-                    std::function<DaemonFigures()> gather);
-  ~CorrelatorMetrics();
-  CorrelatorMetrics(const CorrelatorMetrics&) = delete;
-  CorrelatorMetrics& operator=(const CorrelatorMetrics&) = delete;
+  // Listens on `where` and serves /metrics with CorrelatorFigures. Throws FatalError when it
+  // cannot listen or the exporter module cannot be loaded.
+  CorrelatorMetrics(const metrics::ListenAddress& where, unsigned per_octave,
+                    std::function<DaemonFigures()> gather)
+      : server_(where, std::make_shared<CorrelatorFigures>(per_octave, std::move(gather))) {}
 
   // The port it listens on (what the system chose, for port 0).
-  [[nodiscard]] int port() const;
+  [[nodiscard]] int port() const { return server_.port(); }
+  [[nodiscard]] std::string url() const { return server_.url(); }
 
  private:
-  std::shared_ptr<prometheus::Collectable> collectable_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  metrics::MetricsServer server_;
 };
 
 }  // namespace mtool::correlator

@@ -1,62 +1,47 @@
 #include "metrics/metrics_server.h"
 
-#include <CivetServer.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <prometheus/collectable.h>
-#include <prometheus/exposer.h>
-#include <sys/socket.h>
+#include <array>
 
-#include <cerrno>
-#include <vector>
-
+#include "metrics/exporter_module.h"
 #include "util/error.h"
-#include "util/fd.h"
 
 namespace mtool::metrics {
-namespace {
-
-// Why `where` cannot be listened on, as the kernel says it: civetweb only logs its reason, so
-// the bind it failed is tried once more here (as it binds: SO_REUSEADDR), for the errno.
-std::string bind_problem(const ListenAddress& where) {
-  const UniqueFd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!probe) return errno_text(errno);
-  const int on = 1;
-  ::setsockopt(probe.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(where.port);
-  ::inet_pton(AF_INET, where.address.c_str(), &sin.sin_addr);
-  if (::bind(probe.get(), reinterpret_cast<const sockaddr*>(&sin), sizeof sin) != 0)
-    return errno_text(errno);
-  return "the HTTP server did not start";
-}
-
-}  // namespace
 
 MetricsServer::MetricsServer(const ListenAddress& where,
-                             std::shared_ptr<prometheus::Collectable> metrics)
-    : address_(where.address), metrics_(std::move(metrics)) {
-  // civetweb would print its complaints on stderr; the one that matters becomes our message.
-  CivetCallbacks quiet;
-  quiet.log_message = [](const mg_connection*, const char*) { return 1; };
-  try {
-    // Two threads: one scrape does not wait for another (two Prometheus servers, a curl).
-    exposer_ = std::make_unique<prometheus::Exposer>(
-        std::vector<std::string>{"listening_ports", where.to_string(), "num_threads", "2"}, &quiet);
-  } catch (const std::exception&) {
-    throw FatalError("cannot serve metrics on " + where.to_string() + ": " + bind_problem(where),
+                             std::shared_ptr<const MetricsSource> source)
+    : address_(where.address),
+      source_(std::move(source)),
+      c_source_(c_source(*source_)),
+      module_(exporter_module()) {
+  std::array<char, 256> why{};
+  server_ = module_.start(where.to_string().c_str(), &c_source_, {why.data(), why.size()});
+  if (server_ == nullptr) {
+    throw FatalError("cannot serve metrics on " + where.to_string() + ": " + why.data(),
                      kExitCannotListen);
   }
-  const std::vector<int> ports = exposer_->GetListeningPorts();
-  port_ = ports.empty() ? where.port : static_cast<std::uint16_t>(ports.front());
-  exposer_->RegisterCollectable(metrics_);
+  port_ = module_.port(server_);
 }
 
-MetricsServer::~MetricsServer() = default;
+MetricsServer::~MetricsServer() { module_.stop(server_); }
 
 std::string MetricsServer::url() const {
   return "http://" + address_ + ":" + std::to_string(port_) + "/metrics";
+}
+
+std::string render_text(const MetricsSource& source) {
+  const mtool_exporter_api& module = exporter_module();
+  const mtool_metric_source c = c_source(source);
+  std::string text;
+  std::array<char, 256> why{};
+  const auto append = [](void* context, const char* bytes, std::size_t size) noexcept {
+    try {
+      static_cast<std::string*>(context)->append(bytes, size);
+    } catch (...) {  // nothing may unwind into the module; the text is then short
+    }
+  };
+  if (module.render_text(&c, append, &text, {why.data(), why.size()}) != 0)
+    throw FatalError(std::string("metrics could not be written: ") + why.data(), 1);
+  return text;
 }
 
 }  // namespace mtool::metrics

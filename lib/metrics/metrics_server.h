@@ -1,18 +1,14 @@
 #pragma once
-// A Prometheus endpoint: one collectable (a prometheus::Registry, or a Collectable of the
-// caller's) served at http://ADDR:PORT/metrics by prometheus-cpp's exposer (civetweb
-// underneath), listening only on the address asked for. Scrapes are answered on the server's
-// own threads: what it serves must be safe to collect while the measuring thread records.
+// A Prometheus endpoint: a MetricsSource served at http://ADDR:PORT/metrics by the exporter
+// module (prometheus-cpp's exposer, civetweb underneath; metrics/exporter_module.h), listening
+// only on the address asked for. Scrapes are answered on the module's own threads: what it
+// serves must be safe to collect while the measuring thread records.
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "metrics/listen_address.h"
-
-namespace prometheus {
-class Collectable;
-class Exposer;
-}  // namespace prometheus
+#include "metrics/metric_writer.h"
 
 namespace mtool::metrics {
 
@@ -21,10 +17,11 @@ class MetricsServer {
   // Exit code of a server that cannot start (nothing was measured yet, as with a bad option).
   static constexpr int kExitCannotListen = 2;
 
-  // Starts serving `metrics` on `where`; throws FatalError (one line, kExitCannotListen)
-  // when it cannot listen there. Its threads begin with this thread's signal mask and
-  // capabilities: start it once both are as the rest of the run keeps them.
-  MetricsServer(const ListenAddress& where, std::shared_ptr<prometheus::Collectable> metrics);
+  // Starts serving `source` on `where`; throws FatalError (one line, kExitCannotListen) when it
+  // cannot listen there, or (kExitNoExporter) when the module cannot be loaded. Its threads
+  // begin with this thread's signal mask and capabilities: start it once both are as the rest
+  // of the run keeps them.
+  MetricsServer(const ListenAddress& where, std::shared_ptr<const MetricsSource> source);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
@@ -37,8 +34,14 @@ class MetricsServer {
  private:
   std::string address_;
   std::uint16_t port_ = 0;
-  std::shared_ptr<prometheus::Collectable> metrics_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::shared_ptr<const MetricsSource> source_;
+  mtool_metric_source c_source_;  // points into *source_
+  const mtool_exporter_api& module_;
+  void* server_ = nullptr;  // the module's
 };
+
+// One scrape of `source` in Prometheus' text format, as the endpoint would serve it (tests;
+// throws FatalError as MetricsServer when the module cannot be loaded).
+std::string render_text(const MetricsSource& source);
 
 }  // namespace mtool::metrics

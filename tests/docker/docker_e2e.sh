@@ -17,6 +17,9 @@ IMAGE=mtool:e2e
 NETWORK=mtool-e2e
 SUBNET=198.18.215.0/24                    # inside dockerd's pool, 198.18.128.0/17
 CORRELATOR=mtool-e2e-correlator
+PROBER=mtool-e2e-prober
+# The correlator's metrics on the host's loopback (the correlator runs in the host's network).
+CORRELATOR_METRICS=127.0.0.1:$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 PIN_DIR=/sys/fs/bpf/mtool-e2e
 SOCKET_DIR=/run/mtool-e2e
 failures=0
@@ -24,7 +27,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
 
 cleanup() {
-  docker rm -f "$CORRELATOR" >/dev/null 2>&1 || true
+  docker rm -f "$PROBER" "$CORRELATOR" >/dev/null 2>&1 || true
   docker network rm "$NETWORK" >/dev/null 2>&1 || true
   docker rmi "$IMAGE" >/dev/null 2>&1 || true
   docker image prune -f --filter label=mtool.stage=build >/dev/null 2>&1 || true
@@ -44,7 +47,7 @@ mkdir -p "$SOCKET_DIR"
 docker run -d --name "$CORRELATOR" --user 0 --network host --pid host --read-only \
   --cap-drop ALL --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add SYS_PTRACE \
   -v /sys/fs/bpf:/sys/fs/bpf -v /sys/kernel/btf:/sys/kernel/btf:ro -v "$SOCKET_DIR":/run/mtool \
-  "$IMAGE" correlator --uplink "$TESTBED_UPLINK" --pin-dir "$PIN_DIR" >/dev/null
+  "$IMAGE" correlator --uplink "$TESTBED_UPLINK" --pin-dir "$PIN_DIR" --metrics "$CORRELATOR_METRICS" >/dev/null
 for _ in $(seq 50); do
   docker exec "$CORRELATOR" mtool correlator status >/dev/null 2>&1 && break
   sleep 0.2
@@ -96,6 +99,26 @@ assert r["rcvd"] == 3 and r["prb_id"] == 15, r
 assert all("rtt_corrected" in p and p["rtt_corrected"] <= p["rtt"] for p in r["result"]), r
 ' <<<"$out"; then pass "run: an Atlas result, 3/3 replies corrected"
 else fail "run:"; echo "$out"; fi
+
+# --metrics in the image: the exporter module and what it loads are there. A prober serving on
+# its container's address (a one-off list: it serves until stopped), and the correlator's.
+echo "$list" | docker run --rm -i --name "$PROBER" --network "$NETWORK" "$IMAGE" \
+  run --metrics 0.0.0.0:9101 --out /dev/null - >/dev/null 2>&1 &
+scraped=""
+for _ in $(seq 50); do
+  address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$PROBER" 2>/dev/null || true)
+  scraped=""
+  [[ -z $address ]] || scraped=$(curl -sf "http://$address:9101/metrics" || true)
+  grep -q '^mtool_results_total{.*} 1$' <<<"$scraped" && break
+  sleep 0.2
+done
+if grep -q '^mtool_results_total{.*} 1$' <<<"$scraped"; then pass "run --metrics in the image: its result scraped"
+else fail "run --metrics in the image:"; docker logs "$PROBER" 2>&1 | tail -5; echo "$scraped" | tail -5; fi
+docker rm -f "$PROBER" >/dev/null 2>&1 || true
+scraped=$(curl -sf "http://$CORRELATOR_METRICS/metrics" || true)
+if grep -q '^mtool_correlator_records_written_total [1-9]' <<<"$scraped"; then
+  pass "correlator --metrics in the image: its counters scraped"
+else fail "correlator --metrics in the image:"; echo "$scraped" | head -5; fi
 
 # The image: non-root by default, small, and the tools work without the correlator.
 user=$(docker image inspect -f '{{.Config.User}}' "$IMAGE")

@@ -20,6 +20,7 @@
 
 #include "correlator_abi.h"
 #include "harness.h"
+#include "metrics/exporter_abi.h"
 #include "ping_json.h"
 #include "processes.h"
 #include "util/fd.h"
@@ -298,9 +299,13 @@ TEST_F(CorrelatorMetricsTest, ADeletedNamespaceLeavesTheMetrics) {
   EXPECT_EQ(sample(text, "mtool_correlator_map_entries", {"map=\"histograms\""}), 0.0);
 }
 
-// HTTP only where asked: without --metrics the daemon listens on no TCP port; with it, on the
-// one address given.
+// HTTP only where asked: without --metrics the daemon listens on no TCP port and has not even
+// loaded the exporter module; with it, on the one address given.
 TEST_F(CorrelatorMetricsTest, ListensOnlyWhereAsked) {
+  const auto exporter_loaded = [this] {
+    return slurp("/proc/" + std::to_string(correlator_.pid()) + "/maps")
+               .find(MTOOL_EXPORTER_FILE) != std::string::npos;
+  };
   const auto tcp_listeners = [this] {
     const CommandResult r =
         run("ss -Hltnp | grep 'pid=" + std::to_string(correlator_.pid()) + ",' | awk '{print $4}'");
@@ -308,9 +313,11 @@ TEST_F(CorrelatorMetricsTest, ListensOnlyWhereAsked) {
   };
   ASSERT_TRUE(correlator_.start(bed_["TESTBED_UPLINK"]));
   EXPECT_EQ(tcp_listeners(), "");
+  EXPECT_FALSE(exporter_loaded());
   correlator_.stop();
   ASSERT_TRUE(start_correlator());
   EXPECT_EQ(tcp_listeners(), "127.0.0.1:" + std::to_string(port_) + "\n");
+  EXPECT_TRUE(exporter_loaded());
 }
 
 // Whoever can reach the port cannot stall or crash the daemon through it: connections that

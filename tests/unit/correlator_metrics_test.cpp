@@ -1,5 +1,5 @@
-// The correlator's Prometheus exposition (lib/correlator/correlator_metrics): which addresses
-// --metrics takes, and what a scrape of given figures returns, fetched over loopback.
+// The correlator's Prometheus exposition (lib/correlator/correlator_metrics): what a scrape of
+// given figures returns, fetched over loopback.
 #include "correlator/correlator_metrics.h"
 
 #include <arpa/inet.h>
@@ -15,25 +15,6 @@
 
 namespace mtool::correlator {
 namespace {
-
-TEST(MetricsAddress, TakesAnAddressAndAPort) {
-  std::string error;
-  EXPECT_EQ(metrics_listen_address("127.0.0.1:9462", error), "127.0.0.1:9462");
-  EXPECT_EQ(metrics_listen_address("0.0.0.0:9462", error), "0.0.0.0:9462");
-  EXPECT_EQ(metrics_listen_address("[::1]:9462", error), "[::1]:9462");
-  EXPECT_EQ(metrics_listen_address("[fd00::1]:65535", error), "[fd00::1]:65535");
-}
-
-TEST(MetricsAddress, RefusesAnythingElseSayingWhy) {
-  for (const char* bad : {"9462", ":9462", "localhost:9462", "127.0.0.1",
-                          "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:94x",
-                          "::1:9462", "[::1]9462", "127.0.0.1:9462,127.0.0.2:9462",
-                          "127.0.0.1:9462s", "[127.0.0.1]:9462", "300.0.0.1:9462", ""}) {
-    std::string error;
-    EXPECT_FALSE(metrics_listen_address(bad, error).has_value()) << bad;
-    EXPECT_FALSE(error.empty()) << bad;
-  }
-}
 
 // GET /metrics on loopback port `port`: the body.
 std::string scrape(int port) {
@@ -86,12 +67,12 @@ TEST(CorrelatorMetrics, ServesTheFiguresUnderTheirNames) {
   figures.namespaces.push_back(ns);
 
   int gathered = 0;
-  CorrelatorMetrics metrics("127.0.0.1:0", 2, [&] {
+  CorrelatorMetrics served(metrics::ListenAddress{"127.0.0.1", 0}, 2, [&] {
     ++gathered;
     return figures;
   });
-  ASSERT_GT(metrics.port(), 0);
-  const std::string text = "\n" + scrape(metrics.port());
+  ASSERT_GT(served.port(), 0);
+  const std::string text = "\n" + scrape(served.port());
   EXPECT_EQ(gathered, 1);
   EXPECT_TRUE(has_line(text, "mtool_correlator_probes_followed_total 12")) << text;
   EXPECT_TRUE(has_line(text, "mtool_correlator_records_written_total 10"));
@@ -124,7 +105,7 @@ TEST(CorrelatorMetrics, ServesTheFiguresUnderTheirNames) {
   // Without run-time statistics, no program cost is shown rather than zeros.
   figures.program_stats = false;
   figures.kernel[MTOOL_CTR_EGRESS_STARTED] = 13;
-  const std::string again = "\n" + scrape(metrics.port());
+  const std::string again = "\n" + scrape(served.port());
   EXPECT_EQ(gathered, 2);
   EXPECT_TRUE(has_line(again, "mtool_correlator_probes_followed_total 13")) << again;
   EXPECT_EQ(again.find("mtool_correlator_program_runs_total"), std::string::npos) << again;
@@ -141,7 +122,8 @@ TEST(CorrelatorMetrics, AnAddressInUseIsAOneLineError) {
   ASSERT_EQ(::getsockname(taken.get(), reinterpret_cast<sockaddr*>(&address), &length), 0);
   const std::string where = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
   try {
-    CorrelatorMetrics metrics(where, 2, [] { return DaemonFigures{}; });
+    CorrelatorMetrics served(metrics::ListenAddress{"127.0.0.1", ntohs(address.sin_port)}, 2,
+                             [] { return DaemonFigures{}; });
     FAIL() << "listened on a port in use";
   } catch (const FatalError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot serve metrics on " + where), std::string::npos)

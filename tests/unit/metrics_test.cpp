@@ -1,17 +1,18 @@
 // lib/metrics: where an endpoint listens (ADDR:PORT), bucket layouts, user labels, and the
-// server itself on loopback (a real HTTP scrape of a registry, and a port already taken).
+// server itself on loopback (the exporter module, a real HTTP scrape, and a port already taken).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <prometheus/counter.h>
-#include <prometheus/registry.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "metrics/bucket_layout.h"
+#include "metrics/exporter_module.h"
 #include "metrics/labels.h"
 #include "metrics/listen_address.h"
 #include "metrics/metrics_server.h"
@@ -172,15 +173,52 @@ std::string scrape(std::uint16_t port) {
   return response;
 }
 
-TEST(MetricsServer, ServesItsRegistryWhereAsked) {
-  const auto registry = std::make_shared<prometheus::Registry>();
-  auto& counter = prometheus::BuildCounter()
-                      .Name("mtool_test_total")
-                      .Help("a test")
-                      .Register(*registry)
-                      .Add({{"target", "198.18.0.2"}});
-  counter.Increment(3);
-  const MetricsServer server(ListenAddress{"127.0.0.1", 0}, registry);
+// A counter and a histogram, as a source writes them; or a source that fails half-way.
+class TestSource final : public MetricsSource {
+ public:
+  explicit TestSource(bool fail = false) : fail_(fail) {}
+  void collect(MetricWriter& out) const override {
+    out.family("mtool_test_total", "a test", MetricType::kCounter);
+    out.sample({{"target", "198.18.0.2"}}, 3);
+    if (fail_) throw std::runtime_error("gone");
+    out.family("mtool_test_seconds", "a histogram", MetricType::kHistogram);
+    const std::vector<HistogramBucket> buckets = {{0.001, 2}, {0.01, 5}, {kInfinity, 6}};
+    out.histogram({{"target", "198.18.0.2"}}, buckets, 0.042);
+  }
+
+ private:
+  static constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  bool fail_;
+};
+
+// The module sits where the executable's path says (the build tree's lib/mtool/), and says the
+// interface version this mtool was built with.
+TEST(ExporterModule, IsFoundNextToTheExecutableWithThisVersion) {
+  EXPECT_NE(exporter_module_path().find("/lib/mtool/" MTOOL_EXPORTER_FILE), std::string::npos);
+  EXPECT_EQ(::access(exporter_module_path().c_str(), R_OK), 0) << exporter_module_path();
+  EXPECT_EQ(exporter_module().abi_version, MTOOL_EXPORTER_ABI_VERSION);
+}
+
+// What crosses the C interface comes out as Prometheus' text format, histograms cumulative with
+// _sum and _count; a source that throws half-way serves nothing rather than half its figures.
+TEST(ExporterModule, WritesTheSourcesFamiliesOrNothingWhenItFails) {
+  const std::string text = render_text(TestSource());
+  EXPECT_NE(
+      text.find("# TYPE mtool_test_total counter\nmtool_test_total{target=\"198.18.0.2\"} 3\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("mtool_test_seconds_bucket{target=\"198.18.0.2\",le=\"0.01\"} 5\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("mtool_test_seconds_bucket{target=\"198.18.0.2\",le=\"+Inf\"} 6\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("mtool_test_seconds_count{target=\"198.18.0.2\"} 6\n"), std::string::npos);
+  EXPECT_NE(text.find("mtool_test_seconds_sum{target=\"198.18.0.2\"} 0.042\n"), std::string::npos);
+  EXPECT_EQ(render_text(TestSource(true)), "");
+}
+
+TEST(MetricsServer, ServesItsSourceWhereAsked) {
+  const MetricsServer server(ListenAddress{"127.0.0.1", 0}, std::make_shared<TestSource>());
   ASSERT_NE(server.port(), 0);
   EXPECT_EQ(server.url(), "http://127.0.0.1:" + std::to_string(server.port()) + "/metrics");
   const std::string response = scrape(server.port());
@@ -190,10 +228,10 @@ TEST(MetricsServer, ServesItsRegistryWhereAsked) {
 }
 
 TEST(MetricsServer, APortInUseIsOneLineWithTheReason) {
-  const auto registry = std::make_shared<prometheus::Registry>();
-  const MetricsServer first(ListenAddress{"127.0.0.1", 0}, registry);
+  const auto source = std::make_shared<TestSource>();
+  const MetricsServer first(ListenAddress{"127.0.0.1", 0}, source);
   try {
-    const MetricsServer second(ListenAddress{"127.0.0.1", first.port()}, registry);
+    const MetricsServer second(ListenAddress{"127.0.0.1", first.port()}, source);
     FAIL() << "a second server listens on the same port";
   } catch (const FatalError& e) {
     EXPECT_EQ(std::string(e.what()), "cannot serve metrics on 127.0.0.1:" +

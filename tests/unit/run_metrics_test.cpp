@@ -3,7 +3,6 @@
 #include "campaign/run_metrics.h"
 
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 
 #include <map>
 #include <sstream>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "metrics/bucket_layout.h"
+#include "metrics/metrics_server.h"
 
 namespace mtool::campaign {
 namespace {
@@ -22,8 +22,9 @@ using HopKind = report::AtlasHopReply::Kind;
 // One scrape: every sample as (name, labels) -> value.
 class Scrape {
  public:
-  explicit Scrape(const prometheus::Collectable& metrics) {
-    std::istringstream text(prometheus::TextSerializer().Serialize(metrics.Collect()));
+  // Through the exporter module, as a scrape serves it.
+  explicit Scrape(const metrics::MetricsSource& metrics) {
+    std::istringstream text(metrics::render_text(metrics));
     for (std::string line; std::getline(text, line);) {
       if (line.empty() || line[0] == '#') continue;
       const auto brace = line.find('{');
