@@ -144,6 +144,10 @@ class Daemon {
           "benchmarks; the host's traffic then costs more than the cost table says)");
     }
     if (o.metrics_address) start_metrics();
+    for (const std::string& map : programs_.replaced_pins()) {
+      log_line("replaced the pinned map " + map +
+               ", left by another mtool version: its figures start from zero");
+    }
     log_line(std::string("started: ") + hook_kind_name(programs_.hook_kind()) +
              " programs on net_dev_queue, netif_rx, netif_receive_skb; maps " +
              (programs_.reused_pins() ? "reused from " : "pinned in ") + o.pin_dir + "; socket " +

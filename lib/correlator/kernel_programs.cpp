@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/timex.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -84,6 +85,56 @@ void load_only(correlator_bpf* s, const std::vector<bpf_program*>& wanted) {
 
 bool pins_exist(const std::string& pin_dir) {
   return std::filesystem::exists(pin_dir + "/" MTOOL_MAP_RECORDS);
+}
+
+// What `wanted` would be, against the map pinned in its place (`fd`): "" when they
+// agree, else how they differ ("14 entries where 13 are pinned").
+std::string layout_difference(const bpf_map* wanted, int fd) {
+  bpf_map_info pinned{};
+  std::uint32_t length = sizeof pinned;
+  if (bpf_obj_get_info_by_fd(fd, &pinned, &length) != 0)
+    return "unreadable (" + errno_text(errno) + ")";
+  const auto differs = [](const char* what, std::uint32_t want, std::uint32_t have) {
+    return what + std::string(" ") + std::to_string(want) + " where " + std::to_string(have) +
+           " is pinned";
+  };
+  if (pinned.type != static_cast<std::uint32_t>(bpf_map__type(wanted)))
+    return differs("type", bpf_map__type(wanted), pinned.type);
+  if (pinned.key_size != bpf_map__key_size(wanted))
+    return differs("key size", bpf_map__key_size(wanted), pinned.key_size);
+  if (pinned.value_size != bpf_map__value_size(wanted))
+    return differs("value size", bpf_map__value_size(wanted), pinned.value_size);
+  if (pinned.max_entries != bpf_map__max_entries(wanted))
+    return differs("entries", bpf_map__max_entries(wanted), pinned.max_entries);
+  if (pinned.map_flags != bpf_map__map_flags(wanted))
+    return differs("flags", bpf_map__map_flags(wanted), pinned.map_flags);
+  return "";
+}
+
+// Pins left by a correlator of another layout (a map grew: the counters gained
+// MTOOL_CTR_HISTOGRAMS_FULL) would make libbpf refuse to load with a bare EINVAL. Under the pin
+// directory's lock no correlator's programs write them, so each is unpinned, and the load pins
+// a fresh one in its place (its figures start from zero; a tool holding the old one keeps a
+// map nobody writes, as after any restart). Returns "NAME (how it differed)" per map replaced.
+std::vector<std::string> replace_outdated_pins(correlator_bpf* s) {
+  std::vector<std::string> replaced;
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, s->obj) {
+    const char* path = bpf_map__pin_path(map);
+    if (path == nullptr) continue;
+    const UniqueFd pinned(bpf_obj_get(path));
+    if (!pinned) continue;
+    const std::string difference = layout_difference(map, pinned.get());
+    if (difference.empty()) continue;
+    if (::unlink(path) != 0) {
+      throw FatalError(std::string("the map pinned at ") + path + " is of another mtool version (" +
+                           difference + ") and cannot be removed (" + errno_text(errno) +
+                           "): remove it, or the whole directory, by hand",
+                       kExitFailure);
+    }
+    replaced.push_back(std::string(bpf_map__name(map)) + " (" + difference + ")");
+  }
+  return replaced;
 }
 
 struct Deleted {
@@ -165,6 +216,16 @@ KernelPrograms::KernelPrograms(const std::string& pin_dir, std::uint64_t host_ne
     }
   }
   reused_pins_ = pins_exist(pin_dir);
+  if (purpose == Purpose::kTrace) {
+    correlator_bpf* layouts = open_skeleton(pin_dir, host_netns, tuning);
+    try {
+      replaced_pins_ = replace_outdated_pins(layouts);
+    } catch (...) {
+      correlator_bpf__destroy(layouts);
+      throw;
+    }
+    correlator_bpf__destroy(layouts);
+  }
 
   int err = 0;
   if (purpose == Purpose::kTest) {

@@ -69,6 +69,9 @@ class KernelPrograms {
 
   [[nodiscard]] HookKind hook_kind() const { return hook_kind_; }
   [[nodiscard]] bool reused_pins() const { return reused_pins_; }
+  // Pinned maps of another layout that this start unpinned and pinned afresh: "NAME (how it
+  // differed)" each.
+  [[nodiscard]] const std::vector<std::string>& replaced_pins() const { return replaced_pins_; }
 
   void set_uplinks(const std::vector<std::uint32_t>& ifindexes);
   // (Re)writes the info map: ABI version, host namespace, the kernel's TAI offset (which a
@@ -101,6 +104,7 @@ class KernelPrograms {
   bool host_measured_ = false;  // ProgramTuning::follow_host_probes
   UniqueFd pin_lock_;           // flock on the pin directory: one correlator per directory
   bool reused_pins_ = false;
+  std::vector<std::string> replaced_pins_;
 };
 
 }  // namespace mtool::correlator

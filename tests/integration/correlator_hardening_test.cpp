@@ -1,6 +1,7 @@
 // The correlator as every tenant of the host shares it: what an unprivileged host user, a
 // container and a careless install can do to it. Root only; the correlator follows `lo` (no
 // testbed is needed: these tests never send a probe).
+#include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -113,6 +114,38 @@ TEST_F(CorrelatorHardening, StatusDetailsOnlyForRootOnTheHost) {
   const CommandResult container = run(std::string("ip netns exec ") + kNamespace + " " + status);
   ASSERT_EQ(container.exit_code, 0) << container.err;
   EXPECT_EQ(container.out, nobody.out);
+}
+
+// An upgrade over the pins of an older layout (before the per-namespace histograms the counters
+// map had one entry fewer): the daemon unpins that map, pins one of its own layout in its place,
+// says so, and starts; libbpf alone would refuse the load with a bare EINVAL.
+TEST_F(CorrelatorHardening, PinsOfAnOlderLayoutAreReplacedAndSaidSo) {
+  ASSERT_TRUE(correlator_.start("lo"));
+  ASSERT_EQ(correlator_.stop(), std::optional<int>(0)) << correlator_.log();
+  const std::string counters = std::string(kPinDir) + "/" MTOOL_MAP_COUNTERS;
+  ASSERT_EQ(::unlink(counters.c_str()), 0);
+  const UniqueFd old(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, MTOOL_MAP_COUNTERS,
+                                    sizeof(std::uint32_t), sizeof(std::uint64_t),
+                                    MTOOL_CTR_COUNT - 1, nullptr));
+  ASSERT_TRUE(old);
+  ASSERT_EQ(bpf_obj_pin(old.get(), counters.c_str()), 0);
+
+  ASSERT_TRUE(correlator_.start("lo")) << correlator_.log();
+  const std::string said = "replaced the pinned map counters (entries " +
+                           std::to_string(MTOOL_CTR_COUNT) + " where " +
+                           std::to_string(MTOOL_CTR_COUNT - 1) + " is pinned)";
+  EXPECT_TRUE(wait_until([&] { return correlator_.log().find(said) != std::string::npos; },
+                         milliseconds(5000)))
+      << correlator_.log();
+  const UniqueFd now(bpf_obj_get(counters.c_str()));
+  ASSERT_TRUE(now);
+  bpf_map_info info{};
+  std::uint32_t length = sizeof info;
+  ASSERT_EQ(bpf_obj_get_info_by_fd(now.get(), &info, &length), 0);
+  EXPECT_EQ(info.max_entries, static_cast<std::uint32_t>(MTOOL_CTR_COUNT));
+  // The other maps were of this layout: reused, not replaced.
+  EXPECT_EQ(correlator_.log().find("replaced the pinned map " MTOOL_MAP_RECORDS),
+            std::string::npos);
 }
 
 // Once loaded, the daemon keeps only what bpf() needs.
