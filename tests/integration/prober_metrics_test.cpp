@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "campaign_testbed.h"
+#include "dashboard_picture.h"
 #include "harness.h"
 #include "processes.h"
 #include "prometheus_server.h"
@@ -43,11 +45,17 @@ constexpr int kPort = 9101;  // `mtool run --metrics` in the container
 const std::map<std::string, std::string> kDashboardVariables = {
     {"$__rate_interval", "1m"}, {"$node", kNode}, {"$target", ".*"}};
 
-// TODO(lead, at the merge of metrics-correlator): `mtool correlator --metrics` is the other half
-// of issue 16 and not on this branch. Until it lands the correlator runs without it, is not
-// scraped, and the dashboard's correlator panels (mtool_correlator_*) are checked only to
-// parse; set this to true then and they must return data too.
-constexpr bool kCorrelatorMetrics = false;
+// The list's measurements (write_list), one result each.
+constexpr std::size_t kResults = 6;
+// The dashboard's panels in the README's picture.
+const std::vector<std::string> kPicturedPanels = {
+    "RTT quantiles: raw vs corrected",
+    "Egress and ingress overhead per node and container (median)", "Wire RTT per node (median)",
+    "Probes and replies"};
+
+// `mtool correlator --metrics` is scraped too (the dashboard's mtool_correlator_* panels must
+// return data). Off only to look at the prober alone.
+constexpr bool kCorrelatorMetrics = true;
 
 // Every sample of a query's answer: its labels and value.
 struct Sample {
@@ -116,18 +124,26 @@ class ProberMetrics : public CampaignTestbed<ProberMetrics> {
     CampaignTestbed::TearDown();
   }
   // The suite's correlator; with kCorrelatorMetrics, serving its metrics on the host's loopback
-  // at correlator_metrics_port_.
+  // at correlator_metrics_port_, with run-time statistics on (the dashboard's cost panel).
   ::testing::AssertionResult start_correlator_with_metrics() {
     if (!kCorrelatorMetrics) return start_correlator();
     correlator_metrics_port_ = free_loopback_port();
-    return start_correlator("--metrics 127.0.0.1:" + std::to_string(correlator_metrics_port_));
+    return start_correlator("--stats --metrics 127.0.0.1:" +
+                            std::to_string(correlator_metrics_port_));
   }
   // The list: pings in both families, one to a name that does not resolve, and a UDP traceroute
   // (no raw socket, so the campaign keeps no capability). They start a few seconds from now, so
-  // that Prometheus scrapes every series at zero before the first result.
+  // that Prometheus scrapes every series at zero before the first result. Two more pings of
+  // the first target 3 and 6 s later: the series of every vantage point's target and the
+  // correlator's histograms then grow while scraped, so the dashboard's rates have values.
   std::string write_list() const {
     const long start = static_cast<long>(std::time(nullptr)) + 3;
     const std::string when = R"(, "start_time": )" + std::to_string(start) + "}";
+    const auto later = [&](int msm_id, int seconds) {
+      return R"({"type": "ping", "af": 4, "target": ")" + bed_.at("TESTBED_TARGET") +
+             R"(", "packets": 10, "packet_interval": 100, "msm_id": )" + std::to_string(msm_id) +
+             R"(, "start_time": )" + std::to_string(start + seconds) + "}\n";
+    };
     const std::string path = dir_ + "/list.jsonl";
     std::ofstream(path)
         << R"({"type": "ping", "af": 4, "target": ")" << bed_["TESTBED_TARGET"]
@@ -137,7 +153,8 @@ class ProberMetrics : public CampaignTestbed<ProberMetrics> {
         << R"({"type": "ping", "af": 4, "target": "no-such-host.invalid", "packets": 1, "msm_id": 102)"
         << when << "\n"
         << R"({"type": "traceroute", "af": 4, "target": ")" << bed_["TESTBED_TARGET"]
-        << R"(", "protocol": "UDP", "packets": 2, "max_hops": 4, "msm_id": 103)" << when << "\n";
+        << R"(", "protocol": "UDP", "packets": 2, "max_hops": 4, "msm_id": 103)" << when << "\n"
+        << later(104, 3) << later(105, 6);
     return path;
   }
   // The value of `promql` when it is one sample.
@@ -240,6 +257,7 @@ TEST_F(ProberMetrics, PrometheusScrapesWhatTheAtlasResultsSay) {
       << prometheus_->log();
 
   const std::string out = dir_ + "/results.jsonl";
+  const double campaign_start = static_cast<double>(std::time(nullptr));
   campaign_ = std::make_unique<Background>(
       "exec " + in_container("--metrics " + endpoint + " --label node=" + kNode +
                                  " --pps 500 --out " + out + " " + write_list(),
@@ -276,9 +294,10 @@ TEST_F(ProberMetrics, PrometheusScrapesWhatTheAtlasResultsSay) {
   ASSERT_TRUE(campaign_->running()) << campaign_->err();
   std::vector<json> results;
   for (const std::string& line : lines_of(slurp(out))) results.push_back(json::parse(line));
-  ASSERT_EQ(results.size(), 4U);
-  ASSERT_TRUE(
-      wait_until([&] { return single("sum(mtool_results_total)") == 4.0; }, milliseconds(15000)))
+  ASSERT_EQ(results.size(), kResults);
+  ASSERT_TRUE(wait_until(
+      [&] { return single("sum(mtool_results_total)") == static_cast<double>(kResults); },
+      milliseconds(15000)))
       << prometheus_->log();
   EXPECT_EQ(value(R"(up{job="mtool-run"})"), 1);
 
@@ -323,15 +342,20 @@ TEST_F(ProberMetrics, PrometheusScrapesWhatTheAtlasResultsSay) {
         << " s";
   }
 
+  // A rate needs two samples: the correlator's histograms of the container's namespace appear
+  // with its first records (named within a second), so wait for Prometheus to hold two.
+  if (kCorrelatorMetrics) {
+    EXPECT_TRUE(wait_until(
+        [&] {
+          return single("min(count_over_time(mtool_correlator_wire_rtt_seconds_count[1m]))")
+                     .value_or(0) >= 2;
+        },
+        milliseconds(10000)))
+        << prometheus_->log();
+  }
+
   // Every query of the shipped dashboard, its variables substituted, parses and returns data.
   const json dashboard = json::parse(slurp(MTOOL_SOURCE_DIR "/helm/mtool/dashboards/mtool.json"));
-  auto substitute = [](std::string expr) {
-    for (const auto& [name, replacement] : kDashboardVariables) {
-      for (auto at = expr.find(name); at != std::string::npos; at = expr.find(name, at))
-        expr.replace(at, name.size(), replacement);
-    }
-    return expr;
-  };
   std::vector<std::string> queries;
   for (const json& panel : dashboard["panels"])
     for (const json& target : panel.value("targets", json::array()))
@@ -346,12 +370,25 @@ TEST_F(ProberMetrics, PrometheusScrapesWhatTheAtlasResultsSay) {
   }
   EXPECT_GE(queries.size(), 20U);
   for (const std::string& query : queries) {
-    const std::string promql = substitute(query);
+    const std::string promql = substitute_variables(query, kDashboardVariables);
     EXPECT_EQ(promql.find('$'), std::string::npos) << promql;
     const json answer = prometheus_->query(promql);
     EXPECT_EQ(answer.value("status", ""), "success") << promql << "\n" << answer.dump();
     if (promql.find("mtool_correlator_") != std::string::npos && !kCorrelatorMetrics) continue;
-    EXPECT_FALSE(samples(answer).empty()) << "no data: " << promql;
+    const auto found = samples(answer);
+    EXPECT_TRUE(std::any_of(found.begin(), found.end(),
+                            [](const Sample& x) { return std::isfinite(x.value); }))
+        << "no data (or only NaN: no increase in the window): " << promql << "\n"
+        << answer.dump();
+  }
+
+  // MTOOL_DASHBOARD_PICTURE=FILE (.png, .svg; scripts/dashboard_sample.sh): the README's
+  // picture of the dashboard's main panels, from this run's Prometheus.
+  if (const char* picture = std::getenv("MTOOL_DASHBOARD_PICTURE")) {
+    EXPECT_EQ(draw_dashboard_panels(*prometheus_, dashboard, kPicturedPanels, kDashboardVariables,
+                                    campaign_start - 5, static_cast<double>(std::time(nullptr)),
+                                    0.5, picture),
+              "");
   }
 
   // No thread of the campaign holds a capability: the server started after they were dropped.
