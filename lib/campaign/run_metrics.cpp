@@ -114,9 +114,6 @@ struct HistogramCounts {
 
 }  // namespace
 
-const std::set<std::string, std::less<>> RunMetrics::kOwnLabels = {"msm_id", "type", "target",
-                                                                   "af",     "kind", "hop"};
-
 // One measurement's counts.
 struct RunMetrics::Counts {
   HistogramCounts rtt;

@@ -22,10 +22,11 @@
 // whole and never holds up the probe loop for longer than one copy. The library still does the
 // exposition (its data model, text format, escaping and HTTP), in the exporter module.
 
+#include <array>
 #include <cstdint>
 #include <memory>
-#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "campaign/measurement_list.h"
@@ -45,7 +46,8 @@ struct RunMetricsOptions {
 class RunMetrics final : public ResultObserver, public metrics::MetricsSource {
  public:
   // The label names the series set themselves, which --label may not use.
-  static const std::set<std::string, std::less<>> kOwnLabels;
+  static constexpr std::array<std::string_view, 6> kOwnLabels = {"msm_id", "type", "target",
+                                                                 "af",     "kind", "hop"};
 
   // Every exported measurement's series, all at zero (a series that appeared with its first
   // result would hide that result from rate()). `definitions` as the runner gets them.

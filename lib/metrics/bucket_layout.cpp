@@ -45,11 +45,13 @@ std::optional<double> parse_duration(std::string_view text) {
     if (number.find_first_not_of("0123456789.") != std::string_view::npos ||
         number.find_first_of("0123456789") == std::string_view::npos)
       return std::nullopt;
+    // strtod, not std::from_chars: libstdc++'s floating-point from_chars brings a static
+    // initializer (its pmr pool) that every command, a plain ping included, would run. Both are
+    // correctly rounded; mtool never sets a locale, so the point is '.'.
     const std::string decimal = std::string(number) + unit.exponent;
-    double value = 0;
-    const auto [end, ec] = std::from_chars(decimal.data(), decimal.data() + decimal.size(), value);
-    if (ec != std::errc() || end != decimal.data() + decimal.size() || !std::isfinite(value) ||
-        value <= 0)
+    char* end = nullptr;
+    const double value = std::strtod(decimal.c_str(), &end);
+    if (end != decimal.c_str() + decimal.size() || !std::isfinite(value) || value <= 0)
       return std::nullopt;
     return value;
   }

@@ -1,5 +1,7 @@
 #include "metrics/labels.h"
 
+#include <algorithm>
+
 #include "util/printable.h"
 
 namespace mtool::metrics {
@@ -43,9 +45,6 @@ bool valid_utf8(std::string_view text) {
 
 }  // namespace
 
-const std::set<std::string, std::less<>> kPrometheusLabelNames = {"job", "instance", "le",
-                                                                  "quantile"};
-
 bool is_label_name(std::string_view name) {
   if (name.empty() || name.substr(0, 2) == "__") return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
@@ -57,7 +56,7 @@ bool is_label_name(std::string_view name) {
   return true;
 }
 
-bool add_label(std::string_view assignment, const std::set<std::string, std::less<>>& reserved,
+bool add_label(std::string_view assignment, std::span<const std::string_view> reserved,
                LabelMap& labels, std::string& error) {
   const auto equals = assignment.find('=');
   if (equals == std::string_view::npos) {
@@ -70,7 +69,10 @@ bool add_label(std::string_view assignment, const std::set<std::string, std::les
     error = quoted(name) + " is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not beginning with __)";
     return false;
   }
-  if (reserved.count(name) != 0 || kPrometheusLabelNames.count(name) != 0) {
+  const auto among = [&](std::span<const std::string_view> names) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  if (among(reserved) || among(kPrometheusLabelNames)) {
     error = quoted(name) + " is a label mtool or Prometheus sets itself";
     return false;
   }

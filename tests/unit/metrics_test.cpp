@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -112,7 +113,7 @@ TEST(BucketLayout, RefusesWhatIsNotALayout) {
 }
 
 TEST(Labels, NamesFollowPrometheusAndOwnNamesAreRefused) {
-  const std::set<std::string, std::less<>> own = {"target"};
+  const std::array<std::string_view, 1> own = {"target"};
   LabelMap labels;
   std::string error;
   EXPECT_TRUE(add_label("node=a1", own, labels, error)) << error;
