@@ -304,7 +304,7 @@ TEST(TraceScheduler, CorrelatorOverheadIsTakenPerAnsweredProbe) {
 
 TEST(TraceScheduler, ClassifiesIcmpErrorsAsButskoy) {
   const auto v4 = [](std::uint8_t type, std::uint8_t code, std::uint32_t info = 0) {
-    const auto verdict = TraceScheduler::classify_icmp(AF_INET, {type, code, info});
+    const auto verdict = classify_icmp(AF_INET, {type, code, info});
     return verdict ? verdict->annotation : std::string("(transit)");
   };
   EXPECT_EQ(v4(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL), "(transit)");
@@ -320,7 +320,7 @@ TEST(TraceScheduler, ClassifiesIcmpErrorsAsButskoy) {
   EXPECT_EQ(v4(ICMP_DEST_UNREACH, 99), "!<99>");
   EXPECT_EQ(v4(ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME), "!<11-1>");
   const auto v6 = [](std::uint8_t type, std::uint8_t code, std::uint32_t info = 0) {
-    const auto verdict = TraceScheduler::classify_icmp(AF_INET6, {type, code, info});
+    const auto verdict = classify_icmp(AF_INET6, {type, code, info});
     return verdict ? verdict->annotation : std::string("(transit)");
   };
   EXPECT_EQ(v6(ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_TRANSIT), "(transit)");
