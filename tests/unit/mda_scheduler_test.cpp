@@ -11,6 +11,7 @@
 #include <set>
 
 #include "fake_clock.h"
+#include "fake_replies.h"
 #include "mda_network.h"
 
 namespace mtool::trace {
@@ -44,27 +45,18 @@ class SimulatedMethod final : public ProbeMethod {
       reply.icmp = report::IcmpReport{ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0};
     else
       reply.icmp = report::IcmpReport{ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0};
-    pending_.emplace(clock_.mono_now() + kRtt, reply);
+    in_transit_.add(clock_.mono_now() + kRtt, reply);
     return 0;
   }
 
   void wait(Nanos timeout, std::vector<ProbeReply>& replies) override {
-    const MonoNs deadline = clock_.mono_now() + timeout;
-    if (pending_.empty() || pending_.begin()->first > deadline) {
-      clock_.advance_to(deadline);
-      return;
-    }
-    const MonoNs at = pending_.begin()->first;
-    clock_.advance_to(at);
-    while (!pending_.empty() && pending_.begin()->first == at) {
-      ProbeReply reply = pending_.begin()->second;
-      reply.rx = FakeClock::wall_at(at);
-      replies.push_back(reply);
-      pending_.erase(pending_.begin());
-    }
+    in_transit_.wait(clock_, timeout, replies);
   }
 
-  void release(std::size_t /*index*/) override { --in_flight_; }
+  void release(std::size_t index) override {
+    in_transit_.release(index);
+    --in_flight_;
+  }
   void descriptors(std::vector<int>& /*fds*/) const override {}
   [[nodiscard]] std::size_t packet_length() const override { return 60; }
 
@@ -75,7 +67,7 @@ class SimulatedMethod final : public ProbeMethod {
  private:
   FakeClock& clock_;
   const SimulatedNetwork& network_;
-  std::multimap<MonoNs, ProbeReply> pending_;
+  RepliesInTransit in_transit_;
   std::set<FlowId> lost_once_;
   unsigned in_flight_ = 0;
 };
