@@ -23,7 +23,6 @@ namespace {
 
 constexpr int kTestbedIndex = 35;
 constexpr const char* kPinDir = "/sys/fs/bpf/mtool-mda-test";
-constexpr const char* kSocketDir = "/run/mtool-mda-test";
 constexpr const char* kSocket = "/run/mtool-mda-test/correlator.sock";
 constexpr const char* kNoCorrelator = "env MTOOL_CORRELATOR=off ";
 // A fixed source port: with a fixed seed, the same headers run after run.
@@ -69,24 +68,14 @@ int incomplete_branchings(const Links& truth, const Links& found) {
   return missed;
 }
 
-class Mda : public ::testing::Test {
+class Mda : public MultipathSuite {
  protected:
+  Mda() : MultipathSuite(bed_, kPinDir, kSocket) {}
   static void SetUpTestSuite() {
     if (running_as_root()) bed_.up(kTestbedIndex);
   }
   static void TearDownTestSuite() {
     if (running_as_root()) bed_.down();
-  }
-  void SetUp() override {
-    if (!running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces, loads BPF";
-    ASSERT_EQ(bed_.error(), "");
-  }
-  void TearDown() override {
-    if (correlator_.running()) {
-      const auto code = correlator_.stop();
-      EXPECT_EQ(code, std::optional<int>(0)) << "correlator log:\n" << correlator_.log();
-    }
-    if (correlator_started_) run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
   }
 
   static CommandResult mtool(const std::string& args, const std::string& env = kNoCorrelator) {
@@ -94,8 +83,6 @@ class Mda : public ::testing::Test {
   }
 
   static MultipathBed bed_;
-  CorrelatorProcess correlator_{kPinDir, kSocket};
-  bool correlator_started_ = false;
 };
 
 MultipathBed Mda::bed_;
@@ -156,12 +143,9 @@ TEST_F(Mda, FailureRateOverSeedsAgainstTheConfidence) {
 class MdaCorrected : public Mda, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(MdaCorrected, EveryReplyBeyondTheHostCorrected) {
-  ASSERT_FALSE(correlator_answers(kSocket)) << "a correlator already answers on " << kSocket;
-  correlator_started_ = true;
-  run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-  ASSERT_TRUE(correlator_.start(bed_.get("TESTBED_UPLINK")));
-  const CommandResult r = mtool(std::string(GetParam()) + " -n -w 1 --mda --mda-seed=2 --json",
-                                correlator_env(kPinDir, kSocket));
+  ASSERT_TRUE(start_correlator());
+  const CommandResult r =
+      mtool(std::string(GetParam()) + " -n -w 1 --mda --mda-seed=2 --json", with_correlator());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Graph g = parse_graph(r.out);
   ASSERT_EQ(g.hops, bed_.expected_hops()) << r.out;

@@ -57,6 +57,35 @@ std::set<std::pair<std::string, std::string>> MultipathBed::expected_links() con
   return links;
 }
 
+MultipathSuite::MultipathSuite(const MultipathBed& bed, std::string pin_dir, std::string socket)
+    : suite_bed_(bed),
+      pin_dir_(std::move(pin_dir)),
+      socket_(std::move(socket)),
+      correlator_(pin_dir_, socket_) {}
+
+void MultipathSuite::SetUp() {
+  if (!running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces, loads BPF";
+  ASSERT_EQ(suite_bed_.error(), "");
+}
+
+void MultipathSuite::TearDown() {
+  if (correlator_.running()) {
+    const auto code = correlator_.stop();
+    EXPECT_EQ(code, std::optional<int>(0)) << "correlator log:\n" << correlator_.log();
+  }
+  if (correlator_started_) run("rm -rf " + pin_dir_ + " " + socket_.substr(0, socket_.rfind('/')));
+}
+
+::testing::AssertionResult MultipathSuite::start_correlator() {
+  if (correlator_answers(socket_))
+    return ::testing::AssertionFailure() << "a correlator already answers on " << socket_;
+  correlator_started_ = true;
+  run("rm -rf " + pin_dir_ + " " + socket_.substr(0, socket_.rfind('/')));
+  return correlator_.start(suite_bed_.get("TESTBED_UPLINK"));
+}
+
+std::string MultipathSuite::with_correlator() const { return correlator_env(pin_dir_, socket_); }
+
 std::string joined(const std::set<std::string>& s) {
   std::string out;
   for (const auto& w : s) out += (out.empty() ? "" : " ") + w;

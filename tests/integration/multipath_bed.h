@@ -2,10 +2,14 @@
 // The multipath testbed (tests/testbed/testbed.sh up --multipath) as the Paris and MDA suites
 // use it: behind the target, a two-way ECMP hop (3), a join (4), a diamond of two (5) then
 // three (6) routers, and the end (7), each stage linked to every router of the next.
+#include <gtest/gtest.h>
+
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "processes.h"
 
 namespace mtool::testing {
 
@@ -32,6 +36,25 @@ class MultipathBed {
   int index_ = -1;
   std::map<std::string, std::string> bed_;
   std::string error_;
+};
+
+// A suite on the multipath testbed: root only, the bed up, and a private correlator on the
+// bed's uplink when a test asks for one, stopped and its pins removed after the test.
+class MultipathSuite : public ::testing::Test {
+ protected:
+  MultipathSuite(const MultipathBed& bed, std::string pin_dir, std::string socket);
+  void SetUp() override;
+  void TearDown() override;
+  ::testing::AssertionResult start_correlator();
+  // How a tool in the container finds that correlator ("env ... ").
+  [[nodiscard]] std::string with_correlator() const;
+
+ private:
+  const MultipathBed& suite_bed_;
+  std::string pin_dir_;
+  std::string socket_;
+  CorrelatorProcess correlator_;
+  bool correlator_started_ = false;
 };
 
 // "{a b c}", for messages.

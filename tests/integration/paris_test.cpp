@@ -31,7 +31,6 @@ constexpr int kTestbedIndex = 33;
 constexpr int kHops = MultipathBed::kHops;
 constexpr int kIds = 16;  // flow IDs tried to reach every branch
 constexpr const char* kPinDir = "/sys/fs/bpf/mtool-paris-test";
-constexpr const char* kSocketDir = "/run/mtool-paris-test";
 constexpr const char* kSocket = "/run/mtool-paris-test/correlator.sock";
 constexpr const char* kNoCorrelator = "env MTOOL_CORRELATOR=off ";
 constexpr const char* kCapture = "/tmp/mtool-paris-test.pcap";
@@ -91,8 +90,10 @@ std::vector<WireProbe> read_capture(const std::string& path, const std::string& 
   return probes;
 }
 
-class Paris : public ::testing::Test {
+class Paris : public MultipathSuite {
  protected:
+  Paris() : MultipathSuite(bed_, kPinDir, kSocket) {}
+
   static void SetUpTestSuite() {
     if (running_as_root()) bed_.up(kTestbedIndex);
   }
@@ -101,27 +102,6 @@ class Paris : public ::testing::Test {
     if (!running_as_root()) return;
     bed_.down();
     run(std::string("rm -f ") + kCapture);
-  }
-
-  void SetUp() override {
-    if (!running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces, loads BPF";
-    ASSERT_EQ(bed_.error(), "");
-  }
-
-  void TearDown() override {
-    if (correlator_.running()) {
-      const auto code = correlator_.stop();
-      EXPECT_EQ(code, std::optional<int>(0)) << "correlator log:\n" << correlator_.log();
-    }
-    if (correlator_started_) run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-  }
-
-  ::testing::AssertionResult start_correlator() {
-    if (correlator_answers(kSocket))
-      return ::testing::AssertionFailure() << "a correlator already answers on " << kSocket;
-    correlator_started_ = true;
-    run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-    return correlator_.start(bed_.get("TESTBED_UPLINK"));
   }
 
   static const std::string& end() { return bed_.end(); }
@@ -145,8 +125,6 @@ class Paris : public ::testing::Test {
   }
 
   static MultipathBed bed_;
-  CorrelatorProcess correlator_{kPinDir, kSocket};
-  bool correlator_started_ = false;
 };
 
 MultipathBed Paris::bed_;
@@ -293,7 +271,7 @@ class ParisCorrected : public Paris, public ::testing::WithParamInterface<const 
 TEST_P(ParisCorrected, EveryProbeBeyondTheHostCorrected) {
   ASSERT_TRUE(start_correlator());
   const std::string args = std::string(GetParam()) + " -n --paris=3";
-  const CommandResult r = mtool(args, correlator_env(kPinDir, kSocket));
+  const CommandResult r = mtool(args, with_correlator());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::vector<std::string> lines = lines_of(r.out);
   ASSERT_EQ(lines.size(), 1U + kHops) << r.out;
