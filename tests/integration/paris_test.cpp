@@ -21,21 +21,19 @@
 #include <vector>
 
 #include "harness.h"
+#include "multipath_bed.h"
 #include "processes.h"
 
 namespace mtool::testing {
 namespace {
 
 constexpr int kTestbedIndex = 33;
-constexpr int kHops = 7;
+constexpr int kHops = MultipathBed::kHops;
 constexpr int kIds = 16;  // flow IDs tried to reach every branch
 constexpr const char* kPinDir = "/sys/fs/bpf/mtool-paris-test";
-constexpr const char* kSocketDir = "/run/mtool-paris-test";
 constexpr const char* kSocket = "/run/mtool-paris-test/correlator.sock";
 constexpr const char* kNoCorrelator = "env MTOOL_CORRELATOR=off ";
 constexpr const char* kCapture = "/tmp/mtool-paris-test.pcap";
-
-using HopSets = std::vector<std::set<std::string>>;
 
 // The addresses each hop line shows (IPv4: four dotted numbers; times have one dot).
 HopSets hop_sets(const std::string& trace) {
@@ -51,20 +49,6 @@ HopSets hop_sets(const std::string& trace) {
     hops.push_back(seen);
   }
   return hops;
-}
-
-// A testbed list: "a,b,c".
-std::set<std::string> words(const std::string& text) {
-  std::istringstream in(text);
-  std::set<std::string> out;
-  for (std::string w; std::getline(in, w, ',');) out.insert(w);
-  return out;
-}
-
-std::string joined(const std::set<std::string>& s) {
-  std::string out;
-  for (const auto& w : s) out += (out.empty() ? "" : " ") + w;
-  return "{" + out + "}";
 }
 
 // A probe as a capture on the container's eth0 shows it: the transport header's first 8 bytes.
@@ -106,58 +90,23 @@ std::vector<WireProbe> read_capture(const std::string& path, const std::string& 
   return probes;
 }
 
-class Paris : public ::testing::Test {
+class Paris : public MultipathSuite {
  protected:
+  Paris() : MultipathSuite(bed_, kPinDir, kSocket) {}
+
   static void SetUpTestSuite() {
-    if (!running_as_root()) return;
-    std::vector<std::string> keys{"TESTBED_CONTAINER_NS", "TESTBED_GATEWAY", "TESTBED_TARGET",
-                                  "TESTBED_UPLINK", "TESTBED_MULTIPATH_END"};
-    for (int hop = 3; hop < kHops; ++hop)
-      keys.push_back("TESTBED_MULTIPATH_HOP_" + std::to_string(hop));
-    bed_ = testbed_up(kTestbedIndex, "--multipath", keys, setup_error_);
+    if (running_as_root()) bed_.up(kTestbedIndex);
   }
 
   static void TearDownTestSuite() {
     if (!running_as_root()) return;
-    run(testbed_script(kTestbedIndex) + " down");
+    bed_.down();
     run(std::string("rm -f ") + kCapture);
-    bed_.clear();
-    setup_error_.clear();
   }
 
-  void SetUp() override {
-    if (!running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces, loads BPF";
-    ASSERT_EQ(setup_error_, "");
-  }
-
-  void TearDown() override {
-    if (correlator_.running()) {
-      const auto code = correlator_.stop();
-      EXPECT_EQ(code, std::optional<int>(0)) << "correlator log:\n" << correlator_.log();
-    }
-    if (correlator_started_) run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-  }
-
-  ::testing::AssertionResult start_correlator() {
-    if (correlator_answers(kSocket))
-      return ::testing::AssertionFailure() << "a correlator already answers on " << kSocket;
-    correlator_started_ = true;
-    run(std::string("rm -rf ") + kPinDir + " " + kSocketDir);
-    return correlator_.start(bed_["TESTBED_UPLINK"]);
-  }
-
-  static const std::string& end() { return bed_["TESTBED_MULTIPATH_END"]; }
-  static std::string in_container(const std::string& command) {
-    return "ip netns exec " + bed_["TESTBED_CONTAINER_NS"] + " " + command;
-  }
-  // Every router of every hop, as the testbed names them.
-  static HopSets expected_hops() {
-    HopSets hops{{bed_["TESTBED_GATEWAY"]}, {bed_["TESTBED_TARGET"]}};
-    for (int hop = 3; hop < kHops; ++hop)
-      hops.push_back(words(bed_["TESTBED_MULTIPATH_HOP_" + std::to_string(hop)]));
-    hops.push_back({end()});
-    return hops;
-  }
+  static const std::string& end() { return bed_.end(); }
+  static std::string in_container(const std::string& command) { return bed_.in_container(command); }
+  static HopSets expected_hops() { return bed_.expected_hops(); }
   // `mtool traceroute ARGS END` in the container (as root unless `user` says otherwise).
   static CommandResult mtool(const std::string& args, const std::string& env = kNoCorrelator,
                              const std::string& user = "") {
@@ -175,14 +124,10 @@ class Paris : public ::testing::Test {
     }
   }
 
-  static std::map<std::string, std::string> bed_;
-  static std::string setup_error_;
-  CorrelatorProcess correlator_{kPinDir, kSocket};
-  bool correlator_started_ = false;
+  static MultipathBed bed_;
 };
 
-std::map<std::string, std::string> Paris::bed_;
-std::string Paris::setup_error_;
+MultipathBed Paris::bed_;
 
 // The testbed's control: balancing is per header, not per socket. The same 5-tuple from eight
 // fresh sockets runs out of TTL at one router; 32 destination ports reach every one.
@@ -326,7 +271,7 @@ class ParisCorrected : public Paris, public ::testing::WithParamInterface<const 
 TEST_P(ParisCorrected, EveryProbeBeyondTheHostCorrected) {
   ASSERT_TRUE(start_correlator());
   const std::string args = std::string(GetParam()) + " -n --paris=3";
-  const CommandResult r = mtool(args, correlator_env(kPinDir, kSocket));
+  const CommandResult r = mtool(args, with_correlator());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::vector<std::string> lines = lines_of(r.out);
   ASSERT_EQ(lines.size(), 1U + kHops) << r.out;
