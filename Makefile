@@ -59,6 +59,7 @@ bench: setup
 	bash bench/correlator_cost.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/traceroute_vs_debian.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/paris_vs_classic.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
+	bash bench/mda_vs_tracelb.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	bash bench/campaign_throughput.sh $(BENCH_BUILD)/tools/mtool
 	bash bench/report_throughput.sh $(BENCH_BUILD)/tools/mtool $(BENCH_REPS)
 	$(MAKE) build

@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 
+#include "commands/mda_trace.h"
 #include "correlate/tool_connection.h"
 #include "mtool/version.h"
 #include "net/address.h"
@@ -134,7 +135,7 @@ int run(const std::vector<std::string>& args) {
   setup.debug = o.debug;
   setup.dont_route = o.dont_route;
   setup.extensions = o.extensions;
-  setup.hold_flows = o.paris.has_value();
+  setup.hold_flows = o.paris.has_value() || o.mda.has_value();
   // Lengths as Butskoy counts them: the IP header plus the method's header, then data.
   setup.header_length = method_header_length(o.method, o.family);
   if (o.packet_length < 0) {
@@ -159,6 +160,7 @@ int run(const std::vector<std::string>& args) {
   if (o.device.empty() && o.fwmark == 0) net::Capabilities::drop_all();
 
   correlator.say_if_unavailable();
+  if (o.mda) return run_multipath_discovery({o, setup, *method, clock, correlator.overheads()});
 
   net::AddressNamer namer(o.numeric, true);
   TraceTextPrinter printer(stdout, namer, {o.probes_per_hop, o.back, o.breakdown});

@@ -161,6 +161,15 @@ WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock) {
   return meta.kernel_rx ? *meta.kernel_rx : clock.wall_now();
 }
 
+std::optional<std::span<const std::uint8_t>> raw_transport_segment(
+    std::span<const std::uint8_t> received, int family) {
+  if (family != AF_INET) return received;
+  if (received.size() < 20) return std::nullopt;
+  const std::size_t header_length = static_cast<std::size_t>(received[0] & 0x0F) * 4;
+  if (header_length < 20 || received.size() < header_length) return std::nullopt;
+  return received.subspan(header_length);
+}
+
 int wait_for_sockets(std::vector<pollfd>& fds, Nanos timeout, const sigset_t* sigmask) {
   for (auto& fd : fds) fd.revents = 0;
   const timespec limit = to_timespec(timeout);

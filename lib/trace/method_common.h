@@ -82,6 +82,11 @@ void fill_payload(std::span<std::uint8_t> bytes, std::size_t first = 0);
 // When a reply arrived: the kernel's receive stamp, else now.
 WallNs arrival_time(const net::ReceiveMeta& meta, const Clock& clock);
 
+// What a raw socket of `family` received, past the IP header IPv4 raw sockets deliver too
+// (IPv6 ones deliver none); nullopt when that header is truncated or malformed.
+std::optional<std::span<const std::uint8_t>> raw_transport_segment(
+    std::span<const std::uint8_t> received, int family);
+
 // ppoll() on `fds` for up to `timeout` with `sigmask` unblocked; returns how many are ready
 // (0 on timeout or signal).
 int wait_for_sockets(std::vector<pollfd>& fds, Nanos timeout, const sigset_t* sigmask);

@@ -24,6 +24,23 @@ std::unique_ptr<ProbeMethod> make_probe_method(TraceMethod method, const MethodS
   return nullptr;
 }
 
+unsigned method_flow_count(TraceMethod method, const MethodSetup& setup) {
+  switch (method) {
+    case TraceMethod::kUdp:
+    case TraceMethod::kUdpFixed: {
+      const unsigned first = setup.port != 0
+                                 ? setup.port
+                                 : (method == TraceMethod::kUdp ? kUdpFirstPort : kUdpFixedPort);
+      return first > 65535 ? 0 : 65536 - first;
+    }
+    case TraceMethod::kIcmp:
+      return kIcmpFlowCount;
+    case TraceMethod::kTcp:
+      return kTcpFlowCount;
+  }
+  return 0;
+}
+
 std::size_t method_header_length(TraceMethod method, int family) {
   const std::size_t ip_header = family == AF_INET6 ? 40 : 20;
   const bool udp = method == TraceMethod::kUdp || method == TraceMethod::kUdpFixed;

@@ -13,6 +13,13 @@ namespace mtool::trace {
 std::unique_ptr<ProbeMethod> make_probe_method(TraceMethod method, const MethodSetup& setup,
                                                const Clock& clock);
 
+// How many flows (ids 0 .. count - 1) the method holds apart: UDP from its first port to 65535;
+// ICMP one checksum per flow, 0xFFFF excepted; TCP a source port per flow, each held by an idle
+// socket for the whole trace, so few enough to stay far below the descriptor limit.
+inline constexpr unsigned kIcmpFlowCount = 0xFFFE;
+inline constexpr unsigned kTcpFlowCount = 512;
+unsigned method_flow_count(TraceMethod method, const MethodSetup& setup);
+
 // Butskoy's packet length accounting: the IP header plus the method's own (UDP: 8 bytes).
 std::size_t method_header_length(TraceMethod method, int family);
 

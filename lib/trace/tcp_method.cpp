@@ -170,13 +170,10 @@ void TcpMethod::read_replies(std::vector<ProbeReply>& replies) {
     int err = 0;
     auto datagram = raw_->receive(buffer_, err);
     if (!datagram) return;
-    std::span<const std::uint8_t> segment(buffer_.data(), datagram->length);
-    if (setup_.family == AF_INET) {  // IPv4 raw sockets deliver the IP header too
-      if (segment.size() < 20) continue;
-      const std::size_t ihl = static_cast<std::size_t>(segment[0] & 0x0F) * 4;
-      if (ihl < 20 || segment.size() < ihl) continue;
-      segment = segment.subspan(ihl);
-    }
+    const auto received =
+        raw_transport_segment(std::span(buffer_.data(), datagram->length), setup_.family);
+    if (!received) continue;
+    const std::span<const std::uint8_t> segment = *received;
     if (segment.size() < 14 || !datagram->from.same_host(setup_.destination)) continue;
     if (load16(&segment[0]) != destination_port_) continue;  // from the port we probe
     const std::uint8_t flags = segment[13];

@@ -4,6 +4,7 @@
 #include <netdb.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -170,6 +171,25 @@ const std::vector<OptionSpec>& option_table() {
          return true;
        },
        nullptr, true},
+      {nullptr, "mda", "CONFIDENCE", false, false,
+       [](TraceOptions& o, const char* v) {
+         double confidence = kDefaultMdaConfidence;
+         if (v != nullptr && (!to_double(v, confidence) || !(confidence > 0 && confidence < 100)))
+           return false;
+         o.mda = confidence;
+         return true;
+       },
+       nullptr, true},
+      {nullptr, "mda-seed", "N", false, false,
+       [](TraceOptions& o, const char* v) {
+         char* end = nullptr;
+         errno = 0;
+         const unsigned long long seed = std::strtoull(v, &end, 0);
+         if (end == v || *end != '\0' || errno != 0 || v[0] == '-') return false;
+         o.mda_seed = seed;
+         return true;
+       }},
+      {nullptr, "json", nullptr, false, false, flag(&TraceOptions::json)},
   };
   return table;
 }
@@ -436,7 +456,14 @@ std::optional<std::string> validate_trace_options(TraceOptions& o) {
     o.wait_here = o.wait_near = 0;
   }
   if (o.sim_probes == 0) o.sim_probes = 1;
+  if (o.mda && o.paris) return "--mda and --paris exclude each other: --mda chooses its own flows";
+  if (o.mda_seed && !o.mda) return "--mda-seed needs --mda";
+  if (o.json && !o.mda) return "--json needs --mda (a plain trace prints Butskoy's text)";
   const bool udp = o.method == TraceMethod::kUdp || o.method == TraceMethod::kUdpFixed;
+  if (o.mda && udp) {
+    const unsigned first = o.port != 0 ? o.port : (o.method == TraceMethod::kUdp ? 33434 : 53);
+    if (first >= 65535) return "--mda: port " + std::to_string(first) + " leaves no flow to use";
+  }
   if (o.paris && udp) {
     const unsigned first = o.port != 0 ? o.port : (o.method == TraceMethod::kUdp ? 33434 : 53);
     if (first + *o.paris > 65535) {
@@ -552,6 +579,20 @@ mtool additions:
                               picks the flow (UDP: port + ID; ICMP: the
                               checksum; TCP: a source port per ID). UDP without
                               CAP_NET_RAW sends one probe at a time
+  --mda[=CONFIDENCE]          Multipath discovery (the MDA, as scamper's
+                              tracelb): every next hop at every TTL, found on
+                              many flows (as --paris holds one) until, at each
+                              node, no further next hop remains undiscovered
+                              with CONFIDENCE percent (default 95; any value
+                              between 0 and 100). Prints each TTL's nodes,
+                              their median times (corrected) and next hops.
+                              -N probes in flight, -z between sends, -w MAX
+                              per probe (sent twice before it counts as "*")
+  --mda-seed=N                The flow ids --mda picks, in order (default: a
+                              random seed, printed in the header): the same N
+                              sends the same flows again
+  --json                      With --mda: the graph (nodes, links, probes sent)
+                              as one JSON object
   With the host's correlator running, each answered probe's time is followed by
   "(corrected X)": the RTT the host itself would have measured. A hop answered
   from inside the host's virtual network is marked [virtual], and its time is

@@ -57,7 +57,12 @@ struct TraceOptions {
   bool correction = true;         // --no-correction turns the corrected column off
   bool breakdown = false;         // --breakdown: the devices behind each overhead
   std::optional<unsigned> paris;  // --paris[=ID]: Paris traceroute on flow ID
+  std::optional<double> mda;      // --mda[=CONFIDENCE]: multipath discovery, percent per node
+  std::optional<std::uint64_t> mda_seed;  // --mda-seed=N: the flow ids' generator
+  bool json = false;                      // --json: the multipath graph as JSON
 };
+
+inline constexpr double kDefaultMdaConfidence = 95;
 
 enum class ParseOutcome { kRun, kHelp, kVersion, kError };
 

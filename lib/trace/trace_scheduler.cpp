@@ -1,8 +1,5 @@
 #include "trace/trace_scheduler.h"
 
-#include <netinet/icmp6.h>
-#include <netinet/ip_icmp.h>
-
 #include <algorithm>
 #include <cerrno>
 
@@ -28,64 +25,6 @@ TraceScheduler::TraceScheduler(ScheduleConfig config, ProbeMethod& method,
       probes_(static_cast<std::size_t>(config.max_hops) * config.probes_per_hop),
       start_(static_cast<std::size_t>(config.first_hop - 1) * config.probes_per_hop),
       end_(probes_.size()) {}
-
-std::optional<TraceScheduler::IcmpVerdict> TraceScheduler::classify_icmp(
-    int family, const report::IcmpReport& r) {
-  auto code_text = [](unsigned value) { return "!<" + std::to_string(value) + ">"; };
-  if (family == AF_INET) {
-    if (r.type == ICMP_TIME_EXCEEDED && r.code == ICMP_EXC_TTL) return std::nullopt;
-    if (r.type == ICMP_DEST_UNREACH) {
-      switch (r.code) {
-        case ICMP_UNREACH_NET:
-        case ICMP_UNREACH_NET_UNKNOWN:
-        case ICMP_UNREACH_ISOLATED:
-        case ICMP_UNREACH_TOSNET:
-          return IcmpVerdict{"!N"};
-        case ICMP_UNREACH_HOST:
-        case ICMP_UNREACH_HOST_UNKNOWN:
-        case ICMP_UNREACH_TOSHOST:
-          return IcmpVerdict{"!H"};
-        case ICMP_UNREACH_NET_PROHIB:
-        case ICMP_UNREACH_HOST_PROHIB:
-        case ICMP_UNREACH_FILTER_PROHIB:
-          return IcmpVerdict{"!X"};
-        case ICMP_UNREACH_PORT:
-          return IcmpVerdict{""};  // the destination is reached
-        case ICMP_UNREACH_PROTOCOL:
-          return IcmpVerdict{"!P"};
-        case ICMP_UNREACH_NEEDFRAG:
-          return IcmpVerdict{"!F-" + std::to_string(r.info)};
-        case ICMP_UNREACH_SRCFAIL:
-          return IcmpVerdict{"!S"};
-        case ICMP_UNREACH_HOST_PRECEDENCE:
-          return IcmpVerdict{"!V"};
-        case ICMP_UNREACH_PRECEDENCE_CUTOFF:
-          return IcmpVerdict{"!C"};
-        default:
-          return IcmpVerdict{code_text(r.code)};
-      }
-    }
-  } else {
-    if (r.type == ICMP6_TIME_EXCEEDED && r.code == ICMP6_TIME_EXCEED_TRANSIT) return std::nullopt;
-    if (r.type == ICMP6_DST_UNREACH) {
-      switch (r.code) {
-        case ICMP6_DST_UNREACH_NOROUTE:
-          return IcmpVerdict{"!N"};
-        case ICMP6_DST_UNREACH_BEYONDSCOPE:
-        case ICMP6_DST_UNREACH_ADDR:
-          return IcmpVerdict{"!H"};
-        case ICMP6_DST_UNREACH_ADMIN:
-          return IcmpVerdict{"!X"};
-        case ICMP6_DST_UNREACH_NOPORT:
-          return IcmpVerdict{""};
-        default:
-          return IcmpVerdict{code_text(r.code)};
-      }
-    }
-    if (r.type == ICMP6_PACKET_TOO_BIG) return IcmpVerdict{"!F-" + std::to_string(r.info)};
-  }
-  return IcmpVerdict{"!<" + std::to_string(r.type) + "-" + std::to_string(r.code) + ">"};
-}
 
 Nanos TraceScheduler::timeout(std::size_t index) const {
   const auto scaled = [this](Nanos rtt, double factor) {
@@ -172,40 +111,17 @@ void TraceScheduler::apply(const ProbeReply& reply) {
   if (reply.index >= probes_.size()) return;
   report::HopProbe& pb = probes_[reply.index];
   if (pb.done || !pb.sent) return;
-  pb.rx = reply.rx;
-  pb.from = reply.from;
-  pb.reply_ttl = reply.reply_ttl;
-  pb.icmp = reply.icmp;
-  pb.reply_size = reply.size;
-  pb.extension = reply.extension;
-  if (reply.icmp) {
-    if (const auto verdict = classify_icmp(config_.family, *reply.icmp)) {
-      pb.annotation = verdict->annotation;
-      pb.final = true;
-    }
-  } else if (reply.local_error != 0) {
-    if (reply.local_error != EMSGSIZE || reply.local_info == 0) {
-      throw FatalError(with_errno("local recverr", reply.local_error), 1);
-    }
-    pb.annotation = "!F-" + std::to_string(reply.local_info);
-    pb.final = true;
-  } else {
-    pb.final = true;  // the destination answered
-  }
+  record_reply(config_.family, reply, pb);
   if (overheads_ != nullptr && pb.identity.family != 0) awaiting_overhead_.push_back(reply.index);
   method_.release(reply.index);
-  pb.done = true;
 }
 
 void TraceScheduler::take_overheads() {
   if (awaiting_overhead_.empty()) return;
-  for (const std::size_t i : awaiting_overhead_)
-    batch_.add(probes_[i].identity, probes_[i].mono_tx);
-  batch_.take(*overheads_);
-  for (std::size_t k = 0; k < awaiting_overhead_.size(); ++k) {
-    if (correlate::ProbeOverhead* overhead = batch_.answer(k))
-      probes_[awaiting_overhead_[k]].overhead = std::move(*overhead);
-  }
+  std::vector<report::HopProbe*> answered;
+  answered.reserve(awaiting_overhead_.size());
+  for (const std::size_t i : awaiting_overhead_) answered.push_back(&probes_[i]);
+  trace::take_overheads(batch_, *overheads_, answered);
   awaiting_overhead_.clear();
 }
 

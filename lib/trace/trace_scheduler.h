@@ -12,6 +12,7 @@
 #include "report/hop_probe.h"
 #include "report/probe_printer.h"
 #include "trace/probe_method.h"
+#include "trace/probe_outcome.h"
 #include "util/clock.h"
 
 namespace mtool::trace {
@@ -51,14 +52,6 @@ class TraceScheduler {
   std::optional<MonoNs> advance();
   void deliver(const std::vector<ProbeReply>& replies);
   [[nodiscard]] const std::vector<report::HopProbe>& probes() const { return probes_; }
-
-  // An ICMP error that ends the trace, with Butskoy's annotation ("" for a plain port
-  // unreachable: the destination answering); nullopt for time exceeded in transit, which does
-  // not end it.
-  struct IcmpVerdict {
-    std::string annotation;
-  };
-  static std::optional<IcmpVerdict> classify_icmp(int family, const report::IcmpReport& report);
 
  private:
   [[nodiscard]] Nanos timeout(std::size_t index) const;

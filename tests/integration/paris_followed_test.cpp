@@ -1,7 +1,7 @@
 // The correlator following Paris traces, Paris over IPv6, and Paris in `mtool run`, on the
-// multipath testbed (instance 37; paris_test.cpp has the rest). Checked: with the correlator,
-// hop 1 is [virtual] and every probe beyond the host is corrected for --paris UDP (a raw
-// socket, many probes in flight), ICMP and TCP, over IPv4 and IPv6; a raw Paris UDP method that
+// multipath testbed (instance 37, multipath_bed.h; paris_test.cpp has the rest). Checked: with the
+// correlator, hop 1 is [virtual] and every probe beyond the host is corrected for --paris UDP (a
+// raw socket, many probes in flight), ICMP and TCP, over IPv4 and IPv6; a raw Paris UDP method that
 // names its probes for the correlator keeps several probes of one flow in flight, told apart
 // by their checksums; over IPv6 --paris holds one path per ID (UDP, TCP), enough IDs reach
 // every branch, and the flow label is held on the wire with the other hashed fields; `mtool run`
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "multipath_bed.h"
 #include "net/address.h"
 #include "paris_support.h"
 #include "processes.h"
@@ -34,9 +35,42 @@ namespace {
 using nlohmann::json;
 
 constexpr int kTestbedIndex = 37;
-using ParisFollowed = MultipathSuite<kTestbedIndex>;
-constexpr int kHops = ParisFollowed::kHops;
+constexpr int kHops = MultipathBed::kHops;
 constexpr int kIds = 16;  // flow IDs tried to reach every branch
+constexpr const char* kPinDir = "/sys/fs/bpf/mtool-paris-followed-test";
+constexpr const char* kSocket = "/run/mtool-paris-followed-test/correlator.sock";
+constexpr const char* kNoCorrelator = "env MTOOL_CORRELATOR=off ";
+constexpr const char* kCapture = "/tmp/mtool-paris-followed-test.pcap";
+
+class ParisFollowed : public MultipathSuite {
+ protected:
+  ParisFollowed() : MultipathSuite(bed_, kPinDir, kSocket) {}
+
+  static void SetUpTestSuite() {
+    if (running_as_root()) bed_.up(kTestbedIndex);
+  }
+
+  static void TearDownTestSuite() {
+    if (!running_as_root()) return;
+    bed_.down();
+    run(std::string("rm -f ") + kCapture);
+  }
+
+  static const std::string& end(int family = AF_INET) { return bed_.end(family); }
+  static CommandResult mtool(const std::string& args, const std::string& env = kNoCorrelator) {
+    return run(traceroute_command(bed_, args, env));
+  }
+  // The probes to `destination` a capture saw while `command` ran (none if either failed).
+  static std::vector<WireProbe> captured(const std::string& command, const std::string& destination,
+                                         std::string& diagnostics) {
+    if (!capture_while(bed_, command, destination, kCapture, diagnostics)) return {};
+    return read_capture(kCapture, destination);
+  }
+
+  static MultipathBed bed_;
+};
+
+MultipathBed ParisFollowed::bed_;
 
 // Test names from traceroute flags: "-6 -T" -> v6_tcp.
 std::string flags_name(const ::testing::TestParamInfo<const char*>& param) {
@@ -117,11 +151,11 @@ TEST_P(ParisIpv6, OnePathPerIdAndEnoughIdsReachEveryBranch) {
     const CommandResult r = mtool(args);
     ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.err;
     const HopSets hops = hop_sets(r.out);
-    expect_one_path(args, hops, r.out, AF_INET6);
+    expect_one_path(bed_.expected_hops(AF_INET6), args, hops, r.out);
     if (HasFailure()) return;
     for (std::size_t h = 0; h < hops.size(); ++h) reached[h].insert(hops[h].begin(), hops[h].end());
   }
-  const HopSets expected = expected_hops(AF_INET6);
+  const HopSets expected = bed_.expected_hops(AF_INET6);
   for (std::size_t h = 0; h < expected.size(); ++h)
     EXPECT_EQ(reached[h], expected[h])
         << GetParam() << ", hop " << h + 1 << ": " << joined(reached[h]);
@@ -135,7 +169,8 @@ TEST_F(ParisFollowed, Ipv6HoldsTheFlowLabelOnTheWire) {
   for (const std::string args : {"-6 -n --paris=5", "-6 -I -n --paris=5", "-6 -T -n --paris=5"}) {
     SCOPED_TRACE(args);
     std::string diagnostics;
-    const std::vector<WireProbe> probes = captured(mtool_command(args), end(AF_INET6), diagnostics);
+    const std::vector<WireProbe> probes =
+        captured(traceroute_command(bed_, args, kNoCorrelator), end(AF_INET6), diagnostics);
     ASSERT_GE(probes.size(), static_cast<std::size_t>(3 * kHops)) << diagnostics;
     const FlowSummary flows = summarise_flows(probes);
     EXPECT_EQ(flows.held.size(), 1U) << "held fields or the flow label changed";
@@ -173,9 +208,10 @@ TEST_F(ParisFollowed, RunAdvancesTheParisIdRunToRunAsAtlas) {
   std::ofstream(list_path) << list.dump();
   const std::string results_path = "/tmp/mtool-paris-37-results.json";
   std::string diagnostics;
-  const bool ran = capture_while(in_container(std::string(kNoCorrelator) + mtool_binary() +
-                                              " run -o " + results_path + " " + list_path),
-                                 end(AF_INET) + " or " + end(AF_INET6), diagnostics);
+  const bool ran = capture_while(bed_,
+                                 bed_.in_container(std::string(kNoCorrelator) + mtool_binary() +
+                                                   " run -o " + results_path + " " + list_path),
+                                 end(AF_INET) + " or " + end(AF_INET6), kCapture, diagnostics);
   const std::string results = slurp(results_path);
   run("rm -f " + list_path + " " + results_path);
   ASSERT_TRUE(ran) << diagnostics;
@@ -193,7 +229,7 @@ TEST_F(ParisFollowed, RunAdvancesTheParisIdRunToRunAsAtlas) {
     const int protocol = icmp ? (d.af == 6 ? 58 : 1) : 17;
     // A run's flow on the wire: UDP's destination port, ICMP's checksum.
     std::map<unsigned, std::vector<WireProbe>> by_flow;
-    for (const WireProbe& p : read_capture(capture_path(), end(d.af == 6 ? AF_INET6 : AF_INET))) {
+    for (const WireProbe& p : read_capture(kCapture, end(d.af == 6 ? AF_INET6 : AF_INET))) {
       if (p.protocol == protocol) by_flow[icmp ? p.word[1] : p.word[1] - 33434U].push_back(p);
     }
     std::set<unsigned> flows;

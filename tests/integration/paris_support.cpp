@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <regex>
-#include <sstream>
+#include <thread>
 
+#include "harness.h"
 #include "processes.h"
 
 namespace mtool::testing {
@@ -29,17 +32,40 @@ HopSets hop_sets(const std::string& trace) {
   return hops;
 }
 
-std::set<std::string> words(const std::string& text) {
-  std::istringstream in(text);
-  std::set<std::string> out;
-  for (std::string w; std::getline(in, w, ',');) out.insert(w);
-  return out;
+void expect_one_path(const HopSets& expected, const std::string& args, const HopSets& hops,
+                     const std::string& trace) {
+  ASSERT_EQ(hops.size(), expected.size()) << args << "\n" << trace;
+  for (std::size_t h = 0; h < hops.size(); ++h) {
+    EXPECT_EQ(hops[h].size(), 1U) << args << ": hop " << h + 1 << "\n" << trace;
+    for (const auto& a : hops[h])
+      EXPECT_TRUE(expected[h].contains(a)) << args << ": hop " << h + 1 << " " << a;
+  }
 }
 
-std::string joined(const std::set<std::string>& s) {
-  std::string out;
-  for (const auto& w : s) out += (out.empty() ? "" : " ") + w;
-  return "{" + out + "}";
+std::string traceroute_command(const MultipathBed& bed, const std::string& args,
+                               const std::string& prefix) {
+  const bool v6 = args.starts_with("-6") || args.find(" -6") != std::string::npos;
+  return bed.in_container(prefix + mtool_binary() + " traceroute " + args + " " +
+                          bed.end(v6 ? AF_INET6 : AF_INET));
+}
+
+bool capture_while(const MultipathBed& bed, const std::string& command, const std::string& hosts,
+                   const std::string& path, std::string& diagnostics) {
+  run("rm -f " + path);
+  Background capture(
+      bed.in_container("tcpdump --immediate-mode -U -n -i eth0 -w " + path + " dst host " + hosts),
+      "paris-tcpdump");
+  if (!wait_until([&] { return run("test -s " + path).exit_code == 0; },
+                  std::chrono::milliseconds(5000))) {
+    diagnostics = "tcpdump did not start: " + capture.err();
+    return false;
+  }
+  const CommandResult r = run(command);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  capture.stop(SIGINT);
+  diagnostics = command + " exited " + std::to_string(r.exit_code) + "\n" + r.out + r.err +
+                "capture: " + std::to_string(slurp(path).size()) + " bytes\n" + capture.err();
+  return r.exit_code == 0;
 }
 
 std::vector<WireProbe> read_capture(const std::string& path, const std::string& destination) {

@@ -6,7 +6,7 @@
 // holds one path per ID for UDP (raw, and one probe at a time without CAP_NET_RAW), TCP and
 // ICMP, and enough IDs reach every branch; the fields balancers hash are held on the wire
 // (captured in the container); scamper's udp-paris trace on the same flow finds the same hops.
-// With the correlator, and over IPv6: paris_followed_test.cpp. Root only.
+// With the correlator, over IPv6, and in `mtool run`: paris_followed_test.cpp. Root only.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "multipath_bed.h"
 #include "paris_support.h"
 #include "processes.h"
 
@@ -28,11 +29,40 @@ namespace mtool::testing {
 namespace {
 
 constexpr int kTestbedIndex = 33;
-constexpr int kHops = MultipathSuite<kTestbedIndex>::kHops;
+constexpr int kHops = MultipathBed::kHops;
 constexpr int kIds = 16;  // flow IDs tried to reach every branch
-constexpr const char* kNoCorrelator = MultipathSuite<kTestbedIndex>::kNoCorrelator;
+constexpr const char* kPinDir = "/sys/fs/bpf/mtool-paris-test";
+constexpr const char* kSocket = "/run/mtool-paris-test/correlator.sock";
+constexpr const char* kNoCorrelator = "env MTOOL_CORRELATOR=off ";
+constexpr const char* kCapture = "/tmp/mtool-paris-test.pcap";
 
-using Paris = MultipathSuite<kTestbedIndex>;
+class Paris : public MultipathSuite {
+ protected:
+  Paris() : MultipathSuite(bed_, kPinDir, kSocket) {}
+
+  static void SetUpTestSuite() {
+    if (running_as_root()) bed_.up(kTestbedIndex);
+  }
+
+  static void TearDownTestSuite() {
+    if (!running_as_root()) return;
+    bed_.down();
+    run(std::string("rm -f ") + kCapture);
+  }
+
+  static const std::string& end() { return bed_.end(); }
+  static std::string in_container(const std::string& command) { return bed_.in_container(command); }
+  static HopSets expected_hops() { return bed_.expected_hops(); }
+  // `mtool traceroute ARGS END` in the container (as root unless `user` says otherwise).
+  static CommandResult mtool(const std::string& args, const std::string& env = kNoCorrelator,
+                             const std::string& user = "") {
+    return run(traceroute_command(bed_, args, user + env));
+  }
+
+  static MultipathBed bed_;
+};
+
+MultipathBed Paris::bed_;
 
 // The testbed's control: balancing is per header, not per socket. The same 5-tuple from eight
 // fresh sockets runs out of TTL at one router; 32 destination ports reach every one.
@@ -88,7 +118,7 @@ TEST_P(ParisMethods, OnePathPerIdAndEnoughIdsReachEveryBranch) {
     const CommandResult r = mtool(args, kNoCorrelator, user);
     ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.err;
     const HopSets hops = hop_sets(r.out);
-    expect_one_path(args, hops, r.out);
+    expect_one_path(expected_hops(), args, hops, r.out);
     if (HasFailure()) return;
     for (std::size_t h = 0; h < hops.size(); ++h) reached[h].insert(hops[h].begin(), hops[h].end());
   }
@@ -128,7 +158,10 @@ TEST_F(Paris, HeldFieldsOnTheWire) {
                         Case{"-T -n --paris=5", 6}, Case{"-n", 17}}) {
     SCOPED_TRACE(c.args);
     std::string diagnostics;
-    const std::vector<WireProbe> probes = captured(mtool_command(c.args), end(), diagnostics);
+    ASSERT_TRUE(capture_while(bed_, traceroute_command(bed_, c.args, kNoCorrelator), end(),
+                              kCapture, diagnostics))
+        << diagnostics;
+    const std::vector<WireProbe> probes = read_capture(kCapture, end());
     ASSERT_GE(probes.size(), static_cast<std::size_t>(3 * kHops)) << diagnostics;
     for (const WireProbe& p : probes) EXPECT_EQ(p.protocol, c.protocol);
     const FlowSummary flows = summarise_flows(probes);

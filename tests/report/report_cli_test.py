@@ -138,6 +138,16 @@ class AtlasResults(unittest.TestCase):
         only = report("--csv", "--only", "paths", *self.files)
         self.assertEqual(only.stdout, paths_text)
 
+    def test_csv_cells_from_results_never_start_a_formula(self):
+        line = json.loads(open(data("atlas_ping.jsonl")).readline())
+        line["dst_name"] = '=HYPERLINK("http://198.18.0.9/","x")'
+        line["from"] = "@SUM(1+1)"
+        r = report("--csv", "-", stdin=json.dumps(line) + "\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        row = next(csv.DictReader(io.StringIO(r.stdout.split("\n\n")[0])))
+        self.assertEqual(row["target"], "'" + line["dst_name"])
+        self.assertTrue(row["vantage"].endswith("@@SUM(1+1)"), row)  # prb_id@from: no formula
+
     def test_grouping_by_measurement_and_hour(self):
         by_msm = json_report("--by", "msm", *self.files)
         self.assertEqual(sorted((r["type"], r["msm_id"]) for r in by_msm["summary"]),

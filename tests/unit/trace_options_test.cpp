@@ -212,5 +212,35 @@ TEST(TraceOptions, ParisTakesAnOptionalFlowId) {
   EXPECT_EQ(error_of({"--paris=65535", "-T", "198.18.0.1"}), "");
 }
 
+// --mda[=CONFIDENCE], --mda-seed=N and --json are mtool's long options: a confidence strictly
+// between 0 and 100, a seed that is a whole number, and neither without --mda.
+TEST(TraceOptions, MultipathDiscoveryOptions) {
+  auto bare = parse({"--mda", "198.18.0.1"});
+  ASSERT_EQ(bare.outcome, ParseOutcome::kRun);
+  EXPECT_EQ(bare.options.mda, std::optional<double>(95));
+  EXPECT_EQ(bare.options.mda_seed, std::nullopt);
+  auto full = parse({"--mda=99.5", "--mda-seed=12", "--json", "-T", "198.18.0.1"});
+  ASSERT_EQ(full.outcome, ParseOutcome::kRun) << full.error;
+  EXPECT_EQ(full.options.mda, std::optional<double>(99.5));
+  EXPECT_EQ(full.options.mda_seed, std::optional<std::uint64_t>(12));
+  EXPECT_TRUE(full.options.json);
+  EXPECT_EQ(error_of({"--mda", "198.18.0.1"}), "");
+  for (const char* bad : {"0", "100", "-5", "x", "95%", "nan"}) {
+    EXPECT_EQ(error_of({std::string("--mda=") + bad, "198.18.0.1"}),
+              std::string("Cannot handle `--mda' option with arg `") + bad + "' (argc 1)");
+  }
+  EXPECT_EQ(error_of({"--mda", "--mda-seed=-1", "198.18.0.1"}),
+            "Cannot handle `--mda-seed' option with arg `-1' (argc 2)");
+  EXPECT_EQ(error_of({"--mda", "--mda-seed=99999999999999999999", "198.18.0.1"}),
+            "Cannot handle `--mda-seed' option with arg `99999999999999999999' (argc 2)");
+  EXPECT_EQ(error_of({"--mda", "--paris", "198.18.0.1"}),
+            "--mda and --paris exclude each other: --mda chooses its own flows");
+  EXPECT_EQ(error_of({"--json", "198.18.0.1"}),
+            "--json needs --mda (a plain trace prints Butskoy's text)");
+  EXPECT_EQ(error_of({"--mda-seed=3", "198.18.0.1"}), "--mda-seed needs --mda");
+  EXPECT_EQ(error_of({"--mda", "-p", "65535", "198.18.0.1"}),
+            "--mda: port 65535 leaves no flow to use");
+}
+
 }  // namespace
 }  // namespace mtool::trace

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fake_clock.h"
+#include "fake_replies.h"
 #include "util/error.h"
 
 namespace mtool::trace {
@@ -59,27 +60,15 @@ class FakePath final : public ProbeMethod {
       reply.icmp = report::IcmpReport{ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0};
     if (hop.kind == Hop::kUnreachable)
       reply.icmp = report::IcmpReport{ICMP_DEST_UNREACH, hop.code, 0};
-    pending_.emplace(clock_.mono_now() + hop.rtt, reply);
+    in_transit_.add(clock_.mono_now() + hop.rtt, reply);
     return 0;
   }
 
   void wait(Nanos timeout, std::vector<ProbeReply>& replies) override {
-    const MonoNs deadline = clock_.mono_now() + timeout;
-    if (pending_.empty() || pending_.begin()->first > deadline) {
-      clock_.advance_to(deadline);
-      return;
-    }
-    const MonoNs at = pending_.begin()->first;
-    clock_.advance_to(at);
-    while (!pending_.empty() && pending_.begin()->first == at) {
-      ProbeReply reply = pending_.begin()->second;
-      reply.rx = FakeClock::wall_at(at);
-      if (!released_.contains(reply.index)) replies.push_back(reply);
-      pending_.erase(pending_.begin());
-    }
+    in_transit_.wait(clock_, timeout, replies);
   }
 
-  void release(std::size_t index) override { released_.insert({index, true}); }
+  void release(std::size_t index) override { in_transit_.release(index); }
   void descriptors(std::vector<int>&) const override {}
   [[nodiscard]] std::size_t packet_length() const override { return 60; }
 
@@ -88,8 +77,7 @@ class FakePath final : public ProbeMethod {
  private:
   FakeClock& clock_;
   std::vector<Hop> hops_;
-  std::multimap<MonoNs, ProbeReply> pending_;
-  std::map<std::size_t, bool> released_;
+  RepliesInTransit in_transit_;
   std::vector<int> ttls_;
   std::size_t sends_ = 0;
 };
@@ -304,7 +292,7 @@ TEST(TraceScheduler, CorrelatorOverheadIsTakenPerAnsweredProbe) {
 
 TEST(TraceScheduler, ClassifiesIcmpErrorsAsButskoy) {
   const auto v4 = [](std::uint8_t type, std::uint8_t code, std::uint32_t info = 0) {
-    const auto verdict = TraceScheduler::classify_icmp(AF_INET, {type, code, info});
+    const auto verdict = classify_icmp(AF_INET, {type, code, info});
     return verdict ? verdict->annotation : std::string("(transit)");
   };
   EXPECT_EQ(v4(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL), "(transit)");
@@ -320,7 +308,7 @@ TEST(TraceScheduler, ClassifiesIcmpErrorsAsButskoy) {
   EXPECT_EQ(v4(ICMP_DEST_UNREACH, 99), "!<99>");
   EXPECT_EQ(v4(ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME), "!<11-1>");
   const auto v6 = [](std::uint8_t type, std::uint8_t code, std::uint32_t info = 0) {
-    const auto verdict = TraceScheduler::classify_icmp(AF_INET6, {type, code, info});
+    const auto verdict = classify_icmp(AF_INET6, {type, code, info});
     return verdict ? verdict->annotation : std::string("(transit)");
   };
   EXPECT_EQ(v6(ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_TRANSIT), "(transit)");
