@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the correlator costs the host, on the testbed:
 #  - ns per program run (kernel.bpf_stats_enabled via --stats), for probe traffic (a subscribed
-#    container flood-pinging) and for traffic that is not probes (UDP; an unsubscribed
+#    container flood-pinging; Paris traceroutes) and for traffic that is not probes (UDP; an unsubscribed
 #    container's flood ping; the host's own flood ping);
 #  - the same probe traffic with per-namespace histograms (--metrics) off and on, alternated
 #    REPS times, per program (records complete, and are counted, in netif_rx); and, with the
@@ -80,6 +80,11 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(100000): s.sendto(b"x" * 32, (sys.argv[1], 9))' "$TESTBED_TARGET"
 }
 
+paris_traces() {  # inside the container: UDP probes keyed by their checksums
+  bash "$TESTBED" exec container bash -c 'for _ in $(seq 200); do "$1" traceroute -n --paris=1 "$2"; done' \
+    paris "$MTOOL" "$TESTBED_TARGET"
+}
+
 echo "## Per-event cost (correlator with --stats)"
 echo
 echo "| traffic | ns per program run | runs |"
@@ -87,6 +92,8 @@ echo "|---|---|---|"
 start_correlator --stats
 cost_of "probes: subscribed container, mtool ping -f -c 20000" \
   bash "$TESTBED" exec container "$MTOOL" ping -q -f -c 20000 "$TESTBED_TARGET"
+cost_of "probes: subscribed container, 200 mtool traceroute --paris (UDP) to the target" \
+  paris_traces
 cost_of "not probes: UDP from a container (100000 datagrams)" udp_blast
 cost_of "not probes: unsubscribed container, iputils ping -f -c 20000" \
   bash "$TESTBED" exec load1 "${IPUTILS[@]}" -q -f -c 20000 "$TESTBED_TARGET"

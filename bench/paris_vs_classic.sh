@@ -3,7 +3,7 @@
 # the multipath testbed (tests/testbed/testbed.sh up --multipath, instance 34): 7 hops behind
 # equal-cost paths. Alternates, REPS times each, classic and --paris for UDP, ICMP (-I) and TCP
 # (-T), and Paris UDP without CAP_NET_RAW (as nobody: one probe in flight at a time) and with
-# the correlator on (which keys UDP probes by their ports, so one probe in flight too); once
+# the correlator on (which keys raw UDP probes by their checksums: many in flight); once
 # with every hop answering, once with hop 4 silent (-w 1). Reports the median wall time of a
 # whole trace and its ratio to the classic trace of the same method.
 #   usage: bench/paris_vs_classic.sh path/to/mtool [reps]
@@ -86,7 +86,7 @@ print("|---|---|---:|---:|---:|")
 rows = [("UDP", "udp", "classic", "paris"), ("ICMP", "icmp", "classic", "paris"),
         ("TCP", "tcp", "classic", "paris"),
         ("UDP, no CAP_NET_RAW (one in flight)", "udp", "classic", "paris-nobody"),
-        ("UDP, correlator on (one in flight)", "udp", "classic-correlator", "paris-correlator")]
+        ("UDP, correlator on", "udp", "classic-correlator", "paris-correlator")]
 for scenario, label in (("answering", "all answer"), ("silent", "hop 4 silent, -w 1")):
     for name, method, classic, paris in rows:
         c = median_ms(f"{scenario}.{method}.{classic}")

@@ -17,7 +17,8 @@
  * Within the host a packet keeps its buffer (skb) from device to device, so a probe in flight
  * is found by its skb pointer; the protocol identity is checked at each step because buffers
  * are reused. Across the uplink the request and the reply are different buffers, joined by the
- * identity the uplink saw (addresses, identifier after NAT, sequence). A reply the host makes
+ * identity the uplink saw (addresses, identifier after NAT, sequence; for a raw socket's UDP
+ * probe its checksum after NAT too: probes of a Paris flow share everything else). A reply the host makes
  * itself (its gateway address answering time exceeded; a host address as the target) never
  * reaches an uplink: it is joined to its probe by the probe's pre-NAT identity (`outbound`) and
  * recorded as answered inside the host.
@@ -69,6 +70,13 @@ static __always_inline bool sending_itself(struct sk_buff *skb)
 	struct file *file = NULL;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	return file == socket_file;
+}
+
+/* Whether `skb` comes from a raw socket: the one kind whose UDP checksum is its sender's own,
+ * final at every device (see the ABI). Read only for UDP probes that may start a flight. */
+static __always_inline bool from_raw_socket(struct sk_buff *skb)
+{
+	return BPF_CORE_READ(skb, sk, sk_type) == SOCK_RAW;
 }
 
 static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 hook, const bool btf)
@@ -146,6 +154,8 @@ static __always_inline int handle(const void *ctx, struct sk_buff *skb, __u32 ho
 	__u32 sender_pid = 0;
 	if (may_start_probe && sending_itself(skb))
 		sender_pid = bpf_get_current_pid_tgid() >> 32;
+	if (may_start_probe && p.protocol == IPPROTO_UDP_ && p.kind == KIND_REQUEST)
+		p.raw_socket = from_raw_socket(skb);
 	/* Where it came in (0: the host made it), for telling the host's own answers from a
 	 * neighbour's forgeries; only sends toward a container need it. */
 	__u32 input_ifindex = 0;
@@ -207,6 +217,7 @@ int test_crossing(struct xdp_md *ctx)
 	struct probe_packet p;
 	if (parse_probe((void *)(c + 1), bpf_htons(c->ethertype), &p) == KIND_NONE)
 		return XDP_PASS;
+	p.raw_socket = c->raw_socket != 0;
 	observe(c->skb_id, &p, 0, c->ifindex, c->netns, c->hook, NULL, c->input_ifindex,
 		c->sender_pid);
 	return XDP_DROP;

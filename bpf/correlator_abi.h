@@ -10,7 +10,10 @@
 #include <linux/types.h>
 #endif
 
-#define MTOOL_ABI_VERSION 3
+/* 4: keys carry a UDP probe's checksum (Paris: raw probes of one flow share their ports). A
+ * tool and a daemon of different versions refuse each other: an older daemon would answer a
+ * newer tool's Paris query with the record of another probe of the same flow. */
+#define MTOOL_ABI_VERSION 4
 #define MTOOL_MAX_CROSSINGS 8  /* per direction */
 #define MTOOL_MAX_TARGET_CROSSINGS 4
 /* Device names travel with a record in this order: egress, ingress, target crossings. */
@@ -20,6 +23,11 @@
 /* The probe as its sender sees it: in its own namespace, before any NAT. `flow` is the ICMP
  * identifier (UDP/TCP: the source port) and `sequence` the ICMP sequence (UDP: destination
  * port; TCP: the low 16 bits of the initial sequence number), both in host byte order.
+ * `checksum` is a UDP probe's checksum when a raw socket sent it, else 0: probes of one Paris
+ * flow share every port and differ only there (the tool steers it, one per probe in flight, and
+ * wrote it itself, so it is final at every device; a kernel-made checksum may still be partial
+ * there under checksum offload, and nothing else of the first 8 bytes, all an ICMP error is
+ * sure to quote, differs).
  * A reply carries the same identity: an echo reply its own header, a TCP SYN-ACK or reset its
  * ports and acknowledgement (ISN + 1), an ICMP error the probe it quotes. */
 struct mtool_probe_key {
@@ -31,7 +39,7 @@ struct mtool_probe_key {
 	__u8 protocol;  /* IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP, IPPROTO_TCP */
 	__u16 flow;
 	__u16 sequence;
-	__u16 pad;
+	__u16 checksum;
 };
 
 /* The probe as the uplink sees it (after NAT), which is how its reply is recognised there.
@@ -43,7 +51,7 @@ struct mtool_wire_key {
 	__u8 protocol;
 	__u16 flow;
 	__u16 sequence;
-	__u16 pad;
+	__u16 checksum;  /* the checksum on the uplink (NAT changes it with the addresses), or 0 */
 };
 
 enum mtool_hook {
@@ -304,7 +312,7 @@ struct mtool_query {
 	__u8 protocol;
 	__u16 flow;
 	__u16 sequence;
-	__u16 pad;
+	__u16 checksum;
 };
 
 enum mtool_answer_status {
@@ -335,7 +343,8 @@ struct mtool_test_crossing {
 	__u32 input_ifindex;  /* skb->skb_iif: 0 for a packet the host itself made */
 	__u32 sender_pid;     /* the sending process, as the tracepoint would find it */
 	__u16 ethertype;      /* host byte order */
-	__u16 pad[3];
+	__u16 raw_socket;     /* 1: sent by a raw socket (its UDP checksum is part of its key) */
+	__u16 pad[2];
 };
 
 #endif /* MTOOL_CORRELATOR_ABI_H */

@@ -41,6 +41,8 @@ struct probe_packet {
 	__u8 kind;
 	__u16 flow;
 	__u16 sequence;
+	__u16 checksum;    /* UDP: the checksum as this packet (or the quote) carries it; else 0 */
+	__u8 raw_socket;   /* a request a raw socket sent (set by the caller, where it can tell) */
 	__u8 src[16];
 	__u8 dst[16];
 };
@@ -66,8 +68,8 @@ static __always_inline __u32 load32(const __u8 *b)
 }
 
 /* What the first 8 bytes of a probe's transport header say about its identity: ICMP echo
- * (identifier, sequence), UDP (source port, destination port), TCP (source port, low half of
- * the sequence number). False for anything that is not a probe. Both words are loaded before
+ * (identifier, sequence), UDP (source port, destination port; its checksum too, which names a
+ * Paris probe), TCP (source port, low half of the sequence number). False for anything that is not a probe. Both words are loaded before
  * any branch: offsets chosen per protocol would become pointer arithmetic the verifier
  * refuses. */
 static __always_inline bool probe_identity(__u8 protocol, const __u8 *l4, __u8 echo_request,
@@ -83,6 +85,7 @@ static __always_inline bool probe_identity(__u8 protocol, const __u8 *l4, __u8 e
 	} else if (protocol == IPPROTO_UDP_) {
 		p->flow = w0 >> 16;
 		p->sequence = w0 & 0xFFFF;
+		p->checksum = w1 & 0xFFFF;
 	} else if (protocol == IPPROTO_TCP_) {
 		p->flow = w0 >> 16;
 		p->sequence = w1 & 0xFFFF;
@@ -133,6 +136,8 @@ static __always_inline void addresses_v4(struct probe_packet *p, const __be32 *s
  * its source), so a reply of any kind keys the same as its request. */
 static __noinline int parse_probe(const void *l3, __u16 ethertype, struct probe_packet *p)
 {
+	p->checksum = 0;
+	p->raw_socket = 0;
 	if (ethertype == bpf_htons(ETH_P_IP)) {
 		struct headers_v4 h;
 		if (bpf_probe_read_kernel(&h, sizeof(h), l3))

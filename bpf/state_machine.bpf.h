@@ -72,7 +72,8 @@ static __always_inline bool is_uplink(__u64 netns, __u32 ifindex)
 	return uplink && *uplink == ifindex && ifindex != 0;
 }
 
-static __always_inline void wire_key_of(const struct probe_packet *p, bool reply,
+/* `checksum`: what the key holds there (0, or a raw UDP probe's checksum: see the ABI). */
+static __always_inline void wire_key_of(const struct probe_packet *p, bool reply, __u16 checksum,
 					struct mtool_wire_key *k)
 {
 	__builtin_memset(k, 0, sizeof(*k));
@@ -88,6 +89,23 @@ static __always_inline void wire_key_of(const struct probe_packet *p, bool reply
 	k->protocol = p->protocol;
 	k->flow = p->flow;
 	k->sequence = p->sequence;
+	k->checksum = checksum;
+}
+
+/* The waiting probe a packet on the far side of NAT belongs to (its request reaching a local
+ * target, or a reply), and its key in `k`. A raw UDP probe waits under its checksum, any other
+ * under 0, and the packet cannot tell which: a UDP packet tries its checksum, then 0. */
+static __always_inline struct mtool_flight *find_waiting(const struct probe_packet *p, bool reply,
+							 struct mtool_wire_key *k)
+{
+	wire_key_of(p, reply, p->checksum, k);
+	if (p->checksum != 0) {
+		struct mtool_flight *w = bpf_map_lookup_elem(&waiting, k);
+		if (w)
+			return w;
+		k->checksum = 0;
+	}
+	return bpf_map_lookup_elem(&waiting, k);
 }
 
 static __always_inline __u32 slot_of(__u64 skb_id)
@@ -108,9 +126,10 @@ static __always_inline bool same_wire_key(const struct mtool_wire_key *a,
 	return differ == 0;
 }
 
-static __always_inline __u32 outbound_slot(__u16 flow, __u16 sequence)
+static __always_inline __u32 outbound_slot(__u16 flow, __u16 sequence, __u16 checksum)
 {
-	return ((__u32)flow * 0x9E37 ^ (__u32)sequence * 0x85EB) & (MTOOL_OUTBOUND_SLOTS - 1);
+	return ((__u32)flow * 0x9E37 ^ (__u32)sequence * 0x85EB ^ (__u32)checksum * 0xC2B3) &
+	       (MTOOL_OUTBOUND_SLOTS - 1);
 }
 
 /* Claims slot `f` for a new flight of `skb_id`, counting a displaced live one. */
@@ -155,6 +174,8 @@ static __always_inline void start_egress(struct mtool_flight *f, __u64 skb_id,
 	f->record.key.protocol = p->protocol;
 	f->record.key.flow = p->flow;
 	f->record.key.sequence = p->sequence;
+	/* Only a raw socket's checksum is final here and known to its sender (see the ABI). */
+	f->record.key.checksum = p->raw_socket ? p->checksum : 0;
 	f->record.sender_tx_ns = now;
 	f->current_flow = p->flow;
 	f->direction = 0;
@@ -163,10 +184,10 @@ static __always_inline void start_egress(struct mtool_flight *f, __u64 skb_id,
 	count(MTOOL_CTR_EGRESS_STARTED);
 	/* Where this flight is, by the probe's own (pre-NAT) identity, in case the host itself
 	 * answers it (start_inside). */
-	__u32 at = outbound_slot(p->flow, p->sequence);
+	__u32 at = outbound_slot(p->flow, p->sequence, f->record.key.checksum);
 	struct mtool_outbound *o = bpf_map_lookup_elem(&outbound, &at);
 	if (o) {
-		wire_key_of(p, false, &o->key);
+		wire_key_of(p, false, f->record.key.checksum, &o->key);
 		o->slot = slot_of(skb_id);
 		o->netns = netns;
 	}
@@ -196,8 +217,7 @@ static __always_inline bool start_ingress(struct mtool_flight *f, __u64 skb_id,
 					  __u32 ifindex, __u64 netns, __u32 hook)
 {
 	struct mtool_wire_key k;
-	wire_key_of(p, true, &k);
-	struct mtool_flight *w = bpf_map_lookup_elem(&waiting, &k);
+	struct mtool_flight *w = find_waiting(p, true, &k);
 	if (!w) {
 		count(MTOOL_CTR_UNMATCHED_REPLIES);
 		return false;
@@ -229,13 +249,21 @@ static __always_inline bool start_ingress(struct mtool_flight *f, __u64 skb_id,
 static __always_inline bool start_inside(__u64 skb_id, const struct probe_packet *p,
 					 __u32 ifindex, __u64 netns, __u32 hook, __u32 input_ifindex)
 {
-	__u32 at = outbound_slot(p->flow, p->sequence);
+	/* A raw UDP probe is in the slot of its checksum, any other in that of 0 (as in
+	 * find_waiting()). */
+	__u16 checksum = p->checksum;
+	__u32 at = outbound_slot(p->flow, p->sequence, checksum);
 	struct mtool_outbound *o = bpf_map_lookup_elem(&outbound, &at);
+	if (checksum != 0 && !(o && o->key.checksum == checksum)) {
+		checksum = 0;
+		at = outbound_slot(p->flow, p->sequence, 0);
+		o = bpf_map_lookup_elem(&outbound, &at);
+	}
 	/* Most replies here are forwarded ones, for probes not in this slot: two compares. */
 	if (!o || o->key.flow != p->flow || o->key.sequence != p->sequence)
 		return false;
 	struct mtool_wire_key k;
-	wire_key_of(p, true, &k);
+	wire_key_of(p, true, checksum, &k);
 	if (!same_wire_key(&o->key, &k))
 		return false;
 	/* Made by the host, not forwarded: a neighbour on the bridge forging the answer arrived
@@ -252,7 +280,7 @@ static __always_inline bool start_inside(__u64 skb_id, const struct probe_packet
 	if (!f || f->direction != 0 || f->record.uplink_tx_ns != 0 ||
 	    f->record.key.netns != sender_netns || f->record.key.protocol != p->protocol ||
 	    f->record.key.flow != p->flow || f->record.key.sequence != p->sequence ||
-	    now - f->last_seen_ns >= FLIGHT_MAX_GAP_NS)
+	    f->record.key.checksum != checksum || now - f->last_seen_ns >= FLIGHT_MAX_GAP_NS)
 		return false;
 	o->slot = MTOOL_FLIGHT_SLOTS; /* used: a second reply finds nothing */
 	__u64 turned_at = f->last_seen_ns; /* the request's last crossing */
@@ -306,7 +334,8 @@ static __always_inline void leave_by_uplink(struct mtool_flight *f, const struct
 	f->record.uplink_ifindex = ifindex;
 	f->record.wire_flow = p->flow;
 	struct mtool_wire_key k;
-	wire_key_of(p, false, &k);
+	/* NAT rewrote a raw probe's checksum with its addresses: its reply quotes this one. */
+	wire_key_of(p, false, f->record.key.checksum != 0 ? p->checksum : 0, &k);
 	if (enter_waiting(&k, f)) {
 		__u32 flow = p->flow;
 		__u64 *since = bpf_map_lookup_elem(&waiting_flows, &flow);
@@ -360,8 +389,7 @@ static __always_inline void at_local_target(__u64 skb_id, const struct probe_pac
 	if (!may_be_waiting(p->flow))
 		return;
 	struct mtool_wire_key k;
-	wire_key_of(p, p->kind == KIND_REPLY, &k);
-	struct mtool_flight *f = bpf_map_lookup_elem(&waiting, &k);
+	struct mtool_flight *f = find_waiting(p, p->kind == KIND_REPLY, &k);
 	if (!f)
 		return;
 	__u8 n = f->record.target_count;

@@ -33,6 +33,7 @@ mtool_probe_key key_of(const ProbeIdentity& probe, std::uint64_t netns) {
   key.protocol = static_cast<std::uint8_t>(probe.protocol);
   key.flow = probe.flow;
   key.sequence = probe.sequence;
+  key.checksum = probe.checksum;
   return key;
 }
 
@@ -214,6 +215,7 @@ class SocketSource final : public OverheadSource {
     query.protocol = static_cast<std::uint8_t>(probe.protocol);
     query.flow = probe.flow;
     query.sequence = probe.sequence;
+    query.checksum = probe.checksum;
     if (::send(fd_.get(), &query, sizeof query, MSG_NOSIGNAL) !=
         static_cast<ssize_t>(sizeof query)) {
       last_error_ = errno;

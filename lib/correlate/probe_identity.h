@@ -13,6 +13,9 @@ struct ProbeIdentity {
   int protocol = 0;
   std::uint16_t flow = 0;      // ICMP identifier on the wire / source port
   std::uint16_t sequence = 0;  // ICMP sequence / destination port / TCP sequence
+  // A UDP probe sent through a raw socket: its checksum as written (Paris names each probe of a
+  // flow there); 0 for any other probe (mtool_probe_key in bpf/correlator_abi.h says why).
+  std::uint16_t checksum = 0;
 };
 
 // An ICMP echo request: ping, mtool run's pings and traceroute -I all send them. `wire_ident`

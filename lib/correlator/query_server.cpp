@@ -158,6 +158,7 @@ bool QueryServer::serve(int client_fd, MonoNs now) {
           key.protocol = query.protocol;
           key.flow = query.flow;
           key.sequence = query.sequence;
+          key.checksum = query.checksum;
           const auto taker = setup_.match_sender_pid ? static_cast<std::uint32_t>(peer.pid) : 0U;
           const bool found = reader_.take(key, answer.record, answer.names, taker);
           answer.status = found ? MTOOL_ANSWER_FOUND : MTOOL_ANSWER_NOT_FOUND;

@@ -45,6 +45,11 @@ void steer_checksum(std::span<std::uint8_t> message, std::size_t checksum_offset
           fold(static_cast<std::uint32_t>(static_cast<std::uint16_t>(~wanted)) + without));
 }
 
+std::uint16_t icmp_flow_checksum(int family, std::uint16_t flow) {
+  const unsigned atlas_offset = family == AF_INET6 ? 1 : 0;
+  return static_cast<std::uint16_t>((flow + atlas_offset) % 0xFFFF);
+}
+
 void write_checksum(std::span<std::uint8_t> message, std::size_t checksum_offset,
                     std::uint32_t initial) {
   store16(&message[checksum_offset], 0);

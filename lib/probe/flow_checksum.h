@@ -24,6 +24,12 @@ std::uint16_t pseudo_header_sum(const net::IpAddress& source, const net::IpAddre
 void steer_checksum(std::span<std::uint8_t> message, std::size_t checksum_offset,
                     std::size_t steer_offset, std::uint32_t initial, std::uint16_t wanted);
 
+// The checksum every echo request of ICMP flow `flow` carries, as RIPE Atlas' probe code
+// (eperd/traceroute.c) sets it for paris_id `flow`: the id itself over IPv4, the id + 1 over
+// IPv6. The same id thus takes Atlas' path where balancers hash the checksum. Ids wrap past
+// 0xFFFE (0xFFFF is a checksum no sum gives).
+std::uint16_t icmp_flow_checksum(int family, std::uint16_t flow);
+
 // The checksum field of `message` (at `checksum_offset`) computed from `initial` and written.
 void write_checksum(std::span<std::uint8_t> message, std::size_t checksum_offset,
                     std::uint32_t initial);

@@ -27,9 +27,6 @@ std::optional<std::size_t> first_outstanding(
 // Where a flow's checksum is steered from: the first two bytes after the echo header.
 constexpr std::size_t kSteerOffset = probe::kIcmpHeaderLength;
 
-// The checksum every echo request of `flow` carries: never 0xFFFF, which no sum can give.
-std::uint16_t flow_checksum(FlowId flow) { return static_cast<std::uint16_t>(1 + flow % 0xFFFE); }
-
 }  // namespace
 
 IcmpMethod::IcmpMethod(MethodSetup setup, const Clock& clock)
@@ -81,7 +78,8 @@ int IcmpMethod::send(std::size_t index, report::HopProbe& probe, int ttl, FlowId
   if (setup_.hold_flows) {
     // The kernel fills in the checksum of a datagram socket's echo, and of any ICMPv6 one,
     // over the same bytes (our identifier being the wire's): it comes out the flow's too.
-    probe::steer_checksum(packet_, 2, kSteerOffset, pseudo_header_sum_, flow_checksum(flow));
+    probe::steer_checksum(packet_, 2, kSteerOffset, pseudo_header_sum_,
+                          probe::icmp_flow_checksum(setup_.family, flow));
     if (setup_.family == AF_INET) probe::write_checksum(packet_, 2, 0);
   }
   probe.user_tx = clock_.wall_now();

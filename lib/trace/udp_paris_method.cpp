@@ -23,9 +23,6 @@ UdpParisMethod::UdpParisMethod(MethodSetup setup, std::uint16_t default_port, co
       datagram_(kUdpHeaderLength + std::max<std::size_t>(setup_.data_length, 2)),
       buffer_(1280) {
   fill_payload(std::span(datagram_).subspan(kUdpHeaderLength));
-  // The correlator keys a UDP probe by its ports, which raw probes of one flow share: with it,
-  // one probe in flight per flow keeps every probe's overhead its own.
-  if (setup_.identify) return;
   int fd = -1;
   {
     const net::ScopedCapability raw(CAP_NET_RAW);
@@ -91,7 +88,11 @@ int UdpParisMethod::send_raw(std::size_t index, report::HopProbe& probe, int ttl
   const int err = raw_->send_to(datagram_, net::IpAddress{});
   if (err == ENOBUFS || err == EAGAIN) return err;
   if (err != 0 && err != EMSGSIZE && err != EHOSTUNREACH) fail_runtime("send", err);
-  probe.sent = true;  // no identity: only a trace without the correlator goes raw
+  probe.sent = true;
+  // The correlator keys a raw socket's UDP probe by its checksum too, final as written here.
+  if (setup_.identify) {
+    probe.identity = {setup_.family, IPPROTO_UDP, source_port_, port_of(flow), checksum};
+  }
   outstanding_.emplace(index, Outstanding{flow, checksum, load16(&datagram_[kSteerOffset])});
   by_checksum_.emplace(checksum, index);
   return 0;
@@ -132,8 +133,8 @@ int UdpParisMethod::send_connected(std::size_t index, report::HopProbe& probe, i
   if (err == ENOBUFS || err == EAGAIN) return err;
   if (err != 0 && err != EMSGSIZE && err != EHOSTUNREACH) fail_runtime("send", err);
   probe.sent = true;
-  // The correlator keys a UDP probe by its ports, which one probe in flight per flow makes its
-  // own.
+  // The kernel made the checksum, maybe after the correlator saw the probe (offload): it keys
+  // the probe by its ports, which one probe in flight per flow makes its own.
   if (setup_.identify) probe.identity = {setup_.family, IPPROTO_UDP, local.port(), port_of(flow)};
   socket.in_flight = index;
   outstanding_.emplace(index, Outstanding{flow, checksum, load16(&datagram_[kSteerOffset])});

@@ -9,8 +9,9 @@
 // Without it, one connected UDP socket per flow: an unprivileged socket's error queue shows
 // only what follows the quoted UDP header, so nothing there tells two probes of a flow apart,
 // and a flow has one probe in flight at a time (as Butskoy's --sport implies -N 1, and as
-// Atlas keeps one probe in flight). So does a trace the correlator follows: it keys UDP probes
-// by their ports, which probes of one flow share.
+// Atlas keeps one probe in flight). The correlator keys a raw socket's UDP probe by its
+// checksum too, so a raw trace it follows keeps many probes in flight; a connected socket's
+// probes it keys by their ports, which one probe in flight per flow keeps apart.
 #include <map>
 #include <optional>
 

@@ -118,11 +118,13 @@ void put32(std::vector<std::uint8_t>& b, std::size_t at, std::uint32_t v) {
 
 // A traceroute UDP probe (its TTL small, as traceroute's are).
 std::vector<std::uint8_t> udp_probe(const char* src, const char* dst, std::uint16_t sport,
-                                    std::uint16_t dport, std::uint8_t ttl = 3) {
+                                    std::uint16_t dport, std::uint8_t ttl = 3,
+                                    std::uint16_t checksum = 0) {
   std::vector<std::uint8_t> u(8, 0);
   put16(u, 0, sport);
   put16(u, 2, dport);
   put16(u, 4, 8);
+  put16(u, 6, checksum);
   return ipv4_with(src, dst, IPPROTO_UDP, ttl, u);
 }
 
@@ -184,7 +186,8 @@ class BpfStateMachine : public ::testing::Test {
   // One crossing; returns the program's verdict (XDP_DROP: seen as a probe, XDP_PASS: not).
   int cross(std::uint64_t skb, std::uint32_t ifindex, std::uint64_t netns, std::uint32_t hook,
             const std::vector<std::uint8_t>& packet, std::uint16_t ethertype = 0x0800,
-            std::uint32_t input_ifindex = 0, std::uint32_t sender_pid = 0) {
+            std::uint32_t input_ifindex = 0, std::uint32_t sender_pid = 0,
+            bool raw_socket = false) {
     mtool_test_crossing c{};
     c.skb_id = skb;
     c.netns = netns;
@@ -193,6 +196,7 @@ class BpfStateMachine : public ::testing::Test {
     c.input_ifindex = input_ifindex;
     c.sender_pid = sender_pid;
     c.ethertype = ethertype;
+    c.raw_socket = raw_socket ? 1 : 0;
     std::vector<std::uint8_t> data(sizeof c);
     std::memcpy(data.data(), &c, sizeof c);
     data.insert(data.end(), packet.begin(), packet.end());
@@ -204,13 +208,15 @@ class BpfStateMachine : public ::testing::Test {
   }
 
   std::optional<mtool_record> record(std::uint64_t netns, std::uint16_t ident, std::uint16_t seq,
-                                     int family = AF_INET, int protocol = IPPROTO_ICMP) {
+                                     int family = AF_INET, int protocol = IPPROTO_ICMP,
+                                     std::uint16_t checksum = 0) {
     mtool_probe_key key{};
     key.netns = netns;
     key.family = static_cast<std::uint8_t>(family);
     key.protocol = static_cast<std::uint8_t>(protocol);
     key.flow = ident;
     key.sequence = seq;
+    key.checksum = checksum;
     mtool_record r{};
     if (bpf_map_lookup_elem(programs_->records_fd(), &key, &r) != 0) return std::nullopt;
     return r;
@@ -484,6 +490,87 @@ TEST_F(BpfStateMachine, ForwardedReplyIsNotMarkedInside) {
   cross(skb(0xC1), kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE, error_back);
   cross(skb(0xC1), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, error_back);
   EXPECT_FALSE(record(kContainerNs, 40002, 33435, AF_INET, IPPROTO_UDP).has_value());
+}
+
+// Paris: two probes of one flow (same ports) from a raw socket, in flight at once, told apart
+// only by their checksums, which NAT rewrites with the source address. Each reply quotes its
+// probe after NAT on the uplink, before NAT in the container: each probe gets its own record,
+// under its checksum as sent; nothing is recorded under the ports alone.
+TEST_F(BpfStateMachine, RawUdpProbesOfOneFlowAreToldApartByTheirChecksums) {
+  const std::uint16_t sent[2] = {0x0101, 0x0102};
+  const std::uint16_t natted_sum[2] = {0x7A11, 0x7A12};
+  std::vector<std::uint8_t> probe[2];
+  std::vector<std::uint8_t> natted[2];
+  for (int i = 0; i < 2; ++i) {
+    probe[i] = udp_probe("198.18.16.2", "198.19.64.10", 40010, 33437, 3, sent[i]);
+    natted[i] = udp_probe("198.19.0.1", "198.19.64.10", 40010, 33437, 2, natted_sum[i]);
+    const std::uint64_t out = skb(0xE0 + i);
+    EXPECT_EQ(cross(out, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, probe[i], 0x0800, 0, 0,
+                    true),
+              XDP_DROP);
+    cross(out, kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, probe[i]);
+    cross(out, kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, natted[i]);
+  }
+  for (int i = 1; i >= 0; --i) {  // answered in the other order
+    const std::uint64_t back = skb(0xE8 + i);
+    cross(back, kUplink, kHostNs, MTOOL_HOOK_NETIF_RX,
+          icmp_error("198.19.64.2", "198.19.0.1", 11, 0, natted[i]));
+    const auto error_back = icmp_error("198.19.64.2", "198.18.16.2", 11, 0, probe[i]);
+    cross(back, kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE, error_back);
+    cross(back, kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, error_back);
+  }
+  for (int i = 0; i < 2; ++i) {
+    const auto r = record(kContainerNs, 40010, 33437, AF_INET, IPPROTO_UDP, sent[i]);
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_EQ(r->key.checksum, sent[i]);
+    EXPECT_EQ(r->egress_count, 3);
+    EXPECT_EQ(r->ingress_count, 3);
+  }
+  EXPECT_FALSE(record(kContainerNs, 40010, 33437, AF_INET, IPPROTO_UDP).has_value());
+  const auto c = programs_->counters();
+  EXPECT_EQ(c[MTOOL_CTR_RECORDS_WRITTEN], 2u);
+  EXPECT_EQ(c[MTOOL_CTR_UNMATCHED_REPLIES], 0u);
+}
+
+// The same flow's first hop: the container's gateway answers two TTL-1 raw probes itself; each
+// answer is joined to its own probe by the checksum it quotes.
+TEST_F(BpfStateMachine, RawUdpProbesOfOneFlowAnsweredInsideAreToldApart) {
+  const std::uint16_t sent[2] = {0x0201, 0x0202};
+  std::vector<std::uint8_t> probe[2];
+  for (int i = 0; i < 2; ++i) {
+    probe[i] = udp_probe("198.18.16.2", "198.19.64.10", 40011, 33437, 1, sent[i]);
+    const std::uint64_t out = skb(0xF0 + i);
+    cross(out, kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, probe[i], 0x0800, 0, 0, true);
+    cross(out, kVethPeer, kHostNs, MTOOL_HOOK_NETIF_RX, probe[i]);
+    cross(out, kBridge, kHostNs, MTOOL_HOOK_RECEIVE_SKB, probe[i]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    const std::uint64_t back = skb(0xF8 + i);
+    const auto error = icmp_error("198.18.16.1", "198.18.16.2", 11, 0, probe[i]);
+    EXPECT_EQ(cross(back, kBridge, kHostNs, MTOOL_HOOK_DEV_QUEUE, error), XDP_DROP);
+    cross(back, kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, error);
+  }
+  for (int i = 0; i < 2; ++i) {
+    const auto r = record(kContainerNs, 40011, 33437, AF_INET, IPPROTO_UDP, sent[i]);
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_NE(r->flags & MTOOL_RECORD_ANSWERED_INSIDE, 0);
+  }
+}
+
+// A kernel-made UDP checksum (a connected socket's) may be partial where the correlator sees
+// it, and its sender cannot know it: such a probe is keyed by its ports alone.
+TEST_F(BpfStateMachine, UdpFromANonRawSocketIsKeyedByItsPorts) {
+  const auto probe = udp_probe("198.18.16.2", "198.19.64.10", 40012, 33437, 3, 0x5555);
+  const auto natted = udp_probe("198.19.0.1", "198.19.64.10", 40012, 33437, 2, 0x6666);
+  cross(skb(0x1E0), kContainerEth0, kContainerNs, MTOOL_HOOK_DEV_QUEUE, probe);
+  cross(skb(0x1E0), kUplink, kHostNs, MTOOL_HOOK_DEV_QUEUE, natted);
+  // The device filled the checksum in after the correlator saw the packet: the quote differs.
+  const auto on_the_wire = udp_probe("198.19.0.1", "198.19.64.10", 40012, 33437, 2, 0x1234);
+  cross(skb(0x1E1), kUplink, kHostNs, MTOOL_HOOK_NETIF_RX,
+        icmp_error("198.19.64.2", "198.19.0.1", 11, 0, on_the_wire));
+  const auto error_back = icmp_error("198.19.64.2", "198.18.16.2", 11, 0, probe);
+  cross(skb(0x1E1), kContainerEth0, kContainerNs, MTOOL_HOOK_NETIF_RX, error_back);
+  EXPECT_TRUE(record(kContainerNs, 40012, 33437, AF_INET, IPPROTO_UDP).has_value());
 }
 
 // Ordinary UDP and TCP from a subscribed container (TTL 64) are not probes.

@@ -20,10 +20,14 @@ std::set<std::string> words(const std::string& text) {
 
 void MultipathBed::up(int index) {
   index_ = index;
-  std::vector<std::string> keys{"TESTBED_CONTAINER_NS", "TESTBED_GATEWAY", "TESTBED_TARGET",
-                                "TESTBED_UPLINK", "TESTBED_MULTIPATH_END"};
-  for (int hop = 3; hop < kHops; ++hop)
+  std::vector<std::string> keys{"TESTBED_CONTAINER_NS",    "TESTBED_GATEWAY",
+                                "TESTBED_CONTAINER_ADDR6", "TESTBED_TARGET",
+                                "TESTBED_TARGET6",         "TESTBED_UPLINK",
+                                "TESTBED_MULTIPATH_END",   "TESTBED_MULTIPATH_END6"};
+  for (int hop = 3; hop < kHops; ++hop) {
     keys.push_back("TESTBED_MULTIPATH_HOP_" + std::to_string(hop));
+    keys.push_back("TESTBED_MULTIPATH_HOP6_" + std::to_string(hop));
+  }
   error_.clear();
   bed_ = testbed_up(index, "--multipath", keys, error_);
 }
@@ -38,11 +42,19 @@ std::string MultipathBed::in_container(const std::string& command) const {
   return "ip netns exec " + get("TESTBED_CONTAINER_NS") + " " + command;
 }
 
-HopSets MultipathBed::expected_hops() const {
-  HopSets hops{{get("TESTBED_GATEWAY")}, {get("TESTBED_TARGET")}};
-  for (int hop = 3; hop < kHops; ++hop)
-    hops.push_back(words(get("TESTBED_MULTIPATH_HOP_" + std::to_string(hop))));
-  hops.push_back({end()});
+HopSets MultipathBed::expected_hops(int family) const {
+  const bool v6 = family == AF_INET6;
+  std::string gateway = get("TESTBED_GATEWAY");
+  if (v6) {  // the bridge's ::1 beside the container's ::2
+    gateway = get("TESTBED_CONTAINER_ADDR6");
+    gateway.back() = '1';
+  }
+  HopSets hops{{gateway}, {get(v6 ? "TESTBED_TARGET6" : "TESTBED_TARGET")}};
+  for (int hop = 3; hop < kHops; ++hop) {
+    hops.push_back(words(
+        get((v6 ? "TESTBED_MULTIPATH_HOP6_" : "TESTBED_MULTIPATH_HOP_") + std::to_string(hop))));
+  }
+  hops.push_back({end(family)});
   return hops;
 }
 

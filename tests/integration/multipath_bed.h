@@ -3,6 +3,7 @@
 // use it: behind the target, a two-way ECMP hop (3), a join (4), a diamond of two (5) then
 // three (6) routers, and the end (7), each stage linked to every router of the next.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <map>
 #include <set>
@@ -26,9 +27,12 @@ class MultipathBed {
   [[nodiscard]] const std::string& error() const { return error_; }
 
   [[nodiscard]] const std::string& get(const std::string& key) const { return bed_.at(key); }
-  [[nodiscard]] const std::string& end() const { return get("TESTBED_MULTIPATH_END"); }
+  // The end of the paths, AF_INET or AF_INET6.
+  [[nodiscard]] const std::string& end(int family = AF_INET) const {
+    return get(family == AF_INET6 ? "TESTBED_MULTIPATH_END6" : "TESTBED_MULTIPATH_END");
+  }
   [[nodiscard]] std::string in_container(const std::string& command) const;
-  [[nodiscard]] HopSets expected_hops() const;
+  [[nodiscard]] HopSets expected_hops(int family = AF_INET) const;
   // Every link between consecutive hops (each router of a stage reaches all of the next).
   [[nodiscard]] std::set<std::pair<std::string, std::string>> expected_links() const;
 

@@ -80,5 +80,22 @@ TEST(FlowChecksum, TheIpv6PseudoHeaderCoversBothAddresses) {
   EXPECT_EQ(reference_checksum(pseudo_bytes, echo), 0x0102);
 }
 
+// RIPE Atlas' probe code (eperd/traceroute.c) steers an ICMP Paris echo to checksum paris_id
+// over IPv4 (paris_id 0 included) and paris_id + 1 over IPv6; so do we, for the same paths.
+TEST(FlowChecksum, IcmpFlowsTakeAtlasChecksums) {
+  EXPECT_EQ(icmp_flow_checksum(AF_INET, 0), 0);
+  EXPECT_EQ(icmp_flow_checksum(AF_INET, 15), 15);
+  EXPECT_EQ(icmp_flow_checksum(AF_INET6, 0), 1);
+  EXPECT_EQ(icmp_flow_checksum(AF_INET6, 15), 16);
+  EXPECT_EQ(icmp_flow_checksum(AF_INET6, 0xFFFE), 0) << "0xFFFF is no checksum: it wraps";
+  EXPECT_EQ(icmp_flow_checksum(AF_INET, 0xFFFF), 0);
+  std::vector<std::uint8_t> echo(40, 0x41);
+  echo[0] = 8;
+  store16(&echo[4], 0xBEEF);
+  store16(&echo[6], 3);
+  steer_checksum(echo, 2, 8, 0, icmp_flow_checksum(AF_INET, 0));
+  EXPECT_EQ(reference_checksum({}, echo), 0) << "paris_id 0 over IPv4: a checksum of zero";
+}
+
 }  // namespace
 }  // namespace mtool::probe
