@@ -41,31 +41,24 @@ constexpr timespec to_timespec(Nanos d) {
 
 // The two clocks, as std::chrono clocks. Code that tests run on simulated time reads them
 // through a Clock (below), never through now() directly.
-struct WallClock {
+// One std::chrono clock per POSIX clock id: WallClock and MonoClock are distinct types, so a
+// wall point and a monotonic point never mix.
+template <clockid_t Id, bool Steady>
+struct PosixClock {
   using rep = std::int64_t;
   using period = std::nano;
   using duration = Nanos;
-  using time_point = std::chrono::time_point<WallClock>;
-  static constexpr bool is_steady = false;
+  using time_point = std::chrono::time_point<PosixClock>;
+  static constexpr bool is_steady = Steady;
   static time_point now() noexcept {
     timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(Id, &ts);
     return time_point{timespec_duration(ts)};
   }
 };
 
-struct MonoClock {
-  using rep = std::int64_t;
-  using period = std::nano;
-  using duration = Nanos;
-  using time_point = std::chrono::time_point<MonoClock>;
-  static constexpr bool is_steady = true;
-  static time_point now() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return time_point{timespec_duration(ts)};
-  }
-};
+using WallClock = PosixClock<CLOCK_REALTIME, false>;
+using MonoClock = PosixClock<CLOCK_MONOTONIC, true>;
 
 using WallNs = WallClock::time_point;
 using MonoNs = MonoClock::time_point;
