@@ -11,14 +11,14 @@ namespace {
 
 // Text comes from result files, which any vantage point (a tenant's container) writes: a
 // target named "=HYPERLINK(...)" would be a formula to the spreadsheet that opens the CSV.
-// A cell that starts as a formula would starts with an apostrophe instead (OWASP's advice);
+// A cell that would start as a formula starts with an apostrophe instead (OWASP's advice);
 // no host name, address or file name mtool writes starts that way.
 bool starts_like_a_formula(const std::string& text) {
   return !text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos;
 }
 
 std::string quoted(const std::string& plain) {
-  const std::string text = starts_like_a_formula(plain) ? "'" + plain : plain;
+  std::string text = starts_like_a_formula(plain) ? "'" + plain : plain;
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string out = "\"";
   for (const char c : text) {
