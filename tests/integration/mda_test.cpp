@@ -157,7 +157,15 @@ TEST_P(MdaCorrected, EveryReplyBeyondTheHostCorrected) {
       mtool(std::string(GetParam()) + " -n -w 1 --mda --mda-seed=2 --json", with_correlator());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Graph g = parse_graph(r.out);
-  ASSERT_EQ(g.hops, bed_.expected_hops()) << r.out;
+  // Every router found is a real one at its hop. Not that all were found: TCP's flows are
+  // source ports the kernel picks, so which branches a run takes varies, and at 95% a
+  // branching router's next hop may be missed (FailureRateOverSeedsAgainstTheConfidence).
+  const HopSets expected = bed_.expected_hops();
+  ASSERT_EQ(g.hops.size(), expected.size()) << r.out;
+  for (std::size_t hop = 0; hop < expected.size(); ++hop) {
+    for (const auto& router : g.hops[hop])
+      EXPECT_TRUE(expected[hop].contains(router)) << "hop " << hop + 1 << ": " << router;
+  }
   int beyond = 0;
   int corrected = 0;
   for (const auto& node : g.json["nodes"]) {
