@@ -1,13 +1,10 @@
 #pragma once
 // The exporter module (MTOOL_EXPORTER_FILE), loaded with dlopen() the first time --metrics
 // needs it, never otherwise: commands that serve no metrics map none of prometheus-cpp,
-// civetweb or the shared libstdc++. Its one place is fixed by the executable's own
-// (/proc/self/exe): lib/mtool/ in the parent of the directory holding it (build/lib/mtool/ for
-// build/tools/mtool and build/tests/*, /usr/lib/mtool/ for /usr/bin/mtool); no environment variable
-// can point elsewhere.
+// civetweb or the shared libstdc++. Where it is found: modules/module_loader.h.
 #include <string>
 
-#include "metrics/exporter_abi.h"
+#include "modules/exporter_abi.h"
 
 namespace mtool::metrics {
 

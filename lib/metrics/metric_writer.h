@@ -1,14 +1,14 @@
 #pragma once
 // What a metrics endpoint serves, as mtool's code writes it: a MetricsSource describes every
 // family and sample of one scrape to a MetricWriter, which hands them to the exporter module
-// through its C interface (metrics/exporter_abi.h): strings as C strings, labels and buckets as
+// through its C interface (modules/exporter_abi.h): strings as C strings, labels and buckets as
 // plain arrays, nothing of the module's C++ runtime.
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "metrics/exporter_abi.h"
+#include "modules/exporter_abi.h"
 
 namespace mtool::metrics {
 

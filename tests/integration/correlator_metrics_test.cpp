@@ -20,7 +20,7 @@
 
 #include "correlator_abi.h"
 #include "harness.h"
-#include "metrics/exporter_abi.h"
+#include "modules/exporter_abi.h"
 #include "ping_json.h"
 #include "processes.h"
 #include "util/fd.h"

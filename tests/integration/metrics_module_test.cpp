@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "harness.h"
-#include "metrics/exporter_abi.h"
+#include "modules/exporter_abi.h"
 #include "processes.h"
 
 namespace mtool::testing {

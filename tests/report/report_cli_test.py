@@ -139,7 +139,8 @@ class AtlasResults(unittest.TestCase):
         self.assertEqual(only.stdout, paths_text)
 
     def test_csv_cells_from_results_never_start_a_formula(self):
-        line = json.loads(open(data("atlas_ping.jsonl")).readline())
+        with open(data("atlas_ping.jsonl"), encoding="utf-8") as f:
+            line = json.loads(f.readline())
         line["dst_name"] = '=HYPERLINK("http://198.18.0.9/","x")'
         line["from"] = "@SUM(1+1)"
         r = report("--csv", "-", stdin=json.dumps(line) + "\n")
@@ -285,6 +286,61 @@ class Plot(unittest.TestCase):
         # targets (nowhere.invalid twice and 198.18.60.33 never did).
         self.assertEqual((width, height), (1400, 6 * 420 + 40))
         self.assertLess(size, 2 << 20)
+
+
+class Module(unittest.TestCase):
+    """The report lives in a module (lib/mtool/mtool-report.so beside the executable's directory)
+    so that no other command maps simdjson or the shared libstdc++."""
+
+    def loaded(self, *args):
+        env = dict(os.environ, LD_DEBUG="files")
+        env.pop("LD_DEBUG_OUTPUT", None)
+        r = subprocess.run([MTOOL, *args], capture_output=True, text=True, env=env, timeout=60)
+        return r, [line for line in r.stderr.splitlines() if "file=" in line]
+
+    def test_only_report_maps_simdjson_and_the_shared_libstdcxx(self):
+        r, files = self.loaded("ping", "-V")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(files, "LD_DEBUG=files printed nothing: the check would check nothing")
+        for line in files:
+            self.assertNotIn("simdjson", line)
+            self.assertNotIn("libstdc++", line)
+        r, files = self.loaded("report", data("atlas_ping.jsonl"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(any("mtool-report.so" in line for line in files), files)
+        self.assertTrue(any("libsimdjson" in line for line in files), files)
+
+    def test_without_the_module_one_line_and_exit_2_but_help_works(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.mkdir(os.path.join(tmp, "bin"))
+            copy = os.path.join(tmp, "bin", "mtool")
+            with open(MTOOL, "rb") as src, open(copy, "wb") as dst:
+                dst.write(src.read())
+            os.chmod(copy, 0o755)
+            r = subprocess.run([copy, "report", data("atlas_ping.jsonl")], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(r.stderr.splitlines(), [
+                "mtool report: needs the report module %s/lib/mtool/mtool-report.so: cannot open "
+                "shared object file: No such file or directory" % tmp])
+            self.assertEqual(r.stdout, "")
+            # A module of another kind (or version) in its place: refused by its entry point.
+            os.makedirs(os.path.join(tmp, "lib", "mtool"))
+            exporter = os.path.join(os.path.dirname(os.path.dirname(MTOOL)), "lib", "mtool",
+                                    "mtool-prometheus-exporter.so")
+            with open(exporter, "rb") as src, open(
+                    os.path.join(tmp, "lib", "mtool", "mtool-report.so"), "wb") as dst:
+                dst.write(src.read())
+            r = subprocess.run([copy, "report", data("atlas_ping.jsonl")], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("it has no mtool_report_v1 (a module of another mtool version)",
+                          r.stderr)
+            self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+            r = subprocess.run([copy, "report", "--help"], capture_output=True, text=True,
+                               timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("usage: mtool report", r.stdout)
 
 
 if __name__ == "__main__":

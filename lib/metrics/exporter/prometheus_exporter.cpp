@@ -1,5 +1,5 @@
 // mtool-prometheus-exporter.so: prometheus-cpp's exposer (civetweb underneath) behind the C
-// interface of metrics/exporter_abi.h. mtool loads it only for --metrics, so no other command
+// interface of modules/exporter_abi.h. mtool loads it only for --metrics, so no other command
 // maps prometheus-cpp, civetweb or the shared libstdc++ they need. Built against the shared
 // libstdc++, as those libraries are; only C types cross to and from mtool, and no exception
 // leaves this file.
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "metrics/exporter_abi.h"
+#include "modules/exporter_abi.h"
 
 namespace {
 

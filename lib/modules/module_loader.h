@@ -1,0 +1,26 @@
+#pragma once
+// mtool's modules: the parts built as shared objects on Debian's shared libraries (prometheus-cpp
+// for --metrics, simdjson for `mtool report`), which are built on the shared libstdc++. mtool
+// links its own libstdc++ statically and loads a module with dlopen() only in the command that
+// needs it, so no other command maps those libraries, and talks to it through a C interface
+// (exporter_abi.h, report_abi.h): two C++ runtimes in one process never hand each other a C++
+// object or an exception.
+//
+// A module's one place is fixed by the executable's own path (/proc/self/exe): lib/mtool/ in the
+// parent of the directory holding it (build/lib/mtool/ for build/tools/mtool and build/tests/*,
+// /usr/lib/mtool/ for /usr/bin/mtool). No environment variable can point elsewhere.
+#include <string>
+#include <string_view>
+
+namespace mtool::modules {
+
+// Where module `file` must be. Empty, with the reason in `why`, when the executable's own path
+// cannot be read.
+std::string module_path(std::string_view file, std::string& why);
+
+// Loads the module at `path` (RTLD_LOCAL: its symbols stay its own; never unloaded) and returns
+// its entry point `entry`. nullptr, with one line in `why` (without the path), when it is
+// missing, cannot be loaded, or lacks `entry` (a module of another mtool version).
+void* module_entry(const std::string& path, const char* entry, std::string& why);
+
+}  // namespace mtool::modules
