@@ -9,10 +9,13 @@
 namespace mtool::analysis {
 namespace {
 
-// Parses `text` (padded as the parser needs); the problem, "" for a result.
+// Parses `text` (padded as the parser needs); the problem, "" for a result. The record's views
+// point into the line, so the line lives until the next parse, as a LineReader's chunk does
+// (ASan caught a test reading a reply's err from a line already freed).
 std::string parse(ResultParser& parser, const std::string& text, ResultRecord& out) {
-  std::string padded = text + std::string(ResultParser::kPadding, ' ');
-  return parser.parse(padded.data(), text.size(), out);
+  static std::string line;
+  line = text + std::string(ResultParser::kPadding, ' ');
+  return parser.parse(line.data(), text.size(), out);
 }
 
 const std::string kHeader =
