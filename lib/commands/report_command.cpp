@@ -105,16 +105,8 @@ const mtool_report_api& report_module() {
   std::string why;
   const std::string path = modules::module_path(MTOOL_REPORT_FILE, why);
   if (path.empty()) usage_error(why);
-  auto entry =
-      reinterpret_cast<mtool_report_entry>(modules::module_entry(path, MTOOL_REPORT_ENTRY, why));
-  const mtool_report_api* api = entry != nullptr ? entry() : nullptr;
-  if (entry != nullptr && (api == nullptr || api->abi_version != MTOOL_REPORT_ABI_VERSION ||
-                           api->api_size != sizeof(mtool_report_api))) {
-    why = "its interface is version " +
-          (api == nullptr ? std::string("none") : std::to_string(api->abi_version)) +
-          ", this mtool needs " + std::to_string(MTOOL_REPORT_ABI_VERSION);
-    api = nullptr;
-  }
+  const auto* api = modules::module_api<mtool_report_api>(path, MTOOL_REPORT_ENTRY,
+                                                          MTOOL_REPORT_ABI_VERSION, why);
   if (api == nullptr) usage_error("needs the report module " + path + ": " + why);
   return *api;
 }

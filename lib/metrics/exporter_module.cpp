@@ -16,16 +16,9 @@ const mtool_exporter_api& load() {
   const std::string path = exporter_module_path();
   std::string why;
   // Never closed: its server threads and libraries stay until the process ends.
-  auto entry = reinterpret_cast<mtool_exporter_entry>(
-      modules::module_entry(path, MTOOL_EXPORTER_ENTRY, why));
-  if (entry == nullptr) refuse(path, why);
-  const mtool_exporter_api* api = entry();
-  if (api == nullptr || api->abi_version != MTOOL_EXPORTER_ABI_VERSION ||
-      api->api_size != sizeof(mtool_exporter_api)) {
-    refuse(path, "its interface is version " +
-                     (api == nullptr ? std::string("none") : std::to_string(api->abi_version)) +
-                     ", this mtool needs " + std::to_string(MTOOL_EXPORTER_ABI_VERSION));
-  }
+  const auto* api = modules::module_api<mtool_exporter_api>(path, MTOOL_EXPORTER_ENTRY,
+                                                            MTOOL_EXPORTER_ABI_VERSION, why);
+  if (api == nullptr) refuse(path, why);
   return *api;
 }
 

@@ -9,6 +9,7 @@
 // A module's one place is fixed by the executable's own path (/proc/self/exe): lib/mtool/ in the
 // parent of the directory holding it (build/lib/mtool/ for build/tools/mtool and build/tests/*,
 // /usr/lib/mtool/ for /usr/bin/mtool). No environment variable can point elsewhere.
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,22 @@ std::string module_path(std::string_view file, std::string& why);
 // its entry point `entry`. nullptr, with one line in `why` (without the path), when it is
 // missing, cannot be loaded, or lacks `entry` (a module of another mtool version).
 void* module_entry(const std::string& path, const char* entry, std::string& why);
+
+// The table of functions the entry point `entry` of the module at `path` returns, when it is of
+// this build's version and size (every module's table starts with uint32_t abi_version and
+// api_size); nullptr, with one line in `why`, when it is not or the module cannot be loaded.
+template <class Api>
+const Api* module_api(const std::string& path, const char* entry, std::uint32_t version,
+                      std::string& why) {
+  using Entry = const Api* (*)();
+  const auto entry_point = reinterpret_cast<Entry>(module_entry(path, entry, why));
+  if (entry_point == nullptr) return nullptr;
+  const Api* api = entry_point();
+  if (api != nullptr && api->abi_version == version && api->api_size == sizeof(Api)) return api;
+  why = "its interface is version " +
+        (api == nullptr ? std::string("none") : std::to_string(api->abi_version)) +
+        ", this mtool needs " + std::to_string(version);
+  return nullptr;
+}
 
 }  // namespace mtool::modules
