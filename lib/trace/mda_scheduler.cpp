@@ -98,23 +98,20 @@ std::optional<MonoNs> MdaScheduler::send_due(MonoNs now) {
 }
 
 void MdaScheduler::deliver(const std::vector<ProbeReply>& replies) {
-  std::vector<std::pair<std::size_t, Flight>> answered;
+  answered_.clear();
+  identified_.clear();
   for (const ProbeReply& reply : replies) {
     const auto it = in_flight_.find(reply.index);
     if (it == in_flight_.end()) continue;  // late, or a duplicate
-    record_reply(config_.family, reply, probes_[reply.index]);
+    report::HopProbe& probe = probes_[reply.index];
+    record_reply(config_.family, reply, probe);
     method_.release(reply.index);
-    answered.emplace_back(*it);
+    answered_.emplace_back(*it);
     in_flight_.erase(it);
+    if (overheads_ != nullptr && probe.identity.family != 0) identified_.push_back(&probe);
   }
-  if (overheads_ != nullptr) {
-    std::vector<report::HopProbe*> identified;
-    for (const auto& [index, flight] : answered) {
-      if (probes_[index].identity.family != 0) identified.push_back(&probes_[index]);
-    }
-    take_overheads(batch_, *overheads_, identified);
-  }
-  for (const auto& [index, flight] : answered) explorer_.answered(flight.probe, probes_[index]);
+  if (overheads_ != nullptr) take_overheads(batch_, *overheads_, identified_);
+  for (const auto& [index, flight] : answered_) explorer_.answered(flight.probe, probes_[index]);
 }
 
 }  // namespace mtool::trace

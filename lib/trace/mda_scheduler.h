@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <deque>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "correlate/overhead_batch.h"
@@ -55,6 +56,9 @@ class MdaScheduler {
   std::deque<Flight> retries_;
   MonoNs last_send_{};
   std::vector<ProbeReply> replies_;
+  // deliver()'s, kept from burst to burst: the answered flights, and those with an identity.
+  std::vector<std::pair<std::size_t, Flight>> answered_;
+  std::vector<report::HopProbe*> identified_;
   correlate::OverheadBatch batch_;
 };
 

@@ -112,16 +112,12 @@ void TraceScheduler::apply(const ProbeReply& reply) {
   report::HopProbe& pb = probes_[reply.index];
   if (pb.done || !pb.sent) return;
   record_reply(config_.family, reply, pb);
-  if (overheads_ != nullptr && pb.identity.family != 0) awaiting_overhead_.push_back(reply.index);
+  if (overheads_ != nullptr && pb.identity.family != 0) awaiting_overhead_.push_back(&pb);
   method_.release(reply.index);
 }
 
 void TraceScheduler::take_overheads() {
-  if (awaiting_overhead_.empty()) return;
-  std::vector<report::HopProbe*> answered;
-  answered.reserve(awaiting_overhead_.size());
-  for (const std::size_t i : awaiting_overhead_) answered.push_back(&probes_[i]);
-  trace::take_overheads(batch_, *overheads_, answered);
+  trace::take_overheads(batch_, *overheads_, awaiting_overhead_);
   awaiting_overhead_.clear();
 }
 

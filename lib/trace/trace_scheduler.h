@@ -73,7 +73,8 @@ class TraceScheduler {
   std::size_t end_ = 0;    // one past the last probe that may be sent (shrinks at a final hop)
   MonoNs last_send_{};
   std::vector<ProbeReply> replies_;
-  std::vector<std::size_t> awaiting_overhead_;  // answered since the last batch
+  // Answered since the last batch (probes_ never grows, so the pointers hold).
+  std::vector<report::HopProbe*> awaiting_overhead_;
   correlate::OverheadBatch batch_;
 };
 
