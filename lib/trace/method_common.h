@@ -18,10 +18,6 @@
 
 namespace mtool::trace {
 
-// UDP's default ports: the first of traceroute's incrementing ones, and -U's fixed one.
-inline constexpr std::uint16_t kUdpFirstPort = 33434;
-inline constexpr std::uint16_t kUdpFixedPort = 53;
-
 struct MethodSetup {
   int family = AF_INET;
   net::IpAddress destination;  // port 0; each method sets its own

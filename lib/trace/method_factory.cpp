@@ -11,11 +11,12 @@ std::unique_ptr<ProbeMethod> make_probe_method(TraceMethod method, const MethodS
                                                const Clock& clock) {
   switch (method) {
     case TraceMethod::kUdp:
-      if (setup.hold_flows) return std::make_unique<UdpParisMethod>(setup, kUdpFirstPort, clock);
-      return std::make_unique<UdpMethod>(setup, true, clock);
     case TraceMethod::kUdpFixed:
-      if (setup.hold_flows) return std::make_unique<UdpParisMethod>(setup, kUdpFixedPort, clock);
-      return std::make_unique<UdpMethod>(setup, false, clock);
+      if (setup.hold_flows) {
+        const auto first = static_cast<std::uint16_t>(udp_first_port(method, setup.port));
+        return std::make_unique<UdpParisMethod>(setup, first, clock);
+      }
+      return std::make_unique<UdpMethod>(setup, method == TraceMethod::kUdp, clock);
     case TraceMethod::kIcmp:
       return std::make_unique<IcmpMethod>(setup, clock);
     case TraceMethod::kTcp:
@@ -28,9 +29,7 @@ unsigned method_flow_count(TraceMethod method, const MethodSetup& setup) {
   switch (method) {
     case TraceMethod::kUdp:
     case TraceMethod::kUdpFixed: {
-      const unsigned first = setup.port != 0
-                                 ? setup.port
-                                 : (method == TraceMethod::kUdp ? kUdpFirstPort : kUdpFixedPort);
+      const unsigned first = udp_first_port(method, setup.port);
       return first > 65535 ? 0 : 65536 - first;
     }
     case TraceMethod::kIcmp:

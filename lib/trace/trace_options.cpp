@@ -461,11 +461,11 @@ std::optional<std::string> validate_trace_options(TraceOptions& o) {
   if (o.json && !o.mda) return "--json needs --mda (a plain trace prints Butskoy's text)";
   const bool udp = o.method == TraceMethod::kUdp || o.method == TraceMethod::kUdpFixed;
   if (o.mda && udp) {
-    const unsigned first = o.port != 0 ? o.port : (o.method == TraceMethod::kUdp ? 33434 : 53);
+    const unsigned first = udp_first_port(o.method, o.port);
     if (first >= 65535) return "--mda: port " + std::to_string(first) + " leaves no flow to use";
   }
   if (o.paris && udp) {
-    const unsigned first = o.port != 0 ? o.port : (o.method == TraceMethod::kUdp ? 33434 : 53);
+    const unsigned first = udp_first_port(o.method, o.port);
     if (first + *o.paris > 65535) {
       return "--paris=" + std::to_string(*o.paris) + ": port " + std::to_string(first) +
              " + ID is past 65535";

@@ -18,6 +18,17 @@ enum class TraceMethod {
   kTcp,       // -T: TCP SYN (port 80)
 };
 
+// UDP's default ports: the first of traceroute's incrementing ones, and -U's fixed one.
+inline constexpr std::uint16_t kUdpFirstPort = 33434;
+inline constexpr std::uint16_t kUdpFixedPort = 53;
+
+// A UDP trace's first destination port: -p (`port`, which may say more than 65535), else the
+// method's default. Each probe (classic) or flow (Paris, MDA) counts up from it.
+constexpr unsigned udp_first_port(TraceMethod method, unsigned port) {
+  if (port != 0) return port;
+  return method == TraceMethod::kUdpFixed ? kUdpFixedPort : kUdpFirstPort;
+}
+
 inline constexpr int kMaxHops = 255;
 inline constexpr int kMaxProbesPerHop = 10;
 inline constexpr int kMaxPacketLength = 65000;

@@ -16,10 +16,10 @@ constexpr std::size_t kSteerOffset = 8;
 
 }  // namespace
 
-UdpParisMethod::UdpParisMethod(MethodSetup setup, std::uint16_t default_port, const Clock& clock)
+UdpParisMethod::UdpParisMethod(MethodSetup setup, std::uint16_t first_port, const Clock& clock)
     : setup_(std::move(setup)),
       clock_(clock),
-      first_port_(static_cast<std::uint16_t>(setup_.port != 0 ? setup_.port : default_port)),
+      first_port_(first_port),
       datagram_(kUdpHeaderLength + std::max<std::size_t>(setup_.data_length, 2)),
       buffer_(1280) {
   fill_payload(std::span(datagram_).subspan(kUdpHeaderLength));

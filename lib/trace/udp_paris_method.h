@@ -22,8 +22,8 @@ namespace mtool::trace {
 
 class UdpParisMethod final : public ProbeMethod {
  public:
-  // `default_port`: the first port when -p gives none.
-  UdpParisMethod(MethodSetup setup, std::uint16_t default_port, const Clock& clock);
+  // `first_port`: flow F goes to first_port + F (udp_first_port()).
+  UdpParisMethod(MethodSetup setup, std::uint16_t first_port, const Clock& clock);
   int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) override;
   void wait(Nanos timeout, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
