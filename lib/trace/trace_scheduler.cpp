@@ -117,6 +117,7 @@ void TraceScheduler::apply(const ProbeReply& reply) {
 }
 
 void TraceScheduler::take_overheads() {
+  if (overheads_ == nullptr) return;  // no correlator: apply() queued nothing
   trace::take_overheads(batch_, *overheads_, awaiting_overhead_);
   awaiting_overhead_.clear();
 }
