@@ -123,31 +123,18 @@ void IcmpMethod::read_replies(std::vector<ProbeReply>& replies) {
   }
 }
 
+// The error queue returns the start of our own echo: its identifier and sequence name the probe.
 void IcmpMethod::read_errors(std::vector<ProbeReply>& replies) {
-  for (;;) {
-    int err = 0;
-    auto message = socket_->receive_error(buffer_, err);
-    if (!message) {
-      if (err == 0) continue;
-      return;
-    }
-    // The error queue returns the start of our own echo: it must be ours. A local "message
-    // too long" (-F) comes with no copy; like Butskoy, charge it to the first probe out.
-    const auto echo = probe::parse_echo_header(std::span(buffer_.data(), message->payload_length));
-    std::optional<std::size_t> index;
-    if (echo && echo->ident == ident_) {
-      if (const auto it = by_sequence_.find(echo->sequence); it != by_sequence_.end())
-        index = it->second;
-    } else if (message->payload_length == 0 && setup_.dont_fragment &&
-               std::holds_alternative<net::LocalErrorReport>(message->entry)) {
-      index = first_outstanding(by_sequence_);
-    }
-    if (!index) continue;
-    auto reply =
-        reply_from_error(*message, *index, std::span(buffer_.data(), message->payload_length),
-                         setup_, packet_.size(), clock_);
-    if (reply) replies.push_back(std::move(*reply));
-  }
+  drain_error_queue(
+      *socket_, buffer_, setup_, packet_.size(), clock_,
+      [this](std::span<const std::uint8_t> quote) -> std::optional<std::size_t> {
+        const auto echo = probe::parse_echo_header(quote);
+        if (!echo || echo->ident != ident_) return std::nullopt;
+        const auto it = by_sequence_.find(echo->sequence);
+        if (it == by_sequence_.end()) return std::nullopt;
+        return it->second;
+      },
+      [this] { return first_outstanding(by_sequence_); }, replies);
 }
 
 void IcmpMethod::wait(Nanos timeout, std::vector<ProbeReply>& replies) {

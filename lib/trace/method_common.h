@@ -1,6 +1,7 @@
 #pragma once
 // What every traceroute method shares: the socket settings Butskoy's tune_socket() applies,
-// its runtime error shapes, waiting on sockets, and reading replies' arrival times.
+// its runtime error shapes, waiting on sockets, reading the error queue, and reading replies'
+// arrival times.
 #include <poll.h>
 #include <signal.h>
 
@@ -8,6 +9,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "net/address.h"
@@ -68,6 +71,43 @@ std::optional<ProbeReply> reply_from_error(const net::ErrorQueueMessage& message
                                            std::span<const std::uint8_t> quote,
                                            const MethodSetup& setup, std::size_t sent_length,
                                            const Clock& clock);
+
+// The first probe still out, where a method keeps its probes in a map ordered by index.
+template <typename ByIndex>
+std::optional<std::size_t> first_index(const ByIndex& outstanding) {
+  if (outstanding.empty()) return std::nullopt;
+  return outstanding.begin()->first;
+}
+
+// Drains `socket`'s error queue into `replies`, the way the methods with one socket for all
+// their probes read it. `probe_of` names the probe whose start the queue copied back (`quote`:
+// the first bytes of what was sent, past `setup.header_length`), or nullopt when it is not
+// ours. A local "message too long" under -F comes with no copy: like Butskoy, it is charged to
+// the first probe still out, which `first_out()` names (nullopt: none). `sent_length`: the bytes
+// of each probe that were ours.
+template <typename ProbeOf, typename FirstOut>
+void drain_error_queue(net::ProbeSocket& socket, std::vector<std::uint8_t>& buffer,
+                       const MethodSetup& setup, std::size_t sent_length, const Clock& clock,
+                       const ProbeOf& probe_of, const FirstOut& first_out,
+                       std::vector<ProbeReply>& replies) {
+  for (;;) {
+    int err = 0;
+    auto message = socket.receive_error(buffer, err);
+    if (!message) {
+      if (err == 0) continue;  // not an error-queue message we read: the next one
+      return;
+    }
+    const std::span<const std::uint8_t> quote(buffer.data(), message->payload_length);
+    std::optional<std::size_t> index = probe_of(quote);
+    if (!index && quote.empty() && setup.dont_fragment &&
+        std::holds_alternative<net::LocalErrorReport>(message->entry)) {
+      index = first_out();
+    }
+    if (!index) continue;
+    if (auto reply = reply_from_error(*message, *index, quote, setup, sent_length, clock))
+      replies.push_back(std::move(*reply));
+  }
+}
 
 // The local address (and port) a socket was bound or connected to.
 net::IpAddress local_address(int fd);

@@ -191,31 +191,15 @@ void TcpMethod::read_replies(std::vector<ProbeReply>& replies) {
   }
 }
 
+// The quote starts at our TCP header: the ports, then the sequence number that names the probe.
 void TcpMethod::read_errors(std::vector<ProbeReply>& replies) {
-  for (;;) {
-    int err = 0;
-    auto message = raw_->receive_error(buffer_, err);
-    if (!message) {
-      if (err == 0) continue;
-      return;
-    }
-    // The quote starts at our TCP header. A local "message too long" (-F) comes with no copy;
-    // like Butskoy, charge it to the first probe out.
-    std::optional<std::size_t> index;
-    if (message->payload_length >= 8) {
-      if (load16(&buffer_[2]) != destination_port_) continue;
-      index = find(load16(&buffer_[0]), load32(&buffer_[4]));
-    } else if (message->payload_length == 0 && setup_.dont_fragment &&
-               std::holds_alternative<net::LocalErrorReport>(message->entry) &&
-               !outstanding_.empty()) {
-      index = outstanding_.begin()->first;
-    }
-    if (!index) continue;
-    auto reply =
-        reply_from_error(*message, *index, std::span(buffer_.data(), message->payload_length),
-                         setup_, header_.size(), clock_);
-    if (reply) replies.push_back(std::move(*reply));
-  }
+  drain_error_queue(
+      *raw_, buffer_, setup_, header_.size(), clock_,
+      [this](std::span<const std::uint8_t> quote) -> std::optional<std::size_t> {
+        if (quote.size() < 8 || load16(&quote[2]) != destination_port_) return std::nullopt;
+        return find(load16(&quote[0]), load32(&quote[4]));
+      },
+      [this] { return first_index(outstanding_); }, replies);
 }
 
 void TcpMethod::wait(Nanos timeout, std::vector<ProbeReply>& replies) {

@@ -162,31 +162,18 @@ std::optional<std::size_t> UdpParisMethod::oldest_of(FlowId flow) const {
 
 // The quote starts at our UDP header: our ports, and the checksum that names the probe.
 void UdpParisMethod::read_raw_errors(std::vector<ProbeReply>& replies) {
-  for (;;) {
-    int err = 0;
-    auto message = raw_->receive_error(buffer_, err);
-    if (!message) {
-      if (err == 0) continue;
-      return;
-    }
-    std::optional<std::size_t> index;
-    if (message->payload_length >= kUdpHeaderLength) {
-      if (load16(&buffer_[0]) != source_port_) continue;
-      const auto it = by_checksum_.find(load16(&buffer_[6]));
-      if (it == by_checksum_.end()) continue;
-      if (load16(&buffer_[2]) != port_of(outstanding_.at(it->second).flow)) continue;
-      index = it->second;
-    } else if (message->payload_length == 0 && setup_.dont_fragment &&
-               std::holds_alternative<net::LocalErrorReport>(message->entry) &&
-               !outstanding_.empty()) {
-      index = outstanding_.begin()->first;  // like Butskoy: the first probe out
-    }
-    if (!index) continue;
-    auto reply =
-        reply_from_error(*message, *index, std::span(buffer_.data(), message->payload_length),
-                         setup_, datagram_.size(), clock_);
-    if (reply) replies.push_back(std::move(*reply));
-  }
+  drain_error_queue(
+      *raw_, buffer_, setup_, datagram_.size(), clock_,
+      [this](std::span<const std::uint8_t> quote) -> std::optional<std::size_t> {
+        if (quote.size() < kUdpHeaderLength || load16(&quote[0]) != source_port_)
+          return std::nullopt;
+        const auto it = by_checksum_.find(load16(&quote[6]));
+        if (it == by_checksum_.end() ||
+            load16(&quote[2]) != port_of(outstanding_.at(it->second).flow))
+          return std::nullopt;
+        return it->second;
+      },
+      [this] { return first_index(outstanding_); }, replies);
 }
 
 // A raw UDP socket hears every datagram to this host. One from the destination's probed port
