@@ -252,6 +252,21 @@ TEST_F(Traceroute, SilentHop) {
   }
 }
 
+// -F with probes bigger than the container's link (MTU 1500): the kernel refuses each with a
+// local "message too long" that quotes nothing. Like Butskoy, that is charged to the first probe
+// out and printed as !F-1500. Paris UDP (a raw socket) has no Debian reference, only the mark.
+TEST_F(Traceroute, DontFragmentProbesTooBigForTheLink) {
+  for (const std::string method : {"", "-I ", "-6 ", "-6 -I "}) {
+    SCOPED_TRACE("method: " + (method.empty() ? std::string("UDP") : method));
+    const std::string target = (method.starts_with("-6") ? chain_end6() : chain_end()) + " 1600";
+    const CommandResult r = expect_same_as_debian(method + "-F -n -q 3 -w 1", target, 3);
+    EXPECT_NE(r.out.find(" !F-1500"), std::string::npos) << r.out;
+  }
+  const CommandResult paris = mtool("--paris -F -n -q 3 -w 1", chain_end() + " 1600");
+  EXPECT_EQ(paris.exit_code, 0) << paris.err;
+  EXPECT_NE(paris.out.find(" ms !F-1500"), std::string::npos) << paris.out;
+}
+
 // The chain's end refuses the UDP probes with an ICMP error: the last hop's probes carry
 // Butskoy's annotation, and the trace stops there.
 TEST_F(Traceroute, RejectAnnotations) {
