@@ -11,12 +11,11 @@ std::unique_ptr<ProbeMethod> make_probe_method(TraceMethod method, const MethodS
                                                const Clock& clock) {
   switch (method) {
     case TraceMethod::kUdp:
-    case TraceMethod::kUdpFixed:
-      if (setup.hold_flows) {
-        const auto first = static_cast<std::uint16_t>(udp_first_port(method, setup.port));
-        return std::make_unique<UdpParisMethod>(setup, first, clock);
-      }
-      return std::make_unique<UdpMethod>(setup, method == TraceMethod::kUdp, clock);
+    case TraceMethod::kUdpFixed: {
+      const auto first = static_cast<std::uint16_t>(udp_first_port(method, setup.port));
+      if (setup.hold_flows) return std::make_unique<UdpParisMethod>(setup, first, clock);
+      return std::make_unique<UdpMethod>(setup, first, method == TraceMethod::kUdp, clock);
+    }
     case TraceMethod::kIcmp:
       return std::make_unique<IcmpMethod>(setup, clock);
     case TraceMethod::kTcp:

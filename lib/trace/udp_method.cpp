@@ -4,16 +4,14 @@
 
 #include <cerrno>
 
-#include "trace/trace_options.h"
-
 namespace mtool::trace {
 
-UdpMethod::UdpMethod(MethodSetup setup, bool increment_port, const Clock& clock)
+UdpMethod::UdpMethod(MethodSetup setup, std::uint16_t first_port, bool increment_port,
+                     const Clock& clock)
     : setup_(std::move(setup)),
       increment_port_(increment_port),
       clock_(clock),
-      next_port_(static_cast<std::uint16_t>(udp_first_port(
-          increment_port ? TraceMethod::kUdp : TraceMethod::kUdpFixed, setup_.port))),
+      next_port_(first_port),
       payload_(setup_.data_length),
       buffer_(1280) {
   fill_payload(payload_);

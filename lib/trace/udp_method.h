@@ -13,9 +13,9 @@ namespace mtool::trace {
 
 class UdpMethod final : public ProbeMethod {
  public:
-  // `increment_port`: the traditional method (a new port per probe, default 33434); else a
-  // fixed port (default 53).
-  UdpMethod(MethodSetup setup, bool increment_port, const Clock& clock);
+  // From `first_port` (udp_first_port()); `increment_port`: the traditional method, a new port
+  // per probe, else -U's one fixed port.
+  UdpMethod(MethodSetup setup, std::uint16_t first_port, bool increment_port, const Clock& clock);
   int send(std::size_t index, report::HopProbe& probe, int ttl, FlowId flow) override;
   void wait(Nanos timeout, std::vector<ProbeReply>& replies) override;
   void release(std::size_t index) override;
